@@ -1,0 +1,62 @@
+// swift-tools-version: 6.2
+//
+// Sockeye: a Slack Socket Mode delivery engine.
+// Layers (see DESIGN.md): SockeyeCore (sans-IO) <- SockeyeABI (libsockeye.so, include/sockeye.h).
+import PackageDescription
+
+/// Flags for every target we own: warnings are bugs.
+let strictSwift: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+]
+
+/// libsockeye.so is self-contained (Swift runtime linked statically), carries a soname,
+/// and exports only `sockeye_*` (include/sockeye.map).
+let sharedLibraryLinkerFlags: [LinkerSetting] = [
+    .unsafeFlags([
+        "-static-stdlib",
+        "-Xlinker", "-soname=libsockeye.so.0",
+        "-Xlinker", "--version-script=\(Context.packageDirectory)/include/sockeye.map",
+    ]),
+]
+
+let package = Package(
+    name: "sockeye",
+    products: [
+        .library(name: "sockeye", type: .dynamic, targets: ["SockeyeABI"]),
+        .library(name: "SockeyeCore", targets: ["SockeyeCore"]),
+    ],
+    dependencies: [],
+    targets: [
+        // System libraries from Debian's -dev packages, found through pkg-config.
+        .systemLibrary(
+            name: "CLibWebSockets",
+            pkgConfig: "libwebsockets",
+            providers: [.apt(["libwebsockets-dev"])]
+        ),
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+
+        // The sans-IO protocol core: no sockets, threads or clock of its own.
+        .target(
+            name: "SockeyeCore",
+            swiftSettings: strictSwift
+        ),
+
+        // The C ABI: @_cdecl exports behind include/sockeye.h.
+        .target(
+            name: "SockeyeABI",
+            dependencies: ["SockeyeCore"],
+            swiftSettings: strictSwift,
+            linkerSettings: sharedLibraryLinkerFlags
+        ),
+
+        .testTarget(
+            name: "SockeyeCoreTests",
+            dependencies: ["SockeyeCore", "CJansson"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

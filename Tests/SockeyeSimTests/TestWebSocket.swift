@@ -8,7 +8,7 @@ import Glibc
 /// frames, silence).
 final class TestWebSocket {
     struct Frame { var opcode: UInt8; var payload: [UInt8]; var text: String { String(decoding: payload, as: UTF8.self) } }
-    enum Failure: Error { case connect, handshake(String), closed, timeout }
+    enum Failure: Error, Equatable { case connect, handshake(String), closed, timeout }
 
     let fd: Int32
     private var buffer: [UInt8] = []

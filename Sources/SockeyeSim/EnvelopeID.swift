@@ -15,11 +15,10 @@ public struct EnvelopeID: Hashable, Sendable, CustomStringConvertible {
 
     /// Appends the 36-character lowercase UUID text to `out`.
     public func write(into out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        func put(_ v: UInt64, _ nibbles: Int, _ shiftFromTop: Int, _ out: inout [UInt8]) {
+        @inline(__always) func put(_ v: UInt64, _ nibbles: Int, _ shiftFromTop: Int, _ out: inout [UInt8]) {
             for i in 0..<nibbles {
-                let shift = 60 - 4 * (shiftFromTop + i)
-                out.append(hex[Int((v >> UInt64(shift)) & 0xF)])
+                let nibble = UInt8((v >> UInt64(60 - 4 * (shiftFromTop + i))) & 0xF)
+                out.append(nibble < 10 ? 48 + nibble : 87 + nibble)
             }
         }
         put(high, 8, 0, &out); out.append(UInt8(ascii: "-"))

@@ -18,12 +18,15 @@ public struct PayloadTemplate: Sendable {
     public var bytes: [UInt8]
     /// Offset of the 16 digits after `"event_id":"Ev`, for events.
     public var eventIDDigits: Int?
+    /// Envelope bytes after the payload for non-event types.
+    let tail: [UInt8]
 
     public init(type: EnvelopeType, acceptsResponsePayload: Bool, kind: String, json: String) {
         self.type = type
         self.acceptsResponsePayload = acceptsResponsePayload
         self.kind = kind
         self.bytes = Array(json.utf8)
+        tail = Array(#","type":"\#(type.rawValue)","accepts_response_payload":\#(acceptsResponsePayload)}"#.utf8)
         let marker = Array(#""event_id":"Ev"#.utf8)
         eventIDDigits = nil
         if bytes.count >= marker.count {

@@ -29,6 +29,16 @@ struct LoadRun {
     var finishedAt: Double?
 }
 
+/// Fixed byte strings of the envelope JSON around the id and payload.
+enum EnvelopeText {
+    static let head = Array(#"{"envelope_id":""#.utf8)
+    static let mid = Array(#"","payload":"#.utf8)
+    /// `events_api` tails for retry_attempt 0…3.
+    static let eventTails: [[UInt8]] = (0...3).map { attempt in
+        Array(#","type":"events_api","accepts_response_payload":false,"retry_attempt":\#(attempt),"retry_reason":"\#(attempt > 0 ? "timeout" : "")"}"#.utf8)
+    }
+}
+
 extension SimCore {
     func registerBuiltins() {
         guard let app = apps.first else { return }
@@ -91,31 +101,23 @@ extension SimCore {
             }
             return
         }
-        let id = EnvelopeID.random(&rng)
+        let id = table.insert(Pending(work: w, connection: c.id, sentAt: now), rng: &rng)
         writeEnvelope(c, id: id, work: w)
         c.counters.delivered += 1
         if w.attempt > 0 { c.counters.redelivered += 1 }
-        pending[id] = Pending(work: w, connection: c.id, sentAt: now)
         deadlines.append((id, now + config.ackDeadline))
     }
 
     /// Frames the envelope straight into the connection's output buffer.
     func writeEnvelope(_ c: Conn, id: EnvelopeID, work: Work) {
         let t = templates[work.template]
-        let head = #"{"envelope_id":""#
-        let mid = #"","payload":"#
-        let tail: String
-        if t.type == .eventsAPI {
-            tail = #","type":"events_api","accepts_response_payload":false,"retry_attempt":\#(work.attempt),"retry_reason":"\#(work.attempt > 0 ? "timeout" : "")"}"#
-        } else {
-            tail = #","type":"\#(t.type.rawValue)","accepts_response_payload":\#(t.acceptsResponsePayload)}"#
-        }
-        let length = head.utf8.count + 36 + mid.utf8.count + t.bytes.count + tail.utf8.count
+        let tail = t.type == .eventsAPI ? EnvelopeText.eventTails[min(work.attempt, EnvelopeText.eventTails.count - 1)] : t.tail
+        let length = EnvelopeText.head.count + 36 + EnvelopeText.mid.count + t.bytes.count + tail.count
         guard c.state != .ghost else { return }
         Self.frameHeader(into: &c.out, opcode: 0x1, length: length)
-        c.out.append(contentsOf: head.utf8)
+        c.out.append(contentsOf: EnvelopeText.head)
         id.write(into: &c.out)
-        c.out.append(contentsOf: mid.utf8)
+        c.out.append(contentsOf: EnvelopeText.mid)
         let payloadStart = c.out.count
         c.out.append(contentsOf: t.bytes)
         if let at = t.eventIDDigits {
@@ -125,8 +127,8 @@ extension SimCore {
                 v /= 10
             }
         }
-        c.out.append(contentsOf: tail.utf8)
-        wantWrite.insert(c.id)
+        c.out.append(contentsOf: tail)
+        markWritable(c.id)
     }
 
     func flushWaiting(app: Int, now: Double) {
@@ -154,21 +156,18 @@ extension SimCore {
     }
 
     func ack(_ eid: EnvelopeID, payload: Bool, on c: Conn, now: Double) {
-        guard let p = pending[eid] else {
-            switch settled[eid] {
-            case .some(true): c.counters.duplicateAcks += 1
-            case .some(false): c.counters.lateAcks += 1
-            case .none: c.counters.unknownAcks += 1
-            }
-            return
+        guard let slot = table.find(eid) else { c.counters.unknownAcks += 1; return }
+        switch table.outcome(slot) {
+        case .acked: c.counters.duplicateAcks += 1; return
+        case .timedOut: c.counters.lateAcks += 1; return
+        case .pending: break
         }
-        if !config.acksOnAnyConnection, p.connection != c.id {
+        if !config.acksOnAnyConnection, table.pending(slot).connection != c.id {
             c.counters.wrongConnectionAcks += 1
             return
         }
-        pending.removeValue(forKey: eid)
-        settle(eid, acked: true)
-        let owner = conns[p.connection] ?? c
+        let p = table.settle(slot, acked: true)
+        let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
         owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
         if payload {
@@ -185,26 +184,20 @@ extension SimCore {
         if config.oversize == .close1009 {
             c.ending = .close(code: 1009, reason: "Max frame length of \(config.maxClientFrame) has been exceeded.")
             c.state = .closing
-            wantWrite.insert(id)
+            markWritable(id)
         }
     }
 
     /// A binary frame arrived (Socket Mode uses text only; counted and ignored).
     public func binary(_ id: ConnectionID) { conns[id]?.counters.binaryFrames += 1 }
 
-    func settle(_ id: EnvelopeID, acked: Bool) {
-        settled[id] = acked
-        settledOrder.append(id)
-        if settledOrder.count > settledCapacity, let old = settledOrder.popFirst() { settled.removeValue(forKey: old) }
-    }
-
     // MARK: deadlines, retries, load
 
     func tickDelivery(now: Double) {
         while let (id, deadline) = deadlines.first, deadline <= now {
             deadlines.removeFirst()
-            guard let p = pending.removeValue(forKey: id) else { continue }
-            settle(id, acked: false)
+            guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
+            let p = table.settle(slot, acked: false)
             let t = templates[p.work.template]
             let counters: (inout DeliveryCounters) -> Void
             if t.type != .eventsAPI {
@@ -243,7 +236,7 @@ extension SimCore {
     /// True once every generated envelope is settled (acked, failed or lost).
     public var loadFinished: Bool {
         guard let l = load else { return true }
-        return l.issued >= l.total && pending.isEmpty && waiting.isEmpty && retryQueues.allSatisfy(\.isEmpty)
+        return l.issued >= l.total && table.count == 0 && waiting.isEmpty && retryQueues.allSatisfy(\.isEmpty)
     }
 
     func tickLoad(now: Double) {
@@ -267,7 +260,7 @@ extension SimCore {
 
     func refillWindow(now: Double) {
         guard var l = load, case .window(let window) = l.mode else { return }
-        while l.issued < l.total, pending.count < window {
+        while l.issued < l.total, table.count < window {
             let w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: now)
             nextEvent += 1
             l.issued += 1
@@ -299,7 +292,7 @@ extension SimCore {
         let elapsed = max(1e-9, end - start)
         var r = SimReport(elapsedSeconds: elapsed, total: total, latencyMs: latency.summary,
                           envelopesPerSecond: Double(total.acked) / elapsed, connections: rows,
-                          inFlight: pending.count, queued: waiting.count + retryQueues.reduce(0) { $0 + $1.count },
+                          inFlight: table.count, queued: waiting.count + retryQueues.reduce(0) { $0 + $1.count },
                           connectionsOpened: connectionsOpened, connectionsRefused: connectionsRefused)
         if let l = load, let cpuNow {
             let busy = min(1, (cpuNow - l.startCPU) / elapsed)

@@ -45,6 +45,8 @@ public final class SimCore {
         var latency = LatencyRecorder()
         /// Transport-level fault flags (read by the transport).
         var stalled = false
+        /// Already listed in `wantWrite`.
+        var listed = false
         var halfOpen = false
 
         init(id: ConnectionID, app: Int, now: Double, expiresAt: Double, pingAt: Double) {
@@ -71,8 +73,9 @@ public final class SimCore {
     var tickets: [String: Ticket] = [:]
     var nextConnection: UInt64 = 1
     var rng: FastRandom
-    /// Connections with output waiting; the transport asks lws for a writeable callback.
-    public internal(set) var wantWrite: Set<ConnectionID> = []
+    /// Connections with output (or an ending) waiting; the transport asks lws for a
+    /// writeable callback on each and empties the list.
+    public var wantWrite: [ConnectionID] = []
     var closedReports: Deque<ConnectionReport> = []
     var retiredCounters = DeliveryCounters()
     var retiredLatency = LatencyRecorder()
@@ -88,11 +91,8 @@ public final class SimCore {
     // Delivery state (SimCore+Delivery.swift).
     var templates: [PayloadTemplate] = []
     var templateByKind: [String: Int] = [:]
-    var pending: [EnvelopeID: Pending] = [:]
+    var table = PendingTable()
     var deadlines: Deque<(EnvelopeID, Double)> = []
-    var settled: [EnvelopeID: Bool] = [:]
-    var settledOrder: Deque<EnvelopeID> = []
-    let settledCapacity = 1 << 18
     var retryQueues: [Deque<(Double, Work)>] = [[], [], [], []]
     var waiting: Deque<Work> = []
     var nextEvent: UInt64 = 1
@@ -173,7 +173,6 @@ public final class SimCore {
     /// `ghostOnUncleanClose`, an unclean loss leaves a ghost registration behind.
     public func closed(_ id: ConnectionID, clean: Bool, now: Double) {
         guard let c = conns[id] else { return }
-        wantWrite.remove(id)
         c.out = []
         if !clean, config.ghostOnUncleanClose, c.state == .live {
             c.state = .ghost
@@ -185,7 +184,6 @@ public final class SimCore {
 
     func retire(_ c: Conn) {
         conns.removeValue(forKey: c.id)
-        wantWrite.remove(c.id)
         apps[c.app].connections.removeAll { $0 == c.id }
         retiredCounters.add(c.counters)
         retiredLatency.add(c.latency)
@@ -201,7 +199,6 @@ public final class SimCore {
             let id = opened(app: app, debugReconnects: false, now: now)
             if let c = conns[id] {
                 c.out = []
-                wantWrite.remove(id)
                 if c.state == .rejected { retire(c) } else { c.state = .ghost; c.ghostUntil = now + ttl }
             }
             return id
@@ -227,7 +224,7 @@ public final class SimCore {
         guard let c = conns[id] else { return }
         c.ending = ending
         c.state = .closing
-        wantWrite.insert(id)
+        markWritable(id)
     }
 
     /// Marks a connection stalled (the transport stops reading) or half-open (stops reading
@@ -236,7 +233,7 @@ public final class SimCore {
         guard let c = conns[id] else { return }
         if let stalled { c.stalled = stalled }
         if let halfOpen { c.halfOpen = halfOpen; if halfOpen { c.stalled = true } }
-        wantWrite.insert(id)
+        markWritable(id)
     }
 
     /// Transport queries.
@@ -251,8 +248,8 @@ public final class SimCore {
     /// Takes the framed bytes waiting for `id`, and the ending to perform once they are
     /// written (nil while output is still coming or none is due).
     public func takeOutput(_ id: ConnectionID) -> (bytes: [UInt8], ending: Ending?) {
-        wantWrite.remove(id)
         guard let c = conns[id] else { return ([], nil) }
+        c.listed = false
         if c.halfOpen { return ([], nil) }
         let out = c.out
         c.out = []
@@ -304,6 +301,12 @@ public final class SimCore {
 
     // MARK: framing
 
+    func markWritable(_ id: ConnectionID) {
+        guard let c = conns[id], !c.listed else { return }
+        c.listed = true
+        wantWrite.append(id)
+    }
+
     func appendText(_ c: Conn, _ text: String) {
         var t = text
         t.withUTF8 { appendFrame(c, opcode: 0x1, UnsafeRawBufferPointer($0)) }
@@ -317,7 +320,7 @@ public final class SimCore {
         guard c.state != .ghost else { return }
         Self.frameHeader(into: &c.out, opcode: opcode, length: payload.count)
         c.out.append(contentsOf: payload)
-        wantWrite.insert(c.id)
+        markWritable(c.id)
     }
 
     /// Appends an unmasked, final (never fragmented) server frame header.

@@ -178,9 +178,11 @@ public final class SimServer: @unchecked Sendable {
 
     /// Asks lws for a writeable callback on every connection with output or an ending due.
     func pump() {
+        guard !core.wantWrite.isEmpty else { return }
         for id in core.wantWrite {
             if let wsi = wsiByConnection[id] { lws_callback_on_writable(wsi) }
         }
+        core.wantWrite.removeAll(keepingCapacity: true)
     }
 
     /// Monotonic seconds.

@@ -99,7 +99,8 @@ struct RefreshTests {
         let (ws, _) = try h.connect()
         ws.drop()
         Thread.sleep(forTimeInterval: 0.2)
-        let (_, hello) = try h.connect()
+        let (live, hello) = try h.connect()
+        defer { withExtendedLifetime(live) {} }
         #expect(hello["num_connections"] as? Int == 2)
         #expect(h.server.sync { core, _ in core.connections().compactMap { core.state($0)?.rawValue } } == ["ghost", "live"])
     }

@@ -32,6 +32,7 @@ struct SockeyeSimCommand: ParsableCommand {
     @Option(help: "Load: payload size mix in bytes, comma separated (e.g. 1024,1024,4096).") var loadSizes: String?
     @Option(help: "Load: payload kinds, comma separated (e.g. message,app_mention).") var loadKinds: String?
     @Option(help: "Load: wait for this many live connections before starting.") var waitConnections = 1
+    @Option(help: "Load: seconds to wait after the connections are live before starting.") var loadDelay = 0.2
     @Option(help: "Report format at exit: json, table or both.") var report = "both"
     @Option(help: "Exit after this many seconds (0: run until the load finishes or forever).") var duration: Double = 0
 
@@ -68,6 +69,7 @@ struct SockeyeSimCommand: ParsableCommand {
         if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         if loadTotal > 0 {
             while server.liveConnections() < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: loadDelay)
             let sizes = loadSizes?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let kinds = loadKinds?.split(separator: ",").map(String.init)
             server.startLoad(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,

@@ -85,6 +85,7 @@ package.targets += [
     .target(
         name: "SockeyeSim",
         dependencies: [
+            "SockeyeCore",
             "CLibWebSockets",
             "CSockeyeSimSSL",
             .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -1,4 +1,5 @@
 import DequeModule
+import SockeyeCore
 
 /// One payload to deliver (first attempt or a retry).
 struct Work {
@@ -143,16 +144,20 @@ extension SimCore {
     /// A complete client text frame (all fragments) arrived on `id`.
     public func received(_ id: ConnectionID, _ frame: UnsafeRawBufferPointer, now: Double) {
         guard let c = conns[id] else { return }
-        switch AckParser.parse(frame) {
-        case .malformed: c.counters.malformedFrames += 1
-        case .notAnAck: c.counters.nonAckFrames += 1
-        case .ack(let r, let payload):
-            guard let eid = EnvelopeID.parse(UnsafeRawBufferPointer(rebasing: frame[r])) else {
-                c.counters.unknownAcks += 1
-                return
-            }
-            ack(eid, payload: payload != nil, on: c, now: now)
+        let frameAck: AckFrame
+        do {
+            frameAck = try AckScanner.scan(frame)
+        } catch {
+            if error.kind.isSemantic { c.counters.nonAckFrames += 1 } else { c.counters.malformedFrames += 1 }
+            return
         }
+        guard frameAck.envelopeID.isPresent, !frameAck.envelopeID.isEscaped,
+              let eid = EnvelopeID.parse(frameAck.envelopeID.bytes(in: frame))
+        else {
+            c.counters.unknownAcks += 1
+            return
+        }
+        ack(eid, payload: frameAck.payload.isPresent, on: c, now: now)
     }
 
     func ack(_ eid: EnvelopeID, payload: Bool, on c: Conn, now: Double) {

@@ -15,16 +15,18 @@ KINDS = ["message", "app_mention", "reaction_added", "slash_command", "block_act
 
 
 class Sim:
-    def __init__(self, proc, port):
+    def __init__(self, proc, port, scheme="http", ssl_context=None):
         self.proc = proc
         self.port = port
-        self.api = f"http://127.0.0.1:{port}/api/"
+        self.scheme = scheme
+        self.ssl_context = ssl_context
+        self.api = f"{scheme}://127.0.0.1:{port}/api/"
 
     def admin(self, path, body=None):
         data = json.dumps(body or {}).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/admin/{path}", data=data,
+        req = urllib.request.Request(f"{self.scheme}://127.0.0.1:{self.port}/admin/{path}", data=data,
                                      headers={"Content-Type": "application/json"}, method="POST" if data else "GET")
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as r:
             return json.loads(r.read())
 
     def stats(self):
@@ -64,7 +66,11 @@ def start_sim(extra=()):
     proc = subprocess.Popen([a for a in args if a], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     assert line.startswith("LISTENING port="), f"sim did not start: {line!r}"
-    return Sim(proc, int(line.split()[1].split("=")[1]))
+    fields = dict(f.split("=", 1) for f in line.split()[1:])
+    if "cert" in fields:
+        import ssl
+        return Sim(proc, int(fields["port"]), "https", ssl.create_default_context(cafile=fields["cert"]))
+    return Sim(proc, int(fields["port"]))
 
 
 def stop_sim(s):
@@ -95,3 +101,19 @@ def assert_clean_run(sim, total):
     assert t["duplicateAcks"] == 0
     assert t["malformedFrames"] == 0
     return t
+
+
+@pytest.fixture(autouse=True)
+def bounded_test():
+    """Every interop test is bounded: a peer client stuck in a reconnect loop fails the
+    test after 180 s instead of hanging the suite."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError("interop test exceeded 180 s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(180)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -11,6 +11,7 @@ import Foundation
 /// - `POST /admin/open-error` `{"error":"ratelimited","remaining":2}` (`{"error":null}` clears).
 /// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024]}`.
 /// - `GET /admin/connections` — open connections with their state.
+/// - `POST /admin/events` `{"enabled":false}` — disable events (sends `app_rate_limited`) or re-enable.
 extension SimServer {
     func route(_ r: HTTPRequest) -> HTTPResponse {
         let now = Self.monotonic()
@@ -48,6 +49,9 @@ extension SimServer {
             let reason = body["reason"] as? String ?? "refresh_requested"
             core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ConnectionID(UInt64($0)) }, now: now)
             return .json(200, ["ok": true])
+        case "/admin/events":
+            core.setEventsDisabled(!((body["enabled"] as? Bool) ?? true), now: now)
+            return .json(200, ["ok": true, "disabled": core.eventsDisabled])
         case "/admin/open-error":
             core.openErrorMode = (body["error"] as? String).map { OpenErrorMode(error: $0, remaining: body["remaining"] as? Int) }
             return .json(200, ["ok": true])

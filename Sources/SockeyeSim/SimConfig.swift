@@ -80,6 +80,13 @@ public struct SimConfig: Codable, Sendable {
     public var queueWhileDisconnected = true
     /// `apps.connections.open` calls allowed per app per minute (real time); 0 unlimited.
     public var openRateLimitPerMinute = 0
+    /// Events disabling rule: at least this many event deliveries in the window (0 turns
+    /// the rule off; Slack applies it to apps with ≥ 1 000 events per hour).
+    public var disableMinDeliveries = 1_000
+    /// Events disabling rule: the acked fraction below which events are disabled.
+    public var disableMinAckRatio = 0.05
+    /// Protocol time; the disabling rule's window (60 minutes).
+    public var disableWindow: Double = 3_600
     /// `Retry-After` seconds sent with HTTP 429.
     public var retryAfterSeconds = 30
     public init() {}

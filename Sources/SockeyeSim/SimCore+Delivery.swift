@@ -77,6 +77,10 @@ extension SimCore {
 
     /// Sends `w` to a connection of app 0, or queues it when none is open.
     func deliver(_ w: Work, now: Double) {
+        if eventsDisabled, templates[w.template].type == .eventsAPI, templates[w.template].kind != "app_rate_limited" {
+            droppedWhileDisabled += 1
+            return
+        }
         let app = apps[0]
         let candidates = app.connections
         var chosen: Conn?
@@ -106,6 +110,7 @@ extension SimCore {
         writeEnvelope(c, id: id, work: w)
         c.counters.delivered += 1
         if w.attempt > 0 { c.counters.redelivered += 1 }
+        if templates[w.template].type == .eventsAPI { disableRule.delivered() }
         deadlines.append((id, now + config.ackDeadline))
     }
 
@@ -172,6 +177,7 @@ extension SimCore {
             return
         }
         let p = table.settle(slot, acked: true)
+        if templates[p.work.template].type == .eventsAPI { disableRule.acked() }
         let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
         owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
@@ -198,7 +204,19 @@ extension SimCore {
 
     // MARK: deadlines, retries, load
 
+    /// Turns event delivery off (sending `app_rate_limited`) or back on.
+    public func setEventsDisabled(_ disabled: Bool, now: Double) {
+        guard disabled != eventsDisabled else { return }
+        eventsDisabled = disabled
+        if disabled, let t = templateByKind["app_rate_limited"] {
+            let w = Work(template: t, eventNumber: nextEvent, attempt: 0, intendedAt: now)
+            nextEvent += 1
+            deliver(w, now: now)
+        }
+    }
+
     func tickDelivery(now: Double) {
+        if !eventsDisabled, disableRule.violated(now: now) { setEventsDisabled(true, now: now) }
         while let (id, deadline) = deadlines.first, deadline <= now {
             deadlines.removeFirst()
             guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
@@ -299,6 +317,8 @@ extension SimCore {
                           envelopesPerSecond: Double(total.acked) / elapsed, connections: rows,
                           inFlight: table.count, queued: waiting.count + retryQueues.reduce(0) { $0 + $1.count },
                           connectionsOpened: connectionsOpened, connectionsRefused: connectionsRefused)
+        r.eventsDisabled = eventsDisabled
+        r.droppedWhileDisabled = droppedWhileDisabled
         if let l = load, let cpuNow {
             let busy = min(1, (cpuNow - l.startCPU) / elapsed)
             r.simBusyFraction = busy

@@ -98,11 +98,18 @@ public final class SimCore {
     var nextEvent: UInt64 = 1
     var load: LoadRun?
     var startedAt: Double
+    var disableRule: EventsDisableRule
+    /// Events are disabled by the 5 % rule (or by the admin API) and are dropped.
+    public internal(set) var eventsDisabled = false
+    /// Events dropped while disabled.
+    public internal(set) var droppedWhileDisabled = 0
 
     public init(config: SimConfig, now: Double, seed: UInt64? = nil) {
         self.config = config
         rng = seed.map(FastRandom.init(seed:)) ?? FastRandom()
         startedAt = now
+        disableRule = EventsDisableRule(window: config.real(config.disableWindow), minDeliveries: config.disableMinDeliveries,
+                                        minAckRatio: config.disableMinAckRatio, now: now)
         for app in config.apps {
             var key = ""
             for _ in 0..<4 { key += String(rng.next(), radix: 16).leftPad(16) }

@@ -96,6 +96,9 @@ public struct SimReport: Codable, Sendable {
     public var saturated: String?
     /// Rate mode: how far sending fell behind the intended schedule, in ms (max).
     public var maxSendLagMs: Double?
+    /// Events disabled by the 5 % rule (or the admin API); events dropped meanwhile.
+    public var eventsDisabled = false
+    public var droppedWhileDisabled = 0
     /// HTTP delivery mode counters.
     public var http: HTTPDelivery.Counters?
 

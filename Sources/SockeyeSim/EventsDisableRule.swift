@@ -1,0 +1,40 @@
+/// Slack's events disabling rule (PROTOCOL §3.4, §9.9): when an app acknowledges fewer
+/// than `minAckRatio` of at least `minDeliveries` event deliveries over the window
+/// (60 minutes), delivery stops and an `app_rate_limited` event is sent.
+///
+/// Time is in real seconds; the window is split into 60 buckets.
+struct EventsDisableRule {
+    var window: Double
+    var minDeliveries: Int
+    var minAckRatio: Double
+    private var buckets: [(delivered: Int, acked: Int)] = Array(repeating: (0, 0), count: 60)
+    private var current = 0
+    private var bucketStart: Double
+
+    init(window: Double, minDeliveries: Int, minAckRatio: Double, now: Double) {
+        self.window = window
+        self.minDeliveries = minDeliveries
+        self.minAckRatio = minAckRatio
+        bucketStart = now
+    }
+
+    mutating func delivered() { buckets[current].delivered += 1 }
+    mutating func acked() { buckets[current].acked += 1 }
+
+    /// Rotates buckets and reports whether the rule is violated right now.
+    mutating func violated(now: Double) -> Bool {
+        let width = window / 60
+        var steps = 0
+        while now - bucketStart >= width, steps < 60 {
+            bucketStart += width
+            current = (current + 1) % 60
+            buckets[current] = (0, 0)
+            steps += 1
+        }
+        if now - bucketStart >= width { bucketStart = now }
+        guard minDeliveries > 0 else { return false }
+        let d = buckets.reduce(0) { $0 + $1.delivered }
+        let a = buckets.reduce(0) { $0 + $1.acked }
+        return d >= minDeliveries && Double(a) < minAckRatio * Double(d)
+    }
+}

@@ -2,7 +2,9 @@
 /// than `minAckRatio` of at least `minDeliveries` event deliveries over the window
 /// (60 minutes), delivery stops and an `app_rate_limited` event is sent.
 ///
-/// Time is in real seconds; the window is split into 60 buckets.
+/// A delivery counts when it settles (acked, or its deadline passed), so envelopes still
+/// within their 3 s never count as unacknowledged. Time is in real seconds; the window is
+/// split into 60 buckets.
 struct EventsDisableRule {
     var window: Double
     var minDeliveries: Int

@@ -110,7 +110,6 @@ extension SimCore {
         writeEnvelope(c, id: id, work: w)
         c.counters.delivered += 1
         if w.attempt > 0 { c.counters.redelivered += 1 }
-        if templates[w.template].type == .eventsAPI { disableRule.delivered() }
         deadlines.append((id, now + config.ackDeadline))
     }
 
@@ -177,7 +176,7 @@ extension SimCore {
             return
         }
         let p = table.settle(slot, acked: true)
-        if templates[p.work.template].type == .eventsAPI { disableRule.acked() }
+        if templates[p.work.template].type == .eventsAPI { disableRule.delivered(); disableRule.acked() }
         let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
         owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
@@ -221,6 +220,7 @@ extension SimCore {
             deadlines.removeFirst()
             guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
             let p = table.settle(slot, acked: false)
+            if templates[p.work.template].type == .eventsAPI { disableRule.delivered() }
             let t = templates[p.work.template]
             let counters: (inout DeliveryCounters) -> Void
             if t.type != .eventsAPI {

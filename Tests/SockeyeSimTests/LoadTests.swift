@@ -123,6 +123,17 @@ struct RuleAndScenarioTests {
         #expect(Harness.json(try ws.next(containing: "shortcut").text)["type"] as? String == "interactive")
     }
 
+    @Test("the rule counts settled deliveries over a sliding window and needs the minimum volume")
+    func ruleUnit() {
+        var r = EventsDisableRule(window: 60, minDeliveries: 100, minAckRatio: 0.05, now: 0)
+        for _ in 0..<10 { r.delivered(); r.acked() }
+        for _ in 0..<80 { r.delivered() }
+        #expect(!r.violated(now: 1))
+        for _ in 0..<220 { r.delivered() }
+        #expect(r.violated(now: 2))
+        #expect(!r.violated(now: 200))
+    }
+
     @Test("a YAML scenario sets config and runs timed inject, disconnect and fault steps")
     func scenario() throws {
         let yaml = """

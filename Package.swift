@@ -106,6 +106,7 @@ package.targets += [
     .testTarget(
         name: "SockeyeSimTests",
         dependencies: ["SockeyeSim", "CSockeyeSimSSL"],
+        exclude: ["Fixtures"],
         swiftSettings: strictSwift
     ),
 ]

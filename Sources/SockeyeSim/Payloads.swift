@@ -102,7 +102,9 @@ public enum PayloadLibrary {
     }
 
     /// Loads `*.json` fixtures: each file is `{"type": <envelope type>, "payload": {...}}`,
-    /// optionally with `accepts_response_payload`. Files are returned sorted by name.
+    /// optionally with `accepts_response_payload`; its kind is the file name without
+    /// `.json`. An events payload whose `event_id` is `Ev` + 16 digits gets a fresh number
+    /// per delivery. Files are returned sorted by name.
     public static func loadFixtures(folder: String) throws -> [PayloadTemplate] {
         let fm = FileManager.default
         let names = try fm.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
@@ -114,7 +116,7 @@ public enum PayloadLibrary {
             else { throw SimError.badFixture(name) }
             let accepts = (obj["accepts_response_payload"] as? Bool) ?? defaultAccepts(type: type, payload: payload)
             let bytes = try JSONSerialization.data(withJSONObject: payload, options: [.withoutEscapingSlashes])
-            return PayloadTemplate(type: type, acceptsResponsePayload: accepts, kind: (payload["type"] as? String) ?? typeName,
+            return PayloadTemplate(type: type, acceptsResponsePayload: accepts, kind: String(name.dropLast(5)),
                                    json: String(decoding: bytes, as: UTF8.self))
         }
     }

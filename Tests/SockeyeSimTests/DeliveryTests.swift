@@ -123,6 +123,28 @@ struct DeliveryTests {
         }
     }
 
+    @Test("fixtures from a folder become payload kinds; accepts_response_payload follows §3.3; event ids are unique")
+    func fixtures() throws {
+        var o = SimServer.Options()
+        o.fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+        let server = try SimServer(o)
+        defer { server.stop() }
+        let r = try TestHTTP.request(port: server.port, path: "/api/apps.connections.open", headers: ["Authorization": "Bearer \(Harness.appToken)"])
+        let ws = try TestWebSocket(url: try #require(r.json["url"] as? String))
+        _ = try ws.next()
+        #expect(server.inject(kind: "block_suggestion"))
+        let suggestion = Harness.json(try ws.next().text)
+        #expect(suggestion["type"] as? String == "interactive")
+        #expect(suggestion["accepts_response_payload"] as? Bool == true)
+        #expect(server.inject(kind: "member_joined_channel", count: 2))
+        let e1 = Harness.json(try ws.next().text), e2 = Harness.json(try ws.next().text)
+        #expect(e1["accepts_response_payload"] as? Bool == false)
+        let id1 = (e1["payload"] as? [String: Any])?["event_id"] as? String
+        let id2 = (e2["payload"] as? [String: Any])?["event_id"] as? String
+        #expect(id1 != nil && id1 != id2)
+        #expect(!server.inject(kind: "no_such_kind"))
+    }
+
     @Test("events that occur while no connection is open are delivered after the next hello")
     func queuedWhileDisconnected() throws {
         let h = try Harness()

@@ -3,7 +3,7 @@
 # on loopback, runs the as-fast-as-acked load and prints the sim's report (table + JSON).
 #   benchmarks/sim-load.sh           full run (3,000,000 envelopes of ~1 KB)
 #   benchmarks/sim-load.sh --smoke   a few seconds (200,000 envelopes)
-# Environment: TOTAL, WINDOW, CONNECTIONS, SIZES (comma list of payload bytes), RATE (set
+# Environment: TOTAL, WINDOW, CONNECTIONS, CLIENT_ARGS (e.g. --lws-rx), SIZES (comma list of payload bytes), RATE (set
 # for open-loop fixed-rate mode instead of as-fast-as-acked).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,7 +30,7 @@ for _ in $(seq 1 200); do grep -q LISTENING "$work/sim.out" && break; sleep 0.05
 port=$(grep -o 'port=[0-9]*' "$work/sim.out" | head -1 | cut -d= -f2)
 [ -n "$port" ] || { echo "sim did not start" >&2; exit 1; }
 
-benchmarks/ack-client/ack-client --port "$port" --connections "$connections" --duration 320 2>"$work/client.err" &
+benchmarks/ack-client/ack-client --port "$port" --connections "$connections" --duration 320 ${CLIENT_ARGS:-} 2>"$work/client.err" &
 client_pid=$!
 wait "$sim_pid"
 kill "$client_pid" 2>/dev/null || true

@@ -1,0 +1,2 @@
+/// The Sockeye envelope scanner: not in this branch yet (it is being written in main).
+func scannerCompetitors() -> [Competitor] { [] }

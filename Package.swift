@@ -39,6 +39,9 @@ let package = Package(
             providers: [.apt(["libjansson-dev"])]
         ),
 
+        // include/sockeye.h as a Swift module, so the ABI is written against its exact types.
+        .systemLibrary(name: "CSockeye"),
+
         // The sans-IO protocol core: no sockets, threads or clock of its own.
         .target(
             name: "SockeyeCore",
@@ -48,7 +51,7 @@ let package = Package(
         // The C ABI: @_cdecl exports behind include/sockeye.h.
         .target(
             name: "SockeyeABI",
-            dependencies: ["SockeyeCore"],
+            dependencies: ["SockeyeCore", "CSockeye"],
             swiftSettings: strictSwift,
             linkerSettings: sharedLibraryLinkerFlags
         ),

@@ -1,0 +1,37 @@
+import CSockeye
+import SockeyeCore
+
+// Acknowledgement encoding export of include/sockeye.h.
+
+@_cdecl("sockeye_ack_encode")
+public func sockeyeAckEncode(
+    _ buf: UnsafeMutableRawPointer?, _ bufSize: Int, _ headroom: Int,
+    _ envelopeID: UnsafePointer<CChar>?, _ envelopeIDLength: Int,
+    _ payload: UnsafePointer<CChar>?, _ payloadLength: Int,
+    _ outLength: UnsafeMutablePointer<Int>?
+) -> sockeye_status {
+    guard let buf, let envelopeID, let outLength, bufSize >= 0, headroom >= 0, envelopeIDLength >= 0,
+        payloadLength >= 0
+    else { return SOCKEYE_E_INVALID_ARGUMENT }
+    let id = UnsafeRawBufferPointer(start: envelopeID, count: envelopeIDLength)
+    let body = payload.map { UnsafeRawBufferPointer(start: $0, count: payloadLength) }
+    do {
+        outLength.pointee = try AckEncoder.encode(
+            envelopeID: id, payload: body, into: UnsafeMutableRawBufferPointer(start: buf, count: bufSize),
+            headroom: headroom)
+        return SOCKEYE_OK
+    } catch {
+        switch error {
+        case .tooLarge(let length):
+            outLength.pointee = length
+            return SOCKEYE_E_ACK_TOO_LARGE
+        case .bufferTooSmall(let required):
+            outLength.pointee = required
+            return SOCKEYE_E_BUFFER_TOO_SMALL
+        case .invalidEnvelopeID:
+            return SOCKEYE_E_INVALID_ENVELOPE_ID
+        case .invalidPayload:
+            return SOCKEYE_E_INVALID_PAYLOAD
+        }
+    }
+}

@@ -70,6 +70,7 @@ error_code ondemand_payload(simdjson::ondemand::value value, sockeye_bench_field
     set_string(out->payload, raw);
     bool ignored;
     SIMDJSON_TRY(payload.reset().get(ignored));
+    sockeye_bench_string team_dot_id{};
     for (auto field_result : payload) {
         simdjson::ondemand::field field;
         SIMDJSON_TRY(std::move(field_result).get(field));
@@ -90,8 +91,18 @@ error_code ondemand_payload(simdjson::ondemand::value value, sockeye_bench_field
             } else if (error != simdjson::NO_SUCH_FIELD) {
                 return error;
             }
+        } else if (key == "team") {
+            // Interactive payloads carry the team as {"id": …}; the scanner falls back to it.
+            simdjson::ondemand::object team;
+            if (field.value().get_object().get(team) == simdjson::SUCCESS) {
+                simdjson::ondemand::value id;
+                if (team.find_field("id").get(id) == simdjson::SUCCESS) {
+                    SIMDJSON_TRY(set_raw_string(team_dot_id, id));
+                }
+            }
         }
     }
+    if (!out->team_id.present) { out->team_id = team_dot_id; }
     return simdjson::SUCCESS;
 }
 
@@ -106,6 +117,7 @@ error_code dom_payload(simdjson::dom::element value, sockeye_bench_fields *out) 
     simdjson::dom::object payload;
     SIMDJSON_TRY(value.get_object().get(payload));
     out->payload.present = 1;
+    sockeye_bench_string team_dot_id{};
     for (simdjson::dom::key_value_pair field : payload) {
         if (field.key == "type") {
             SIMDJSON_TRY(dom_string(out->payload_type, field.value));
@@ -123,8 +135,16 @@ error_code dom_payload(simdjson::dom::element value, sockeye_bench_fields *out) 
             } else if (error != simdjson::NO_SUCH_FIELD) {
                 return error;
             }
+        } else if (field.key == "team") {
+            simdjson::dom::object team;
+            simdjson::dom::element id;
+            if (field.value.get_object().get(team) == simdjson::SUCCESS
+                && team.at_key("id").get(id) == simdjson::SUCCESS) {
+                SIMDJSON_TRY(dom_string(team_dot_id, id));
+            }
         }
     }
+    if (!out->team_id.present) { out->team_id = team_dot_id; }
     return simdjson::SUCCESS;
 }
 

@@ -20,6 +20,7 @@ struct ExtractedFields: Equatable {
     var retryAttempt: Int64?
     var retryReason: String?
     var eventID: String?
+    /// `payload.team_id`, or else `payload.team.id` (interactive payloads): the scanner's rule.
     var teamID: String?
     var payloadType: String?
     var eventType: String?

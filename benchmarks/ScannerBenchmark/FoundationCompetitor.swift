@@ -48,7 +48,11 @@ enum FoundationCompetitor {
         checksum &+= (root["retry_reason"] as? String)?.utf8.count ?? 0
         if let payload = root["payload"] as? [String: Any] {
             checksum &+= (payload["event_id"] as? String)?.utf8.count ?? 0
-            checksum &+= (payload["team_id"] as? String)?.utf8.count ?? 0
+            if let teamID = payload["team_id"] as? String {
+                checksum &+= teamID.utf8.count
+            } else if let team = payload["team"] as? [String: Any] {
+                checksum &+= (team["id"] as? String)?.utf8.count ?? 0
+            }
             checksum &+= (payload["type"] as? String)?.utf8.count ?? 0
             if let event = payload["event"] as? [String: Any] {
                 checksum &+= (event["type"] as? String)?.utf8.count ?? 0
@@ -88,6 +92,9 @@ enum FoundationCompetitor {
             fields.payload = .object
             fields.eventID = try string(payload, "event_id")
             fields.teamID = try string(payload, "team_id")
+            if fields.teamID == nil, let team = payload["team"] as? [String: Any] {
+                fields.teamID = try string(team, "id")
+            }
             fields.payloadType = try string(payload, "type")
             if let eventValue = payload["event"] {
                 guard let event = eventValue as? [String: Any] else {

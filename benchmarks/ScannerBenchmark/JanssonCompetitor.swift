@@ -44,7 +44,11 @@ enum JanssonCompetitor {
         checksum &+= stringLength(json_object_get(root, "retry_reason"))
         if let payload = json_object_get(root, "payload"), sockeye_json_is_object(payload) != 0 {
             checksum &+= stringLength(json_object_get(payload, "event_id"))
-            checksum &+= stringLength(json_object_get(payload, "team_id"))
+            if let teamID = json_object_get(payload, "team_id") {
+                checksum &+= stringLength(teamID)
+            } else if let team = json_object_get(payload, "team") {
+                checksum &+= stringLength(json_object_get(team, "id"))
+            }
             checksum &+= stringLength(json_object_get(payload, "type"))
             if let event = json_object_get(payload, "event") {
                 checksum &+= stringLength(json_object_get(event, "type"))
@@ -87,6 +91,9 @@ enum JanssonCompetitor {
             fields.payload = .object
             fields.eventID = try string(payload, "event_id")
             fields.teamID = try string(payload, "team_id")
+            if fields.teamID == nil, let team = json_object_get(payload, "team"), sockeye_json_is_object(team) != 0 {
+                fields.teamID = try string(team, "id")
+            }
             fields.payloadType = try string(payload, "type")
             if let event = json_object_get(payload, "event") {
                 guard sockeye_json_is_object(event) != 0 else {

@@ -166,7 +166,7 @@ func runBenchmark() throws(BenchmarkFailure) {
     try checkAllocationCounter()
     let fixtures = try Fixture.load(from: arguments.fixtureDirectory)
     let simdjson = SimdjsonParsers()
-    let competitors = scannerCompetitors() + simdjson.competitors + [
+    let competitors = [ScannerCompetitor.competitor] + simdjson.competitors + [
         JanssonCompetitor.competitor, FoundationCompetitor.competitor,
     ]
 
@@ -178,9 +178,6 @@ func runBenchmark() throws(BenchmarkFailure) {
         """)
     for competitor in competitors {
         print("  \(competitor.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(competitor.detail)")
-    }
-    if !competitors.contains(where: { $0.name == Competitor.scannerName }) {
-        print("  (the Sockeye scanner is not built in: no scanner row and no ratios)")
     }
 
     var reports = [FixtureReport]()

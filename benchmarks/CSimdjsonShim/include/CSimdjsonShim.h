@@ -17,7 +17,8 @@ typedef struct {
     int present;
 } sockeye_bench_string;
 
-/** The fields every competitor extracts. Absent fields have present == 0. */
+/** The fields every competitor extracts. Absent fields have present == 0. `team_id` is
+ *  `payload.team_id`, or else `payload.team.id` (interactive payloads), as in the scanner. */
 typedef struct {
     sockeye_bench_string type;
     sockeye_bench_string envelope_id;

@@ -186,7 +186,7 @@ func runBenchmark() throws(BenchmarkFailure) {
         let cells = Measurement.measure(competitors, on: fixture.buffer, settings: settings)
         let report = FixtureReport(
             name: fixture.name, bytes: fixture.buffer.count, summary: summary, cells: cells)
-        print(Report.fixtureTable(report, settings: settings))
+        print(Report.fixtureTable(report))
         reports.append(report)
     }
     print(Report.targetsTable(reports))

@@ -176,6 +176,9 @@ func runBenchmark() throws(BenchmarkFailure) {
         simdjson: stage 1 \(SimdjsonParsers.implementation), on-demand code \
         \(SimdjsonParsers.builtinImplementation); allocation counter: interposed malloc family
         """)
+    #if DEBUG
+    print("  WARNING: debug build; the figures mean nothing. Use `swift run -c release scanner-bench`.")
+    #endif
     for competitor in competitors {
         print("  \(competitor.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(competitor.detail)")
     }

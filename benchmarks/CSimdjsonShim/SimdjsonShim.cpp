@@ -106,6 +106,17 @@ error_code ondemand_payload(simdjson::ondemand::value value, sockeye_bench_field
     return simdjson::SUCCESS;
 }
 
+// Optional members: a missing key is not an error.
+template <typename Lookup>
+error_code lookup_string(sockeye_bench_string &target, Lookup &&value) {
+    std::string_view text;
+    error_code error = std::forward<Lookup>(value).get_string().get(text);
+    if (error == simdjson::NO_SUCH_FIELD) { return simdjson::SUCCESS; }
+    if (error) { return error; }
+    set_string(target, text);
+    return simdjson::SUCCESS;
+}
+
 error_code dom_string(sockeye_bench_string &target, simdjson::dom::element value) {
     std::string_view text;
     SIMDJSON_TRY(value.get_string().get(text));
@@ -206,6 +217,49 @@ int sockeye_bench_ondemand_extract(sockeye_bench_ondemand *parser, const char *j
         }
         if (error) { return error; }
     }
+    return simdjson::SUCCESS;
+}
+
+int sockeye_bench_ondemand_lookup_extract(sockeye_bench_ondemand *parser, const char *json,
+                                          size_t length, size_t capacity, sockeye_bench_fields *out) {
+    reset_fields(out);
+    simdjson::ondemand::document document;
+    SIMDJSON_TRY(parser->parser.iterate(json, length, capacity).get(document));
+    SIMDJSON_TRY(lookup_string(out->type, document["type"]));
+    SIMDJSON_TRY(lookup_string(out->envelope_id, document["envelope_id"]));
+    simdjson::ondemand::object payload;
+    error_code error = document["payload"].get_object().get(payload);
+    if (error == simdjson::SUCCESS) {
+        std::string_view raw;
+        SIMDJSON_TRY(payload.raw_json().get(raw));
+        while (!raw.empty() && is_json_space(raw.back())) { raw.remove_suffix(1); }
+        set_string(out->payload, raw);
+        bool ignored;
+        SIMDJSON_TRY(payload.reset().get(ignored));
+        SIMDJSON_TRY(lookup_string(out->event_id, payload["event_id"]));
+        SIMDJSON_TRY(lookup_string(out->team_id, payload["team_id"]));
+        if (!out->team_id.present) {
+            SIMDJSON_TRY(lookup_string(out->team_id, payload["team"]["id"]));
+        }
+        SIMDJSON_TRY(lookup_string(out->payload_type, payload["type"]));
+        SIMDJSON_TRY(lookup_string(out->event_type, payload["event"]["type"]));
+    } else if (error != simdjson::NO_SUCH_FIELD) {
+        return error;
+    }
+    bool accepts = false;
+    error = document["accepts_response_payload"].get_bool().get(accepts);
+    if (error == simdjson::SUCCESS) {
+        out->accepts_response_payload = accepts ? 1 : 0;
+    } else if (error != simdjson::NO_SUCH_FIELD) {
+        return error;
+    }
+    error = document["retry_attempt"].get_int64().get(out->retry_attempt);
+    if (error == simdjson::SUCCESS) {
+        out->retry_attempt_present = 1;
+    } else if (error != simdjson::NO_SUCH_FIELD) {
+        return error;
+    }
+    SIMDJSON_TRY(lookup_string(out->retry_reason, document["retry_reason"]));
     return simdjson::SUCCESS;
 }
 

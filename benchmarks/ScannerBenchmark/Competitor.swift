@@ -17,6 +17,7 @@ struct Competitor {
 extension Competitor {
     static let scannerName = "Sockeye scanner"
     static let onDemandName = "simdjson on-demand"
+    static let onDemandLookupName = "simdjson od lookups"
     static let domName = "simdjson DOM"
     static let janssonName = "jansson"
     static let foundationName = "JSONSerialization"

@@ -161,6 +161,7 @@ func checkAllocationCounter() throws(BenchmarkFailure) {
 }
 
 func runBenchmark() throws(BenchmarkFailure) {
+    setvbuf(stdout, nil, _IOLBF, 0)  // one table at a time in CI logs, even through a pipe
     let arguments = try Arguments(Array(CommandLine.arguments.dropFirst()))
     let settings = arguments.settings
     try checkAllocationCounter()
@@ -180,7 +181,7 @@ func runBenchmark() throws(BenchmarkFailure) {
     print("  WARNING: debug build; the figures mean nothing. Use `swift run -c release scanner-bench`.")
     #endif
     for competitor in competitors {
-        print("  \(competitor.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(competitor.detail)")
+        print("  \(competitor.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(competitor.detail)")
     }
 
     var reports = [FixtureReport]()

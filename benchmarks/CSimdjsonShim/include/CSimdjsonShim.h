@@ -61,6 +61,12 @@ void sockeye_bench_ondemand_destroy(sockeye_bench_ondemand *parser);
 int sockeye_bench_ondemand_extract(sockeye_bench_ondemand *parser, const char *json, size_t length,
                                    size_t capacity, sockeye_bench_fields *out);
 
+/** On-demand the way its documentation writes it: `doc["key"]` lookups (in any order, so
+ *  each may rewind), `get_string()` (unescaped copies in the parser's buffer); the payload's
+ *  bytes through `raw_json()`. Same padding rule and return value. */
+int sockeye_bench_ondemand_lookup_extract(sockeye_bench_ondemand *parser, const char *json,
+                                          size_t length, size_t capacity, sockeye_bench_fields *out);
+
 sockeye_bench_dom *sockeye_bench_dom_create(void);
 void sockeye_bench_dom_destroy(sockeye_bench_dom *parser);
 

@@ -161,7 +161,6 @@ func checkAllocationCounter() throws(BenchmarkFailure) {
 }
 
 func runBenchmark() throws(BenchmarkFailure) {
-    setvbuf(stdout, nil, _IOLBF, 0)  // one table at a time in CI logs, even through a pipe
     let arguments = try Arguments(Array(CommandLine.arguments.dropFirst()))
     let settings = arguments.settings
     try checkAllocationCounter()
@@ -191,6 +190,7 @@ func runBenchmark() throws(BenchmarkFailure) {
         let report = FixtureReport(
             name: fixture.name, bytes: fixture.buffer.count, summary: summary, cells: cells)
         print(Report.fixtureTable(report))
+        fflush(nil)  // one table at a time in CI logs, even through a pipe
         reports.append(report)
     }
     print(Report.targetsTable(reports))

@@ -98,3 +98,49 @@ package.targets.append(contentsOf: [
         swiftSettings: strictSwift
     ),
 ])
+
+// MARK: - sockeye-sim: Slack's side of Socket Mode (owned by the `sim` branch)
+// Kept in its own block so merges with the core targets above stay trivial.
+package.dependencies += [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+]
+package.products += [
+    .library(name: "SockeyeSim", targets: ["SockeyeSim"]),
+    .executable(name: "sockeye-sim", targets: ["sockeye-sim"]),
+]
+package.targets += [
+    // OpenSSL helpers in C: self-signed certificate generation and HMAC-SHA256.
+    .target(
+        name: "CSockeyeSimSSL",
+        linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+    ),
+    .target(
+        name: "SockeyeSim",
+        dependencies: [
+            "SockeyeCore",
+            "CLibWebSockets",
+            "CSockeyeSimSSL",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Yams", package: "Yams"),
+        ],
+        exclude: ["README.md"],
+        swiftSettings: strictSwift
+    ),
+    .executableTarget(
+        name: "sockeye-sim",
+        dependencies: [
+            "SockeyeSim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strictSwift
+    ),
+    .testTarget(
+        name: "SockeyeSimTests",
+        dependencies: ["SockeyeSim", "CSockeyeSimSSL"],
+        swiftSettings: strictSwift
+    ),
+]

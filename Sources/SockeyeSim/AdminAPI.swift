@@ -1,0 +1,95 @@
+import Foundation
+
+/// Routes every HTTP request: the Web API under `/api/`, the admin API under `/admin/`.
+///
+/// Admin endpoints (JSON bodies, all optional fields):
+/// - `GET /admin/stats` — the report as JSON; `GET /admin/stats/table` — as a table.
+/// - `POST /admin/inject` `{"kind":"app_mention","count":10}` — deliver generated envelopes.
+/// - `POST /admin/disconnect` `{"reason":"link_disabled","connection":3}` — send a disconnect.
+/// - `POST /admin/fault` `{"kind":"drop|rst|stall|half_open|close|slow_hello|refuse|ghosts",
+///   "connection":3,"seconds":2,"count":4}` — network faults.
+/// - `POST /admin/open-error` `{"error":"ratelimited","remaining":2}` (`{"error":null}` clears).
+/// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024]}`.
+/// - `GET /admin/connections` — open connections with their state.
+extension SimServer {
+    func route(_ r: HTTPRequest) -> HTTPResponse {
+        let now = Self.monotonic()
+        let listener = WebAPI.Listener(port: port, tls: options.tls)
+        switch r.path {
+        case "/api/apps.connections.open":
+            return WebAPI.connectionsOpen(r, core: core, listener: listener, now: now)
+        case "/api/auth.test":
+            return WebAPI.authTest(r, core: core)
+        case "/health":
+            return .json(200, ["ok": true])
+        default:
+            if r.path.hasPrefix("/admin/") { return admin(r, now: now) }
+            if r.path.hasPrefix("/api/") { return .error("unknown_method") }
+            return HTTPResponse(status: 404, headers: [], body: Array("not found".utf8), contentType: "text/plain")
+        }
+    }
+
+    func admin(_ r: HTTPRequest, now: Double) -> HTTPResponse {
+        let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
+        switch r.path {
+        case "/admin/stats":
+            return HTTPResponse(status: 200, headers: [], body: Array(core.report(now: now, cpuNow: Self.threadCPU()).json().utf8))
+        case "/admin/stats/table":
+            return HTTPResponse(status: 200, headers: [], body: Array(core.report(now: now, cpuNow: Self.threadCPU()).table().utf8), contentType: "text/plain")
+        case "/admin/connections":
+            let list = core.conns.values.sorted { $0.id.raw < $1.id.raw }.map { ["id": Int($0.id.raw), "state": $0.state.rawValue, "app": $0.app] }
+            return .json(200, ["ok": true, "connections": list])
+        case "/admin/inject":
+            let kind = body["kind"] as? String ?? "message"
+            let count = body["count"] as? Int ?? 1
+            guard core.inject(kind: kind, count: count, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
+            return .json(200, ["ok": true])
+        case "/admin/disconnect":
+            let reason = body["reason"] as? String ?? "refresh_requested"
+            core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ConnectionID(UInt64($0)) }, now: now)
+            return .json(200, ["ok": true])
+        case "/admin/open-error":
+            core.openErrorMode = (body["error"] as? String).map { OpenErrorMode(error: $0, remaining: body["remaining"] as? Int) }
+            return .json(200, ["ok": true])
+        case "/admin/fault":
+            let fault = Fault(kind: body["kind"] as? String ?? "", connection: body["connection"] as? Int,
+                              seconds: (body["seconds"] as? Double) ?? (body["seconds"] as? Int).map(Double.init),
+                              count: body["count"] as? Int)
+            guard apply(fault, now: now) else { return .error("unknown_fault") }
+            return .json(200, ["ok": true])
+        case "/admin/load":
+            guard let spec = try? JSONDecoder().decode(LoadSpec.self, from: Data(r.body)) else { return .error("invalid_arguments") }
+            startLoad(spec, now: now)
+            return .json(200, ["ok": true])
+        default:
+            return .error("unknown_method")
+        }
+    }
+
+    /// Starts a load run (service thread).
+    func startLoad(_ spec: LoadSpec, now: Double) {
+        var mix: [Int] = []
+        for kind in spec.kinds ?? [] { if let t = core.templateByKind[kind] { mix.append(t) } }
+        for size in spec.sizes ?? [] {
+            mix.append(core.register(PayloadLibrary.sizedMessage(appID: core.config.apps[0].appID, size: size)))
+        }
+        tickMicros = spec.rate != nil ? 1000 : Int64(options.tickMillis) * 1000
+        core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, now: now, cpuNow: Self.threadCPU())
+    }
+}
+
+/// A load run request (admin API, CLI and scenario files).
+public struct LoadSpec: Codable, Sendable {
+    /// Envelopes per second (open loop); nil selects the in-flight window mode.
+    public var rate: Double?
+    /// Envelopes in flight in as-fast-as-acked mode.
+    public var window: Int?
+    public var total: Int
+    /// Payload kinds to cycle through.
+    public var kinds: [String]?
+    /// Message payload sizes in bytes to cycle through (a size mix; repeat for weight).
+    public var sizes: [Int]?
+    public init(rate: Double? = nil, window: Int? = nil, total: Int, kinds: [String]? = nil, sizes: [Int]? = nil) {
+        self.rate = rate; self.window = window; self.total = total; self.kinds = kinds; self.sizes = sizes
+    }
+}

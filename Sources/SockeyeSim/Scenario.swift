@@ -1,0 +1,109 @@
+import Foundation
+import Yams
+
+/// A scripted run: configuration overrides plus timed steps (inject, fault, disconnect,
+/// open-error, load). Written as YAML or JSON:
+///
+/// ```yaml
+/// config: { ackDeadline: 1, timeScale: 60 }
+/// steps:
+///   - at: 0.5
+///     inject: { kind: app_mention, count: 10 }
+///   - at: 2
+///     fault: { kind: drop }
+///   - at: 3
+///     disconnect: { reason: warning }
+///   - at: 4
+///     openError: { error: ratelimited, remaining: 2 }
+///   - at: 5
+///     load: { rate: 1000, total: 5000, sizes: [1024] }
+/// ```
+public struct Scenario: Sendable {
+    /// One timed action; exactly one of the optional fields is set.
+    public struct Step: Codable, Sendable {
+        public struct Inject: Codable, Sendable { public var kind: String; public var count: Int? }
+        public struct Disconnect: Codable, Sendable { public var reason: String; public var connection: Int? }
+        /// Seconds after the scenario starts.
+        public var at: Double
+        public var inject: Inject?
+        public var fault: Fault?
+        public var disconnect: Disconnect?
+        public var openError: OpenErrorMode?
+        public var load: LoadSpec?
+    }
+
+    public var config: SimConfig
+    public var steps: [Step]
+
+    /// Parses YAML or JSON text (JSON is YAML) over `base`.
+    public static func parse(_ text: String, base: SimConfig = SimConfig()) throws -> Scenario {
+        guard let root = try Yams.load(yaml: text) as? [String: Any] else { throw SimError.badScenario("top level must be a mapping") }
+        let config = try SimConfig.merging(root["config"] as? [String: Any] ?? [:], over: base)
+        let stepsAny = root["steps"] as? [Any] ?? []
+        let data = try JSONSerialization.data(withJSONObject: stepsAny)
+        let steps = try JSONDecoder().decode([Step].self, from: data).sorted { $0.at < $1.at }
+        return Scenario(config: config, steps: steps)
+    }
+
+    public static func load(path: String, base: SimConfig = SimConfig()) throws -> Scenario {
+        try parse(String(contentsOfFile: path, encoding: .utf8), base: base)
+    }
+}
+
+extension SimConfig {
+    /// `base` with the keys of `overrides` replaced (unknown keys are an error).
+    public static func merging(_ overrides: [String: Any], over base: SimConfig) throws -> SimConfig {
+        var dict = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any] ?? [:]
+        for (k, v) in overrides {
+            guard dict[k] != nil else { throw SimError.badScenario("unknown config key \(k)") }
+            dict[k] = v
+        }
+        return try JSONDecoder().decode(SimConfig.self, from: JSONSerialization.data(withJSONObject: dict))
+    }
+
+    /// Loads a YAML or JSON file of overrides over `base`.
+    public static func load(path: String, over base: SimConfig = SimConfig()) throws -> SimConfig {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let root = try Yams.load(yaml: text) as? [String: Any] else { throw SimError.badScenario("config must be a mapping") }
+        return try merging(root, over: base)
+    }
+}
+
+extension SimServer {
+    /// Runs a scenario's steps at their times (blocking the caller, not the service thread).
+    public func run(_ scenario: Scenario, log: (String) -> Void = { _ in }) {
+        let start = Date()
+        for step in scenario.steps {
+            let wait = step.at - Date().timeIntervalSince(start)
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            log(String(format: "t=%.2f step", step.at))
+            sync { core, now in
+                let s = UncheckedBox(value: self).value
+                if let i = step.inject { core.inject(kind: i.kind, count: i.count ?? 1, now: now) }
+                if let f = step.fault { _ = s.apply(f, now: now) }
+                if let d = step.disconnect { core.disconnect(reason: d.reason, connection: d.connection.map { ConnectionID(UInt64($0)) }, now: now) }
+                if let e = step.openError { core.openErrorMode = e }
+                if let l = step.load { s.startLoad(l, now: now) }
+                s.pump()
+            }
+        }
+    }
+
+    /// Starts a load run from another thread.
+    public func startLoad(_ spec: LoadSpec) {
+        sync { _, now in UncheckedBox(value: self).value.startLoad(spec, now: now) }
+    }
+
+    /// The current report (from another thread).
+    public func report() -> SimReport {
+        sync { core, now in core.report(now: now, cpuNow: SimServer.threadCPU()) }
+    }
+
+    /// Number of connections of app 0 that have received hello.
+    public func liveConnections() -> Int {
+        sync { core, _ in core.connections().filter { core.conns[$0]?.helloSent == true && core.state($0) == .live }.count }
+    }
+
+    /// True when a load run was started and everything it generated is settled.
+    public func loadDone() -> Bool { sync { core, _ in core.load != nil && core.loadFinished } }
+}

@@ -1,0 +1,317 @@
+import DequeModule
+import SockeyeCore
+
+/// One payload to deliver (first attempt or a retry).
+struct Work {
+    var template: Int
+    var eventNumber: UInt64
+    var attempt: Int
+    /// Intended send time (latency is measured from here: no coordinated omission).
+    var intendedAt: Double
+}
+
+/// An envelope written to a connection and not yet settled.
+struct Pending {
+    var work: Work
+    var connection: ConnectionID
+    var sentAt: Double
+}
+
+/// A running load-generator job.
+struct LoadRun {
+    enum Mode { case rate(Double), window(Int) }
+    var mode: Mode
+    var mix: [Int]
+    var total: Int
+    var issued = 0
+    var startedAt: Double
+    var startCPU: Double
+    var maxLag: Double = 0
+    var finishedAt: Double?
+}
+
+/// Fixed byte strings of the envelope JSON around the id and payload.
+enum EnvelopeText {
+    static let head = Array(#"{"envelope_id":""#.utf8)
+    static let mid = Array(#"","payload":"#.utf8)
+    /// `events_api` tails for retry_attempt 0…3.
+    static let eventTails: [[UInt8]] = (0...3).map { attempt in
+        Array(#","type":"events_api","accepts_response_payload":false,"retry_attempt":\#(attempt),"retry_reason":"\#(attempt > 0 ? "timeout" : "")"}"#.utf8)
+    }
+}
+
+extension SimCore {
+    func registerBuiltins() {
+        guard let app = apps.first else { return }
+        for (kind, t) in PayloadLibrary.builtin(appID: app.config.appID).sorted(by: { $0.key < $1.key }) {
+            templateByKind[kind] = templates.count
+            templates.append(t)
+        }
+    }
+
+    /// Adds a payload template (fixture or sized message); returns its index.
+    @discardableResult
+    public func register(_ t: PayloadTemplate) -> Int {
+        templates.append(t)
+        templateByKind[t.kind] = templates.count - 1
+        return templates.count - 1
+    }
+
+    /// Names of all known payload kinds.
+    public var kinds: [String] { templateByKind.keys.sorted() }
+
+    /// Delivers `count` envelopes of payload kind `kind` (built-in name or fixture kind).
+    /// Returns false for an unknown kind.
+    @discardableResult
+    public func inject(kind: String, count: Int = 1, now: Double) -> Bool {
+        guard let t = templateByKind[kind] else { return false }
+        for _ in 0..<count { inject(template: t, now: now) }
+        return true
+    }
+
+    func inject(template: Int, now: Double) {
+        let w = Work(template: template, eventNumber: nextEvent, attempt: 0, intendedAt: now)
+        nextEvent += 1
+        deliver(w, now: now)
+    }
+
+    /// Sends `w` to a connection of app 0, or queues it when none is open.
+    func deliver(_ w: Work, now: Double) {
+        let app = apps[0]
+        let candidates = app.connections
+        var chosen: Conn?
+        if !candidates.isEmpty {
+            for _ in 0..<candidates.count {
+                let idx: Int
+                switch config.routing {
+                case .roundRobin: idx = app.rr % candidates.count; app.rr &+= 1
+                case .random: idx = Int(rng.next() % UInt64(candidates.count))
+                }
+                if let c = conns[candidates[idx]], c.helloSent, c.state == .live || c.state == .ghost {
+                    chosen = c
+                    break
+                }
+            }
+        }
+        guard let c = chosen else {
+            let t = templates[w.template]
+            if t.type == .eventsAPI, !config.queueWhileDisconnected {
+                retiredCounters.failedAfterRetries += 1
+            } else {
+                waiting.append(w)
+            }
+            return
+        }
+        let id = table.insert(Pending(work: w, connection: c.id, sentAt: now), rng: &rng)
+        writeEnvelope(c, id: id, work: w)
+        c.counters.delivered += 1
+        if w.attempt > 0 { c.counters.redelivered += 1 }
+        deadlines.append((id, now + config.ackDeadline))
+    }
+
+    /// Frames the envelope straight into the connection's output buffer.
+    func writeEnvelope(_ c: Conn, id: EnvelopeID, work: Work) {
+        let t = templates[work.template]
+        let tail = t.type == .eventsAPI ? EnvelopeText.eventTails[min(work.attempt, EnvelopeText.eventTails.count - 1)] : t.tail
+        let length = EnvelopeText.head.count + 36 + EnvelopeText.mid.count + t.bytes.count + tail.count
+        guard c.state != .ghost else { return }
+        Self.frameHeader(into: &c.out, opcode: 0x1, length: length)
+        c.out.append(contentsOf: EnvelopeText.head)
+        id.write(into: &c.out)
+        c.out.append(contentsOf: EnvelopeText.mid)
+        let payloadStart = c.out.count
+        c.out.append(contentsOf: t.bytes)
+        if let at = t.eventIDDigits {
+            var v = work.eventNumber
+            for i in stride(from: 15, through: 0, by: -1) {
+                c.out[payloadStart + at + i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+        }
+        c.out.append(contentsOf: tail)
+        markWritable(c.id)
+    }
+
+    func flushWaiting(app: Int, now: Double) {
+        guard app == 0 else { return }
+        let queued = waiting
+        waiting.removeAll()
+        for w in queued { deliver(w, now: now) }
+    }
+
+    // MARK: acks
+
+    /// A complete client text frame (all fragments) arrived on `id`.
+    public func received(_ id: ConnectionID, _ frame: UnsafeRawBufferPointer, now: Double) {
+        guard let c = conns[id] else { return }
+        let frameAck: AckFrame
+        do {
+            frameAck = try AckScanner.scan(frame)
+        } catch {
+            if error.kind.isSemantic { c.counters.nonAckFrames += 1 } else { c.counters.malformedFrames += 1 }
+            return
+        }
+        guard frameAck.envelopeID.isPresent, !frameAck.envelopeID.isEscaped,
+              let eid = EnvelopeID.parse(frameAck.envelopeID.bytes(in: frame))
+        else {
+            c.counters.unknownAcks += 1
+            return
+        }
+        ack(eid, payload: frameAck.payload.isPresent, on: c, now: now)
+    }
+
+    func ack(_ eid: EnvelopeID, payload: Bool, on c: Conn, now: Double) {
+        guard let slot = table.find(eid) else { c.counters.unknownAcks += 1; return }
+        switch table.outcome(slot) {
+        case .acked: c.counters.duplicateAcks += 1; return
+        case .timedOut: c.counters.lateAcks += 1; return
+        case .pending: break
+        }
+        if !config.acksOnAnyConnection, table.pending(slot).connection != c.id {
+            c.counters.wrongConnectionAcks += 1
+            return
+        }
+        let p = table.settle(slot, acked: true)
+        let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
+        owner.counters.acked += 1
+        owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
+        if payload {
+            if templates[p.work.template].acceptsResponsePayload { owner.counters.responsePayloads += 1 }
+            else { owner.counters.ignoredResponsePayloads += 1 }
+        }
+        if load != nil { refillWindow(now: now) }
+    }
+
+    /// A client frame of `maxClientFrame` bytes or more: close 1009 or drop silently.
+    public func oversize(_ id: ConnectionID) {
+        guard let c = conns[id] else { return }
+        c.counters.oversizeFrames += 1
+        if config.oversize == .close1009 {
+            c.ending = .close(code: 1009, reason: "Max frame length of \(config.maxClientFrame) has been exceeded.")
+            c.state = .closing
+            markWritable(id)
+        }
+    }
+
+    /// A binary frame arrived (Socket Mode uses text only; counted and ignored).
+    public func binary(_ id: ConnectionID) { conns[id]?.counters.binaryFrames += 1 }
+
+    // MARK: deadlines, retries, load
+
+    func tickDelivery(now: Double) {
+        while let (id, deadline) = deadlines.first, deadline <= now {
+            deadlines.removeFirst()
+            guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
+            let p = table.settle(slot, acked: false)
+            let t = templates[p.work.template]
+            let counters: (inout DeliveryCounters) -> Void
+            if t.type != .eventsAPI {
+                counters = { $0.userVisibleFailures += 1 }
+            } else if p.work.attempt >= config.retryDelays.count {
+                counters = { $0.failedAfterRetries += 1 }
+            } else {
+                counters = { _ in }
+                var w = p.work
+                w.attempt += 1
+                let due = now + config.real(config.retryDelays[p.work.attempt])
+                w.intendedAt = due
+                retryQueues[min(w.attempt, 3)].append((due, w))
+            }
+            if let c = conns[p.connection] { counters(&c.counters) } else { counters(&retiredCounters) }
+        }
+        for q in 0..<retryQueues.count {
+            while let (due, w) = retryQueues[q].first, due <= now {
+                retryQueues[q].removeFirst()
+                deliver(w, now: now)
+            }
+        }
+        tickLoad(now: now)
+    }
+
+    /// Starts the load generator: `total` envelopes from the template `mix` (indices,
+    /// repeated for weight), at a fixed `rate` per second or with `window` in flight.
+    public func startLoad(rate: Double?, window: Int?, total: Int, mix: [Int], now: Double, cpuNow: Double) {
+        let mode: LoadRun.Mode = rate.map { .rate($0) } ?? .window(max(1, window ?? 1000))
+        load = LoadRun(mode: mode, mix: mix.isEmpty ? [templateByKind["message"] ?? 0] : mix, total: total,
+                       startedAt: now, startCPU: cpuNow)
+        startedAt = now
+        tickLoad(now: now)
+    }
+
+    /// True once every generated envelope is settled (acked, failed or lost).
+    public var loadFinished: Bool {
+        guard let l = load else { return true }
+        return l.issued >= l.total && table.count == 0 && waiting.isEmpty && retryQueues.allSatisfy(\.isEmpty)
+    }
+
+    func tickLoad(now: Double) {
+        guard var l = load, l.issued < l.total else { return }
+        switch l.mode {
+        case .rate(let r):
+            let due = min(l.total, Int((now - l.startedAt) * r) + 1)
+            while l.issued < due {
+                let intended = l.startedAt + Double(l.issued) / r
+                l.maxLag = max(l.maxLag, now - intended)
+                let w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: intended)
+                nextEvent += 1
+                l.issued += 1
+                deliver(w, now: now)
+            }
+            load = l
+        case .window:
+            refillWindow(now: now)
+        }
+    }
+
+    func refillWindow(now: Double) {
+        guard var l = load, case .window(let window) = l.mode else { return }
+        while l.issued < l.total, table.count < window {
+            let w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: now)
+            nextEvent += 1
+            l.issued += 1
+            deliver(w, now: now)
+            if apps[0].connections.isEmpty { break }
+        }
+        load = l
+    }
+
+    // MARK: reporting
+
+    func report(_ c: Conn) -> ConnectionReport {
+        ConnectionReport(connection: c.id.description, app: apps[c.app].config.appID, state: c.state.rawValue,
+                         counters: c.counters, latencyMs: c.latency.summary)
+    }
+
+    /// Counters so far: every open connection, the last closed ones, and the total.
+    public func report(now: Double, cpuNow: Double? = nil) -> SimReport {
+        var total = retiredCounters
+        var latency = retiredLatency
+        var rows = Array(closedReports)
+        for c in conns.values.sorted(by: { $0.id.raw < $1.id.raw }) {
+            total.add(c.counters)
+            latency.add(c.latency)
+            rows.append(report(c))
+        }
+        let start = load?.startedAt ?? startedAt
+        let end = load?.finishedAt ?? now
+        let elapsed = max(1e-9, end - start)
+        var r = SimReport(elapsedSeconds: elapsed, total: total, latencyMs: latency.summary,
+                          envelopesPerSecond: Double(total.acked) / elapsed, connections: rows,
+                          inFlight: table.count, queued: waiting.count + retryQueues.reduce(0) { $0 + $1.count },
+                          connectionsOpened: connectionsOpened, connectionsRefused: connectionsRefused)
+        if let l = load, let cpuNow {
+            let busy = min(1, (cpuNow - l.startCPU) / elapsed)
+            r.simBusyFraction = busy
+            switch l.mode {
+            case .rate: r.maxSendLagMs = l.maxLag * 1000; r.saturated = l.maxLag > 0.05 ? "sim" : (busy > 0.9 ? "sim" : "none (kept the schedule)")
+            case .window: r.saturated = busy > 0.9 ? "sim" : "client"
+            }
+        }
+        return r
+    }
+
+    /// Marks the load run finished (freezes the elapsed time used for rates).
+    public func markLoadFinished(now: Double) {
+        if load != nil, load?.finishedAt == nil { load?.finishedAt = now }
+    }
+}

@@ -1,0 +1,220 @@
+import CLibWebSockets
+import CSockeyeSimSSL
+import Foundation
+
+/// The simulator process: one libwebsockets context on one service thread serving the
+/// Web API (`/api/…`), the admin API (`/admin/…`) and the Socket Mode WebSockets
+/// (`/link/?ticket=…`) on one 127.0.0.1 port, plain or TLS.
+///
+/// Every lws call and every `SimCore` access happens on the service thread; other threads
+/// use `sync` (a queue drained after `lws_cancel_service`).
+public final class SimServer: @unchecked Sendable {
+    /// How to start the server.
+    public struct Options: Sendable {
+        public var config = SimConfig()
+        /// 0 picks a free port.
+        public var port = 0
+        public var tls = false
+        /// Where the self-signed certificate is created on first TLS start.
+        public var certDirectory: String?
+        /// A folder of JSON fixtures to register as payload kinds.
+        public var fixtures: String?
+        /// Timer resolution of the service loop in milliseconds.
+        public var tickMillis = 5
+        public init() {}
+    }
+
+    public let options: Options
+    /// The port actually listened on.
+    public private(set) var port = 0
+    /// Path of the certificate in use (TLS only).
+    public private(set) var certificatePath: String?
+
+    let core: SimCore
+    var context: OpaquePointer?
+    var sessions: [OpaquePointer: Session] = [:]
+    var wsiByConnection: [ConnectionID: OpaquePointer] = [:]
+    let timer: UnsafeMutablePointer<sockeye_timer>
+    let protocols: UnsafeMutablePointer<lws_protocols>
+    private let lock = NSLock()
+    private var commands: [(SimCore, Double) -> Void] = []
+    private var stopping = false
+    private var thread: Thread?
+    private let ready = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var startError: String?
+    var tickMicros: Int64
+
+    /// Starts listening and returns once the port is known.
+    public init(_ options: Options) throws {
+        self.options = options
+        core = SimCore(config: options.config, now: SimServer.monotonic())
+        if let folder = options.fixtures {
+            for t in try PayloadLibrary.loadFixtures(folder: folder) { core.register(t) }
+        }
+        tickMicros = Int64(options.tickMillis) * 1000
+        timer = .allocate(capacity: 1)
+        timer.initialize(to: sockeye_timer())
+        protocols = .allocate(capacity: 2)
+        protocols.initialize(repeating: lws_protocols(), count: 2)
+        protocols[0].name = UnsafePointer(strdup("sockeye-sim"))
+        protocols[0].callback = simCallback
+        protocols[0].rx_buffer_size = 65_536
+        protocols[0].tx_packet_size = 262_144
+        if options.tls { certificatePath = try Self.ensureCertificate(options.certDirectory) }
+        let t = Thread { [unchecked = UncheckedBox(value: self)] in unchecked.value.serviceLoop() }
+        t.name = "sockeye-sim-service"
+        thread = t
+        t.start()
+        ready.wait()
+        if let e = startError { throw SimError.listenFailed(e) }
+    }
+
+    deinit {
+        timer.deallocate()
+        free(UnsafeMutableRawPointer(mutating: protocols[0].name))
+        protocols.deallocate()
+    }
+
+    /// `http(s)://127.0.0.1:PORT/api/` for `WebClient(base_url=…)`.
+    public var apiBaseURL: String { "\(options.tls ? "https" : "http")://127.0.0.1:\(port)/api/" }
+
+    /// Runs `body` on the service thread with the core and the current time; waits for it.
+    public func sync<T: Sendable>(_ body: @escaping @Sendable (SimCore, Double) -> T) -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        enqueue { core, now in box.value = body(core, now); done.signal() }
+        done.wait()
+        return box.value!
+    }
+
+    func enqueue(_ command: @escaping (SimCore, Double) -> Void) {
+        lock.lock()
+        commands.append(command)
+        let ctx = context
+        lock.unlock()
+        if let ctx { lws_cancel_service(ctx) }
+    }
+
+    /// Stops the service thread, closes every socket and destroys the context.
+    public func stop() {
+        lock.lock()
+        if stopping { lock.unlock(); return }
+        stopping = true
+        let ctx = context
+        lock.unlock()
+        if let ctx { lws_cancel_service(ctx) }
+        finished.wait()
+    }
+
+    // MARK: service thread
+
+    private func serviceLoop() {
+        lws_set_log_level(Int32(LLL_ERR), nil)
+        var info = lws_context_creation_info()
+        info.port = Int32(options.port)
+        info.iface = UnsafePointer(strdup("127.0.0.1"))
+        info.protocols = UnsafePointer(protocols)
+        info.options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8) | UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
+        info.user = Unmanaged.passUnretained(self).toOpaque()
+        info.pt_serv_buf_size = 65_536
+        var certC: UnsafeMutablePointer<CChar>?
+        var keyC: UnsafeMutablePointer<CChar>?
+        let alpn = strdup("http/1.1")
+        if options.tls, let cert = certificatePath {
+            info.options |= UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+            certC = strdup(cert)
+            keyC = strdup(cert.replacingOccurrences(of: "cert.pem", with: "key.pem"))
+            info.ssl_cert_filepath = UnsafePointer(certC)
+            info.ssl_private_key_filepath = UnsafePointer(keyC)
+            info.alpn = UnsafePointer(alpn)
+        }
+        let ctx = lws_create_context(&info)
+        free(UnsafeMutableRawPointer(mutating: info.iface))
+        guard let ctx else {
+            startError = "lws_create_context failed (port \(options.port))"
+            ready.signal()
+            finished.signal()
+            return
+        }
+        if let vh = lws_get_vhost_by_name(ctx, "default") { port = Int(lws_get_vhost_listen_port(vh)) }
+        lock.lock(); context = ctx; lock.unlock()
+        timer.pointee.user = Unmanaged.passUnretained(self).toOpaque()
+        lws_sul_schedule(ctx, 0, &timer.pointee.sul, simTimerFired, tickMicros)
+        ready.signal()
+        while true {
+            lock.lock(); let stop = stopping; lock.unlock()
+            if stop { break }
+            if lws_service(ctx, 0) < 0 { break }
+        }
+        lws_sul_cancel(&timer.pointee.sul)
+        lock.lock(); context = nil; lock.unlock()
+        lws_context_destroy(ctx)
+        sessions.removeAll()
+        free(certC); free(keyC); free(alpn)
+        lock.lock(); let leftover = commands; commands = []; lock.unlock()
+        for c in leftover { c(core, Self.monotonic()) }
+        finished.signal()
+    }
+
+    /// Drains queued commands (service thread).
+    func runCommands() {
+        lock.lock()
+        let batch = commands
+        commands = []
+        lock.unlock()
+        let now = Self.monotonic()
+        for c in batch { c(core, now) }
+        pump()
+    }
+
+    /// Timer tick (service thread).
+    func tick() {
+        core.tick(now: Self.monotonic())
+        if core.load != nil, core.loadFinished { core.markLoadFinished(now: Self.monotonic()) }
+        pump()
+        if let ctx = context { lws_sul_schedule(ctx, 0, &timer.pointee.sul, simTimerFired, tickMicros) }
+    }
+
+    /// Asks lws for a writeable callback on every connection with output or an ending due.
+    func pump() {
+        guard !core.wantWrite.isEmpty else { return }
+        for id in core.wantWrite {
+            if let wsi = wsiByConnection[id] { lws_callback_on_writable(wsi) }
+        }
+        core.wantWrite.removeAll(keepingCapacity: true)
+    }
+
+    /// Monotonic seconds.
+    public static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// CPU seconds used by the calling thread.
+    static func threadCPU() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func ensureCertificate(_ dir: String?) throws -> String {
+        let folder = dir ?? (NSTemporaryDirectory() + "sockeye-sim-tls")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let cert = folder + "/cert.pem", key = folder + "/key.pem"
+        if !FileManager.default.fileExists(atPath: cert) || !FileManager.default.fileExists(atPath: key) {
+            guard sockeye_sim_make_self_signed(cert, key) == 0 else { throw SimError.listenFailed("could not create a certificate in \(folder)") }
+        }
+        return cert
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable { var value: T? }
+struct UncheckedBox<T>: @unchecked Sendable { let value: T }
+
+/// The sul timer callback, used as a C function pointer.
+func simTimerFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
+    guard let sul, let user = sockeye_timer_from_sul(sul).pointee.user else { return }
+    Unmanaged<SimServer>.fromOpaque(user).takeUnretainedValue().tick()
+}

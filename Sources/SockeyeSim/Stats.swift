@@ -1,0 +1,124 @@
+import Foundation
+import Histogram
+
+/// Delivery counters for one connection or for the whole run.
+public struct DeliveryCounters: Codable, Sendable, Equatable {
+    /// Envelopes written to a socket (first deliveries and retries).
+    public var delivered = 0
+    /// Envelopes acked within the deadline.
+    public var acked = 0
+    /// Retry deliveries of events (`retry_attempt` ≥ 1).
+    public var redelivered = 0
+    /// Events whose last retry also went unacked.
+    public var failedAfterRetries = 0
+    /// Slash commands / interactive payloads not acked in time (the user saw an error).
+    public var userVisibleFailures = 0
+    public var duplicateAcks = 0
+    public var unknownAcks = 0
+    /// Acks that arrived after the deadline had expired.
+    public var lateAcks = 0
+    /// Acks on a connection other than the delivering one while that is not allowed.
+    public var wrongConnectionAcks = 0
+    /// Ack payloads sent for envelopes with `accepts_response_payload: false` (ignored).
+    public var ignoredResponsePayloads = 0
+    /// Ack payloads accepted as responses.
+    public var responsePayloads = 0
+    /// Client text frames that were not JSON.
+    public var malformedFrames = 0
+    /// Valid JSON frames without an `envelope_id`.
+    public var nonAckFrames = 0
+    /// Client frames at or over the frame limit.
+    public var oversizeFrames = 0
+    public var binaryFrames = 0
+
+    public init() {}
+
+    mutating func add(_ o: DeliveryCounters) {
+        delivered += o.delivered; acked += o.acked; redelivered += o.redelivered
+        failedAfterRetries += o.failedAfterRetries; userVisibleFailures += o.userVisibleFailures
+        duplicateAcks += o.duplicateAcks; unknownAcks += o.unknownAcks; lateAcks += o.lateAcks
+        wrongConnectionAcks += o.wrongConnectionAcks; ignoredResponsePayloads += o.ignoredResponsePayloads
+        responsePayloads += o.responsePayloads; malformedFrames += o.malformedFrames
+        nonAckFrames += o.nonAckFrames; oversizeFrames += o.oversizeFrames; binaryFrames += o.binaryFrames
+    }
+}
+
+/// Ack latency distribution in microseconds.
+public struct LatencyRecorder: Sendable {
+    var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+
+    mutating func record(microseconds: UInt64) { _ = histogram.record(max(1, microseconds)) }
+    mutating func add(_ o: LatencyRecorder) { histogram.add(o.histogram) }
+
+    /// Percentiles in milliseconds.
+    public var summary: LatencySummary {
+        guard histogram.totalCount > 0 else { return LatencySummary() }
+        func ms(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
+        return LatencySummary(count: Int(histogram.totalCount), p50: ms(50), p99: ms(99), p999: ms(99.9),
+                              max: Double(histogram.max) / 1000)
+    }
+}
+
+/// Ack latency percentiles (milliseconds).
+public struct LatencySummary: Codable, Sendable, Equatable {
+    public var count = 0
+    public var p50 = 0.0
+    public var p99 = 0.0
+    public var p999 = 0.0
+    public var max = 0.0
+}
+
+/// One row of the report.
+public struct ConnectionReport: Codable, Sendable {
+    public var connection: String
+    public var app: String
+    public var state: String
+    public var counters: DeliveryCounters
+    public var latencyMs: LatencySummary
+}
+
+/// The run report, printed as JSON or as a table.
+public struct SimReport: Codable, Sendable {
+    public var elapsedSeconds: Double
+    public var total: DeliveryCounters
+    public var latencyMs: LatencySummary
+    public var envelopesPerSecond: Double
+    public var connections: [ConnectionReport]
+    /// Pending envelopes (delivered, not yet acked or timed out).
+    public var inFlight: Int
+    /// Events waiting for a retry or for a connection.
+    public var queued: Int
+    public var connectionsOpened: Int
+    public var connectionsRefused: Int
+    /// Fraction of wall time the service thread spent on CPU during the load run (0…1).
+    public var simBusyFraction: Double?
+    /// Who limited throughput: "sim", "client" or "schedule" (rate mode kept up).
+    public var saturated: String?
+    /// Rate mode: how far sending fell behind the intended schedule, in ms (max).
+    public var maxSendLagMs: Double?
+
+    /// JSON text.
+    public func json() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? String(decoding: enc.encode(self), as: UTF8.self)) ?? "{}"
+    }
+
+    /// A human-readable table.
+    public func table() -> String {
+        func row(_ name: String, _ c: DeliveryCounters, _ l: LatencySummary) -> String {
+            let cols: [String] = [name, "\(c.delivered)", "\(c.acked)", "\(c.redelivered)", "\(c.failedAfterRetries)",
+                                  "\(c.userVisibleFailures)", "\(c.duplicateAcks)", "\(c.unknownAcks)",
+                                  String(format: "%.3f", l.p50), String(format: "%.3f", l.p99), String(format: "%.3f", l.p999)]
+            return cols.enumerated().map { i, s in i == 0 ? s.padding(toLength: 14, withPad: " ", startingAt: 0) : String(repeating: " ", count: max(0, 11 - s.count)) + s }.joined()
+        }
+        var lines = ["connection       delivered      acked  redeliv.  failed  user-fail  dup-acks unk-acks  p50 ms    p99 ms  p99.9 ms"]
+        for c in connections { lines.append(row(String(c.connection.prefix(14)), c.counters, c.latencyMs)) }
+        lines.append(row("TOTAL", total, latencyMs))
+        lines.append(String(format: "elapsed %.2f s, %.0f envelopes/s acked, in flight %d, queued %d", elapsedSeconds, envelopesPerSecond, inFlight, queued))
+        if let busy = simBusyFraction, let sat = saturated {
+            lines.append(String(format: "sim service thread busy %.0f%% -> saturated: %@", busy * 100, sat))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

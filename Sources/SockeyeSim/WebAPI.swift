@@ -1,0 +1,141 @@
+import Foundation
+
+/// A parsed HTTP request as the transport hands it over.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// Path without the query string.
+    public var path: String
+    public var query: String
+    public var authorization: String?
+    public var contentType: String?
+    public var body: [UInt8]
+    public init(method: String, path: String, query: String = "", authorization: String? = nil, contentType: String? = nil, body: [UInt8] = []) {
+        self.method = method; self.path = path; self.query = query
+        self.authorization = authorization; self.contentType = contentType; self.body = body
+    }
+}
+
+/// An HTTP response to write.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    public var contentType = "application/json; charset=utf-8"
+
+    static func json(_ status: Int = 200, _ object: Any, headers: [(String, String)] = []) -> HTTPResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return HTTPResponse(status: status, headers: headers, body: Array(data))
+    }
+    static func error(_ code: String, status: Int = 200, extra: [String: Any] = [:], headers: [(String, String)] = []) -> HTTPResponse {
+        var o: [String: Any] = ["ok": false, "error": code]
+        o.merge(extra) { a, _ in a }
+        return json(status, o, headers: headers)
+    }
+}
+
+/// An injected failure of `apps.connections.open`.
+public struct OpenErrorMode: Codable, Sendable, Equatable {
+    /// A Slack error code (`invalid_auth`, `ratelimited`, `internal_error`, …) or `http_<status>`.
+    public var error: String
+    /// How many calls fail; nil: every call until cleared.
+    public var remaining: Int?
+    public init(error: String, remaining: Int? = nil) { self.error = error; self.remaining = remaining }
+}
+
+/// Slack's Web API methods the simulator serves: `apps.connections.open` and `auth.test`.
+public enum WebAPI {
+    /// Where the listener is, to build connection URLs.
+    public struct Listener: Sendable {
+        public var port: Int
+        public var tls: Bool
+        public init(port: Int, tls: Bool) { self.port = port; self.tls = tls }
+    }
+
+    static func form(_ body: [UInt8]) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            if let k = kv.first { out[k] = kv.count > 1 ? kv[1] : "" }
+        }
+        return out
+    }
+
+    /// The token in the body (form field or JSON key), which Slack now refuses.
+    static func bodyToken(_ r: HTTPRequest) -> String? {
+        if (r.contentType ?? "").contains("json") {
+            let o = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any]
+            return o?["token"] as? String
+        }
+        return form(r.body)["token"]
+    }
+
+    static func bearer(_ r: HTTPRequest) -> String? {
+        guard let a = r.authorization?.trimmingCharacters(in: .whitespaces), a.lowercased().hasPrefix("bearer ") else { return nil }
+        let t = a.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return t.isEmpty ? nil : t
+    }
+
+    /// `POST /api/apps.connections.open`.
+    public static func connectionsOpen(_ r: HTTPRequest, core: SimCore, listener: Listener, now: Double) -> HTTPResponse {
+        if r.method != "POST" { return .error("insecure_request") }
+        if var mode = core.openErrorMode {
+            if let n = mode.remaining {
+                mode.remaining = n - 1
+                core.openErrorMode = n - 1 > 0 ? mode : nil
+            }
+            return injected(mode.error, core: core)
+        }
+        guard let token = bearer(r) else {
+            return bodyToken(r) != nil ? .error("invalid_auth") : .error("not_authed")
+        }
+        if token.hasPrefix("xoxb-") || token.hasPrefix("xoxp-") || token.hasPrefix("xoxe.") { return .error("not_allowed_token_type") }
+        guard let app = core.config.apps.firstIndex(where: { $0.appTokens.contains(token) }) else { return .error("invalid_auth") }
+        let scopes = core.config.apps[app].scopes
+        let scopeHeaders = [("X-OAuth-Scopes", scopes.joined(separator: ",")), ("X-Accepted-OAuth-Scopes", "connections:write")]
+        guard scopes.contains("connections:write") else {
+            return .error("missing_scope", extra: ["needed": "connections:write", "provided": scopes.joined(separator: ",")], headers: scopeHeaders)
+        }
+        if let limited = core.rateLimit(app: app, now: now) { return limited }
+        let url = core.issueURL(app: app, port: listener.port, tls: listener.tls, now: now)
+        return .json(200, ["ok": true, "url": url], headers: scopeHeaders)
+    }
+
+    static func injected(_ code: String, core: SimCore) -> HTTPResponse {
+        if code == "ratelimited" {
+            return .error("ratelimited", status: 429, headers: [("Retry-After", "\(core.config.retryAfterSeconds)")])
+        }
+        if code.hasPrefix("http_"), let status = Int(code.dropFirst(5)) {
+            return HTTPResponse(status: status, headers: [], body: Array("<html><body>\(status) upstream error</body></html>".utf8), contentType: "text/html")
+        }
+        if code == "missing_scope" {
+            return .error("missing_scope", extra: ["needed": "connections:write", "provided": "authorizations:read"],
+                          headers: [("X-OAuth-Scopes", "authorizations:read"), ("X-Accepted-OAuth-Scopes", "connections:write")])
+        }
+        return .error(code)
+    }
+
+    /// `POST /api/auth.test` for bot and user tokens.
+    public static func authTest(_ r: HTTPRequest, core: SimCore) -> HTTPResponse {
+        let token = bearer(r) ?? bodyToken(r)
+        guard let token else { return .error("not_authed") }
+        guard let bot = core.config.botTokens.first(where: { $0.token == token }) else { return .error("invalid_auth") }
+        return .json(200, ["ok": true, "url": "https://sockeye-sim.slack.com/", "team": bot.team, "user": bot.user,
+                           "team_id": bot.teamID, "user_id": bot.userID, "bot_id": bot.botID, "is_enterprise_install": false],
+                     headers: [("X-OAuth-Scopes", "chat:write,app_mentions:read,commands")])
+    }
+}
+
+extension SimCore {
+    /// Sliding one-minute window per app; nil when the call is allowed.
+    func rateLimit(app: Int, now: Double) -> HTTPResponse? {
+        guard config.openRateLimitPerMinute > 0 else { return nil }
+        let a = apps[app]
+        while let first = a.openCalls.first, now - first >= 60 { a.openCalls.removeFirst() }
+        if a.openCalls.count >= config.openRateLimitPerMinute {
+            let retry = max(1, Int((60 - (now - a.openCalls.first!)).rounded(.up)))
+            return .error("ratelimited", status: 429, headers: [("Retry-After", "\(retry)")])
+        }
+        a.openCalls.append(now)
+        return nil
+    }
+}

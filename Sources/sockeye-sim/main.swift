@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import SockeyeSim
+
+/// `sockeye-sim`: a faithful local simulator of Slack's side of Socket Mode.
+struct SockeyeSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sockeye-sim",
+        abstract: "Simulates Slack's Socket Mode server: apps.connections.open, WebSockets, envelopes, acks, faults, load.")
+
+    @Option(help: "Port on 127.0.0.1 (0 picks a free one; the real port is printed).") var port = 0
+    @Flag(help: "Serve wss:// and https:// with a self-signed certificate (created on first start).") var tls = false
+    @Option(help: "Folder for the self-signed certificate.") var certDir: String?
+    @Option(help: "YAML/JSON file of configuration overrides (keys of SimConfig).") var config: String?
+    @Option(help: "YAML/JSON scenario file (config + timed steps).") var scenario: String?
+    @Option(help: "Folder of JSON fixtures {\"type\":…,\"payload\":{…}} to register as payload kinds.") var fixtures: String?
+    @Option(help: "App-level token to accept (repeatable; replaces the default).") var appToken: [String] = []
+    @Option(help: "Bot token for auth.test (repeatable; replaces the default).") var botToken: [String] = []
+    @Option(help: "Divide protocol durations (lifetime, warning lead, retry delays) by this.") var timeScale: Double?
+    @Option(help: "Ack deadline in seconds.") var ackDeadline: Double?
+    @Option(help: "Server ping interval in seconds (0 disables).") var pingInterval: Double?
+    @Option(help: "Oversize client frames: close (1009) or drop.") var oversize: String?
+    @Option(help: "Routing: round_robin or random.") var routing: String?
+    @Flag(help: "Keep registrations of connections lost without a close frame as ghosts.") var ghostOnUncleanClose = false
+    @Option(help: "Make apps.connections.open fail with this error (e.g. ratelimited, internal_error, http_503).") var openError: String?
+    @Option(help: "Refuse WebSocket upgrades for this many seconds after start.") var refuseSeconds: Double?
+    @Option(help: "Delay hello by this many seconds.") var slowHello: Double?
+    @Option(help: "Register this many ghost connections at start.") var ghosts: Int?
+    @Option(help: "Load: envelopes per second (open loop). Without it, --load-window selects as-fast-as-acked.") var loadRate: Double?
+    @Option(help: "Load: envelopes in flight (as-fast-as-acked mode).") var loadWindow: Int?
+    @Option(help: "Load: total envelopes (0: no load run).") var loadTotal = 0
+    @Option(help: "Load: payload size mix in bytes, comma separated (e.g. 1024,1024,4096).") var loadSizes: String?
+    @Option(help: "Load: payload kinds, comma separated (e.g. message,app_mention).") var loadKinds: String?
+    @Option(help: "Load: wait for this many live connections before starting.") var waitConnections = 1
+    @Option(help: "Load: seconds to wait after the connections are live before starting.") var loadDelay = 0.2
+    @Option(help: "Report format at exit: json, table or both.") var report = "both"
+    @Option(help: "Exit after this many seconds (0: run until the load finishes or forever).") var duration: Double = 0
+
+    func run() throws {
+        var cfg = SimConfig()
+        if let config { cfg = try SimConfig.load(path: config, over: cfg) }
+        var scen: Scenario?
+        if let scenario { scen = try Scenario.load(path: scenario, base: cfg); cfg = scen!.config }
+        if !appToken.isEmpty { cfg.apps[0].appTokens = appToken }
+        if !botToken.isEmpty { cfg.botTokens = botToken.map(SimConfig.BotToken.init(token:)) }
+        if let timeScale { cfg.timeScale = timeScale }
+        if let ackDeadline { cfg.ackDeadline = ackDeadline }
+        if let pingInterval { cfg.pingInterval = pingInterval }
+        if let oversize { cfg.oversize = SimConfig.OversizeAction(rawValue: oversize) ?? .close1009 }
+        if let routing { cfg.routing = SimConfig.Routing(rawValue: routing) ?? .roundRobin }
+        if ghostOnUncleanClose { cfg.ghostOnUncleanClose = true }
+
+        var o = SimServer.Options()
+        o.config = cfg
+        o.port = port
+        o.tls = tls
+        o.certDirectory = certDir
+        o.fixtures = fixtures
+        let server = try SimServer(o)
+        if let openError { server.sync { core, _ in core.openErrorMode = OpenErrorMode(error: openError) } }
+        if let refuseSeconds { _ = server.inject(Fault(kind: "refuse", seconds: refuseSeconds)) }
+        if let slowHello { _ = server.inject(Fault(kind: "slow_hello", seconds: slowHello)) }
+        if let ghosts { _ = server.inject(Fault(kind: "ghosts", seconds: cfg.real(cfg.ghostTTL), count: ghosts)) }
+        print("LISTENING port=\(server.port) api=\(server.apiBaseURL)\(server.certificatePath.map { " cert=\($0)" } ?? "")")
+        fflush(nil)
+
+        let started = Date()
+        func timeUp() -> Bool { duration > 0 && Date().timeIntervalSince(started) >= duration }
+        if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        if loadTotal > 0 {
+            while server.liveConnections() < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: loadDelay)
+            let sizes = loadSizes?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let kinds = loadKinds?.split(separator: ",").map(String.init)
+            server.startLoad(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,
+                                      kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil)))
+            while !server.loadDone(), !timeUp() { Thread.sleep(forTimeInterval: 0.05) }
+        } else {
+            while !timeUp() { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let r = server.report()
+        server.stop()
+        if report == "json" || report == "both" { print(r.json()) }
+        if report == "table" || report == "both" { print(r.table()) }
+    }
+}
+
+signal(SIGPIPE, SIG_IGN)
+SockeyeSimCommand.main()

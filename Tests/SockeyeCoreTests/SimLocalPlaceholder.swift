@@ -1,0 +1,1 @@
+// untracked local placeholder: main has no SockeyeCoreTests sources yet

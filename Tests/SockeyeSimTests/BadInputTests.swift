@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import SockeyeSim
+
+@Suite("Bad input: frame limit, garbage, binary (§9.7)")
+struct BadInputTests {
+    @Test("an ack frame of 20480 bytes or more is closed with 1009; others keep being served")
+    func oversizeCloses() throws {
+        let h = try Harness()
+        let (big, _) = try h.connect()
+        let (other, _) = try h.connect()
+        big.sendText(#"{"envelope_id":"x","payload":{"text":""# + String(repeating: "a", count: 20_480) + #""}}"#)
+        let close = try big.next()
+        #expect(close.opcode == 0x8)
+        #expect(TestWebSocket.closeCode(close) == 1009)
+        #expect(close.text.contains("Max frame length of 20480 has been exceeded."))
+        h.inject("message")
+        let env = Harness.json(try other.next().text)
+        #expect(env["type"] as? String == "events_api")
+        #expect(h.report().total.oversizeFrames == 1)
+    }
+
+    @Test("oversize fragmented message counts once; in drop mode the connection stays open")
+    func oversizeDrop() throws {
+        let h = try Harness { $0.oversize = .drop }
+        let (ws, _) = try h.connect()
+        ws.sendFrame(opcode: 0x1, Array(repeating: 0x61, count: 15_000), fin: false)
+        ws.sendFrame(opcode: 0x0, Array(repeating: 0x61, count: 15_000), fin: true)
+        ws.sendFrame(opcode: 0x9, Array("still-here".utf8))
+        #expect(try ws.next().text == "still-here")
+        #expect(h.report().total.oversizeFrames == 1)
+    }
+
+    @Test("garbage text, non-ack JSON and binary frames are counted, not fatal; fragmented acks are reassembled")
+    func garbage() throws {
+        let h = try Harness()
+        let (ws, _) = try h.connect()
+        ws.sendText("this is not json {{{")
+        ws.sendText(#"{"hello":"world"}"#)
+        ws.sendFrame(opcode: 0x2, [1, 2, 3])
+        h.inject("message")
+        let id = Harness.json(try ws.next().text)["envelope_id"] as? String ?? ""
+        let ack = Array(#"{"envelope_id":"\#(id)"}"#.utf8)
+        ws.sendFrame(opcode: 0x1, Array(ack[..<10]), fin: false)
+        ws.sendFrame(opcode: 0x0, Array(ack[10...]), fin: true)
+        let r = h.wait { $0.total.acked == 1 }
+        #expect(r.total.malformedFrames == 1)
+        #expect(r.total.nonAckFrames == 1)
+        #expect(r.total.binaryFrames == 1)
+        #expect(r.total.acked == 1)
+    }
+
+    @Test("a non-HTTP byte stream on the port does not disturb other clients")
+    func rawGarbage() throws {
+        let h = try Harness()
+        let (ws, _) = try h.connect()
+        let fd = try TestWebSocket.tcp(port: h.port)
+        let junk = [UInt8](repeating: 0xFF, count: 4096)
+        _ = junk.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        close(fd)
+        h.inject("message")
+        #expect(Harness.json(try ws.next().text)["type"] as? String == "events_api")
+    }
+}

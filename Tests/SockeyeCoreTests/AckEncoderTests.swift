@@ -115,6 +115,16 @@ struct AckEncoderTests {
         #expect(encodeError(id: "e", payload: payload) == AckEncodingError.invalidPayload(error))
     }
 
+    @Test("a payload nested to the depth limit inside the ack is accepted; one level more is refused")
+    func payloadDepth() throws {
+        // The payload object sits at depth 2 of the ack, so it may hold 126 more levels.
+        let deepest = "{\"a\":" + nested(126) + "}"
+        let frame = try encodeAck(id: "e", payload: deepest).get()
+        #expect(throws: Never.self) { _ = try scanAck(frame).get() }
+        let tooDeep = "{\"a\":" + nested(127) + "}"
+        #expect(encodeError(id: "e", payload: tooDeep) == AckEncodingError.invalidPayload(ScanError(.depthExceeded, at: 5 + 126)))
+    }
+
     @Test("every ack the encoder writes is read back by AckScanner with the same id and payload")
     func roundTrip() throws {
         let payload = #"{"text":"h\u00e9llo \ud83d\ude00","n":[1,2.5e3,null,true]}"#

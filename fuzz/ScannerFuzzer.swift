@@ -195,8 +195,12 @@ func checkEncoderWithPayload(_ input: UnsafeRawBufferPointer) {
         wrapped.append(contentsOf: input)
         wrapped.append(0x7D)
         let envelope = wrapped.withUnsafeBytes { try? EnvelopeScanner.scan($0) }
-        if let envelope, envelope.payload.isPresent {
-            require(wrapped[envelope.payload.offset] != 0x7B || error.kind == .depthExceeded, "object payload refused: \(error)")
+        let trimmed = Array(input).drop { [0x20, 0x09, 0x0A, 0x0D].contains($0) }.reversed().drop { [0x20, 0x09, 0x0A, 0x0D].contains($0) }.reversed()
+        if let envelope, envelope.payload.isPresent, wrapped[envelope.payload.offset] == 0x7B,
+            Array(wrapped[envelope.payload.offset..<envelope.payload.endOffset]) == Array(trimmed)
+        {
+            // The whole input was the envelope's payload object: only its depth inside the ack may refuse it.
+            require(error.kind == .depthExceeded, "object payload refused: \(error)")
         }
     case .failure(.tooLarge(let length)):
         require(length >= AckEncoder.maxFrameSize, "tooLarge(\(length))")

@@ -86,6 +86,17 @@ struct ScanErrorTests {
         #expect(Array(scanned.bytes[scanned.envelope.type.offset..<scanned.envelope.type.endOffset]) == [0x78] + sequence)
     }
 
+    @Test("a lone high surrogate whose string closes on the frame's last byte is a lone surrogate, not an early end")
+    func loneSurrogateBeforeLastByte() {
+        // Only one byte (the closing quote) follows the escape: it is visibly not a `\u`.
+        #expect(scanError(#""\uD800""#) == ScanError(.loneSurrogate, at: 1))
+        #expect(scanError(#"{"a":"\uD800""#) == ScanError(.loneSurrogate, at: 6))
+        #expect(scanError(#"{"a":"\uD800x"#) == ScanError(.loneSurrogate, at: 6))
+        // A backslash as the last byte could still begin the low half: the frame just ended.
+        #expect(scanError(#"{"a":"\uD800\"#) == ScanError(.unexpectedEnd, at: 13))
+        #expect(scanError(#"{"a":"\uD800"#) == ScanError(.unexpectedEnd, at: 12))
+    }
+
     @Test("a UTF-8 sequence cut short by the end of the frame is an early end")
     func utf8CutByEnd() {
         #expect(scanError(Array(#"{"a":"x"#.utf8) + [0xF0, 0x9F]) == ScanError(.unexpectedEnd, at: 9))

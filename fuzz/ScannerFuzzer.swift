@@ -17,6 +17,7 @@ public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -
     checkAckScanner(input)
     checkEncoderWithID(input)
     checkEncoderWithPayload(input)
+    checkDecoderOnAnyBytes(input)
     return 0
 }
 
@@ -42,6 +43,46 @@ func decoded(_ view: ByteView, in buffer: UnsafeRawBufferPointer, _ name: String
 
 func checkError(_ error: ScanError, _ buffer: UnsafeRawBufferPointer) {
     require(error.offset >= 0 && error.offset <= buffer.count, "error offset \(error.offset) outside \(buffer.count) bytes")
+    if error.kind == .unexpectedEnd {
+        require(error.offset == buffer.count, "unexpected_end at \(error.offset), not at the end (\(buffer.count))")
+    } else if error.kind != .frameTooLarge {
+        require(error.offset < buffer.count, "\(error) points past the last byte")
+    }
+}
+
+/// Offsets are exact: a frame whose root is a container or string, cut anywhere after its
+/// first byte and no later than the reported offset (or the last non-blank byte, when there
+/// is no syntax error), ran out of bytes and nothing else.
+func checkPrefix(_ buffer: UnsafeRawBufferPointer, error: ScanError?) {
+    let blank: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+    guard let first = buffer.firstIndex(where: { !blank.contains($0) }),
+        [0x7B, 0x5B, 0x22].contains(buffer[first])
+    else { return }
+    let limit: Int
+    if let error, error.kind.isSyntax || error.kind == .depthExceeded {
+        guard error.kind != .unexpectedEnd else { return }
+        if error.kind == .trailingData {
+            // The root value ended at the last non-blank byte before the trailing data.
+            guard let end = buffer[0..<error.offset].lastIndex(where: { !blank.contains($0) }) else { return }
+            limit = end
+        } else {
+            limit = error.offset
+        }
+    } else {
+        limit = buffer.lastIndex(where: { !blank.contains($0) })!
+    }
+    guard limit > first else { return }
+    // One cut per input, chosen from its bytes so runs are reproducible.
+    var hash = 0
+    for b in buffer.prefix(64) { hash = hash &* 31 &+ Int(b) }
+    let cut = first + 1 + Int(UInt(bitPattern: hash) % UInt(limit - first))
+    let prefix = UnsafeRawBufferPointer(rebasing: buffer[0..<cut])
+    do throws(ScanError) {
+        _ = try EnvelopeScanner.scan(prefix)
+        fatalError("invariant broken: prefix of \(cut) bytes accepted")
+    } catch {
+        require(error == ScanError(.unexpectedEnd, at: cut), "prefix of \(cut) bytes (limit \(limit)) gave \(error)")
+    }
 }
 
 func checkEnvelope(_ buffer: UnsafeRawBufferPointer) {
@@ -50,8 +91,10 @@ func checkEnvelope(_ buffer: UnsafeRawBufferPointer) {
         envelope = try EnvelopeScanner.scan(buffer)
     } catch {
         checkError(error, buffer)
+        checkPrefix(buffer, error: error)
         return
     }
+    checkPrefix(buffer, error: nil)
     // A one-byte-smaller size limit refuses the frame before reading it.
     if buffer.count > 0 {
         do throws(ScanError) {
@@ -206,5 +249,17 @@ func checkEncoderWithPayload(_ input: UnsafeRawBufferPointer) {
         require(length >= AckEncoder.maxFrameSize, "tooLarge(\(length))")
     case .failure(let error):
         fatalError("invariant broken: unexpected \(error) for a payload ack")
+    }
+}
+
+/// The decoder on unvalidated bytes and too-small outputs: any result, but no crash and no
+/// access outside either buffer (AddressSanitizer watches).
+func checkDecoderOnAnyBytes(_ input: UnsafeRawBufferPointer) {
+    for capacity in [0, 1, input.count / 2, input.count] {
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 1)
+        defer { output.deallocate() }
+        if let length = JSONStringDecoder.decode(input, into: output) {
+            require(length <= capacity, "decoder claims \(length) bytes in \(capacity)")
+        }
     }
 }

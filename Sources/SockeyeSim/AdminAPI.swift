@@ -33,7 +33,7 @@ extension SimServer {
         let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
         switch r.path {
         case "/admin/stats":
-            return HTTPResponse(status: 200, headers: [], body: Array(core.report(now: now, cpuNow: Self.threadCPU()).json().utf8))
+            return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
         case "/admin/stats/table":
             return HTTPResponse(status: 200, headers: [], body: Array(core.report(now: now, cpuNow: Self.threadCPU()).table().utf8), contentType: "text/plain")
         case "/admin/connections":
@@ -42,7 +42,7 @@ extension SimServer {
         case "/admin/inject":
             let kind = body["kind"] as? String ?? "message"
             let count = body["count"] as? Int ?? 1
-            guard core.inject(kind: kind, count: count, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
+            guard inject(kind: kind, count: count, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
             return .json(200, ["ok": true])
         case "/admin/disconnect":
             let reason = body["reason"] as? String ?? "refresh_requested"
@@ -64,6 +64,24 @@ extension SimServer {
         default:
             return .error("unknown_method")
         }
+    }
+
+    /// Delivers generated payloads over Socket Mode, or over HTTP in HTTP delivery mode.
+    func inject(kind: String, count: Int, now: Double) -> Bool {
+        guard let http else { return core.inject(kind: kind, count: count, now: now) }
+        guard let t = core.templateByKind[kind] else { return false }
+        for _ in 0..<count {
+            http.deliver(core.templates[t], eventNumber: core.nextEvent)
+            core.nextEvent += 1
+        }
+        return true
+    }
+
+    /// The report including HTTP delivery counters (service thread).
+    func fullReport(now: Double) -> SimReport {
+        var r = core.report(now: now, cpuNow: Self.threadCPU())
+        r.http = http?.snapshot
+        return r
     }
 
     /// Starts a load run (service thread).

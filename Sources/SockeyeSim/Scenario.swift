@@ -79,7 +79,7 @@ extension SimServer {
             log(String(format: "t=%.2f step", step.at))
             sync { core, now in
                 let s = UncheckedBox(value: self).value
-                if let i = step.inject { core.inject(kind: i.kind, count: i.count ?? 1, now: now) }
+                if let i = step.inject { _ = s.inject(kind: i.kind, count: i.count ?? 1, now: now) }
                 if let f = step.fault { _ = s.apply(f, now: now) }
                 if let d = step.disconnect { core.disconnect(reason: d.reason, connection: d.connection.map { ConnectionID(UInt64($0)) }, now: now) }
                 if let e = step.openError { core.openErrorMode = e }
@@ -96,7 +96,13 @@ extension SimServer {
 
     /// The current report (from another thread).
     public func report() -> SimReport {
-        sync { core, now in core.report(now: now, cpuNow: SimServer.threadCPU()) }
+        sync { _, now in UncheckedBox(value: self).value.fullReport(now: now) }
+    }
+
+    /// Injects generated payloads (Socket Mode, or HTTP in HTTP delivery mode) from another thread.
+    @discardableResult
+    public func inject(kind: String, count: Int = 1) -> Bool {
+        sync { _, now in UncheckedBox(value: self).value.inject(kind: kind, count: count, now: now) }
     }
 
     /// Number of connections of app 0 that have received hello.

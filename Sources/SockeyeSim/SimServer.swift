@@ -21,6 +21,10 @@ public final class SimServer: @unchecked Sendable {
         public var fixtures: String?
         /// Timer resolution of the service loop in milliseconds.
         public var tickMillis = 5
+        /// HTTP delivery mode: POST payloads here instead of sending them over Socket Mode.
+        public var requestURL: String?
+        /// Signing secret for HTTP delivery.
+        public var signingSecret = "sockeye-sim-signing-secret"
         public init() {}
     }
 
@@ -31,6 +35,8 @@ public final class SimServer: @unchecked Sendable {
     public private(set) var certificatePath: String?
 
     let core: SimCore
+    /// Set in HTTP delivery mode.
+    public let http: HTTPDelivery?
     var context: OpaquePointer?
     var sessions: [OpaquePointer: Session] = [:]
     var wsiByConnection: [ConnectionID: OpaquePointer] = [:]
@@ -49,6 +55,7 @@ public final class SimServer: @unchecked Sendable {
     public init(_ options: Options) throws {
         self.options = options
         core = SimCore(config: options.config, now: SimServer.monotonic())
+        http = options.requestURL.map { HTTPDelivery(requestURL: $0, signingSecret: options.signingSecret, config: options.config) }
         if let folder = options.fixtures {
             for t in try PayloadLibrary.loadFixtures(folder: folder) { core.register(t) }
         }

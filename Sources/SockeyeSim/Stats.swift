@@ -96,6 +96,8 @@ public struct SimReport: Codable, Sendable {
     public var saturated: String?
     /// Rate mode: how far sending fell behind the intended schedule, in ms (max).
     public var maxSendLagMs: Double?
+    /// HTTP delivery mode counters.
+    public var http: HTTPDelivery.Counters?
 
     /// JSON text.
     public func json() -> String {
@@ -116,6 +118,10 @@ public struct SimReport: Codable, Sendable {
         for c in connections { lines.append(row(String(c.connection.prefix(14)), c.counters, c.latencyMs)) }
         lines.append(row("TOTAL", total, latencyMs))
         lines.append(String(format: "elapsed %.2f s, %.0f envelopes/s acked, in flight %d, queued %d", elapsedSeconds, envelopesPerSecond, inFlight, queued))
+        if let h = http {
+            lines.append(String(format: "http delivery: attempts %d, acked %d, retries %d, failed %d (no-retry %d), timeouts %d, connect failures %d, p50 %.3f ms, p99 %.3f ms",
+                                h.attempts, h.acked, h.retries, h.failed, h.noRetry, h.timeouts, h.connectionFailures, h.latencyMs.p50, h.latencyMs.p99))
+        }
         if let busy = simBusyFraction, let sat = saturated {
             lines.append(String(format: "sim service thread busy %.0f%% -> saturated: %@", busy * 100, sat))
         }

@@ -33,6 +33,9 @@ struct SockeyeSimCommand: ParsableCommand {
     @Option(help: "Load: payload kinds, comma separated (e.g. message,app_mention).") var loadKinds: String?
     @Option(help: "Load: wait for this many live connections before starting.") var waitConnections = 1
     @Option(help: "Load: seconds to wait after the connections are live before starting.") var loadDelay = 0.2
+    @Option(help: "HTTP delivery mode: POST payloads to this Request URL (http://) instead of Socket Mode.") var requestURL: String?
+    @Option(help: "Signing secret for HTTP delivery (v0 signatures).") var signingSecret = "sockeye-sim-signing-secret"
+    @Flag(help: "HTTP mode: send url_verification first and exit non-zero if the app does not echo the challenge.") var verifyURL = false
     @Option(help: "Report format at exit: json, table or both.") var report = "both"
     @Option(help: "Exit after this many seconds (0: run until the load finishes or forever).") var duration: Double = 0
 
@@ -56,6 +59,8 @@ struct SockeyeSimCommand: ParsableCommand {
         o.tls = tls
         o.certDirectory = certDir
         o.fixtures = fixtures
+        o.requestURL = requestURL
+        o.signingSecret = signingSecret
         let server = try SimServer(o)
         if let openError { server.sync { core, _ in core.openErrorMode = OpenErrorMode(error: openError) } }
         if let refuseSeconds { _ = server.inject(Fault(kind: "refuse", seconds: refuseSeconds)) }
@@ -64,6 +69,15 @@ struct SockeyeSimCommand: ParsableCommand {
         print("LISTENING port=\(server.port) api=\(server.apiBaseURL)\(server.certificatePath.map { " cert=\($0)" } ?? "")")
         fflush(nil)
 
+        if verifyURL, let http = server.http {
+            guard http.verifyURL() else {
+                FileHandle.standardError.write(Data("url_verification failed for \(http.requestURL)\n".utf8))
+                server.stop()
+                throw ExitCode(3)
+            }
+            print("URL_VERIFIED")
+            fflush(nil)
+        }
         let started = Date()
         func timeUp() -> Bool { duration > 0 && Date().timeIntervalSince(started) >= duration }
         if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }

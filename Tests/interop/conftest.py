@@ -59,20 +59,28 @@ def sim_binary():
     return os.environ.get("SOCKEYE_SIM_BIN", os.path.join(ROOT, ".build", "debug", "sockeye-sim"))
 
 
-@pytest.fixture
-def sim():
-    args = [sim_binary(), "--port", "0", "--report", "table"] + os.environ.get("SOCKEYE_SIM_ARGS", "").split()
+def start_sim(extra=()):
+    args = [sim_binary(), "--port", "0", "--report", "table", *extra] + os.environ.get("SOCKEYE_SIM_ARGS", "").split()
     proc = subprocess.Popen([a for a in args if a], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     assert line.startswith("LISTENING port="), f"sim did not start: {line!r}"
-    port = int(line.split()[1].split("=")[1])
-    yield Sim(proc, port)
-    proc.terminate()
+    return Sim(proc, int(line.split()[1].split("=")[1]))
+
+
+def stop_sim(s):
+    s.proc.terminate()
     try:
-        proc.wait(timeout=5)
+        s.proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+        s.proc.kill()
+        s.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def sim():
+    s = start_sim()
+    yield s
+    stop_sim(s)
 
 
 def assert_clean_run(sim, total):

@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+@testable import SockeyeSim
+
+/// A tiny threaded HTTP server standing in for an app's Request URL.
+final class TestRequestURL: @unchecked Sendable {
+    struct Request { var headers: [String: String]; var body: String }
+    let fd: Int32
+    let port: Int
+    private let lock = NSLock()
+    private var requests: [Request] = []
+    private var stopped = false
+    /// Decides the reply (status, extra headers, body, delay seconds) for request number n.
+    let reply: @Sendable (Int, Request) -> (Int, [String: String], String, Double)
+
+    init(reply: @escaping @Sendable (Int, Request) -> (Int, [String: String], String, Double)) {
+        self.reply = reply
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(fd, 64)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        let t = Thread { [self] in acceptLoop() }
+        t.start()
+    }
+
+    func stop() { lock.lock(); stopped = true; lock.unlock(); shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+
+    var received: [Request] { lock.lock(); defer { lock.unlock() }; return requests }
+
+    private func acceptLoop() {
+        while true {
+            let c = accept(fd, nil, nil)
+            if c < 0 { return }
+            Thread { [self] in serve(c) }.start()
+        }
+    }
+
+    private func serve(_ c: Int32) {
+        defer { close(c) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var all: [UInt8] = []
+        var tmp = [UInt8](repeating: 0, count: 65_536)
+        var parsed: Request?
+        while parsed == nil {
+            let n = recv(c, &tmp, tmp.count, 0)
+            if n <= 0 { return }
+            all += tmp[..<n]
+            guard let h = TestWebSocket.find(all, Array("\r\n\r\n".utf8)) else { continue }
+            var headers: [String: String] = [:]
+            for l in String(decoding: all[..<h], as: UTF8.self).components(separatedBy: "\r\n").dropFirst() {
+                let p = l.split(separator: ":", maxSplits: 1)
+                if p.count == 2 { headers[p[0].lowercased()] = p[1].trimmingCharacters(in: .whitespaces) }
+            }
+            let cl = Int(headers["content-length"] ?? "0") ?? 0
+            if all.count >= h + 4 + cl { parsed = Request(headers: headers, body: String(decoding: all[(h + 4)..<(h + 4 + cl)], as: UTF8.self)) }
+        }
+        guard let req = parsed else { return }
+        lock.lock(); requests.append(req); let n = requests.count; lock.unlock()
+        let (status, extra, body, delay) = reply(n, req)
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        var res = "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n"
+        for (k, v) in extra { res += "\(k): \(v)\r\n" }
+        res += "\r\n" + body
+        let bytes = Array(res.utf8)
+        _ = bytes.withUnsafeBytes { send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+}
+
+@Suite("HTTP delivery mode (§9.10, §4.2)")
+struct HTTPModeTests {
+    static let secret = "8f742231b10e8888abcd99yyyzzz85a5"
+
+    @Test("v0 signature matches Slack's documented test vector")
+    func signatureVector() {
+        let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+        #expect(SlackSignature.sign(secret: Self.secret, timestamp: "1531420618", body: Array(body.utf8))
+                == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
+    }
+
+    @Test("retry policy: 2xx acks; events retry 3 times with reasons; X-Slack-No-Retry and non-events fail at once")
+    func policy() {
+        let d: [Double] = [0, 60, 300]
+        #expect(HTTPRetryPolicy.decide(attempt: 0, outcome: .status(200, noRetry: false), isEvent: true, delays: d) == .acked)
+        #expect(HTTPRetryPolicy.decide(attempt: 0, outcome: .status(500, noRetry: false), isEvent: true, delays: d) == .retry(attempt: 1, delay: 0, reason: "http_error"))
+        #expect(HTTPRetryPolicy.decide(attempt: 1, outcome: .timeout, isEvent: true, delays: d) == .retry(attempt: 2, delay: 60, reason: "http_timeout"))
+        #expect(HTTPRetryPolicy.decide(attempt: 2, outcome: .connectionFailed, isEvent: true, delays: d) == .retry(attempt: 3, delay: 300, reason: "connection_failed"))
+        #expect(HTTPRetryPolicy.decide(attempt: 3, outcome: .timeout, isEvent: true, delays: d) == .failed(noRetry: false))
+        #expect(HTTPRetryPolicy.decide(attempt: 0, outcome: .status(500, noRetry: true), isEvent: true, delays: d) == .failed(noRetry: true))
+        #expect(HTTPRetryPolicy.decide(attempt: 0, outcome: .status(500, noRetry: false), isEvent: false, delays: d) == .failed(noRetry: false))
+    }
+
+    func server(url: String, _ configure: (inout SimConfig) -> Void = { _ in }) throws -> SimServer {
+        var o = SimServer.Options()
+        configure(&o.config)
+        o.requestURL = url
+        o.signingSecret = Self.secret
+        return try SimServer(o)
+    }
+
+    func verify(_ r: TestRequestURL.Request) -> Bool {
+        guard let ts = r.headers["x-slack-request-timestamp"], let sig = r.headers["x-slack-signature"] else { return false }
+        return SlackSignature.sign(secret: Self.secret, timestamp: ts, body: Array(r.body.utf8)) == sig
+            && abs((Int(ts) ?? 0) - Int(Date().timeIntervalSince1970)) < 300
+    }
+
+    @Test("events as signed JSON, slash commands form-encoded, interactivity as payload= form field")
+    func encodings() throws {
+        let app = TestRequestURL { _, _ in (200, [:], "", 0) }
+        defer { app.stop() }
+        let sim = try server(url: "http://127.0.0.1:\(app.port)/slack/events")
+        defer { sim.stop() }
+        #expect(sim.inject(kind: "app_mention"))
+        #expect(sim.inject(kind: "slash_command"))
+        #expect(sim.inject(kind: "block_actions"))
+        let deadline = Date().addingTimeInterval(5)
+        while app.received.count < 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let reqs = app.received
+        #expect(reqs.count == 3)
+        #expect(reqs.allSatisfy(verify))
+        let event = try #require(reqs.first { $0.headers["content-type"] == "application/json" })
+        #expect(Harness.json(event.body)["type"] as? String == "event_callback")
+        let command = try #require(reqs.first { $0.body.contains("command=") })
+        #expect(command.headers["content-type"] == "application/x-www-form-urlencoded")
+        #expect(command.body.contains("command=%2Fdeploy"))
+        #expect(WebAPI.form(Array(command.body.utf8))["text"] == "api prod 🚀")
+        let action = try #require(reqs.first { $0.body.hasPrefix("payload=") })
+        let payload = try #require(WebAPI.form(Array(action.body.utf8))["payload"])
+        #expect(Harness.json(payload)["type"] as? String == "block_actions")
+        let deadline2 = Date().addingTimeInterval(5)
+        while sim.report().http?.acked != 3, Date() < deadline2 { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(sim.report().http?.acked == 3)
+    }
+
+    @Test("failed event deliveries are retried with X-Slack-Retry-Num/Reason; X-Slack-No-Retry stops them")
+    func retries() throws {
+        // First two attempts fail (500, then a timeout), the third succeeds.
+        let app = TestRequestURL { n, _ in n == 1 ? (500, [:], "", 0) : n == 2 ? (200, [:], "", 0.6) : (200, [:], "", 0) }
+        defer { app.stop() }
+        let sim = try server(url: "http://127.0.0.1:\(app.port)/slack/events") { $0.ackDeadline = 0.3; $0.retryDelays = [0, 0.1, 0.1] }
+        defer { sim.stop() }
+        sim.inject(kind: "reaction_added")
+        let deadline = Date().addingTimeInterval(5)
+        while sim.report().http?.acked != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let reqs = app.received
+        #expect(reqs.count == 3)
+        #expect(reqs[0].headers["x-slack-retry-num"] == nil)
+        #expect(reqs[1].headers["x-slack-retry-num"] == "1")
+        #expect(reqs[1].headers["x-slack-retry-reason"] == "http_error")
+        #expect(reqs[2].headers["x-slack-retry-num"] == "2")
+        #expect(reqs[2].headers["x-slack-retry-reason"] == "http_timeout")
+        #expect(Set(reqs.map { Harness.json($0.body)["event_id"] as? String ?? "" }).count == 1)
+
+        let refusing = TestRequestURL { _, _ in (503, ["X-Slack-No-Retry": "1"], "", 0) }
+        defer { refusing.stop() }
+        let sim2 = try server(url: "http://127.0.0.1:\(refusing.port)/slack/events") { $0.retryDelays = [0, 0, 0] }
+        defer { sim2.stop() }
+        sim2.inject(kind: "message")
+        let d2 = Date().addingTimeInterval(5)
+        while sim2.report().http?.failed != 1, Date() < d2 { Thread.sleep(forTimeInterval: 0.02) }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(refusing.received.count == 1)
+        #expect(sim2.report().http?.noRetry == 1)
+    }
+
+    @Test("url_verification succeeds only when the challenge is echoed")
+    func urlVerification() throws {
+        let echo = TestRequestURL { _, r in (200, [:], Harness.json(r.body)["challenge"] as? String ?? "", 0) }
+        defer { echo.stop() }
+        let good = try server(url: "http://127.0.0.1:\(echo.port)/")
+        defer { good.stop() }
+        #expect(good.http?.verifyURL() == true)
+        let wrong = TestRequestURL { _, _ in (200, [:], "nope", 0) }
+        defer { wrong.stop() }
+        let bad = try server(url: "http://127.0.0.1:\(wrong.port)/")
+        defer { bad.stop() }
+        #expect(bad.http?.verifyURL() == false)
+    }
+}

@@ -27,6 +27,7 @@ struct DifferentialTests {
         var depthExceeded = 0
         var invalidStoppedAtDepth = 0
         var janssonAcceptedNUL = 0
+        var smallDepthLimit = 0
         var kinds: [String: Int] = [:]
         var semanticErrors: [String: Int] = [:]
         var syntaxErrors: [String: Int] = [:]
@@ -41,6 +42,7 @@ struct DifferentialTests {
             depthExceeded += other.depthExceeded
             invalidStoppedAtDepth += other.invalidStoppedAtDepth
             janssonAcceptedNUL += other.janssonAcceptedNUL
+            smallDepthLimit += other.smallDepthLimit
             kinds.merge(other.kinds, uniquingKeysWith: +)
             semanticErrors.merge(other.semanticErrors, uniquingKeysWith: +)
             syntaxErrors.merge(other.syntaxErrors, uniquingKeysWith: +)
@@ -72,8 +74,9 @@ struct DifferentialTests {
         }
         print(
             """
-            differential summary: seed \(seed): \(stats.cases) cases, \(stats.mutated) mutated; \
-            jansson valid \(stats.valid) (of which depth>128 \(stats.depthExceeded)), invalid \(stats.invalid) \
+            differential summary: seed \(seed): \(stats.cases) cases, \(stats.mutated) mutated, \
+            \(stats.smallDepthLimit) with maxDepth 1...6; \
+            jansson valid \(stats.valid) (of which deeper than the limit \(stats.depthExceeded)), invalid \(stats.invalid) \
             (scanner stopped at depth limit first: \(stats.invalidStoppedAtDepth)), \
             excluded by jansson limitation \(stats.excluded), \
             raw NUL accepted by jansson but refused by the scanner \(stats.janssonAcceptedNUL); \
@@ -102,9 +105,17 @@ struct DifferentialTests {
                 stats.mutated += 1
             }
             stats.cases += 1
-            if let problem = check(frame, stats: &stats) {
+            // Mostly the default limits; sometimes a small depth limit, so that the depth of
+            // every nested field the scanner walks (connection_info, payload.event, …) is
+            // checked against the limit too.
+            var options = ScanOptions.default
+            if mutator.rng.chance(15) {
+                options = ScanOptions(maxFrameSize: options.maxFrameSize, maxDepth: 1 + mutator.rng.below(6))
+                stats.smallDepthLimit += 1
+            }
+            if let problem = check(frame, options: options, stats: &stats) {
                 stats.failure = """
-                    shard \(shard) case \(index), shape \(shape.rawValue), mutations \(mutations.map(\.rawValue))
+                    shard \(shard) case \(index), shape \(shape.rawValue), mutations \(mutations.map(\.rawValue)), maxDepth \(options.maxDepth)
                     \(problem)
                     input (\(frame.count) bytes) hex: \(hex(frame))
                     input escaped: \(escaped(frame))
@@ -116,8 +127,7 @@ struct DifferentialTests {
     }
 
     /// Compares the scanner with jansson on one frame; a description of the disagreement, or nil.
-    static func check(_ frame: [UInt8], stats: inout Stats) -> String? {
-        let options = ScanOptions.default
+    static func check(_ frame: [UInt8], options: ScanOptions, stats: inout Stats) -> String? {
         let result: Result<Envelope, ScanError> = frame.withUnsafeBytes { buffer in
             do throws(ScanError) {
                 return .success(try EnvelopeScanner.scan(buffer, options: options))

@@ -8,7 +8,8 @@ import Testing
     import Darwin
 #endif
 
-/// The envelope scanner against jansson, over generated and mutated frames.
+/// The envelope scanner (and the ack scanner, on the same frames) against jansson, over
+/// generated and mutated frames.
 ///
 /// `SOCKEYE_DIFF_SEED` replays a run (the seed is printed); `SOCKEYE_DIFF_CASES` sets the
 /// number of frames (default 100 000). The work is split over two shards with derived
@@ -28,6 +29,7 @@ struct DifferentialTests {
         var invalidStoppedAtDepth = 0
         var janssonAcceptedNUL = 0
         var smallDepthLimit = 0
+        var acksAccepted = 0
         var kinds: [String: Int] = [:]
         var semanticErrors: [String: Int] = [:]
         var syntaxErrors: [String: Int] = [:]
@@ -43,6 +45,7 @@ struct DifferentialTests {
             invalidStoppedAtDepth += other.invalidStoppedAtDepth
             janssonAcceptedNUL += other.janssonAcceptedNUL
             smallDepthLimit += other.smallDepthLimit
+            acksAccepted += other.acksAccepted
             kinds.merge(other.kinds, uniquingKeysWith: +)
             semanticErrors.merge(other.semanticErrors, uniquingKeysWith: +)
             syntaxErrors.merge(other.syntaxErrors, uniquingKeysWith: +)
@@ -81,7 +84,7 @@ struct DifferentialTests {
             excluded by jansson limitation \(stats.excluded), \
             raw NUL accepted by jansson but refused by the scanner \(stats.janssonAcceptedNUL); \
             \(stats.failure == nil ? "all agree" : "DISAGREEMENT")
-              accepted kinds: \(list(stats.kinds))
+              accepted kinds: \(list(stats.kinds)); AckScanner compared on the same frames, \(stats.acksAccepted) read as acks
               semantic errors: \(list(stats.semanticErrors))
               syntax errors: \(list(stats.syntaxErrors))
             """)
@@ -138,6 +141,13 @@ struct DifferentialTests {
         if case .failure(let error) = result, error.kind.isSyntax {
             stats.syntaxErrors[error.kind.name, default: 0] += 1
         }
+        let ackResult: Result<AckFrame, ScanError> = frame.withUnsafeBytes { buffer in
+            do throws(ScanError) {
+                return .success(try AckScanner.scan(buffer, options: options))
+            } catch {
+                return .failure(error)
+            }
+        }
         return JanssonOracle.withVerdict(frame, maxDepth: options.maxDepth) { verdict -> String? in
             switch verdict {
             case .limitation:
@@ -145,6 +155,11 @@ struct DifferentialTests {
                 return nil
             case .invalid(let text):
                 stats.invalid += 1
+                // The ack scanner validates with the same cursor: it must refuse too.
+                switch ackResult {
+                case .failure(let error) where error.kind.isSyntax || error.kind == .depthExceeded: break
+                default: return "jansson: invalid (\(text)); ack scanner: \(ackResult)"
+                }
                 switch result {
                 case .failure(let error) where error.kind.isSyntax:
                     return nil
@@ -156,15 +171,17 @@ struct DifferentialTests {
                     return "jansson: invalid (\(text)); scanner: \(describe(result))"
                 }
             case .valid where frame.contains(0):
+                if case .success = ackResult { return "jansson accepted a raw NUL byte; so did the ack scanner" }
                 // A raw NUL byte is never valid JSON (not whitespace; a control character
                 // inside strings), but jansson's lexer takes it for the end of input after a
                 // number or literal (`-1\0`, `{"a":true\0}` load). The scanner must refuse it.
                 stats.janssonAcceptedNUL += 1
                 if case .failure(let error) = result, error.kind.isSyntax { return nil }
                 return "jansson: accepted a raw NUL byte (a jansson quirk); scanner: \(describe(result)), expected a syntax error"
-            case .valid(let expected):
+            case .valid(let expected, let ack):
                 stats.valid += 1
                 return compare(result, expected, frame: frame, stats: &stats)
+                    ?? compareAck(frame, options: options, ack, stats: &stats)
             }
         }
     }
@@ -183,6 +200,40 @@ struct DifferentialTests {
         case (.success(let envelope), .envelope(let want)):
             stats.kinds["\(envelope.kind)", default: 0] += 1
             return frame.withUnsafeBytes { buffer in fieldDifferences(envelope, want, buffer) }
+        }
+    }
+
+    /// `AckScanner` on the same frame against jansson's tree.
+    static func compareAck(
+        _ frame: [UInt8], options: ScanOptions, _ expected: JanssonOracle.ExpectedAck, stats: inout Stats
+    ) -> String? {
+        if case .ack = expected { stats.acksAccepted += 1 }
+        return frame.withUnsafeBytes { buffer in
+            let result: Result<AckFrame, ScanError>
+            do throws(ScanError) {
+                result = .success(try AckScanner.scan(buffer, options: options))
+            } catch {
+                result = .failure(error)
+            }
+            switch (result, expected) {
+            case (.failure(let error), .error(let kind)):
+                return error.kind == kind ? nil : "ack scanner: jansson expects \(kind.name), ack scanner \(error)"
+            case (.failure(let error), .ack):
+                return "ack scanner: jansson expects an ack, ack scanner \(error)"
+            case (.success, .error(let kind)):
+                return "ack scanner: jansson expects \(kind.name), ack scanner succeeded"
+            case (.success(let ack), .ack(let id, let payload)):
+                if decoded(ack.envelopeID, buffer) != id {
+                    return "ack envelope_id: jansson \(escaped(id)), ack scanner \(decoded(ack.envelopeID, buffer).map(escaped) ?? "absent")"
+                }
+                switch (ack.payload.isPresent, payload) {
+                case (false, nil): return nil
+                case (true, let node?):
+                    return JanssonOracle.payloadMatches(ack.payload.bytes(in: buffer), node) ? nil : "ack payload differs from jansson's"
+                case (let present, _):
+                    return "ack payload: jansson \(payload == nil ? "absent" : "present"), ack scanner \(present ? "present" : "absent")"
+                }
+            }
         }
     }
 

@@ -8,7 +8,8 @@ import Testing
     import Darwin
 #endif
 
-/// The envelope scanner against jansson, over generated and mutated frames.
+/// The envelope scanner (and the ack scanner, on the same frames) against jansson, over
+/// generated and mutated frames.
 ///
 /// `SOCKEYE_DIFF_SEED` replays a run (the seed is printed); `SOCKEYE_DIFF_CASES` sets the
 /// number of frames (default 100 000). The work is split over two shards with derived
@@ -27,6 +28,8 @@ struct DifferentialTests {
         var depthExceeded = 0
         var invalidStoppedAtDepth = 0
         var janssonAcceptedNUL = 0
+        var smallDepthLimit = 0
+        var acksAccepted = 0
         var kinds: [String: Int] = [:]
         var semanticErrors: [String: Int] = [:]
         var syntaxErrors: [String: Int] = [:]
@@ -41,6 +44,8 @@ struct DifferentialTests {
             depthExceeded += other.depthExceeded
             invalidStoppedAtDepth += other.invalidStoppedAtDepth
             janssonAcceptedNUL += other.janssonAcceptedNUL
+            smallDepthLimit += other.smallDepthLimit
+            acksAccepted += other.acksAccepted
             kinds.merge(other.kinds, uniquingKeysWith: +)
             semanticErrors.merge(other.semanticErrors, uniquingKeysWith: +)
             syntaxErrors.merge(other.syntaxErrors, uniquingKeysWith: +)
@@ -72,13 +77,14 @@ struct DifferentialTests {
         }
         print(
             """
-            differential summary: seed \(seed): \(stats.cases) cases, \(stats.mutated) mutated; \
-            jansson valid \(stats.valid) (of which depth>128 \(stats.depthExceeded)), invalid \(stats.invalid) \
+            differential summary: seed \(seed): \(stats.cases) cases, \(stats.mutated) mutated, \
+            \(stats.smallDepthLimit) with maxDepth 1...6; \
+            jansson valid \(stats.valid) (of which deeper than the limit \(stats.depthExceeded)), invalid \(stats.invalid) \
             (scanner stopped at depth limit first: \(stats.invalidStoppedAtDepth)), \
             excluded by jansson limitation \(stats.excluded), \
             raw NUL accepted by jansson but refused by the scanner \(stats.janssonAcceptedNUL); \
             \(stats.failure == nil ? "all agree" : "DISAGREEMENT")
-              accepted kinds: \(list(stats.kinds))
+              accepted kinds: \(list(stats.kinds)); AckScanner compared on the same frames, \(stats.acksAccepted) read as acks
               semantic errors: \(list(stats.semanticErrors))
               syntax errors: \(list(stats.syntaxErrors))
             """)
@@ -102,9 +108,17 @@ struct DifferentialTests {
                 stats.mutated += 1
             }
             stats.cases += 1
-            if let problem = check(frame, stats: &stats) {
+            // Mostly the default limits; sometimes a small depth limit, so that the depth of
+            // every nested field the scanner walks (connection_info, payload.event, …) is
+            // checked against the limit too.
+            var options = ScanOptions.default
+            if mutator.rng.chance(15) {
+                options = ScanOptions(maxFrameSize: options.maxFrameSize, maxDepth: 1 + mutator.rng.below(6))
+                stats.smallDepthLimit += 1
+            }
+            if let problem = check(frame, options: options, stats: &stats) {
                 stats.failure = """
-                    shard \(shard) case \(index), shape \(shape.rawValue), mutations \(mutations.map(\.rawValue))
+                    shard \(shard) case \(index), shape \(shape.rawValue), mutations \(mutations.map(\.rawValue)), maxDepth \(options.maxDepth)
                     \(problem)
                     input (\(frame.count) bytes) hex: \(hex(frame))
                     input escaped: \(escaped(frame))
@@ -116,8 +130,7 @@ struct DifferentialTests {
     }
 
     /// Compares the scanner with jansson on one frame; a description of the disagreement, or nil.
-    static func check(_ frame: [UInt8], stats: inout Stats) -> String? {
-        let options = ScanOptions.default
+    static func check(_ frame: [UInt8], options: ScanOptions, stats: inout Stats) -> String? {
         let result: Result<Envelope, ScanError> = frame.withUnsafeBytes { buffer in
             do throws(ScanError) {
                 return .success(try EnvelopeScanner.scan(buffer, options: options))
@@ -128,6 +141,13 @@ struct DifferentialTests {
         if case .failure(let error) = result, error.kind.isSyntax {
             stats.syntaxErrors[error.kind.name, default: 0] += 1
         }
+        let ackResult: Result<AckFrame, ScanError> = frame.withUnsafeBytes { buffer in
+            do throws(ScanError) {
+                return .success(try AckScanner.scan(buffer, options: options))
+            } catch {
+                return .failure(error)
+            }
+        }
         return JanssonOracle.withVerdict(frame, maxDepth: options.maxDepth) { verdict -> String? in
             switch verdict {
             case .limitation:
@@ -135,6 +155,11 @@ struct DifferentialTests {
                 return nil
             case .invalid(let text):
                 stats.invalid += 1
+                // The ack scanner validates with the same cursor: it must refuse too.
+                switch ackResult {
+                case .failure(let error) where error.kind.isSyntax || error.kind == .depthExceeded: break
+                default: return "jansson: invalid (\(text)); ack scanner: \(ackResult)"
+                }
                 switch result {
                 case .failure(let error) where error.kind.isSyntax:
                     return nil
@@ -146,15 +171,17 @@ struct DifferentialTests {
                     return "jansson: invalid (\(text)); scanner: \(describe(result))"
                 }
             case .valid where frame.contains(0):
+                if case .success = ackResult { return "jansson accepted a raw NUL byte; so did the ack scanner" }
                 // A raw NUL byte is never valid JSON (not whitespace; a control character
                 // inside strings), but jansson's lexer takes it for the end of input after a
                 // number or literal (`-1\0`, `{"a":true\0}` load). The scanner must refuse it.
                 stats.janssonAcceptedNUL += 1
                 if case .failure(let error) = result, error.kind.isSyntax { return nil }
                 return "jansson: accepted a raw NUL byte (a jansson quirk); scanner: \(describe(result)), expected a syntax error"
-            case .valid(let expected):
+            case .valid(let expected, let ack):
                 stats.valid += 1
                 return compare(result, expected, frame: frame, stats: &stats)
+                    ?? compareAck(frame, options: options, ack, stats: &stats)
             }
         }
     }
@@ -173,6 +200,40 @@ struct DifferentialTests {
         case (.success(let envelope), .envelope(let want)):
             stats.kinds["\(envelope.kind)", default: 0] += 1
             return frame.withUnsafeBytes { buffer in fieldDifferences(envelope, want, buffer) }
+        }
+    }
+
+    /// `AckScanner` on the same frame against jansson's tree.
+    static func compareAck(
+        _ frame: [UInt8], options: ScanOptions, _ expected: JanssonOracle.ExpectedAck, stats: inout Stats
+    ) -> String? {
+        if case .ack = expected { stats.acksAccepted += 1 }
+        return frame.withUnsafeBytes { buffer in
+            let result: Result<AckFrame, ScanError>
+            do throws(ScanError) {
+                result = .success(try AckScanner.scan(buffer, options: options))
+            } catch {
+                result = .failure(error)
+            }
+            switch (result, expected) {
+            case (.failure(let error), .error(let kind)):
+                return error.kind == kind ? nil : "ack scanner: jansson expects \(kind.name), ack scanner \(error)"
+            case (.failure(let error), .ack):
+                return "ack scanner: jansson expects an ack, ack scanner \(error)"
+            case (.success, .error(let kind)):
+                return "ack scanner: jansson expects \(kind.name), ack scanner succeeded"
+            case (.success(let ack), .ack(let id, let payload)):
+                if decoded(ack.envelopeID, buffer) != id {
+                    return "ack envelope_id: jansson \(escaped(id)), ack scanner \(decoded(ack.envelopeID, buffer).map(escaped) ?? "absent")"
+                }
+                switch (ack.payload.isPresent, payload) {
+                case (false, nil): return nil
+                case (true, let node?):
+                    return JanssonOracle.payloadMatches(ack.payload.bytes(in: buffer), node) ? nil : "ack payload differs from jansson's"
+                case (let present, _):
+                    return "ack payload: jansson \(payload == nil ? "absent" : "present"), ack scanner \(present ? "present" : "absent")"
+                }
+            }
         }
     }
 
@@ -218,6 +279,11 @@ struct DifferentialTests {
         }
         if want.mismatch && !envelope.flags.contains(.fieldTypeMismatch) {
             return "fieldTypeMismatch: jansson sees a wrong-typed field, scanner did not flag it"
+        }
+        // Without duplicates of recognised members, jansson's tree shows every occurrence the
+        // scanner saw, so the flag must be exactly jansson's verdict.
+        if !envelope.flags.contains(.duplicateKey) && !want.mismatch && envelope.flags.contains(.fieldTypeMismatch) {
+            return "fieldTypeMismatch: scanner flagged a wrong-typed field, jansson sees none (and no duplicates)"
         }
         return nil
     }

@@ -97,6 +97,37 @@ struct ScanErrorTests {
         #expect(scanError(#"{"a":"\uD800"#) == ScanError(.unexpectedEnd, at: 12))
     }
 
+    @Test("lone low surrogate is refused at the escape's offset")
+    func loneLowSurrogate() {
+        #expect(scanError(#"{"type":"hello","x":"ab\uDFFF"}"#) == ScanError(.loneSurrogate, at: 23))
+        #expect(scanError(#"{"type":"hello","x":"\udc00\ud800"}"#) == ScanError(.loneSurrogate, at: 21))
+    }
+
+    @Test("a surrogate pair in a key or value is accepted, in either hex case")
+    func surrogatePairs() throws {
+        let s = try scan(#"{"type":"\uD83D\uDE00","\ud83d\ude00":"\uDBFF\uDFFF"}"#)
+        #expect(s.string(s.envelope.type) == "\u{1F600}")
+    }
+
+    @Test("every valid number form is accepted, in any member")
+    func validNumbers() {
+        for number in ["0", "-0", "-0.0", "0e0", "0E+0", "1e-0", "-1.5E+10", "123456789.000", "1E400", "-1e-400", "99999999999999999999"] {
+            #expect(scanError(#"{"type":"hello","x":"# + number + "}") == nil, "\(number)")
+        }
+    }
+
+    @Test("a byte order mark before the object is refused")
+    func byteOrderMark() {
+        #expect(scanError([0xEF, 0xBB, 0xBF] + Array(#"{"type":"hello"}"#.utf8)) == ScanError(.unexpectedByte, at: 0))
+    }
+
+    @Test("a raw NUL byte is refused outside and inside strings")
+    func rawNUL() {
+        #expect(scanError(Array(#"{"type":"hello","x":1"#.utf8) + [0] + [0x7D]) == ScanError(.unexpectedByte, at: 21))
+        #expect(scanError(Array(#"{"type":"hello"}"#.utf8) + [0]) == ScanError(.trailingData, at: 16))
+        #expect(scanError(Array(#"{"type":"hel"#.utf8) + [0] + Array(#"lo"}"#.utf8)) == ScanError(.controlCharacter, at: 12))
+    }
+
     @Test("a UTF-8 sequence cut short by the end of the frame is an early end")
     func utf8CutByEnd() {
         #expect(scanError(Array(#"{"a":"x"#.utf8) + [0xF0, 0x9F]) == ScanError(.unexpectedEnd, at: 9))

@@ -12,8 +12,8 @@ enum JanssonOracle {
         case limitation(String)
         /// jansson refused the frame as invalid JSON (or nested beyond its own 2048 limit).
         case invalid(String)
-        /// jansson accepted it; the scanner must produce `expected`.
-        case valid(Expected)
+        /// jansson accepted it; the scanner must produce `expected`, and the ack scanner `ack`.
+        case valid(Expected, ack: ExpectedAck)
     }
 
     /// What the scanner must return for a frame jansson accepted.
@@ -56,7 +56,7 @@ enum JanssonOracle {
         // brackets outside strings is exact; it is never less than the tree's depth.
         let depth = textDepth(bytes)
         precondition(depth >= self.depth(of: root), "text depth below tree depth")
-        return body(.valid(expected(root, depth: depth, maxDepth: maxDepth)))
+        return body(.valid(expected(root, depth: depth, maxDepth: maxDepth), ack: expectedAck(root, depth: depth, maxDepth: maxDepth)))
     }
 
     /// The deepest nesting of `[`/`{` outside strings in valid JSON text.
@@ -186,6 +186,21 @@ enum JanssonOracle {
             ExpectedEnvelope(
                 kind: kind, strings: strings, acceptsResponsePayload: accepts, integers: integers,
                 disconnectReason: disconnectReason, payload: payload, mismatch: mismatch))
+    }
+
+    /// What `AckScanner` must return for a frame jansson accepted.
+    enum ExpectedAck {
+        case error(ScanError.Kind)
+        /// The decoded envelope id and jansson's `payload` member (borrowed), if any.
+        case ack(envelopeID: [UInt8], payload: Node?)
+    }
+
+    static func expectedAck(_ root: Node, depth: Int, maxDepth: Int) -> ExpectedAck {
+        if depth > maxDepth { return .error(.depthExceeded) }
+        guard sockeye_json_is_object(root) != 0 else { return .error(.notAnObject) }
+        guard let id = json_object_get(root, "envelope_id") else { return .error(.missingEnvelopeID) }
+        guard sockeye_json_is_string(id) != 0 else { return .error(.fieldType) }
+        return .ack(envelopeID: bytes(of: id), payload: json_object_get(root, "payload"))
     }
 
     /// A string node's bytes (NULs included).

@@ -64,6 +64,41 @@ let package = Package(
     ]
 )
 
+// MARK: - Benchmarks (benchmarks/; see benchmarks/README.md)
+//
+// `swift run -c release scanner-bench [--smoke]`: the envelope scanner against jansson,
+// simdjson (on-demand and DOM) and Foundation's JSONSerialization. Nothing here ships: the
+// malloc-counting interposer must only ever be linked into the benchmark executable.
+package.products.append(
+    .executable(name: "scanner-bench", targets: ["ScannerBenchmark"])
+)
+package.targets.append(contentsOf: [
+    // Counts malloc/calloc/realloc/posix_memalign/aligned_alloc calls process-wide.
+    .target(
+        name: "CMallocCounter",
+        path: "benchmarks/CMallocCounter",
+        cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])]
+    ),
+    // simdjson 3.x (Debian: libsimdjson-dev) behind a C header. -DNDEBUG matters: without it
+    // on-demand keeps its asserts and runs about 2x slower on small inputs.
+    .target(
+        name: "CSimdjsonShim",
+        path: "benchmarks/CSimdjsonShim",
+        cxxSettings: [
+            .define("NDEBUG"),
+            .define("SIMDJSON_THREADS_ENABLED", to: "1"),  // as `pkg-config --cflags simdjson`
+            .unsafeFlags(["-O2", "-Wall", "-Wextra", "-Werror"]),
+        ],
+        linkerSettings: [.linkedLibrary("simdjson")]
+    ),
+    .executableTarget(
+        name: "ScannerBenchmark",
+        dependencies: ["SockeyeCore", "CJansson", "CSimdjsonShim", "CMallocCounter"],
+        path: "benchmarks/ScannerBenchmark",
+        swiftSettings: strictSwift
+    ),
+])
+
 // MARK: - sockeye-sim: Slack's side of Socket Mode (owned by the `sim` branch)
 // Kept in its own block so merges with the core targets above stay trivial.
 package.dependencies += [

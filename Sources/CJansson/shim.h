@@ -15,4 +15,14 @@ static inline int sockeye_json_is_true(const json_t *v) { return json_is_true(v)
 static inline int sockeye_json_is_false(const json_t *v) { return json_is_false(v); }
 static inline int sockeye_json_is_null(const json_t *v) { return json_is_null(v); }
 
+/* Parses `length` bytes as any JSON value, NULs in strings allowed. */
+static inline json_t *sockeye_json_load(const void *bytes, size_t length, json_error_t *error) {
+    return json_loadb((const char *)bytes, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, error);
+}
+/* The machine-readable class of a load error (jansson keeps it in the text's last byte). */
+static inline int sockeye_json_error_code(const json_error_t *e) { return (int)json_error_code(e); }
+static inline int sockeye_json_error_null_byte_in_key(void) { return json_error_null_byte_in_key; }
+static inline int sockeye_json_error_numeric_overflow(void) { return json_error_numeric_overflow; }
+static inline int sockeye_json_error_stack_overflow(void) { return json_error_stack_overflow; }
+
 #endif

@@ -36,23 +36,6 @@ public func sockeyeStrerror(_ status: sockeye_status) -> UnsafePointer<CChar> {
 
 @_cdecl("sockeye_scan_error_name")
 public func sockeyeScanErrorName(_ kind: Int32) -> UnsafePointer<CChar> {
-    let name: StaticString =
-        switch ScanError.Kind(rawValue: kind) {
-        case nil: kind == 0 ? "ok" : "unknown"
-        case .unexpectedEnd: "unexpected_end"
-        case .unexpectedByte: "unexpected_byte"
-        case .invalidUTF8: "invalid_utf8"
-        case .controlCharacter: "control_character"
-        case .invalidEscape: "invalid_escape"
-        case .loneSurrogate: "lone_surrogate"
-        case .invalidNumber: "invalid_number"
-        case .trailingData: "trailing_data"
-        case .depthExceeded: "depth_exceeded"
-        case .frameTooLarge: "frame_too_large"
-        case .notAnObject: "not_an_object"
-        case .missingType: "missing_type"
-        case .fieldType: "field_type"
-        case .missingEnvelopeID: "missing_envelope_id"
-        }
+    let name: StaticString = ScanError.Kind(rawValue: kind)?.staticName ?? (kind == 0 ? "ok" : "unknown")
     return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
 }

@@ -128,10 +128,13 @@ struct JSONCursor {
             let unit = try hex4(at: index + 2, escapeStart: start)
             index += 6
             if unit >= 0xD800 && unit <= 0xDBFF {
+                // Each byte of the expected `\u` is checked as soon as it is there: a frame
+                // that ends right after the high half is an early end only if what is there
+                // could still begin the low half.
+                guard index < count else { throw ScanError(.unexpectedEnd, at: count) }
+                guard base[index] == 0x5C else { throw ScanError(.loneSurrogate, at: start) }
                 guard index + 1 < count else { throw ScanError(.unexpectedEnd, at: count) }
-                guard base[index] == 0x5C && base[index + 1] == 0x75 else {
-                    throw ScanError(.loneSurrogate, at: start)
-                }
+                guard base[index + 1] == 0x75 else { throw ScanError(.loneSurrogate, at: start) }
                 let low = try hex4(at: index + 2, escapeStart: index)
                 guard low >= 0xDC00 && low <= 0xDFFF else { throw ScanError(.loneSurrogate, at: start) }
                 index += 6

@@ -50,7 +50,10 @@ public struct ScanError: Error, Sendable, Hashable, CustomStringConvertible {
         public var isSemantic: Bool { rawValue >= Kind.notAnObject.rawValue }
 
         /// A short stable name, e.g. `"invalid_utf8"`.
-        public var name: String {
+        public var name: String { staticName.description }
+
+        /// The same name as static, NUL-terminated storage (the C ABI hands it out).
+        public var staticName: StaticString {
             switch self {
             case .unexpectedEnd: "unexpected_end"
             case .unexpectedByte: "unexpected_byte"

@@ -1,0 +1,232 @@
+// Frames, pongs and acknowledgements.
+
+extension PoolController {
+    /// Feeds one complete text message received on `connection`. `.deliver` actions that
+    /// follow carry views into `frame`: drain them before the buffer is reused.
+    public mutating func receive(frame: UnsafeRawBufferPointer, on connection: ConnectionID, now: Instant) {
+        defer { updateState() }
+        guard let index = connectionIndex(connection) else { return }
+        connections[index].lastHeard = now
+        metrics.framesReceived += 1
+        let envelope: Envelope
+        do {
+            envelope = try EnvelopeScanner.scan(frame)
+        } catch {
+            metrics.malformedFrames += 1
+            emit(.notice(.malformedFrame(connection, error)))
+            return
+        }
+        switch envelope.kind {
+        case .hello:
+            hello(envelope, index: index, now: now)
+        case .disconnect:
+            disconnect(envelope.disconnectReason, index: index, now: now)
+        case .eventsAPI, .slashCommands, .interactive, .unknown:
+            deliver(envelope, frame: frame, connection: connection, now: now)
+        }
+        pump(now: now)
+    }
+
+    /// Feeds a pong received on `connection`. Only a pong echoing one of this connection's
+    /// own pings counts as a sign of life; stale or foreign pongs are ignored.
+    public mutating func receivePong(_ payload: UnsafeRawBufferPointer, on connection: ConnectionID, now: Instant) {
+        guard let index = connectionIndex(connection), let pong = PingPayload(pong: payload),
+            pong.connection == connection, pong.sequence >= 1, pong.sequence <= connections[index].pingSequence
+        else { return }
+        metrics.pongsMatched += 1
+        connections[index].lastHeard = now
+    }
+
+    mutating func hello(_ envelope: Envelope, index: Int, now: Instant) {
+        guard connections[index].phase == .awaitingHello || connections[index].phase == .connecting else { return }
+        let id = connections[index].id
+        connections[index].phase = .live
+        connections[index].deadline = nil
+        connections[index].nextPingAt = now + configuration.pingInterval
+        if let seconds = envelope.approximateConnectionTime, seconds >= 60,
+            let fraction = configuration.proactiveRefreshFraction
+        {
+            connections[index].refreshAt = now + Duration.seconds(seconds).scaled(by: fraction)
+        }
+        backoff.reset()
+        metrics.connectionsOpened += 1
+        metrics.slackConnectionCount = envelope.numConnections
+        emit(.notice(.hello(id, numConnections: envelope.numConnections,
+                            approximateConnectionTime: envelope.approximateConnectionTime)))
+        if let slackCount = envelope.numConnections, slackCount > Int64(connections.count) {
+            emit(.notice(.moreConnectionsThanOpen(id, slackCount: slackCount, open: connections.count)))
+        }
+        // A replacement is up: close one connection that was waiting for it.
+        if let old = connections.firstIndex(where: { $0.retiring != nil && $0.closeWhenReplaced && $0.phase == .live }) {
+            beginClose(old, now: now)
+        }
+        if target < configuration.poolSize {
+            regrowAt = now + tooManyWebsocketsBackoff.base
+        } else if liveCount >= configuration.poolSize {
+            tooManyWebsocketsBackoff.reset()
+        }
+        flushQueuedAcks()
+    }
+
+    mutating func disconnect(_ reason: DisconnectReason, index: Int, now: Instant) {
+        switch reason {
+        case .warning:
+            retire(index, .warning, closeWhenReplaced: false, now: now)
+        case .refreshRequested:
+            retire(index, .refreshRequested, closeWhenReplaced: true, now: now)
+            // Already replaced (after a warning): close now.
+            if connections[index].phase == .live && liveReplacementExists(for: index) {
+                beginClose(index, now: now)
+            }
+        case .linkDisabled:
+            failure = .linkDisabled
+            if let retry = configuration.linkDisabledRetry { linkRetryAt = now + retry }
+            for other in connections.indices where connections[other].phase != .closing {
+                beginClose(other, now: now)
+            }
+        case .tooManyWebsockets:
+            metrics.tooManyWebsockets += 1
+            let id = connections[index].id
+            if connections[index].phase != .closing { beginClose(index, now: now) }
+            connections[index].lossReported = true
+            target = max(1, min(target, activeCount))
+            let delay = tooManyWebsocketsBackoff.nextDelay(using: &random)
+            retryNotBefore = max(retryNotBefore, now + delay)
+            regrowAt = target < configuration.poolSize ? now + delay : nil
+            emit(.notice(.tooManyWebsockets(id, newTarget: target, retryIn: delay)))
+        case .unknown, .none:
+            let delay = backoff.nextDelay(using: &random)
+            retryNotBefore = max(retryNotBefore, now + delay)
+            retire(index, .unknownDisconnect, closeWhenReplaced: true, now: now)
+        }
+    }
+
+    /// Whether a live, non-retiring connection other than `index` exists to take over.
+    func liveReplacementExists(for index: Int) -> Bool {
+        let activeLive = connections.indices.filter {
+            $0 != index && connections[$0].phase == .live && connections[$0].retiring == nil
+        }.count
+        return activeLive >= target
+    }
+
+    /// Marks a connection for replacement; the pump opens the replacement because retiring
+    /// connections do not count toward the target.
+    mutating func retire(_ index: Int, _ reason: RetireReason, closeWhenReplaced: Bool, now: Instant) {
+        guard connections[index].phase != .closing else { return }
+        if connections[index].retiring == nil {
+            connections[index].retiring = reason
+            metrics.refreshes += 1
+            emit(.notice(.retiring(connections[index].id, reason)))
+        }
+        if closeWhenReplaced { connections[index].closeWhenReplaced = true }
+        // At the connection budget no replacement can open until this one is gone:
+        // break before make rather than wait for Slack's close.
+        if connections[index].closeWhenReplaced && connections.count >= configuration.connectionBudget {
+            beginClose(index, now: now)
+        }
+    }
+
+    mutating func deliver(_ envelope: Envelope, frame: UnsafeRawBufferPointer, connection: ConnectionID, now: Instant) {
+        let token = DeliveryToken(rawValue: nextTokenValue)
+        nextTokenValue += 1
+        guard envelope.needsAck else {
+            metrics.envelopesDelivered += 1
+            emit(.deliver(Delivery(token: token, connection: connection, envelope: envelope)))
+            return
+        }
+        let id = EnvelopeID(view: envelope.envelopeID, in: frame)
+        var dedupKey: DedupWindow.Key? = nil
+        if envelope.eventID.isPresent {
+            let key = JSONStringDecoder.withDecoded(envelope.teamID, in: frame) { team in
+                JSONStringDecoder.withDecoded(envelope.eventID, in: frame) { event in
+                    DedupWindow.Key(teamID: team, eventID: event)
+                }
+            }
+            guard dedup.insert(key, now: now) else {
+                metrics.duplicatesDropped += 1
+                sendAck(AckMessage(envelopeID: id, payload: nil), preferring: connection)
+                emit(.notice(.duplicateDropped(connection, token)))
+                return
+            }
+            dedupKey = key
+        }
+        if configuration.ackMode == .onReceipt {
+            sendAck(AckMessage(envelopeID: id, payload: nil), preferring: connection)
+        } else {
+            acks.track(token, id: id, connection: connection, kind: envelope.kind, dedupKey: dedupKey, now: now)
+        }
+        metrics.envelopesDelivered += 1
+        emit(.deliver(Delivery(token: token, connection: connection, envelope: envelope)))
+    }
+
+    /// Acknowledges a delivery, optionally with a response payload (the raw JSON text of
+    /// one object). An invalid or oversized payload is rejected and nothing is consumed,
+    /// so the host can ack again without one.
+    public mutating func ack(_ token: DeliveryToken, payload: UnsafeRawBufferPointer? = nil, now: Instant) -> AckOutcome {
+        guard let entry = acks.peek(token) else {
+            return token.rawValue < nextTokenValue && token.rawValue > 0 ? .alreadyAcked : .unknown
+        }
+        var message = AckMessage(envelopeID: entry.id, payload: nil)
+        if let payload, payload.count > 0 {
+            message = AckMessage(envelopeID: entry.id, payload: Array(payload))
+            do throws(AckEncodingError) {
+                // Encode once into scratch space: validates the JSON and the size limit.
+                _ = try withUnsafeTemporaryAllocation(byteCount: AckEncoder.maxFrameSize, alignment: 1) {
+                    (scratch) throws(AckEncodingError) -> Int in
+                    try message.encode(into: scratch, headroom: 0)
+                }
+            } catch {
+                return .rejected(error)
+            }
+        }
+        switch acks.resolve(token) {
+        case .onTime(let entry):
+            sendAck(message, preferring: entry.connection)
+            return .accepted
+        case .late(let entry):
+            metrics.acksLate += 1
+            sendAck(message, preferring: entry.connection)
+            return .late
+        case .unknown:
+            return .unknown
+        }
+    }
+
+    /// Sends on the arrival connection if it is live, else on any live connection (a
+    /// non-retiring one first), else queues until one is.
+    mutating func sendAck(_ message: AckMessage, preferring connection: ConnectionID) {
+        let target =
+            connections.first { $0.id == connection && $0.phase == .live }
+            ?? connections.first { $0.phase == .live && $0.retiring == nil }
+            ?? connections.first { $0.phase == .live }
+        if let target {
+            metrics.acksSent += 1
+            emit(.sendAck(target.id, message))
+        } else {
+            if queuedAcks.count >= Self.queuedAckLimit { queuedAcks.removeFirst() }
+            queuedAcks.append(message)
+        }
+    }
+
+    mutating func flushQueuedAcks() {
+        guard !queuedAcks.isEmpty, let live = connections.first(where: { $0.phase == .live }) else { return }
+        for message in queuedAcks {
+            metrics.acksSent += 1
+            emit(.sendAck(live.id, message))
+        }
+        queuedAcks.removeAll()
+    }
+}
+
+extension JSONStringDecoder {
+    /// Calls `body` with the decoded bytes of a string view (empty when absent).
+    static func withDecoded<R>(_ view: ByteView, in frame: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard view.isPresent else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let raw = view.bytes(in: frame)
+        guard view.isEscaped else { return body(raw) }
+        return withUnsafeTemporaryAllocation(byteCount: max(raw.count, 1), alignment: 1) { scratch in
+            let length = decode(raw, into: scratch) ?? 0
+            return body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length]))
+        }
+    }
+}

@@ -1,0 +1,277 @@
+/// The sans-IO engine of one Slack app's Socket Mode connections.
+///
+/// It owns no socket, thread or clock. The host (the transport) feeds it what happened —
+/// `handle(_:now:)` for lifecycle events, `receive(frame:on:now:)` for text frames,
+/// `receivePong(_:on:now:)` for pongs, `ack(_:payload:now:)` for the application's acks —
+/// and after each call drains `nextAction()` and performs the actions in order. It calls
+/// `handle(.timer, now:)` when `nextDeadline()` is reached. Time and randomness are
+/// injected, so every transition is a unit test with a fake clock.
+///
+/// What it guarantees (PROTOCOL.md §3.7):
+/// - a pool of 1–10 connections; a URL from `apps.connections.open` is used once;
+///   URL requests are single-flight, rate-limited and backed off with full jitter, and
+///   `Retry-After` is a floor; backoff resets only once a connection reaches `hello`;
+/// - make-before-break refresh on `warning`, `refresh_requested` and at 90 % of
+///   `approximate_connection_time`; `link_disabled` and fatal auth errors are terminal;
+///   `too_many_websockets` shrinks the pool and backs off for tens of seconds or more;
+/// - a connection is dead when nothing (frame, ping, matching pong) arrived for the
+///   silence timeout; client pings carry payloads matched on return;
+/// - closing means a close frame, a bounded wait, then abort — never a leaked socket;
+/// - every envelope is acked exactly once (host, on receipt, or the ack guard), on its
+///   arrival connection if still open, else on another live one, else queued; redelivered
+///   events are acked and dropped (de-duplication by team and event id).
+/// Not thread-safe: one owner (the service thread) calls it.
+public struct PoolController<Random: RandomNumberGenerator> {
+    /// The configuration in force (clamped to Slack's limits).
+    public let configuration: PoolConfiguration
+    /// The pool's lifecycle state.
+    public internal(set) var state: PoolState = .idle
+    /// Counters.
+    public internal(set) var metrics = PoolMetrics()
+
+    var random: Random
+    var connections: [ConnectionRecord] = []
+    var urlRequestInFlight = false
+    var retryNotBefore = Instant.zero
+    var backoff: Backoff
+    var tooManyWebsocketsBackoff: Backoff
+    var limiter: RequestRateLimiter
+    /// Connections wanted now: `poolSize`, less after `too_many_websockets`.
+    var target: Int
+    var regrowAt: Instant?
+    var linkRetryAt: Instant?
+    var failure: PoolFailure?
+    var started = false
+    var stopping = false
+    var acks: AckTracker
+    var dedup: DedupWindow
+    /// Acks waiting for a live connection.
+    var queuedAcks: [AckMessage] = []
+    var actions: [PoolAction] = []
+    var actionHead = 0
+    var nextTokenValue: UInt64 = 1
+    var nextConnectionValue: UInt64 = 1
+
+    /// Acks kept while no connection is live; older ones are dropped (and were late anyway).
+    static var queuedAckLimit: Int { 10_000 }
+
+    /// A pool that does nothing until `.start`.
+    public init(configuration: PoolConfiguration = PoolConfiguration(), random: Random, now: Instant) {
+        let configuration = configuration.clamped
+        self.configuration = configuration
+        self.random = random
+        self.backoff = configuration.backoff
+        self.tooManyWebsocketsBackoff = configuration.tooManyWebsocketsBackoff
+        self.limiter = RequestRateLimiter(
+            burst: configuration.urlRequestBurst, refill: configuration.urlRequestRefill, now: now)
+        self.target = configuration.poolSize
+        self.acks = AckTracker(deadline: configuration.ackDeadline, guardDelay: configuration.ackGuard)
+        self.dedup = DedupWindow(ttl: configuration.dedupWindow, capacity: configuration.dedupCapacity)
+    }
+
+    // MARK: Output
+
+    /// The next thing to do, in order; `nil` when there is nothing more for now.
+    public mutating func nextAction() -> PoolAction? {
+        guard actionHead < actions.count else {
+            if actionHead > 0 {
+                actions.removeAll(keepingCapacity: true)
+                actionHead = 0
+            }
+            return nil
+        }
+        defer { actionHead += 1 }
+        return actions[actionHead]
+    }
+
+    func connectionIndex(_ id: ConnectionID) -> Int? { connections.firstIndex { $0.id == id } }
+
+    /// Ids and phases of the connections the pool holds (for health reporting).
+    public var connectionSummary: [(id: ConnectionID, phase: ConnectionRecord.Phase, retiring: Bool)] {
+        connections.map { ($0.id, $0.phase, $0.retiring != nil) }
+    }
+
+    /// Envelopes delivered and not yet acknowledged.
+    public var outstandingAcks: Int { acks.outstanding }
+
+    /// Connections counting toward the target: not retiring, not closing.
+    var activeCount: Int { connections.reduce(0) { $0 + ($1.retiring == nil && $1.phase != .closing ? 1 : 0) } }
+    var liveCount: Int { connections.reduce(0) { $0 + ($1.phase == .live ? 1 : 0) } }
+
+    mutating func emit(_ action: PoolAction) { actions.append(action) }
+
+    mutating func updateState() {
+        let next: PoolState
+        if stopping {
+            next = connections.isEmpty ? .stopped : .stopping
+        } else if let failure {
+            next = .failed(failure)
+        } else if !started {
+            next = .idle
+        } else {
+            let live = liveCount
+            next = live > 0 ? .running(live: live, target: target) : .connecting
+        }
+        if next != state {
+            state = next
+            emit(.stateChanged(next))
+        }
+    }
+
+    // MARK: Input
+
+    /// Feeds one lifecycle event.
+    public mutating func handle(_ event: PoolEvent, now: Instant) {
+        switch event {
+        case .start:
+            guard !started else { return }
+            started = true
+        case .stop:
+            guard !stopping else { return }
+            stopping = true
+            for index in connections.indices where connections[index].phase != .closing {
+                beginClose(index, now: now)
+            }
+        case .urlResponse(let result):
+            urlResponse(result, now: now)
+        case .opened(let id):
+            opened(id, now: now)
+        case .connectFailed(let id, let reason):
+            if let index = connectionIndex(id) {
+                let record = connections.remove(at: index)
+                if !record.lossReported { lose(record.id, .connectFailed(reason), now: now) }
+            }
+        case .closed(let id, let code):
+            closed(id, code: code, now: now)
+        case .pingReceived(let id):
+            if let index = connectionIndex(id) { connections[index].lastHeard = now }
+        case .timer:
+            timer(now: now)
+        }
+        pump(now: now)
+        updateState()
+    }
+
+    /// Opens connections while fewer than the target are active, one URL request at a time.
+    mutating func pump(now: Instant) {
+        guard started, !stopping, failure == nil else { return }
+        if let regrowAt, now >= regrowAt {
+            self.regrowAt = nil
+            target = min(configuration.poolSize, target + 1)
+        }
+        guard activeCount < target, !urlRequestInFlight, now >= retryNotBefore,
+            connections.count < configuration.connectionBudget, limiter.tryAcquire(now: now)
+        else { return }
+        urlRequestInFlight = true
+        metrics.urlRequests += 1
+        emit(.requestURL)
+    }
+
+    mutating func urlResponse(_ result: ConnectionsOpenResult, now: Instant) {
+        guard urlRequestInFlight else { return }  // stale: nobody asked
+        urlRequestInFlight = false
+        guard !stopping else { return }  // the URL is dropped unused, never reused
+        switch result {
+        case .url(let url):
+            guard connections.count < configuration.connectionBudget, failure == nil else { return }
+            let id = ConnectionID(rawValue: nextConnectionValue)
+            nextConnectionValue += 1
+            connections.append(ConnectionRecord(id: id, deadline: now + configuration.connectTimeout, now: now))
+            emit(.connect(id, url: url))
+        default:
+            metrics.urlFailures += 1
+            if result.isFatal {
+                if case .apiError(let code, _) = result {
+                    failure = .fatalOpenError(code)
+                } else if case .httpStatus(let status, _) = result {
+                    failure = .fatalOpenError("http_\(status)")
+                }
+                return
+            }
+            let retryAfter: Duration? =
+                switch result {
+                case .apiError(_, let after), .httpStatus(_, let after): after
+                default: nil
+                }
+            let delay = backoff.nextDelay(retryAfter: retryAfter, using: &random)
+            retryNotBefore = max(retryNotBefore, now + delay)
+            emit(.notice(.openFailed(result, retryIn: delay)))
+        }
+    }
+
+    mutating func opened(_ id: ConnectionID, now: Instant) {
+        guard let index = connectionIndex(id), connections[index].phase == .connecting else { return }
+        connections[index].phase = .awaitingHello
+        connections[index].deadline = now + configuration.helloTimeout
+        connections[index].lastHeard = now
+    }
+
+    mutating func closed(_ id: ConnectionID, code: UInt16?, now: Instant) {
+        guard let index = connectionIndex(id) else { return }
+        let record = connections.remove(at: index)
+        let expected = record.phase == .closing || record.retiring != nil || stopping
+        if !expected && !record.lossReported {
+            lose(record.id, .closedByPeer(code), now: now)
+        }
+    }
+
+    /// Records an unplanned loss and schedules the next attempt with backoff.
+    mutating func lose(_ id: ConnectionID, _ reason: ConnectionLoss, now: Instant) {
+        metrics.connectionsLost += 1
+        let delay = backoff.nextDelay(using: &random)
+        retryNotBefore = max(retryNotBefore, now + delay)
+        emit(.notice(.connectionLost(id, reason: reason)))
+    }
+
+    /// Sends a close frame and arms the close timeout.
+    mutating func beginClose(_ index: Int, now: Instant) {
+        connections[index].phase = .closing
+        connections[index].deadline = now + configuration.closeTimeout
+        emit(.close(connections[index].id, code: 1000))
+    }
+
+    /// Destroys the socket now; `reason`, when given, is reported as a loss.
+    mutating func abort(_ index: Int, reason: ConnectionLoss?, now: Instant) {
+        let id = connections[index].id
+        connections[index].phase = .closing
+        connections[index].deadline = nil
+        if let reason, !connections[index].lossReported {
+            connections[index].lossReported = true
+            lose(id, reason, now: now)
+        }
+        emit(.abort(id))
+    }
+}
+
+/// What the pool knows of one connection.
+public struct ConnectionRecord: Sendable {
+    /// Where a connection is in its life.
+    public enum Phase: Sendable, Hashable {
+        /// `.connect` was asked; waiting for `.opened`.
+        case connecting
+        /// Open; waiting for `hello`.
+        case awaitingHello
+        /// `hello` received: envelopes flow, acks can be sent.
+        case live
+        /// Close frame sent or abort asked; waiting for `.closed`.
+        case closing
+    }
+
+    let id: ConnectionID
+    var phase: Phase = .connecting
+    /// When the current phase times out.
+    var deadline: Instant?
+    var retiring: RetireReason?
+    var closeWhenReplaced = false
+    var lastHeard: Instant
+    var nextPingAt: Instant?
+    var pingSequence: UInt64 = 0
+    var refreshAt: Instant?
+    var lossReported = false
+
+    init(id: ConnectionID, deadline: Instant, now: Instant) {
+        self.id = id
+        self.deadline = deadline
+        self.lastHeard = now
+    }
+}

@@ -1,1 +1,0 @@
-// untracked local placeholder: main has no SockeyeCoreTests sources yet

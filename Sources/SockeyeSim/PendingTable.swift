@@ -8,7 +8,7 @@ import DequeModule
 /// once `reuseAfter` others are free, so duplicate and late acks stay recognisable for
 /// at least that many envelopes.
 struct PendingTable {
-    enum Outcome: UInt8 { case pending, acked, timedOut }
+    enum Outcome: UInt8 { case pending, acked, timedOut, awaitingRetry }
 
     struct Slot {
         var id: EnvelopeID
@@ -45,6 +45,20 @@ struct PendingTable {
 
     func outcome(_ slot: Int) -> Outcome { slots[slot].outcome }
     func pending(_ slot: Int) -> Pending { slots[slot].pending }
+
+    /// Times out a pending slot but keeps it (and its id) for a retry with the same id.
+    mutating func holdForRetry(_ slot: Int) -> Pending {
+        slots[slot].outcome = .awaitingRetry
+        count -= 1
+        return slots[slot].pending
+    }
+
+    /// Makes a held slot pending again for its retry.
+    mutating func resume(_ slot: Int, _ p: Pending) {
+        slots[slot].outcome = .pending
+        slots[slot].pending = p
+        count += 1
+    }
 
     /// Settles a pending slot and returns what was pending.
     mutating func settle(_ slot: Int, acked: Bool) -> Pending {

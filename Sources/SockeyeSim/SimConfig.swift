@@ -28,7 +28,11 @@ public struct SimConfig: Codable, Sendable {
         public init(token: String) { self.token = token }
     }
     /// How envelopes are spread over an app's connections.
-    public enum Routing: String, Codable, Sendable { case roundRobin = "round_robin", random }
+    public enum Routing: String, Codable, Sendable {
+        case roundRobin = "round_robin", random
+        /// Prefer ghost registrations while any exist (payloads are lost to them).
+        case stickToGhost = "stick_to_ghost"
+    }
     /// What happens to a client frame of `maxClientFrame` bytes or more.
     public enum OversizeAction: String, Codable, Sendable { case close1009 = "close", drop }
     /// How a refreshed connection ends after `refresh_requested`.

@@ -8,6 +8,8 @@ struct Work {
     var attempt: Int
     /// Intended send time (latency is measured from here: no coordinated omission).
     var intendedAt: Double
+    /// A retry that keeps its envelope id (`newEnvelopeIDPerRetry == false`).
+    var reuse: EnvelopeID? = nil
 }
 
 /// An envelope written to a connection and not yet settled.
@@ -84,11 +86,14 @@ extension SimCore {
         let app = apps[0]
         let candidates = app.connections
         var chosen: Conn?
-        if !candidates.isEmpty {
+        if config.routing == .stickToGhost {
+            chosen = candidates.lazy.compactMap { self.conns[$0] }.first { $0.state == .ghost }
+        }
+        if chosen == nil, !candidates.isEmpty {
             for _ in 0..<candidates.count {
                 let idx: Int
                 switch config.routing {
-                case .roundRobin: idx = app.rr % candidates.count; app.rr &+= 1
+                case .roundRobin, .stickToGhost: idx = app.rr % candidates.count; app.rr &+= 1
                 case .random: idx = Int(rng.next() % UInt64(candidates.count))
                 }
                 if let c = conns[candidates[idx]], c.helloSent, c.state == .live || c.state == .ghost {
@@ -106,7 +111,14 @@ extension SimCore {
             }
             return
         }
-        let id = table.insert(Pending(work: w, connection: c.id, sentAt: now), rng: &rng)
+        let pendingEntry = Pending(work: w, connection: c.id, sentAt: now)
+        let id: EnvelopeID
+        if let old = w.reuse, let slot = table.find(old), table.outcome(slot) == .awaitingRetry {
+            table.resume(slot, pendingEntry)
+            id = old
+        } else {
+            id = table.insert(pendingEntry, rng: &rng)
+        }
         writeEnvelope(c, id: id, work: w)
         c.counters.delivered += 1
         if w.attempt > 0 { c.counters.redelivered += 1 }
@@ -168,7 +180,7 @@ extension SimCore {
         guard let slot = table.find(eid) else { c.counters.unknownAcks += 1; return }
         switch table.outcome(slot) {
         case .acked: c.counters.duplicateAcks += 1; return
-        case .timedOut: c.counters.lateAcks += 1; return
+        case .timedOut, .awaitingRetry: c.counters.lateAcks += 1; return
         case .pending: break
         }
         if !config.acksOnAnyConnection, table.pending(slot).connection != c.id {
@@ -219,7 +231,10 @@ extension SimCore {
         while let (id, deadline) = deadlines.first, deadline <= now {
             deadlines.removeFirst()
             guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
-            let p = table.settle(slot, acked: false)
+            let willRetry = templates[table.pending(slot).work.template].type == .eventsAPI
+                && table.pending(slot).work.attempt < config.retryDelays.count
+            let keepID = willRetry && !config.newEnvelopeIDPerRetry
+            let p = keepID ? table.holdForRetry(slot) : table.settle(slot, acked: false)
             if templates[p.work.template].type == .eventsAPI { disableRule.delivered() }
             let t = templates[p.work.template]
             let counters: (inout DeliveryCounters) -> Void
@@ -231,6 +246,7 @@ extension SimCore {
                 counters = { _ in }
                 var w = p.work
                 w.attempt += 1
+                w.reuse = keepID ? id : nil
                 let due = now + config.real(config.retryDelays[p.work.attempt])
                 w.intendedAt = due
                 retryQueues[min(w.attempt, 3)].append((due, w))

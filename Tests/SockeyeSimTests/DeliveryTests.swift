@@ -60,6 +60,35 @@ struct DeliveryTests {
         #expect(r.total.delivered == 4)
     }
 
+    @Test("newEnvelopeIDPerRetry = false keeps the envelope id across retries; an ack of the retry settles it")
+    func sameIDRetries() throws {
+        let h = try Harness { $0.ackDeadline = 0.2; $0.retryDelays = [0, 0.05, 0.05]; $0.newEnvelopeIDPerRetry = false }
+        let (ws, _) = try h.connect()
+        h.inject("message")
+        let first = Harness.json(try ws.next().text)
+        let second = Harness.json(try ws.next(timeout: 2).text)
+        #expect(second["retry_attempt"] as? Int == 1)
+        let id = try #require(first["envelope_id"] as? String)
+        #expect(second["envelope_id"] as? String == id)
+        ws.sendText(#"{"envelope_id":"\#(id)"}"#)
+        let r = h.wait { $0.total.acked == 1 }
+        #expect(r.total.acked == 1)
+        #expect(r.total.redelivered == 1)
+        #expect(r.total.failedAfterRetries == 0)
+        #expect(throws: TestWebSocket.Failure.timeout) { _ = try ws.next(timeout: 0.5) }
+    }
+
+    @Test("stick_to_ghost routing sends every payload to a ghost registration while one exists")
+    func stickToGhost() throws {
+        let h = try Harness { $0.routing = .stickToGhost; $0.ackDeadline = 0.2; $0.retryDelays = [] }
+        let (ws, _) = try h.connect()
+        _ = try TestHTTP.admin(h.port, "/admin/fault", #"{"kind":"ghosts","count":1,"seconds":60}"#)
+        h.inject("shortcut", count: 3)
+        #expect(throws: TestWebSocket.Failure.timeout) { _ = try ws.next(timeout: 0.5) }
+        let r = h.wait { $0.total.userVisibleFailures == 3 }
+        #expect(r.total.userVisibleFailures == 3)
+    }
+
     @Test("slash commands and interactive payloads are not retried; they count as user-visible failures")
     func interactiveNotRetried() throws {
         let h = try Harness { $0.ackDeadline = 0.15 }

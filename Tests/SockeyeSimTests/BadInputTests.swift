@@ -50,6 +50,43 @@ struct BadInputTests {
         #expect(r.total.acked == 1)
     }
 
+    @Test("invalid UTF-8 in a text frame closes with 1007; an unmasked client frame is tolerated (libwebsockets) and counted")
+    func protocolErrors() throws {
+        let h = try Harness()
+        let (bad, _) = try h.connect()
+        bad.sendFrame(opcode: 0x1, [0x7B, 0xC3, 0x28, 0x7D])
+        let close = try bad.next(timeout: 3)
+        #expect(close.opcode == 0x8)
+        #expect(TestWebSocket.closeCode(close) == 1007)
+        let (unmasked, _) = try h.connect()
+        unmasked.sendAll([0x81, 0x02, 0x7B, 0x7D])
+        let r = h.wait { $0.total.nonAckFrames == 1 }
+        #expect(r.total.nonAckFrames == 1)
+        let (ok, _) = try h.connect()
+        h.inject("message", count: 2)  // round robin: one each to `unmasked` and `ok`
+        #expect(Harness.json(try ok.next().text)["type"] as? String == "events_api")
+    }
+
+    @Test("a client that connects and sends nothing (no handshake) is timed out; a silent WebSocket client just gets retries")
+    func silentClients() throws {
+        let h = try Harness { $0.ackDeadline = 0.2; $0.retryDelays = [0] }
+        let fd = try TestWebSocket.tcp(port: h.port)
+        defer { close(fd) }
+        let (ws, _) = try h.connect()
+        h.inject("message")
+        let first = Harness.json(try ws.next().text)
+        let retry = Harness.json(try ws.next(timeout: 2).text)
+        #expect(retry["retry_attempt"] as? Int == 1)
+        #expect(first["envelope_id"] as? String != retry["envelope_id"] as? String)
+        let r = h.wait { $0.total.failedAfterRetries == 1 }
+        #expect(r.total.failedAfterRetries == 1)
+        // lws drops the idle half-made connection after its handshake timeout (5 s).
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        #expect(recv(fd, &byte, 1, 0) <= 0)
+    }
+
     @Test("a non-HTTP byte stream on the port does not disturb other clients")
     func rawGarbage() throws {
         let h = try Harness()

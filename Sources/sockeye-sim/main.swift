@@ -79,7 +79,8 @@ struct SockeyeSimCommand: ParsableCommand {
             fflush(nil)
         }
         let started = Date()
-        func timeUp() -> Bool { duration > 0 && Date().timeIntervalSince(started) >= duration }
+        let stop = StopFlag()
+        func timeUp() -> Bool { stop.isSet || (duration > 0 && Date().timeIntervalSince(started) >= duration) }
         if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         if loadTotal > 0 {
             while server.liveConnections() < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
@@ -97,6 +98,23 @@ struct SockeyeSimCommand: ParsableCommand {
         if report == "json" || report == "both" { print(r.json()) }
         if report == "table" || report == "both" { print(r.table()) }
     }
+}
+
+/// Set by SIGINT/SIGTERM so the run ends and the report is still printed.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private var sources: [DispatchSourceSignal] = []
+    init() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [self] in lock.lock(); set = true; lock.unlock() }
+            s.resume()
+            sources.append(s)
+        }
+    }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
 }
 
 signal(SIGPIPE, SIG_IGN)

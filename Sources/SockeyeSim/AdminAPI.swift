@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Admin endpoints (JSON bodies, all optional fields):
 /// - `GET /admin/stats` — the report as JSON; `GET /admin/stats/table` — as a table.
-/// - `POST /admin/inject` `{"kind":"app_mention","count":10}` — deliver generated envelopes.
+/// - `POST /admin/inject` `{"kind":"app_mention","count":10,"app":0}` — deliver generated envelopes.
 /// - `POST /admin/disconnect` `{"reason":"link_disabled","connection":3}` — send a disconnect.
 /// - `POST /admin/fault` `{"kind":"drop|rst|stall|half_open|close|slow_hello|refuse|ghosts",
 ///   "connection":3,"seconds":2,"count":4}` — network faults.
@@ -43,7 +43,7 @@ extension SimServer {
         case "/admin/inject":
             let kind = body["kind"] as? String ?? "message"
             let count = body["count"] as? Int ?? 1
-            guard inject(kind: kind, count: count, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
+            guard inject(kind: kind, count: count, app: body["app"] as? Int ?? 0, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
             return .json(200, ["ok": true])
         case "/admin/disconnect":
             let reason = body["reason"] as? String ?? "refresh_requested"
@@ -71,8 +71,8 @@ extension SimServer {
     }
 
     /// Delivers generated payloads over Socket Mode, or over HTTP in HTTP delivery mode.
-    func inject(kind: String, count: Int, now: Double) -> Bool {
-        guard let http else { return core.inject(kind: kind, count: count, now: now) }
+    func inject(kind: String, count: Int, app: Int = 0, now: Double) -> Bool {
+        guard let http else { return core.inject(kind: kind, count: count, app: app, now: now) }
         guard let t = core.templateByKind[kind] else { return false }
         for _ in 0..<count {
             http.deliver(core.templates[t], eventNumber: core.nextEvent)

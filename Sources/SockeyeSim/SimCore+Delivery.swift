@@ -10,6 +10,8 @@ struct Work {
     var intendedAt: Double
     /// A retry that keeps its envelope id (`newEnvelopeIDPerRetry == false`).
     var reuse: EnvelopeID? = nil
+    /// Index of the app the payload is for.
+    var app = 0
 }
 
 /// An envelope written to a connection and not yet settled.
@@ -65,25 +67,26 @@ extension SimCore {
     /// Delivers `count` envelopes of payload kind `kind` (built-in name or fixture kind).
     /// Returns false for an unknown kind.
     @discardableResult
-    public func inject(kind: String, count: Int = 1, now: Double) -> Bool {
-        guard let t = templateByKind[kind] else { return false }
-        for _ in 0..<count { inject(template: t, now: now) }
+    public func inject(kind: String, count: Int = 1, app: Int = 0, now: Double) -> Bool {
+        guard let t = templateByKind[kind], apps.indices.contains(app) else { return false }
+        for _ in 0..<count { inject(template: t, app: app, now: now) }
         return true
     }
 
-    func inject(template: Int, now: Double) {
-        let w = Work(template: template, eventNumber: nextEvent, attempt: 0, intendedAt: now)
+    func inject(template: Int, app: Int = 0, now: Double) {
+        var w = Work(template: template, eventNumber: nextEvent, attempt: 0, intendedAt: now)
+        w.app = app
         nextEvent += 1
         deliver(w, now: now)
     }
 
-    /// Sends `w` to a connection of app 0, or queues it when none is open.
+    /// Sends `w` to a connection of its app, or queues it when none is open.
     func deliver(_ w: Work, now: Double) {
         if eventsDisabled, templates[w.template].type == .eventsAPI, templates[w.template].kind != "app_rate_limited" {
             droppedWhileDisabled += 1
             return
         }
-        let app = apps[0]
+        let app = apps[w.app]
         let candidates = app.connections
         var chosen: Conn?
         if config.routing == .stickToGhost {
@@ -149,10 +152,12 @@ extension SimCore {
     }
 
     func flushWaiting(app: Int, now: Double) {
-        guard app == 0 else { return }
+        guard waiting.contains(where: { $0.app == app }) else { return }
         let queued = waiting
         waiting.removeAll()
-        for w in queued { deliver(w, now: now) }
+        for w in queued {
+            if w.app == app { deliver(w, now: now) } else { waiting.append(w) }
+        }
     }
 
     // MARK: acks

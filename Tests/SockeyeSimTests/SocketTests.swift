@@ -21,6 +21,27 @@ struct SocketTests {
         #expect((second["debug_info"] as? [String: Any])?["approximate_connection_time"] as? Int == 360)
     }
 
+    @Test("several apps: each token opens its own app's connections, with its own app_id, limit and payloads")
+    func multipleApps() throws {
+        let h = try Harness { $0.apps.append(SimConfig.App(appID: "A0SIMAPP02", appTokens: ["xapp-1-A0SIMAPP02-1-other"])) }
+        let (one, helloOne) = try h.connect()
+        let r = try h.open(token: "xapp-1-A0SIMAPP02-1-other")
+        let two = try TestWebSocket(url: try #require(r.json["url"] as? String))
+        let helloTwo = Harness.json(try two.next().text)
+        #expect((helloOne["connection_info"] as? [String: Any])?["app_id"] as? String == "A0SIMAPP01")
+        #expect((helloTwo["connection_info"] as? [String: Any])?["app_id"] as? String == "A0SIMAPP02")
+        #expect(helloTwo["num_connections"] as? Int == 1)
+        _ = try TestHTTP.admin(h.port, "/admin/inject", #"{"kind":"reaction_added","count":2,"app":1}"#)
+        #expect(Harness.json(try two.next().text)["type"] as? String == "events_api")
+        #expect(Harness.json(try two.next().text)["type"] as? String == "events_api")
+        #expect(throws: TestWebSocket.Failure.timeout) { _ = try one.next(timeout: 0.3) }
+        // A ticket of one app presented with the other's app_id is refused.
+        let url = try h.url()
+        let otherKey = h.server.sync { core, _ in core.appKey(1) }
+        let forged = url.replacingOccurrences(of: String(url.split(separator: "=").last!), with: otherKey)
+        #expect(throws: (any Error).self) { _ = try TestWebSocket(url: forged) }
+    }
+
     @Test("a ticket is single use; unknown and expired tickets are refused at the upgrade")
     func tickets() throws {
         let h = try Harness { $0.ticketTTL = 0.3 }

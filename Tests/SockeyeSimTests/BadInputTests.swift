@@ -20,6 +20,27 @@ struct BadInputTests {
         #expect(h.report().total.oversizeFrames == 1)
     }
 
+    @Test("the limit is exact: a 20479-byte ack is accepted, a 20480-byte one closes with 1009")
+    func frameLimitBoundary() throws {
+        let h = try Harness()
+        let (ws, _) = try h.connect()
+        h.inject("slash_command")
+        let id = try #require(Harness.json(try ws.next().text)["envelope_id"] as? String)
+        func ack(totalBytes: Int) -> String {
+            let head = #"{"envelope_id":"\#(id)","payload":{"text":""#
+            let tail = #""}}"#
+            return head + String(repeating: "x", count: totalBytes - head.utf8.count - tail.utf8.count) + tail
+        }
+        ws.sendText(ack(totalBytes: 20_479))
+        let r = h.wait { $0.total.acked == 1 }
+        #expect(r.total.acked == 1)
+        #expect(r.total.responsePayloads == 1)
+        ws.sendText(ack(totalBytes: 20_480))
+        let close = try ws.next(timeout: 3)
+        #expect(close.opcode == 0x8)
+        #expect(TestWebSocket.closeCode(close) == 1009)
+    }
+
     @Test("oversize fragmented message counts once; in drop mode the connection stays open")
     func oversizeDrop() throws {
         let h = try Harness { $0.oversize = .drop }

@@ -96,11 +96,12 @@ public final class SimServer: @unchecked Sendable {
     }
 
     func enqueue(_ command: @escaping (SimCore, Double) -> Void) {
+        // lws_cancel_service under the lock: the service thread clears `context` under the
+        // same lock before destroying it, so the wake-up never races the destruction.
         lock.lock()
         commands.append(command)
-        let ctx = context
+        if let ctx = context { lws_cancel_service(ctx) }
         lock.unlock()
-        if let ctx { lws_cancel_service(ctx) }
     }
 
     /// Stops the service thread, closes every socket and destroys the context.
@@ -108,9 +109,8 @@ public final class SimServer: @unchecked Sendable {
         lock.lock()
         if stopping { lock.unlock(); return }
         stopping = true
-        let ctx = context
+        if let ctx = context { lws_cancel_service(ctx) }
         lock.unlock()
-        if let ctx { lws_cancel_service(ctx) }
         finished.wait()
     }
 

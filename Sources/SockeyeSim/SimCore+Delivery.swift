@@ -338,6 +338,7 @@ extension SimCore {
                           envelopesPerSecond: Double(total.acked) / elapsed, connections: rows,
                           inFlight: table.count, queued: waiting.count + retryQueues.reduce(0) { $0 + $1.count },
                           connectionsOpened: connectionsOpened, connectionsRefused: connectionsRefused)
+        r.tooManyRejections = tooManyRejections
         r.eventsDisabled = eventsDisabled
         r.droppedWhileDisabled = droppedWhileDisabled
         if let l = load, let cpuNow {

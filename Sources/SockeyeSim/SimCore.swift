@@ -81,6 +81,8 @@ public final class SimCore {
     var retiredLatency = LatencyRecorder()
     public internal(set) var connectionsOpened = 0
     public internal(set) var connectionsRefused = 0
+    /// Connections answered with `too_many_websockets` instead of hello.
+    public internal(set) var tooManyRejections = 0
     /// Refuse WebSocket upgrades until this time (fault).
     public var refuseUntil: Double = 0
     /// Delay before `hello` on new connections, real seconds (fault "slow hello").
@@ -153,6 +155,7 @@ public final class SimCore {
         if a.connections.count >= config.maxConnectionsPerApp {
             c.state = .rejected
             c.helloSent = true
+            tooManyRejections += 1
             appendText(c, #"{"type":"disconnect","reason":"too_many_websockets","debug_info":{"host":"\#(config.podName)"}}"#)
             c.ending = .close(code: 1000, reason: "")
             return id

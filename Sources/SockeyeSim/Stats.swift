@@ -90,6 +90,8 @@ public struct SimReport: Codable, Sendable {
     public var queued: Int
     public var connectionsOpened: Int
     public var connectionsRefused: Int
+    /// Connections that got `too_many_websockets` instead of hello.
+    public var tooManyRejections = 0
     /// Fraction of wall time the service thread spent on CPU during the load run (0…1).
     public var simBusyFraction: Double?
     /// Who limited throughput: "sim", "client" or "schedule" (rate mode kept up).

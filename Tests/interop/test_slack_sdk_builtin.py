@@ -52,3 +52,22 @@ def test_builtin_client_reconnects_on_refresh_requested(sim):
         assert len(seen) == 20
     finally:
         client.close()
+
+
+def test_builtin_client_recovers_after_too_many_websockets(sim):
+    """Ten ghost registrations fill the app's limit: the client's sockets get
+    disconnect{too_many_websockets} instead of hello until the ghosts expire."""
+    sim.admin("fault", {"kind": "ghosts", "count": 10, "seconds": 3})
+    client = SocketModeClient(app_token=APP_TOKEN, web_client=WebClient(base_url=sim.api), ping_interval=1)
+    client.socket_mode_request_listeners.append(
+        lambda c, req: c.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id)))
+    try:
+        client.connect()
+        sim.wait_for(lambda: sim.live_connections(), timeout=30, what="a live connection once the ghosts expire")
+        # (slack_sdk reconnects on a disconnect message before its message listeners run,
+        # so the rejections are counted on the sim's side.)
+        assert sim.stats()["tooManyRejections"] >= 1
+        sim.admin("inject", {"kind": "app_mention", "count": 20})
+        assert_clean_run(sim, 20)
+    finally:
+        client.close()

@@ -83,6 +83,8 @@ extension SimServer {
                   let app = core.admit(ticket: ticket, appKey: key, now: now)
             else {
                 if urlArg(wsi, "ticket") == nil { core.connectionsRefused += 1 }
+                // Answer the upgrade with an HTTP error rather than a bare TCP close.
+                _ = lws_return_http_status(wsi, UInt32(HTTP_STATUS_FORBIDDEN.rawValue), "invalid or expired ticket")
                 return 1
             }
             s.app = app

@@ -47,7 +47,12 @@ struct SocketTests {
         let h = try Harness { $0.ticketTTL = 0.3 }
         let url = try h.url()
         _ = try TestWebSocket(url: url)
-        #expect(throws: (any Error).self) { _ = try TestWebSocket(url: url) }
+        do {
+            _ = try TestWebSocket(url: url)
+            Issue.record("a reused ticket was accepted")
+        } catch TestWebSocket.Failure.handshake(let response) {
+            #expect(response.hasPrefix("HTTP/1.") && response.contains(" 403 "))
+        }
         #expect(throws: (any Error).self) { _ = try TestWebSocket(url: "ws://127.0.0.1:\(h.port)/link/?ticket=\(UUID().uuidString.lowercased())&app_id=00") }
         #expect(throws: (any Error).self) { _ = try TestWebSocket(url: "ws://127.0.0.1:\(h.port)/link/?") }
         let stale = try h.url()

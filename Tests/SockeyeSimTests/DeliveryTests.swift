@@ -174,6 +174,19 @@ struct DeliveryTests {
         #expect(!server.inject(kind: "no_such_kind"))
     }
 
+    @Test("random routing reaches every connection")
+    func randomRouting() throws {
+        let h = try Harness { $0.routing = .random }
+        let a = try h.connect().0, b = try h.connect().0
+        h.inject("reaction_added", count: 40)
+        var counts = [0, 0]
+        for (i, ws) in [a, b].enumerated() {
+            while (try? ws.next(timeout: 0.3)) != nil { counts[i] += 1 }
+        }
+        #expect(counts[0] + counts[1] == 40)
+        #expect(counts[0] > 0 && counts[1] > 0)
+    }
+
     @Test("events that occur while no connection is open are delivered after the next hello")
     func queuedWhileDisconnected() throws {
         let h = try Harness()

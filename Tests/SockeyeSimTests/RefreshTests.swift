@@ -24,6 +24,14 @@ struct RefreshTests {
         #expect(TestWebSocket.closeCode(close) == 1000)
     }
 
+    @Test("with warningProbability 0 the refresh comes without a warning")
+    func refreshWithoutWarning() throws {
+        let h = try Harness { $0.timeScale = 360; $0.warningProbability = 0 }
+        let (ws, _) = try h.connect(debugReconnects: true)
+        let first = Harness.json(try ws.next(timeout: 3).text)
+        #expect(first["reason"] as? String == "refresh_requested")
+    }
+
     @Test("no envelopes go to a connection after refresh_requested; they go to the replacement")
     func deliveryAvoidsRefreshing() throws {
         let h = try Harness { $0.refreshCloseDelay = 3600 }

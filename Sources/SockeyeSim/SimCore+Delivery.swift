@@ -50,6 +50,7 @@ extension SimCore {
         for (kind, t) in PayloadLibrary.builtin(appID: app.config.appID).sorted(by: { $0.key < $1.key }) {
             templateByKind[kind] = templates.count
             templates.append(t)
+            templateIsEvent.append(t.type == .eventsAPI)
         }
     }
 
@@ -57,6 +58,7 @@ extension SimCore {
     @discardableResult
     public func register(_ t: PayloadTemplate) -> Int {
         templates.append(t)
+        templateIsEvent.append(t.type == .eventsAPI)
         templateByKind[t.kind] = templates.count - 1
         return templates.count - 1
     }
@@ -82,7 +84,7 @@ extension SimCore {
 
     /// Sends `w` to a connection of its app, or queues it when none is open.
     func deliver(_ w: Work, now: Double) {
-        if eventsDisabled, templates[w.template].type == .eventsAPI, templates[w.template].kind != "app_rate_limited" {
+        if eventsDisabled, templateIsEvent[w.template], templates[w.template].kind != "app_rate_limited" {
             droppedWhileDisabled += 1
             return
         }
@@ -130,24 +132,32 @@ extension SimCore {
 
     /// Frames the envelope straight into the connection's output buffer.
     func writeEnvelope(_ c: Conn, id: EnvelopeID, work: Work) {
-        let t = templates[work.template]
-        let tail = t.type == .eventsAPI ? EnvelopeText.eventTails[min(work.attempt, EnvelopeText.eventTails.count - 1)] : t.tail
-        let length = EnvelopeText.head.count + 36 + EnvelopeText.mid.count + t.bytes.count + tail.count
         guard c.state != .ghost else { return }
-        Self.frameHeader(into: &c.out, opcode: 0x1, length: length)
-        c.out.append(contentsOf: EnvelopeText.head)
-        id.write(into: &c.out)
-        c.out.append(contentsOf: EnvelopeText.mid)
-        let payloadStart = c.out.count
-        c.out.append(contentsOf: t.bytes)
+        let t = templates[work.template]
+        let tail = templateIsEvent[work.template]
+            ? EnvelopeText.eventTails[min(work.attempt, EnvelopeText.eventTails.count - 1)] : t.tail
+        let length = EnvelopeText.head.count + 36 + EnvelopeText.mid.count + t.bytes.count + tail.count
+        // Work on a local buffer: one exclusive access to `c.out` instead of one per append
+        // (the storage stays uniquely referenced, so nothing is copied).
+        var out = c.out
+        c.out = []
+        Self.frameHeader(into: &out, opcode: 0x1, length: length)
+        out.append(contentsOf: EnvelopeText.head)
+        id.write(into: &out)
+        out.append(contentsOf: EnvelopeText.mid)
+        let payloadStart = out.count
+        out.append(contentsOf: t.bytes)
         if let at = t.eventIDDigits {
-            var v = work.eventNumber
-            for i in stride(from: 15, through: 0, by: -1) {
-                c.out[payloadStart + at + i] = UInt8(48 + v % 10)
-                v /= 10
+            out.withUnsafeMutableBufferPointer { b in
+                var v = work.eventNumber
+                for i in stride(from: 15, through: 0, by: -1) {
+                    b[payloadStart + at + i] = UInt8(48 + v % 10)
+                    v /= 10
+                }
             }
         }
-        c.out.append(contentsOf: tail)
+        out.append(contentsOf: tail)
+        c.out = out
         markWritable(c.id)
     }
 
@@ -193,7 +203,7 @@ extension SimCore {
             return
         }
         let p = table.settle(slot, acked: true)
-        if templates[p.work.template].type == .eventsAPI { disableRule.delivered(); disableRule.acked() }
+        if templateIsEvent[p.work.template] { disableRule.delivered(); disableRule.acked() }
         let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
         owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
@@ -236,11 +246,11 @@ extension SimCore {
         while let (id, deadline) = deadlines.first, deadline <= now {
             deadlines.removeFirst()
             guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
-            let willRetry = templates[table.pending(slot).work.template].type == .eventsAPI
+            let willRetry = templateIsEvent[table.pending(slot).work.template]
                 && table.pending(slot).work.attempt < config.retryDelays.count
             let keepID = willRetry && !config.newEnvelopeIDPerRetry
             let p = keepID ? table.holdForRetry(slot) : table.settle(slot, acked: false)
-            if templates[p.work.template].type == .eventsAPI { disableRule.delivered() }
+            if templateIsEvent[p.work.template] { disableRule.delivered() }
             let t = templates[p.work.template]
             let counters: (inout DeliveryCounters) -> Void
             if t.type != .eventsAPI {

@@ -92,6 +92,8 @@ public final class SimCore {
 
     // Delivery state (SimCore+Delivery.swift).
     var templates: [PayloadTemplate] = []
+    /// `templates[i].type == .eventsAPI`, kept apart so the hot path copies no template.
+    var templateIsEvent: [Bool] = []
     var templateByKind: [String: Int] = [:]
     var table = PendingTable()
     var deadlines: Deque<(EnvelopeID, Double)> = []

@@ -53,33 +53,43 @@ struct JSONCursor {
 
     /// Scans the string whose opening quote is at `index`; leaves `index` after the
     /// closing quote and returns a view of the characters between the quotes.
+    ///
+    /// Eight bytes at a time: a word with nothing to look at is skipped whole, otherwise the
+    /// scan jumps straight to its first byte that needs attention (`SWAR.attentionMask`).
     @inlinable
     mutating func scanString() throws(ScanError) -> ByteView {
-        index += 1
-        let start = index
+        let start = index &+ 1
+        var i = start
         var escaped = false
         while true {
-            // Eight bytes at a time while they are plain printable ASCII.
-            while index + 8 <= count {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                if SWAR.needsAttention(word) { break }
-                index += 8
+            if i &+ 8 <= count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                let mask = SWAR.attentionMask(word)
+                if mask == 0 {
+                    i &+= 8
+                    continue
+                }
+                i &+= mask.trailingZeroBitCount &>> 3
+            } else if i >= count {
+                throw ScanError(.unexpectedEnd, at: count)
             }
-            guard index < count else { throw ScanError(.unexpectedEnd, at: count) }
-            let byte = base[index]
+            let byte = base[i]
             if byte == 0x22 {
-                let view = ByteView(offset: start, length: index - start, isEscaped: escaped)
-                index += 1
-                return view
+                index = i &+ 1
+                return ByteView(offset: start, length: i &- start, isEscaped: escaped)
             } else if byte == 0x5C {
                 escaped = true
+                index = i
                 try scanEscape()
-            } else if byte < 0x20 {
-                throw ScanError(.controlCharacter, at: index)
+                i = index
             } else if byte >= 0x80 {
+                index = i
                 try scanUTF8Sequence(lead: byte)
+                i = index
+            } else if byte < 0x20 {
+                throw ScanError(.controlCharacter, at: i)
             } else {
-                index += 1
+                i &+= 1  // plain ASCII in the last few bytes of the buffer
             }
         }
     }
@@ -340,16 +350,18 @@ enum SWAR {
     @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
     @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Whether any of the eight bytes is `"`, `\`, a control character or non-ASCII:
-    /// the bytes a string scanner must look at one by one.
+    /// The high bit of each of the eight bytes that is `"`, `\\`, a control character or
+    /// non-ASCII: the bytes a string scanner must look at one by one. Only the lowest set
+    /// bit is exact (a borrow may also flag a byte above a flagged one), which is all
+    /// `trailingZeroBitCount` needs: below the first flagged byte no subtraction borrows.
     @inlinable @inline(__always)
-    static func needsAttention(_ word: UInt64) -> Bool {
+    static func attentionMask(_ word: UInt64) -> UInt64 {
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
         let hasQuote = (quote &- ones) & ~quote
         let hasBackslash = (backslash &- ones) & ~backslash
         let hasControl = (word &- ones &* 0x20) & ~word
-        return (hasQuote | hasBackslash | hasControl | word) & highs != 0
+        return (hasQuote | hasBackslash | hasControl | word) & highs
     }
 }
 

@@ -11,14 +11,17 @@ struct Arguments {
     var fixtureDirectory: String?
     var rounds: Int?
     var roundSeconds: Double?
+    var only: String?
 
     static let usage = """
-        usage: scanner-bench [--smoke] [--json PATH] [--fixtures DIR] [--rounds N] [--round-seconds S]
+        usage: scanner-bench [--smoke] [--json PATH] [--fixtures DIR] [--rounds N] [--round-seconds S] [--only NAME]
           --smoke            quick run for CI (well under a minute); figures are rough
           --json PATH        also write the results as JSON to PATH
           --fixtures DIR     envelope fixtures (default: benchmarks/fixtures)
           --rounds N         timed rounds per parser and fixture; the best is reported
           --round-seconds S  target length of one round
+          --only NAME        time only the parsers whose name contains NAME (e.g. for a
+                             profiler); the agreement check still runs them all
         """
 
     init(_ arguments: [String]) throws(BenchmarkFailure) {
@@ -42,6 +45,7 @@ struct Arguments {
                     throw BenchmarkFailure("--round-seconds needs a positive number")
                 }
                 roundSeconds = seconds
+            case "--only": only = try value(argument)
             case "-h", "--help":
                 print(Self.usage)
                 exit(0)
@@ -186,7 +190,8 @@ func runBenchmark() throws(BenchmarkFailure) {
     var reports = [FixtureReport]()
     for fixture in fixtures {
         let summary = try checkAgreement(competitors, on: fixture)
-        let cells = Measurement.measure(competitors, on: fixture.buffer, settings: settings)
+        let timed = arguments.only.map { name in competitors.filter { $0.name.contains(name) } } ?? competitors
+        let cells = Measurement.measure(timed, on: fixture.buffer, settings: settings)
         let report = FixtureReport(
             name: fixture.name, bytes: fixture.buffer.count, summary: summary, cells: cells)
         print(Report.fixtureTable(report))

@@ -42,9 +42,16 @@ let package = Package(
         // include/sockeye.h as a Swift module, so the ABI is written against its exact types.
         .systemLibrary(name: "CSockeye"),
 
+        // 16-byte classification kernels (SSE2 / NEON) the scanner inlines; header-only.
+        .target(
+            name: "CSockeyeSIMD",
+            cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Werror"])]
+        ),
+
         // The sans-IO protocol core: no sockets, threads or clock of its own.
         .target(
             name: "SockeyeCore",
+            dependencies: ["CSockeyeSIMD"],
             swiftSettings: strictSwift
         ),
 

@@ -21,6 +21,7 @@ mkdir -p "$work/corpus" "$artifacts"
 echo "fuzz: building $work/scanner-fuzzer"
 "$swiftc" -sanitize=fuzzer,address -O -parse-as-library -swift-version 6 -warnings-as-errors \
     -module-name ScannerFuzzer \
+    -I "$root/Sources/CSockeyeSIMD/include" \
     "$here/ScannerFuzzer.swift" "$root"/Sources/SockeyeCore/*.swift \
     -o "$work/scanner-fuzzer"
 

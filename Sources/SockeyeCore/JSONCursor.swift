@@ -1,3 +1,5 @@
+import CSockeyeSIMD
+
 /// A strict RFC 8259 validator that walks a byte buffer once, front to back.
 ///
 /// Safety: this is one of the few places with unchecked pointer reads. Every read of
@@ -11,6 +13,10 @@ struct JSONCursor {
     @usableFromInline let count: Int
     @usableFromInline let maxDepth: Int
     @usableFromInline var index: Int = 0
+    /// Where the block of `stops` starts; far before the buffer until the first string.
+    @usableFromInline var stopsBase: Int = -128
+    /// Bit k: byte `stopsBase + k` is one a string scan must stop at (see `scanString`).
+    @usableFromInline var stops: UInt64 = 0
 
     @inlinable
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
@@ -54,25 +60,27 @@ struct JSONCursor {
     /// Scans the string whose opening quote is at `index`; leaves `index` after the
     /// closing quote and returns a view of the characters between the quotes.
     ///
-    /// Eight bytes at a time: a word with nothing to look at is skipped whole, otherwise the
-    /// scan jumps straight to its first byte that needs attention (`SWAR.attentionMask`).
+    /// The bytes a string scan must stop at (`"`, `\\`, controls, non-ASCII) are classified
+    /// 64 at a time into `stops`; a scan then jumps from stop to stop with a shift and a
+    /// count of trailing zeros, and the block is reused by the strings that follow.
     @inlinable
     mutating func scanString() throws(ScanError) -> ByteView {
         let start = index &+ 1
         var i = start
         var escaped = false
         while true {
-            if i &+ 8 <= count {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-                let mask = SWAR.attentionMask(word)
-                if mask == 0 {
-                    i &+= 8
-                    continue
-                }
-                i &+= mask.trailingZeroBitCount &>> 3
-            } else if i >= count {
-                throw ScanError(.unexpectedEnd, at: count)
+            var offset = i &- stopsBase
+            if UInt(bitPattern: offset) >= 64 {
+                try loadStops(at: i)
+                offset = 0
             }
+            let ahead = stops &>> UInt64(truncatingIfNeeded: offset)
+            if ahead == 0 {
+                i = stopsBase &+ 64
+                continue
+            }
+            i &+= ahead.trailingZeroBitCount
+            guard i < count else { throw ScanError(.unexpectedEnd, at: count) }
             let byte = base[i]
             if byte == 0x22 {
                 index = i &+ 1
@@ -86,12 +94,22 @@ struct JSONCursor {
                 index = i
                 try scanUTF8Sequence(lead: byte)
                 i = index
-            } else if byte < 0x20 {
-                throw ScanError(.controlCharacter, at: i)
             } else {
-                i &+= 1  // plain ASCII in the last few bytes of the buffer
+                throw ScanError(.controlCharacter, at: i)
             }
         }
+    }
+
+    /// Classifies the 64 bytes from `position` (fewer at the end of the buffer; positions
+    /// past the end count as stops).
+    @inlinable
+    mutating func loadStops(at position: Int) throws(ScanError) {
+        let available = count &- position
+        guard available > 0 else { throw ScanError(.unexpectedEnd, at: count) }
+        stopsBase = position
+        stops = available >= 64
+            ? sockeye_simd_string_stops64(base + position)
+            : sockeye_simd_string_stops_tail(base + position, available)
     }
 
     /// Validates one multi-byte UTF-8 sequence starting at `index` (RFC 3629 table 3-7:

@@ -1,0 +1,1 @@
+/* sockeye_simd.h is header-only; SwiftPM needs one source file per C target. */

@@ -9,9 +9,10 @@ import Foundation
 /// - `POST /admin/fault` `{"kind":"drop|rst|stall|half_open|close|slow_hello|refuse|ghosts",
 ///   "connection":3,"seconds":2,"count":4}` — network faults.
 /// - `POST /admin/open-error` `{"error":"ratelimited","remaining":2}` (`{"error":null}` clears).
-/// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024]}`.
+/// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024],"app":0}`.
 /// - `GET /admin/connections` — open connections with their state.
-/// - `POST /admin/events` `{"enabled":false}` — disable events (sends `app_rate_limited`) or re-enable.
+/// - `POST /admin/events` `{"enabled":false,"app":1}` — disable one app's events (sends it
+///   `app_rate_limited`) or re-enable them; every app when `app` is omitted.
 extension SimServer {
     func route(_ r: HTTPRequest) -> HTTPResponse {
         let now = Self.monotonic()
@@ -50,8 +51,9 @@ extension SimServer {
             core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ConnectionID(UInt64($0)) }, now: now)
             return .json(200, ["ok": true])
         case "/admin/events":
-            core.setEventsDisabled(!((body["enabled"] as? Bool) ?? true), now: now)
-            return .json(200, ["ok": true, "disabled": core.eventsDisabled])
+            let app = body["app"] as? Int
+            guard core.setEventsDisabled(!((body["enabled"] as? Bool) ?? true), app: app, now: now) else { return .error("unknown_app") }
+            return .json(200, ["ok": true, "disabled": app.map { core.eventsDisabled(app: $0) } ?? core.eventsDisabled])
         case "/admin/open-error":
             core.openErrorMode = (body["error"] as? String).map { OpenErrorMode(error: $0, remaining: body["remaining"] as? Int) }
             return .json(200, ["ok": true])
@@ -63,7 +65,7 @@ extension SimServer {
             return .json(200, ["ok": true])
         case "/admin/load":
             guard let spec = try? JSONDecoder().decode(LoadSpec.self, from: Data(r.body)) else { return .error("invalid_arguments") }
-            startLoad(spec, now: now)
+            guard startLoad(spec, now: now) else { return .error("unknown_app") }
             return .json(200, ["ok": true])
         default:
             return .error("unknown_method")
@@ -88,15 +90,18 @@ extension SimServer {
         return r
     }
 
-    /// Starts a load run (service thread).
-    func startLoad(_ spec: LoadSpec, now: Double) {
+    /// Starts a load run (service thread). Returns false for an unknown app index.
+    @discardableResult
+    func startLoad(_ spec: LoadSpec, now: Double) -> Bool {
+        let app = spec.app ?? 0
+        guard core.config.apps.indices.contains(app) else { return false }
         var mix: [Int] = []
         for kind in spec.kinds ?? [] { if let t = core.templateByKind[kind] { mix.append(t) } }
         for size in spec.sizes ?? [] {
-            mix.append(core.register(PayloadLibrary.sizedMessage(appID: core.config.apps[0].appID, size: size)))
+            mix.append(core.register(PayloadLibrary.sizedMessage(appID: core.config.apps[app].appID, size: size)))
         }
         tickMicros = spec.rate != nil ? 1000 : Int64(options.tickMillis) * 1000
-        core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, now: now, cpuNow: Self.threadCPU())
+        return core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now, cpuNow: Self.threadCPU())
     }
 }
 
@@ -111,7 +116,9 @@ public struct LoadSpec: Codable, Sendable {
     public var kinds: [String]?
     /// Message payload sizes in bytes to cycle through (a size mix; repeat for weight).
     public var sizes: [Int]?
-    public init(rate: Double? = nil, window: Int? = nil, total: Int, kinds: [String]? = nil, sizes: [Int]? = nil) {
-        self.rate = rate; self.window = window; self.total = total; self.kinds = kinds; self.sizes = sizes
+    /// Index of the app to load (nil: the first).
+    public var app: Int?
+    public init(rate: Double? = nil, window: Int? = nil, total: Int, kinds: [String]? = nil, sizes: [Int]? = nil, app: Int? = nil) {
+        self.rate = rate; self.window = window; self.total = total; self.kinds = kinds; self.sizes = sizes; self.app = app
     }
 }

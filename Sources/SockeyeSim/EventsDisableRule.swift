@@ -4,7 +4,7 @@
 ///
 /// A delivery counts when it settles (acked, or its deadline passed), so envelopes still
 /// within their 3 s never count as unacknowledged. Time is in real seconds; the window is
-/// split into 60 buckets.
+/// split into 60 buckets. Slack applies the rule per app, so each app has its own.
 struct EventsDisableRule {
     var window: Double
     var minDeliveries: Int
@@ -23,6 +23,11 @@ struct EventsDisableRule {
     mutating func delivered() { buckets[current].delivered += 1 }
     mutating func acked() { buckets[current].acked += 1 }
 
+    /// Settled event deliveries and acks in the window as of the last `violated(now:)`.
+    var totals: (delivered: Int, acked: Int) {
+        buckets.reduce((0, 0)) { ($0.0 + $1.delivered, $0.1 + $1.acked) }
+    }
+
     /// Rotates buckets and reports whether the rule is violated right now.
     mutating func violated(now: Double) -> Bool {
         let width = window / 60
@@ -35,8 +40,7 @@ struct EventsDisableRule {
         }
         if now - bucketStart >= width { bucketStart = now }
         guard minDeliveries > 0 else { return false }
-        let d = buckets.reduce(0) { $0 + $1.delivered }
-        let a = buckets.reduce(0) { $0 + $1.acked }
+        let (d, a) = totals
         return d >= minDeliveries && Double(a) < minAckRatio * Double(d)
     }
 }

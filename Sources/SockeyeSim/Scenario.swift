@@ -89,8 +89,9 @@ extension SimServer {
         }
     }
 
-    /// Starts a load run from another thread.
-    public func startLoad(_ spec: LoadSpec) {
+    /// Starts a load run from another thread. Returns false for an unknown app index.
+    @discardableResult
+    public func startLoad(_ spec: LoadSpec) -> Bool {
         sync { _, now in UncheckedBox(value: self).value.startLoad(spec, now: now) }
     }
 
@@ -105,9 +106,12 @@ extension SimServer {
         sync { _, now in UncheckedBox(value: self).value.inject(kind: kind, count: count, now: now) }
     }
 
-    /// Number of connections of app 0 that have received hello.
-    public func liveConnections() -> Int {
-        sync { core, _ in core.connections().filter { core.conns[$0]?.helloSent == true && core.state($0) == .live }.count }
+    /// Number of connections of `app` that have received hello (0 for an unknown index).
+    public func liveConnections(app: Int = 0) -> Int {
+        sync { core, _ in
+            guard app >= 0, app < core.appCount else { return 0 }
+            return core.connections(app: app).filter { core.conns[$0]?.helloSent == true && core.state($0) == .live }.count
+        }
     }
 
     /// True when a load run was started and everything it generated is settled.

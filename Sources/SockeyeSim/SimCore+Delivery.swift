@@ -26,6 +26,8 @@ struct LoadRun {
     enum Mode { case rate(Double), window(Int) }
     var mode: Mode
     var mix: [Int]
+    /// Index of the app the generated envelopes are for.
+    var app: Int
     var total: Int
     var issued = 0
     var startedAt: Double
@@ -52,6 +54,7 @@ extension SimCore {
             templates.append(t)
             templateIsEvent.append(t.type == .eventsAPI)
         }
+        registerRateLimitedTemplates()
     }
 
     /// Adds a payload template (fixture or sized message); returns its index.
@@ -84,11 +87,11 @@ extension SimCore {
 
     /// Sends `w` to a connection of its app, or queues it when none is open.
     func deliver(_ w: Work, now: Double) {
-        if eventsDisabled, templateIsEvent[w.template], templates[w.template].kind != "app_rate_limited" {
-            droppedWhileDisabled += 1
+        let app = apps[w.app]
+        if app.eventsDisabled, templateIsEvent[w.template], templates[w.template].kind != "app_rate_limited" {
+            app.droppedWhileDisabled += 1
             return
         }
-        let app = apps[w.app]
         let candidates = app.connections
         var chosen: Conn?
         if config.routing == .stickToGhost {
@@ -203,7 +206,11 @@ extension SimCore {
             return
         }
         let p = table.settle(slot, acked: true)
-        if templateIsEvent[p.work.template] { disableRule.delivered(); disableRule.acked() }
+        if templateIsEvent[p.work.template] {
+            let app = apps[p.work.app]
+            app.disableRule.delivered()
+            app.disableRule.acked()
+        }
         let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
         owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
@@ -230,19 +237,8 @@ extension SimCore {
 
     // MARK: deadlines, retries, load
 
-    /// Turns event delivery off (sending `app_rate_limited`) or back on.
-    public func setEventsDisabled(_ disabled: Bool, now: Double) {
-        guard disabled != eventsDisabled else { return }
-        eventsDisabled = disabled
-        if disabled, let t = templateByKind["app_rate_limited"] {
-            let w = Work(template: t, eventNumber: nextEvent, attempt: 0, intendedAt: now)
-            nextEvent += 1
-            deliver(w, now: now)
-        }
-    }
-
     func tickDelivery(now: Double) {
-        if !eventsDisabled, disableRule.violated(now: now) { setEventsDisabled(true, now: now) }
+        checkDisableRules(now: now)
         while let (id, deadline) = deadlines.first, deadline <= now {
             deadlines.removeFirst()
             guard let slot = table.find(id), table.outcome(slot) == .pending else { continue }
@@ -250,7 +246,7 @@ extension SimCore {
                 && table.pending(slot).work.attempt < config.retryDelays.count
             let keepID = willRetry && !config.newEnvelopeIDPerRetry
             let p = keepID ? table.holdForRetry(slot) : table.settle(slot, acked: false)
-            if templateIsEvent[p.work.template] { disableRule.delivered() }
+            if templateIsEvent[p.work.template] { apps[p.work.app].disableRule.delivered() }
             let t = templates[p.work.template]
             let counters: (inout DeliveryCounters) -> Void
             if t.type != .eventsAPI {
@@ -277,14 +273,18 @@ extension SimCore {
         tickLoad(now: now)
     }
 
-    /// Starts the load generator: `total` envelopes from the template `mix` (indices,
-    /// repeated for weight), at a fixed `rate` per second or with `window` in flight.
-    public func startLoad(rate: Double?, window: Int?, total: Int, mix: [Int], now: Double, cpuNow: Double) {
+    /// Starts the load generator: `total` envelopes for `app` from the template `mix`
+    /// (indices, repeated for weight), at a fixed `rate` per second or with `window` in
+    /// flight. Returns false (and starts nothing) for an unknown app index.
+    @discardableResult
+    public func startLoad(rate: Double?, window: Int?, total: Int, mix: [Int], app: Int = 0, now: Double, cpuNow: Double) -> Bool {
+        guard apps.indices.contains(app) else { return false }
         let mode: LoadRun.Mode = rate.map { .rate($0) } ?? .window(max(1, window ?? 1000))
-        load = LoadRun(mode: mode, mix: mix.isEmpty ? [templateByKind["message"] ?? 0] : mix, total: total,
+        load = LoadRun(mode: mode, mix: mix.isEmpty ? [templateByKind["message"] ?? 0] : mix, app: app, total: total,
                        startedAt: now, startCPU: cpuNow)
         startedAt = now
         tickLoad(now: now)
+        return true
     }
 
     /// True once every generated envelope is settled (acked, failed or lost).
@@ -301,7 +301,8 @@ extension SimCore {
             while l.issued < due {
                 let intended = l.startedAt + Double(l.issued) / r
                 l.maxLag = max(l.maxLag, now - intended)
-                let w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: intended)
+                var w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: intended)
+                w.app = l.app
                 nextEvent += 1
                 l.issued += 1
                 deliver(w, now: now)
@@ -315,11 +316,12 @@ extension SimCore {
     func refillWindow(now: Double) {
         guard var l = load, case .window(let window) = l.mode else { return }
         while l.issued < l.total, table.count < window {
-            let w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: now)
+            var w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: now)
+            w.app = l.app
             nextEvent += 1
             l.issued += 1
             deliver(w, now: now)
-            if apps[0].connections.isEmpty { break }
+            if apps[l.app].connections.isEmpty { break }
         }
         load = l
     }
@@ -351,6 +353,7 @@ extension SimCore {
         r.tooManyRejections = tooManyRejections
         r.eventsDisabled = eventsDisabled
         r.droppedWhileDisabled = droppedWhileDisabled
+        r.apps = appReports()
         if let l = load, let cpuNow {
             let busy = min(1, (cpuNow - l.startCPU) / elapsed)
             r.simBusyFraction = busy

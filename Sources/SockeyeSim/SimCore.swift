@@ -62,7 +62,18 @@ public final class SimCore {
         var connections: [ConnectionID] = []
         var rr = 0
         var openCalls: Deque<Double> = []
-        init(config: SimConfig.App, key: String) { self.config = config; self.key = key }
+        /// The events disabling rule, counted over this app's deliveries alone (Slack
+        /// applies it per app).
+        var disableRule: EventsDisableRule
+        /// Events are disabled for this app (by the rule or the admin API) and dropped.
+        var eventsDisabled = false
+        /// This app's events dropped while disabled.
+        var droppedWhileDisabled = 0
+        /// This app's `app_rate_limited` template (carries its own `api_app_id`).
+        var rateLimitedTemplate: Int?
+        init(config: SimConfig.App, key: String, disableRule: EventsDisableRule) {
+            self.config = config; self.key = key; self.disableRule = disableRule
+        }
     }
 
     struct Ticket { let app: Int; let expiresAt: Double }
@@ -102,22 +113,17 @@ public final class SimCore {
     var nextEvent: UInt64 = 1
     var load: LoadRun?
     var startedAt: Double
-    var disableRule: EventsDisableRule
-    /// Events are disabled by the 5 % rule (or by the admin API) and are dropped.
-    public internal(set) var eventsDisabled = false
-    /// Events dropped while disabled.
-    public internal(set) var droppedWhileDisabled = 0
 
     public init(config: SimConfig, now: Double, seed: UInt64? = nil) {
         self.config = config
         rng = seed.map(FastRandom.init(seed:)) ?? FastRandom()
         startedAt = now
-        disableRule = EventsDisableRule(window: config.real(config.disableWindow), minDeliveries: config.disableMinDeliveries,
-                                        minAckRatio: config.disableMinAckRatio, now: now)
         for app in config.apps {
             var key = ""
             for _ in 0..<4 { key += String(rng.next(), radix: 16).leftPad(16) }
-            apps.append(AppState(config: app, key: key))
+            let rule = EventsDisableRule(window: config.real(config.disableWindow), minDeliveries: config.disableMinDeliveries,
+                                         minAckRatio: config.disableMinAckRatio, now: now)
+            apps.append(AppState(config: app, key: key, disableRule: rule))
         }
         registerBuiltins()
     }

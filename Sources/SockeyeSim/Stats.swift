@@ -77,6 +77,20 @@ public struct ConnectionReport: Codable, Sendable {
     public var latencyMs: LatencySummary
 }
 
+/// One app's events disabling rule (PROTOCOL §9.9), which Slack applies per app.
+public struct AppReport: Codable, Sendable {
+    /// The `A…` app id.
+    public var app: String
+    /// Events are disabled for this app (by the rule or the admin API).
+    public var eventsDisabled: Bool
+    /// This app's events dropped while disabled.
+    public var droppedWhileDisabled: Int
+    /// Settled event deliveries of this app in the rule's current window.
+    public var windowDelivered: Int
+    /// Of those, the acked ones.
+    public var windowAcked: Int
+}
+
 /// The run report, printed as JSON or as a table.
 public struct SimReport: Codable, Sendable {
     public var elapsedSeconds: Double
@@ -98,9 +112,12 @@ public struct SimReport: Codable, Sendable {
     public var saturated: String?
     /// Rate mode: how far sending fell behind the intended schedule, in ms (max).
     public var maxSendLagMs: Double?
-    /// Events disabled by the 5 % rule (or the admin API); events dropped meanwhile.
+    /// Events disabled for any app by the 5 % rule (or the admin API); events dropped
+    /// meanwhile, all apps together. Per app: `apps`.
     public var eventsDisabled = false
     public var droppedWhileDisabled = 0
+    /// The events disabling rule per app, in configuration order.
+    public var apps: [AppReport] = []
     /// HTTP delivery mode counters.
     public var http: HTTPDelivery.Counters?
 
@@ -127,6 +144,8 @@ public struct SimReport: Codable, Sendable {
             lines.append(String(format: "http delivery: attempts %d, acked %d, retries %d, failed %d (no-retry %d), timeouts %d, connect failures %d, p50 %.3f ms, p99 %.3f ms",
                                 h.attempts, h.acked, h.retries, h.failed, h.noRetry, h.timeouts, h.connectionFailures, h.latencyMs.p50, h.latencyMs.p99))
         }
+        let disabled = apps.filter(\.eventsDisabled).map { "\($0.app) (dropped \($0.droppedWhileDisabled))" }
+        if !disabled.isEmpty { lines.append("events disabled: " + disabled.joined(separator: ", ")) }
         if let busy = simBusyFraction, let sat = saturated {
             lines.append(String(format: "sim service thread busy %.0f%% -> saturated: %@", busy * 100, sat))
         }

@@ -31,6 +31,7 @@ struct SockeyeSimCommand: ParsableCommand {
     @Option(help: "Load: total envelopes (0: no load run).") var loadTotal = 0
     @Option(help: "Load: payload size mix in bytes, comma separated (e.g. 1024,1024,4096).") var loadSizes: String?
     @Option(help: "Load: payload kinds, comma separated (e.g. message,app_mention).") var loadKinds: String?
+    @Option(help: "Load: index of the app to load (0: the first app in the config).") var loadApp = 0
     @Option(help: "Load: wait for this many live connections before starting.") var waitConnections = 1
     @Option(help: "Load: seconds to wait after the connections are live before starting.") var loadDelay = 0.2
     @Option(help: "HTTP delivery mode: POST payloads to this Request URL (http://) instead of Socket Mode.") var requestURL: String?
@@ -52,6 +53,9 @@ struct SockeyeSimCommand: ParsableCommand {
         if let oversize { cfg.oversize = SimConfig.OversizeAction(rawValue: oversize) ?? .close1009 }
         if let routing { cfg.routing = SimConfig.Routing(rawValue: routing) ?? .roundRobin }
         if ghostOnUncleanClose { cfg.ghostOnUncleanClose = true }
+        guard cfg.apps.indices.contains(loadApp) else {
+            throw ValidationError("--load-app \(loadApp): the config has \(cfg.apps.count) app(s)")
+        }
 
         var o = SimServer.Options()
         o.config = cfg
@@ -83,12 +87,12 @@ struct SockeyeSimCommand: ParsableCommand {
         func timeUp() -> Bool { stop.isSet || (duration > 0 && Date().timeIntervalSince(started) >= duration) }
         if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         if loadTotal > 0 {
-            while server.liveConnections() < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
+            while server.liveConnections(app: loadApp) < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
             Thread.sleep(forTimeInterval: loadDelay)
             let sizes = loadSizes?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let kinds = loadKinds?.split(separator: ",").map(String.init)
             server.startLoad(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,
-                                      kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil)))
+                                      kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil), app: loadApp))
             while !server.loadDone(), !timeUp() { Thread.sleep(forTimeInterval: 0.05) }
         } else {
             while !timeUp() { Thread.sleep(forTimeInterval: 0.1) }

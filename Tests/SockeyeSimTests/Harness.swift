@@ -20,15 +20,15 @@ final class Harness {
                              headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/x-www-form-urlencoded"])
     }
 
-    func url(debugReconnects: Bool = false) throws -> String {
-        let r = try open()
+    func url(debugReconnects: Bool = false, token: String = Harness.appToken) throws -> String {
+        let r = try open(token: token)
         guard let url = r.json["url"] as? String else { throw TestWebSocket.Failure.handshake(r.body) }
         return debugReconnects ? url + "&debug_reconnects=true" : url
     }
 
-    /// Opens a WebSocket and reads its first message (`hello` or a disconnect).
-    func connect(debugReconnects: Bool = false) throws -> (TestWebSocket, [String: Any]) {
-        let ws = try TestWebSocket(url: url(debugReconnects: debugReconnects))
+    /// Opens a WebSocket (for the app of `token`) and reads its first message (`hello` or a disconnect).
+    func connect(debugReconnects: Bool = false, token: String = Harness.appToken) throws -> (TestWebSocket, [String: Any]) {
+        let ws = try TestWebSocket(url: url(debugReconnects: debugReconnects, token: token))
         let first = try ws.next()
         return (ws, Self.json(first.text))
     }
@@ -39,7 +39,7 @@ final class Harness {
 
     func report() -> SimReport { server.sync { core, now in core.report(now: now) } }
 
-    func inject(_ kind: String, count: Int = 1) { _ = server.sync { core, now in core.inject(kind: kind, count: count, now: now) } }
+    func inject(_ kind: String, count: Int = 1, app: Int = 0) { _ = server.sync { core, now in core.inject(kind: kind, count: count, app: app, now: now) } }
 
     /// Waits (bounded) until `condition` on the report holds.
     func wait(timeout: Double = 5, _ condition: (SimReport) -> Bool) -> SimReport {

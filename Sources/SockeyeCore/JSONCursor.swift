@@ -63,7 +63,7 @@ struct JSONCursor {
     /// The bytes a string scan must stop at (`"`, `\\`, controls, non-ASCII) are classified
     /// 64 at a time into `stops`; a scan then jumps from stop to stop with a shift and a
     /// count of trailing zeros, and the block is reused by the strings that follow.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func scanString() throws(ScanError) -> ByteView {
         let start = index &+ 1
         var i = start
@@ -107,9 +107,15 @@ struct JSONCursor {
         let available = count &- position
         guard available > 0 else { throw ScanError(.unexpectedEnd, at: count) }
         stopsBase = position
-        stops = available >= 64
-            ? sockeye_simd_string_stops64(base + position)
-            : sockeye_simd_string_stops_tail(base + position, available)
+        if available >= 64 {
+            stops = sockeye_simd_string_stops64(base + position)
+        } else if count >= 64 {
+            // The buffer's last 64 bytes, shifted so bit 0 is `position`; no copy needed.
+            let last = sockeye_simd_string_stops64(base + (count &- 64))
+            stops = last &>> UInt64(64 &- available) | ~0 &<< UInt64(available)
+        } else {
+            stops = sockeye_simd_string_stops_tail(base + position, available)
+        }
     }
 
     /// Validates one multi-byte UTF-8 sequence starting at `index` (RFC 3629 table 3-7:
@@ -200,7 +206,6 @@ struct JSONCursor {
     /// no exponent) that fits in `Int64`, else `nil`.
     @inlinable
     mutating func scanNumber() throws(ScanError) -> Int64? {
-        let start = index
         var negative = false
         if base[index] == 0x2D {  // -
             negative = true
@@ -223,6 +228,42 @@ struct JSONCursor {
         } else {
             throw ScanError(.invalidNumber, at: index)
         }
+        let integral = try scanNumberTail()
+        guard integral && fits else { return nil }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(magnitude)
+    }
+
+    /// Validates the number at `index` without computing its value (for skipped members).
+    @inlinable
+    mutating func skipNumber() throws(ScanError) {
+        var i = index
+        if base[i] == 0x2D { i &+= 1 }  // -
+        guard i < count else { throw ScanError(.unexpectedEnd, at: count) }
+        let first = base[i]
+        if first == 0x30 {
+            i &+= 1
+        } else if first &- 0x31 <= 8 {
+            i &+= 1
+            while i < count && base[i] &- 0x30 <= 9 { i &+= 1 }
+        } else {
+            throw ScanError(.invalidNumber, at: i)
+        }
+        index = i
+        guard i < count else { return }
+        let next = base[i]
+        if next == 0x2E || next == 0x65 || next == 0x45 {  // . e E
+            _ = try scanNumberTail()
+        }
+    }
+
+    /// The fraction and exponent of a number, if any, from `index`; whether there were none.
+    @inlinable
+    mutating func scanNumberTail() throws(ScanError) -> Bool {
         var integral = true
         if index < count && base[index] == 0x2E {  // .
             integral = false
@@ -235,14 +276,7 @@ struct JSONCursor {
             if index < count && (base[index] == 0x2B || base[index] == 0x2D) { index += 1 }
             try scanDigits()
         }
-        _ = start
-        guard integral && fits else { return nil }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { return nil }
-        return Int64(magnitude)
+        return integral
     }
 
     /// One or more decimal digits.
@@ -286,7 +320,7 @@ struct JSONCursor {
         case 0x7B: try skipObject(depth: depth + 1)
         case 0x5B: try skipArray(depth: depth + 1)
         case 0x74, 0x66, 0x6E: _ = try scanLiteral()
-        case 0x2D, 0x30...0x39: _ = try scanNumber()
+        case 0x2D, 0x30...0x39: try skipNumber()
         default: throw ScanError(.unexpectedByte, at: index)
         }
     }

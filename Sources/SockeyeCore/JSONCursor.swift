@@ -120,7 +120,7 @@ struct JSONCursor {
 
     /// Validates one multi-byte UTF-8 sequence starting at `index` (RFC 3629 table 3-7:
     /// no overlongs, no encoded surrogates, nothing above U+10FFFF).
-    @inlinable
+    @inlinable @inline(__always)
     mutating func scanUTF8Sequence(lead: UInt8) throws(ScanError) {
         let start = index
         let length: Int

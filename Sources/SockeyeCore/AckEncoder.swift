@@ -93,16 +93,10 @@ public enum AckEncoder {
             base: base.assumingMemoryBound(to: UInt8.self), count: payload.count,
             maxDepth: ScanOptions.default.maxDepth)
         do throws(ScanError) {
-            cursor.skipWhitespace()
-            let start = cursor.index
             // The payload is validated at the depth it will have inside the ack (the ack
             // object is depth 1, the payload depth 2), so that every ack written here is
             // accepted by a scanner with the same depth limit.
-            guard try cursor.peek() == 0x7B else {
-                try cursor.skipValue(depth: 1)
-                try cursor.expectEnd()
-                throw ScanError(.notAnObject, at: start)
-            }
+            let start = try cursor.rootObjectOffset(outerDepth: 1)
             try cursor.skipObject(depth: 2)
             let end = cursor.index
             try cursor.expectEnd()

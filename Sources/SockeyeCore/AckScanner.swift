@@ -18,17 +18,8 @@ public enum AckScanner {
     /// and `.fieldType` when it is not a string.
     @inlinable
     public static func scan(_ buffer: UnsafeRawBufferPointer, options: ScanOptions = .default) throws(ScanError) -> AckFrame {
-        guard buffer.count <= options.maxFrameSize else { throw ScanError(.frameTooLarge, at: options.maxFrameSize) }
-        guard let base = buffer.baseAddress, buffer.count > 0 else { throw ScanError(.unexpectedEnd, at: 0) }
-        var cursor = JSONCursor(
-            base: base.assumingMemoryBound(to: UInt8.self), count: buffer.count, maxDepth: options.maxDepth)
-        cursor.skipWhitespace()
-        let rootOffset = cursor.index
-        guard try cursor.peek() == 0x7B else {
-            try cursor.skipValue(depth: 0)
-            try cursor.expectEnd()
-            throw ScanError(.notAnObject, at: rootOffset)
-        }
+        var cursor = try JSONCursor(frame: buffer, options: options)
+        let rootOffset = try cursor.rootObjectOffset()
         var ack = AckFrame()
         var idWrongAt: Int? = nil
         var seenID = false

@@ -13,10 +13,7 @@ public enum EnvelopeScanner {
     /// Scans `buffer` as one Socket Mode message.
     @inlinable
     public static func scan(_ buffer: UnsafeRawBufferPointer, options: ScanOptions = .default) throws(ScanError) -> Envelope {
-        guard buffer.count <= options.maxFrameSize else { throw ScanError(.frameTooLarge, at: options.maxFrameSize) }
-        guard let base = buffer.baseAddress, buffer.count > 0 else { throw ScanError(.unexpectedEnd, at: 0) }
-        var cursor = JSONCursor(
-            base: base.assumingMemoryBound(to: UInt8.self), count: buffer.count, maxDepth: options.maxDepth)
+        var cursor = try JSONCursor(frame: buffer, options: options)
         var walker = EnvelopeWalker()
         return try walker.scan(&cursor)
     }
@@ -40,13 +37,7 @@ struct EnvelopeWalker {
 
     @inlinable
     mutating func scan(_ cursor: inout JSONCursor) throws(ScanError) -> Envelope {
-        cursor.skipWhitespace()
-        let rootOffset = cursor.index
-        guard try cursor.peek() == 0x7B else {
-            try cursor.skipValue(depth: 0)
-            try cursor.expectEnd()
-            throw ScanError(.notAnObject, at: rootOffset)
-        }
+        let rootOffset = try cursor.rootObjectOffset()
         try cursor.scanMembers(depth: 1) { (cursor: inout JSONCursor, key: ByteView) throws(ScanError) in
             try self.envelopeMember(key, &cursor)
         }

@@ -25,6 +25,30 @@ struct JSONCursor {
         self.maxDepth = maxDepth
     }
 
+    /// A cursor over one whole frame, after the checks every frame scanner makes first: the
+    /// size limit, then an empty frame.
+    @inlinable
+    init(frame buffer: UnsafeRawBufferPointer, options: ScanOptions) throws(ScanError) {
+        guard buffer.count <= options.maxFrameSize else { throw ScanError(.frameTooLarge, at: options.maxFrameSize) }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { throw ScanError(.unexpectedEnd, at: 0) }
+        self.init(base: base.assumingMemoryBound(to: UInt8.self), count: buffer.count, maxDepth: options.maxDepth)
+    }
+
+    /// Skips leading whitespace and returns the offset of the top-level value, which must be
+    /// an object; any other value is still validated whole, so a syntax error anywhere wins
+    /// over `.notAnObject`. `outerDepth` is how deep the value will sit (0 for a frame).
+    @inlinable
+    mutating func rootObjectOffset(outerDepth: Int = 0) throws(ScanError) -> Int {
+        skipWhitespace()
+        let rootOffset = index
+        guard try peek() == 0x7B else {
+            try skipValue(depth: outerDepth)
+            try expectEnd()
+            throw ScanError(.notAnObject, at: rootOffset)
+        }
+        return rootOffset
+    }
+
     // MARK: Bytes
 
     @inlinable @inline(__always)

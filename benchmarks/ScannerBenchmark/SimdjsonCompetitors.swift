@@ -22,80 +22,53 @@ final class SimdjsonParsers {
         String(cString: sockeye_bench_simdjson_builtin_implementation())
     }
 
+    /// One of the shim's extraction functions: parser, JSON, length, readable capacity, out.
+    typealias Extraction = (OpaquePointer?, UnsafePointer<CChar>?, Int, Int, UnsafeMutablePointer<sockeye_bench_fields>?) -> Int32
+
     var competitors: [Competitor] {
-        let onDemand = self.onDemand
-        let dom = self.dom
-        return [
-            Competitor(
-                name: Competitor.onDemandName,
+        [
+            Self.competitor(
+                Competitor.onDemandName, api: "on-demand", parser: onDemand, rawStrings: true,
                 detail: "one walk over the members; strings as raw views, payload via raw_json()",
-                extract: { buffer throws(BenchmarkFailure) in
-                    var fields = sockeye_bench_fields()
-                    let code = sockeye_bench_ondemand_extract(
-                        onDemand, buffer.charPointer, buffer.count, buffer.capacity, &fields)
-                    guard code == 0 else { throw Self.failure(code, "on-demand") }
-                    return try ExtractedFields(fields, rawStrings: true)
-                },
-                run: { buffer, iterations in
-                    var fields = sockeye_bench_fields()
-                    var checksum = 0
-                    for _ in 0..<iterations {
-                        let bytes = opaque(buffer.bytes)
-                        let code = sockeye_bench_ondemand_extract(
-                            onDemand, bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
-                            bytes.count, buffer.capacity, &fields)
-                        checksum &+= Int(code) &+ fields.checksum
-                    }
-                    return checksum
-                }
-            ),
-            Competitor(
-                name: Competitor.onDemandLookupName,
+                extraction: sockeye_bench_ondemand_extract),
+            Self.competitor(
+                Competitor.onDemandLookupName, api: "on-demand lookups", parser: onDemand, rawStrings: false,
                 detail: "doc[\"key\"] lookups in any order, get_string() copies, payload via raw_json()",
-                extract: { buffer throws(BenchmarkFailure) in
-                    var fields = sockeye_bench_fields()
-                    let code = sockeye_bench_ondemand_lookup_extract(
-                        onDemand, buffer.charPointer, buffer.count, buffer.capacity, &fields)
-                    guard code == 0 else { throw Self.failure(code, "on-demand lookups") }
-                    return try ExtractedFields(fields, rawStrings: false)
-                },
-                run: { buffer, iterations in
-                    var fields = sockeye_bench_fields()
-                    var checksum = 0
-                    for _ in 0..<iterations {
-                        let bytes = opaque(buffer.bytes)
-                        let code = sockeye_bench_ondemand_lookup_extract(
-                            onDemand, bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
-                            bytes.count, buffer.capacity, &fields)
-                        checksum &+= Int(code) &+ fields.checksum
-                    }
-                    return checksum
-                }
-            ),
-            Competitor(
-                name: Competitor.domName,
+                extraction: sockeye_bench_ondemand_lookup_extract),
+            Self.competitor(
+                Competitor.domName, api: "DOM", parser: dom, rawStrings: false,
                 detail: "full parse and validation into the tape, then field lookups",
-                extract: { buffer throws(BenchmarkFailure) in
-                    var fields = sockeye_bench_fields()
-                    let code = sockeye_bench_dom_extract(
-                        dom, buffer.charPointer, buffer.count, buffer.capacity, &fields)
-                    guard code == 0 else { throw Self.failure(code, "DOM") }
-                    return try ExtractedFields(fields, rawStrings: false)
-                },
-                run: { buffer, iterations in
-                    var fields = sockeye_bench_fields()
-                    var checksum = 0
-                    for _ in 0..<iterations {
-                        let bytes = opaque(buffer.bytes)
-                        let code = sockeye_bench_dom_extract(
-                            dom, bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
-                            bytes.count, buffer.capacity, &fields)
-                        checksum &+= Int(code) &+ fields.checksum
-                    }
-                    return checksum
-                }
-            ),
+                extraction: sockeye_bench_dom_extract),
         ]
+    }
+
+    /// A competitor that calls `extraction` with `parser` on the padded fixture.
+    private static func competitor(
+        _ name: String, api: String, parser: OpaquePointer, rawStrings: Bool, detail: String,
+        extraction: @escaping Extraction
+    ) -> Competitor {
+        Competitor(
+            name: name,
+            detail: detail,
+            extract: { buffer throws(BenchmarkFailure) in
+                var fields = sockeye_bench_fields()
+                let code = extraction(parser, buffer.charPointer, buffer.count, buffer.capacity, &fields)
+                guard code == 0 else { throw failure(code, api) }
+                return try ExtractedFields(fields, rawStrings: rawStrings)
+            },
+            run: { buffer, iterations in
+                var fields = sockeye_bench_fields()
+                var checksum = 0
+                for _ in 0..<iterations {
+                    let bytes = opaque(buffer.bytes)
+                    let code = extraction(
+                        parser, bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
+                        bytes.count, buffer.capacity, &fields)
+                    checksum &+= Int(code) &+ fields.checksum
+                }
+                return checksum
+            }
+        )
     }
 
     private static func failure(_ code: Int32, _ api: String) -> BenchmarkFailure {

@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -61,7 +60,7 @@ static inline uint64_t sockeye_simd_string_stops64(const uint8_t *p) {
  * positions past the end are reported as stops, so a scan that reaches them stops there. */
 static inline uint64_t sockeye_simd_string_stops_tail(const uint8_t *p, size_t n) {
     uint8_t block[64] = {0};
-    memcpy(block, p, n);
+    __builtin_memcpy(block, p, n);
     return sockeye_simd_string_stops64(block);
 }
 

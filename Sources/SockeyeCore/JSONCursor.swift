@@ -3,10 +3,11 @@ import CSockeyeSIMD
 /// A strict RFC 8259 validator that walks a byte buffer once, front to back.
 ///
 /// Safety: this is one of the few places with unchecked pointer reads. Every read of
-/// `base[i]` is preceded by a check `i < count` (or `i + n <= count` for multi-byte
-/// reads) in the same function, and `count` is the length of the buffer the cursor was
-/// made from, which outlives the cursor (it is only created inside `withUnsafeBytes`-style
-/// scopes). The fuzz target runs this code under AddressSanitizer.
+/// `base[i]` is preceded by a check `i < count` (or `i + n <= count` for multi-byte reads,
+/// including the 64-byte blocks of `loadStops`) in the same function, and `count` is the
+/// length of the buffer the cursor was made from, which outlives the cursor (it is only
+/// created inside `withUnsafeBytes`-style scopes). The fuzz target runs this code under
+/// AddressSanitizer.
 @usableFromInline
 struct JSONCursor {
     @usableFromInline let base: UnsafePointer<UInt8>

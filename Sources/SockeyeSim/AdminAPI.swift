@@ -5,9 +5,11 @@ import Foundation
 /// Admin endpoints (JSON bodies, all optional fields):
 /// - `GET /admin/stats` — the report as JSON; `GET /admin/stats/table` — as a table.
 /// - `POST /admin/inject` `{"kind":"app_mention","count":10,"app":0}` — deliver generated envelopes.
-/// - `POST /admin/disconnect` `{"reason":"link_disabled","connection":3}` — send a disconnect.
+/// - `POST /admin/disconnect` `{"reason":"link_disabled","connection":3,"app":0}` — send a
+///   disconnect to one connection, or to every connection of `app` (default 0).
 /// - `POST /admin/fault` `{"kind":"drop|rst|stall|half_open|close|slow_hello|refuse|ghosts",
-///   "connection":3,"seconds":2,"count":4}` — network faults.
+///   "connection":3,"app":0,"seconds":2,"count":4}` — network faults; without `connection`
+///   they hit every connection of `app` (default 0), `ghosts` registers for `app`.
 /// - `POST /admin/open-error` `{"error":"ratelimited","remaining":2}` (`{"error":null}` clears).
 /// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024],"app":0}`.
 /// - `GET /admin/connections` — open connections with their state.
@@ -33,6 +35,8 @@ extension SimServer {
 
     func admin(_ r: HTTPRequest, now: Double) -> HTTPResponse {
         let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
+        let app = body["app"] as? Int
+        if let app, !(0..<core.appCount).contains(app) { return .error("unknown_app") }
         switch r.path {
         case "/admin/stats":
             return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
@@ -44,21 +48,20 @@ extension SimServer {
         case "/admin/inject":
             let kind = body["kind"] as? String ?? "message"
             let count = body["count"] as? Int ?? 1
-            guard inject(kind: kind, count: count, app: body["app"] as? Int ?? 0, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
+            guard inject(kind: kind, count: count, app: app ?? 0, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
             return .json(200, ["ok": true])
         case "/admin/disconnect":
             let reason = body["reason"] as? String ?? "refresh_requested"
-            core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ConnectionID(UInt64($0)) }, now: now)
+            core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ConnectionID(UInt64($0)) }, app: app ?? 0, now: now)
             return .json(200, ["ok": true])
         case "/admin/events":
-            let app = body["app"] as? Int
             guard core.setEventsDisabled(!((body["enabled"] as? Bool) ?? true), app: app, now: now) else { return .error("unknown_app") }
             return .json(200, ["ok": true, "disabled": app.map { core.eventsDisabled(app: $0) } ?? core.eventsDisabled])
         case "/admin/open-error":
             core.openErrorMode = (body["error"] as? String).map { OpenErrorMode(error: $0, remaining: body["remaining"] as? Int) }
             return .json(200, ["ok": true])
         case "/admin/fault":
-            let fault = Fault(kind: body["kind"] as? String ?? "", connection: body["connection"] as? Int,
+            let fault = Fault(kind: body["kind"] as? String ?? "", connection: body["connection"] as? Int, app: app,
                               seconds: (body["seconds"] as? Double) ?? (body["seconds"] as? Int).map(Double.init),
                               count: body["count"] as? Int)
             guard apply(fault, now: now) else { return .error("unknown_fault") }
@@ -72,10 +75,11 @@ extension SimServer {
         }
     }
 
-    /// Delivers generated payloads over Socket Mode, or over HTTP in HTTP delivery mode.
+    /// Delivers generated payloads of `app` over Socket Mode, or over HTTP in HTTP delivery
+    /// mode. False for an unknown kind or app.
     func inject(kind: String, count: Int, app: Int = 0, now: Double) -> Bool {
         guard let http else { return core.inject(kind: kind, count: count, app: app, now: now) }
-        guard let t = core.templateByKind[kind] else { return false }
+        guard let t = core.template(kind: kind, app: app) else { return false }
         for _ in 0..<count {
             http.deliver(core.templates[t], eventNumber: core.nextEvent)
             core.nextEvent += 1
@@ -96,10 +100,8 @@ extension SimServer {
         let app = spec.app ?? 0
         guard core.config.apps.indices.contains(app) else { return false }
         var mix: [Int] = []
-        for kind in spec.kinds ?? [] { if let t = core.templateByKind[kind] { mix.append(t) } }
-        for size in spec.sizes ?? [] {
-            mix.append(core.register(PayloadLibrary.sizedMessage(appID: core.config.apps[app].appID, size: size)))
-        }
+        for kind in spec.kinds ?? [] { if let t = core.template(kind: kind, app: app) { mix.append(t) } }
+        for size in spec.sizes ?? [] { mix.append(core.sizedMessage(size: size, app: app)) }
         tickMicros = spec.rate != nil ? 1000 : Int64(options.tickMillis) * 1000
         return core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now, cpuNow: Self.threadCPU())
     }

@@ -5,19 +5,23 @@ public struct Fault: Codable, Sendable {
     /// hello by `seconds`), `refuse` (refuse upgrades for `seconds`), `ghosts` (`count`
     /// ghost registrations living `seconds`).
     public var kind: String
-    /// Target connection id; nil targets every connection of app 0.
+    /// Target connection id; nil targets every connection of `app`.
     public var connection: Int?
+    /// Index of the app whose connections (or ghost registrations) the fault hits; nil: 0.
+    public var app: Int?
     public var seconds: Double?
     public var count: Int?
-    public init(kind: String, connection: Int? = nil, seconds: Double? = nil, count: Int? = nil) {
-        self.kind = kind; self.connection = connection; self.seconds = seconds; self.count = count
+    public init(kind: String, connection: Int? = nil, app: Int? = nil, seconds: Double? = nil, count: Int? = nil) {
+        self.kind = kind; self.connection = connection; self.app = app; self.seconds = seconds; self.count = count
     }
 }
 
 extension SimServer {
-    /// Applies a fault on the service thread; false for an unknown kind.
+    /// Applies a fault on the service thread; false for an unknown kind or app.
     func apply(_ f: Fault, now: Double) -> Bool {
-        let targets = f.connection.map { [ConnectionID(UInt64($0))] } ?? core.connections(app: 0)
+        let app = f.app ?? 0
+        guard (0..<core.appCount).contains(app) else { return false }
+        let targets = f.connection.map { [ConnectionID(UInt64($0))] } ?? core.connections(app: app)
         switch f.kind {
         case "drop": targets.forEach { core.end($0, .drop(reset: false)) }
         case "rst": targets.forEach { core.end($0, .drop(reset: true)) }
@@ -26,7 +30,7 @@ extension SimServer {
         case "half_open": targets.forEach { core.setFault($0, halfOpen: true) }
         case "slow_hello": core.helloDelay = f.seconds ?? 5
         case "refuse": core.refuseUntil = now + (f.seconds ?? 5)
-        case "ghosts": core.addGhosts(app: 0, count: f.count ?? 1, ttl: f.seconds ?? 60, now: now)
+        case "ghosts": core.addGhosts(app: app, count: f.count ?? 1, ttl: f.seconds ?? 60, now: now)
         default: return false
         }
         pump()

@@ -2,13 +2,14 @@ import Foundation
 import Yams
 
 /// A scripted run: configuration overrides plus timed steps (inject, fault, disconnect,
-/// open-error, load). Written as YAML or JSON:
+/// open-error, load). `inject`, `fault`, `disconnect` and `load` take an `app` index
+/// (default 0); an index the config does not have is a parse error. Written as YAML or JSON:
 ///
 /// ```yaml
 /// config: { ackDeadline: 1, timeScale: 60 }
 /// steps:
 ///   - at: 0.5
-///     inject: { kind: app_mention, count: 10 }
+///     inject: { kind: app_mention, count: 10, app: 1 }
 ///   - at: 2
 ///     fault: { kind: drop }
 ///   - at: 3
@@ -21,8 +22,10 @@ import Yams
 public struct Scenario: Sendable {
     /// One timed action; exactly one of the optional fields is set.
     public struct Step: Codable, Sendable {
-        public struct Inject: Codable, Sendable { public var kind: String; public var count: Int? }
-        public struct Disconnect: Codable, Sendable { public var reason: String; public var connection: Int? }
+        /// Deliver `count` payloads of `kind` to `app` (default 0).
+        public struct Inject: Codable, Sendable { public var kind: String; public var count: Int?; public var app: Int? }
+        /// Send a disconnect to `connection`, or to every connection of `app` (default 0).
+        public struct Disconnect: Codable, Sendable { public var reason: String; public var connection: Int?; public var app: Int? }
         /// Seconds after the scenario starts.
         public var at: Double
         public var inject: Inject?
@@ -42,6 +45,12 @@ public struct Scenario: Sendable {
         let stepsAny = root["steps"] as? [Any] ?? []
         let data = try JSONSerialization.data(withJSONObject: stepsAny)
         let steps = try JSONDecoder().decode([Step].self, from: data).sorted { $0.at < $1.at }
+        for step in steps {
+            for app in [step.inject?.app, step.fault?.app, step.disconnect?.app, step.load?.app].compactMap({ $0 })
+            where !config.apps.indices.contains(app) {
+                throw SimError.badScenario("step at \(step.at): app \(app), but the config has \(config.apps.count) app(s)")
+            }
+        }
         return Scenario(config: config, steps: steps)
     }
 
@@ -79,9 +88,11 @@ extension SimServer {
             log(String(format: "t=%.2f step", step.at))
             sync { core, now in
                 let s = UncheckedBox(value: self).value
-                if let i = step.inject { _ = s.inject(kind: i.kind, count: i.count ?? 1, now: now) }
+                if let i = step.inject { _ = s.inject(kind: i.kind, count: i.count ?? 1, app: i.app ?? 0, now: now) }
                 if let f = step.fault { _ = s.apply(f, now: now) }
-                if let d = step.disconnect { core.disconnect(reason: d.reason, connection: d.connection.map { ConnectionID(UInt64($0)) }, now: now) }
+                if let d = step.disconnect {
+                    core.disconnect(reason: d.reason, connection: d.connection.map { ConnectionID(UInt64($0)) }, app: d.app ?? 0, now: now)
+                }
                 if let e = step.openError { core.openErrorMode = e }
                 if let l = step.load { s.startLoad(l, now: now) }
                 s.pump()
@@ -100,10 +111,11 @@ extension SimServer {
         sync { _, now in UncheckedBox(value: self).value.fullReport(now: now) }
     }
 
-    /// Injects generated payloads (Socket Mode, or HTTP in HTTP delivery mode) from another thread.
+    /// Injects generated payloads for `app` (Socket Mode, or HTTP in HTTP delivery mode)
+    /// from another thread. False for an unknown kind or app.
     @discardableResult
-    public func inject(kind: String, count: Int = 1) -> Bool {
-        sync { _, now in UncheckedBox(value: self).value.inject(kind: kind, count: count, now: now) }
+    public func inject(kind: String, count: Int = 1, app: Int = 0) -> Bool {
+        sync { _, now in UncheckedBox(value: self).value.inject(kind: kind, count: count, app: app, now: now) }
     }
 
     /// Number of connections of `app` that have received hello (0 for an unknown index).

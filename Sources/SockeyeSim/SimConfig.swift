@@ -11,16 +11,23 @@ public struct SimConfig: Codable, Sendable {
         public var appTokens: [String]
         /// Scopes of the app-level tokens; `connections:write` is required.
         public var scopes: [String]
-        public init(appID: String, appTokens: [String], scopes: [String] = ["connections:write", "authorizations:read"]) {
+        /// The workspace (`T…`) this app's payloads carry in `team_id` / `team.id`; nil:
+        /// `SimConfig.defaultTeamID`.
+        public var teamID: String?
+        public init(appID: String, appTokens: [String], scopes: [String] = ["connections:write", "authorizations:read"],
+                    teamID: String? = nil) {
             self.appID = appID
             self.appTokens = appTokens
             self.scopes = scopes
+            self.teamID = teamID
         }
     }
+    /// The workspace of apps without a `teamID` (and of the default bot token).
+    public static let defaultTeamID = "T0SIM0001"
     /// A bot (`xoxb-`) or user (`xoxp-`) token known to `auth.test`.
     public struct BotToken: Codable, Sendable {
         public var token: String
-        public var teamID: String = "T0SIM0001"
+        public var teamID: String = SimConfig.defaultTeamID
         public var team: String = "Sockeye Sim Workspace"
         public var userID: String = "U0SIMBOT1"
         public var user: String = "sockeye-bot"

@@ -47,33 +47,11 @@ enum EnvelopeText {
 }
 
 extension SimCore {
-    func registerBuiltins() {
-        guard let app = apps.first else { return }
-        for (kind, t) in PayloadLibrary.builtin(appID: app.config.appID).sorted(by: { $0.key < $1.key }) {
-            templateByKind[kind] = templates.count
-            templates.append(t)
-            templateIsEvent.append(t.type == .eventsAPI)
-        }
-        registerRateLimitedTemplates()
-    }
-
-    /// Adds a payload template (fixture or sized message); returns its index.
-    @discardableResult
-    public func register(_ t: PayloadTemplate) -> Int {
-        templates.append(t)
-        templateIsEvent.append(t.type == .eventsAPI)
-        templateByKind[t.kind] = templates.count - 1
-        return templates.count - 1
-    }
-
-    /// Names of all known payload kinds.
-    public var kinds: [String] { templateByKind.keys.sorted() }
-
     /// Delivers `count` envelopes of payload kind `kind` (built-in name or fixture kind).
     /// Returns false for an unknown kind.
     @discardableResult
     public func inject(kind: String, count: Int = 1, app: Int = 0, now: Double) -> Bool {
-        guard let t = templateByKind[kind], apps.indices.contains(app) else { return false }
+        guard let t = template(kind: kind, app: app) else { return false }
         for _ in 0..<count { inject(template: t, app: app, now: now) }
         return true
     }
@@ -274,13 +252,13 @@ extension SimCore {
     }
 
     /// Starts the load generator: `total` envelopes for `app` from the template `mix`
-    /// (indices, repeated for weight), at a fixed `rate` per second or with `window` in
+    /// (indices of `app`'s templates, `template(kind:app:)`, repeated for weight), at a fixed `rate` per second or with `window` in
     /// flight. Returns false (and starts nothing) for an unknown app index.
     @discardableResult
     public func startLoad(rate: Double?, window: Int?, total: Int, mix: [Int], app: Int = 0, now: Double, cpuNow: Double) -> Bool {
         guard apps.indices.contains(app) else { return false }
         let mode: LoadRun.Mode = rate.map { .rate($0) } ?? .window(max(1, window ?? 1000))
-        load = LoadRun(mode: mode, mix: mix.isEmpty ? [templateByKind["message"] ?? 0] : mix, app: app, total: total,
+        load = LoadRun(mode: mode, mix: mix.isEmpty ? [template(kind: "message", app: app) ?? 0] : mix, app: app, total: total,
                        startedAt: now, startCPU: cpuNow)
         startedAt = now
         tickLoad(now: now)

@@ -43,17 +43,6 @@ extension SimCore {
         }
     }
 
-    /// One `app_rate_limited` template per app, each with its own `api_app_id`. The first
-    /// app's is the built-in kind; the others are not listed under `kinds`.
-    func registerRateLimitedTemplates() {
-        for (i, a) in apps.enumerated() {
-            if i == 0, let t = templateByKind["app_rate_limited"] { a.rateLimitedTemplate = t; continue }
-            templates.append(PayloadLibrary.appRateLimited(appID: a.config.appID))
-            templateIsEvent.append(true)
-            a.rateLimitedTemplate = templates.count - 1
-        }
-    }
-
     /// The rule's state per app, for the report.
     func appReports() -> [AppReport] {
         apps.map { a in

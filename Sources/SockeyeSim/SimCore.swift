@@ -69,7 +69,7 @@ public final class SimCore {
         var eventsDisabled = false
         /// This app's events dropped while disabled.
         var droppedWhileDisabled = 0
-        /// This app's `app_rate_limited` template (carries its own `api_app_id`).
+        /// This app's built-in `app_rate_limited` template.
         var rateLimitedTemplate: Int?
         init(config: SimConfig.App, key: String, disableRule: EventsDisableRule) {
             self.config = config; self.key = key; self.disableRule = disableRule
@@ -105,7 +105,8 @@ public final class SimCore {
     var templates: [PayloadTemplate] = []
     /// `templates[i].type == .eventsAPI`, kept apart so the hot path copies no template.
     var templateIsEvent: [Bool] = []
-    var templateByKind: [String: Int] = [:]
+    /// Per kind, the template index for each app (SimCore+Templates).
+    var templateByKind: [String: [Int]] = [:]
     var table = PendingTable()
     var deadlines: Deque<(EnvelopeID, Double)> = []
     var retryQueues: [Deque<(Double, Work)>] = [[], [], [], []]
@@ -223,10 +224,11 @@ public final class SimCore {
         }
     }
 
-    /// Sends `disconnect` with `reason` to one connection (or all live ones of `app`).
-    /// `link_disabled` and `refresh_requested` are followed by a close after the refresh delay.
+    /// Sends `disconnect` with `reason` to one connection (or all live ones of `app`; none
+    /// for an unknown app). `link_disabled` and `refresh_requested` are followed by a close
+    /// after the refresh delay.
     public func disconnect(reason: String, connection: ConnectionID? = nil, app: Int = 0, now: Double) {
-        let targets = connection.map { [$0] } ?? apps[app].connections
+        let targets = connection.map { [$0] } ?? (apps.indices.contains(app) ? apps[app].connections : [])
         for id in targets {
             guard let c = conns[id], c.state == .live || c.state == .refreshing else { continue }
             appendText(c, #"{"type":"disconnect","reason":"\#(reason)","debug_info":{"host":"\#(config.podName)"}}"#)

@@ -171,6 +171,32 @@ struct HTTPModeTests {
         #expect(sim2.report().http?.noRetry == 1)
     }
 
+    @Test("injected payloads carry the api_app_id and team of the app they are injected for")
+    func perAppIdentity() throws {
+        let app = TestRequestURL { _, _ in (200, [:], "", 0) }
+        defer { app.stop() }
+        let sim = try server(url: "http://127.0.0.1:\(app.port)/slack/events") { $0.apps.append(otherWorkspaceApp) }
+        defer { sim.stop() }
+        #expect(sim.inject(kind: "app_mention", app: 1))
+        #expect(sim.inject(kind: "slash_command", app: 1))
+        #expect(sim.inject(kind: "block_actions", app: 1))
+        #expect(sim.inject(kind: "app_mention", app: 0))
+        #expect(!sim.inject(kind: "app_mention", app: 2))
+        let deadline = Date().addingTimeInterval(5)
+        while app.received.count < 4, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let reqs = app.received
+        #expect(reqs.count == 4)
+        let events = reqs.filter { $0.headers["content-type"] == "application/json" }.map { Harness.json($0.body) }
+        #expect(Set(events.compactMap { $0["api_app_id"] as? String }) == ["A0SIMAPP01", "A0SIMAPP02"])
+        #expect(events.allSatisfy { ($0["api_app_id"] as? String == "A0SIMAPP02") == ($0["team_id"] as? String == "T0SIM0002") })
+        let command = WebAPI.form(Array(try #require(reqs.first { $0.body.contains("command=") }).body.utf8))
+        #expect(command["api_app_id"] == "A0SIMAPP02" && command["team_id"] == "T0SIM0002")
+        let action = try #require(reqs.first { $0.body.hasPrefix("payload=") })
+        let payload = Harness.json(try #require(WebAPI.form(Array(action.body.utf8))["payload"]))
+        #expect(payload["api_app_id"] as? String == "A0SIMAPP02")
+        #expect((payload["team"] as? [String: Any])?["id"] as? String == "T0SIM0002")
+    }
+
     @Test("url_verification succeeds only when the challenge is echoed")
     func urlVerification() throws {
         let echo = TestRequestURL { _, r in (200, [:], Harness.json(r.body)["challenge"] as? String ?? "", 0) }

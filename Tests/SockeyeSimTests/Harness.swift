@@ -7,8 +7,12 @@ final class Harness {
     let server: SimServer
     var port: Int { server.port }
 
-    init(_ configure: (inout SimConfig) -> Void = { _ in }) throws {
+    /// `Tests/SockeyeSimTests/Fixtures` (kinds `block_suggestion`, `member_joined_channel`).
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    init(fixtures: String? = nil, _ configure: (inout SimConfig) -> Void = { _ in }) throws {
         var o = SimServer.Options()
+        o.fixtures = fixtures
         configure(&o.config)
         server = try SimServer(o)
     }

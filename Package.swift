@@ -119,9 +119,11 @@ package.products += [
     .executable(name: "sockeye-sim", targets: ["sockeye-sim"]),
 ]
 package.targets += [
-    // OpenSSL helpers in C: self-signed certificate generation and HMAC-SHA256.
+    // OpenSSL helpers in C: self-signed certificate generation, HMAC-SHA256, and TLS
+    // streams for https:// Request URLs.
     .target(
         name: "CSockeyeSimSSL",
+        cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Werror"])],
         linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
     ),
     .target(

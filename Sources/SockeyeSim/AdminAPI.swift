@@ -68,7 +68,7 @@ extension SimServer {
             return .json(200, ["ok": true])
         case "/admin/load":
             guard let spec = try? JSONDecoder().decode(LoadSpec.self, from: Data(r.body)) else { return .error("invalid_arguments") }
-            guard startLoad(spec, now: now) else { return .error("unknown_app") }
+            if let error = startLoad(spec, now: now) { return .error(error) }
             return .json(200, ["ok": true])
         default:
             return .error("unknown_method")
@@ -87,23 +87,57 @@ extension SimServer {
         return true
     }
 
-    /// The report including HTTP delivery counters (service thread).
+    /// The report (service thread). In HTTP delivery mode its totals and latencies include
+    /// the HTTP deliveries (`delivered` = POST attempts, `acked` = 2xx, `redelivered` =
+    /// retries), `http` has the HTTP details, and an HTTP load run sets the elapsed time,
+    /// rate, send lag and verdict.
     func fullReport(now: Double) -> SimReport {
-        var r = core.report(now: now, cpuNow: Self.threadCPU())
-        r.http = http?.snapshot
+        guard let http else { return core.report(now: now, cpuNow: Self.threadCPU()) }
+        let h = http.reportParts
+        var r = core.report(now: now, cpuNow: Self.threadCPU(), extra: (h.counters.delivery, h.latency))
+        r.http = h.counters
+        r.inFlight += h.inFlight
+        r.queued += h.retrying
+        if let l = h.load {
+            r.elapsedSeconds = max(1e-9, (l.finishedAt ?? now) - l.startedAt)
+            r.envelopesPerSecond = Double(r.total.acked) / r.elapsedSeconds
+            // Worker CPU over the time the workers could have used (at most one core each).
+            let cores = Double(min(h.workers, ProcessInfo.processInfo.activeProcessorCount))
+            let busy = min(1, ((l.cpuAtEnd ?? h.workerCPU) - l.cpuAtStart) / (r.elapsedSeconds * cores))
+            r.simBusyFraction = busy
+            switch l.mode {
+            case .rate:
+                r.maxSendLagMs = l.maxLag * 1000
+                r.saturated = l.maxLag <= 0.05 ? "none (kept the schedule)" : busy > 0.9 ? "sim" : "client"
+            case .window:
+                r.saturated = busy > 0.9 ? "sim" : "client"
+            }
+        }
         return r
     }
 
-    /// Starts a load run (service thread). Returns false for an unknown app index.
+    /// Starts a load run (service thread), over Socket Mode or, in HTTP delivery mode, as
+    /// POSTs to the Request URL. Returns nil, or the error code: `unknown_app`,
+    /// `invalid_arguments` (a rate ≤ 0 or a negative total), `load_running` (HTTP mode).
     @discardableResult
-    func startLoad(_ spec: LoadSpec, now: Double) -> Bool {
+    func startLoad(_ spec: LoadSpec, now: Double) -> String? {
         let app = spec.app ?? 0
-        guard core.config.apps.indices.contains(app) else { return false }
+        guard core.config.apps.indices.contains(app) else { return "unknown_app" }
+        guard spec.total >= 0, (spec.rate ?? 1) > 0 else { return "invalid_arguments" }
         var mix: [Int] = []
         for kind in spec.kinds ?? [] { if let t = core.template(kind: kind, app: app) { mix.append(t) } }
         for size in spec.sizes ?? [] { mix.append(core.sizedMessage(size: size, app: app)) }
+        if let http {
+            if mix.isEmpty, let t = core.template(kind: "message", app: app) { mix.append(t) }
+            let mode: HTTPLoadState.Mode = spec.rate.map { .rate($0) } ?? .window(max(1, spec.window ?? 1000))
+            guard http.startLoad(mode, total: spec.total, mix: mix.map { core.templates[$0] }, firstEvent: core.nextEvent)
+            else { return "load_running" }
+            core.nextEvent += UInt64(spec.total)
+            return nil
+        }
         tickMicros = spec.rate != nil ? 1000 : Int64(options.tickMillis) * 1000
-        return core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now, cpuNow: Self.threadCPU())
+        return core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now,
+                              cpuNow: Self.threadCPU()) ? nil : "unknown_app"
     }
 }
 

@@ -1,53 +1,155 @@
+import DequeModule
 import Foundation
 
 /// The HTTP twin of Socket Mode delivery: the same payloads POSTed to the app's Request
-/// URL, signed like Slack (v0), events retried with `X-Slack-Retry-Num` /
-/// `X-Slack-Retry-Reason` (up to 3, `X-Slack-No-Retry: 1` honoured), slash commands
-/// form-encoded and interactivity as a `payload=` form field. Runs on its own threads.
+/// URL (`http://` or `https://`), signed like Slack (v0), events retried with
+/// `X-Slack-Retry-Num` / `X-Slack-Retry-Reason` (up to 3, `X-Slack-No-Retry: 1`
+/// honoured), slash commands form-encoded and interactivity as a `payload=` form field.
+///
+/// `SimConfig.httpConnections` worker threads each own one keep-alive connection and send
+/// one request at a time, so that is also the number of concurrent requests. Payloads
+/// wait in a FIFO; retries wait in one FIFO per retry number (their delays are fixed, so
+/// each stays ordered by due time). `HTTPDelivery+Load` drives load runs through it.
 public final class HTTPDelivery: @unchecked Sendable {
     /// Counters of the HTTP delivery mode.
     public struct Counters: Codable, Sendable, Equatable {
         /// POST attempts made (first tries and retries).
         public var attempts = 0
-        /// Payloads answered with 2xx.
+        /// Attempts answered with 2xx.
         public var acked = 0
+        /// Retry attempts (sent with `X-Slack-Retry-Num`).
         public var retries = 0
-        /// Events that failed after the last retry, plus commands/interactions that failed.
+        /// Payloads given up on: `failedAfterRetries` + `userVisibleFailures`.
         public var failed = 0
+        /// Events whose last attempt failed, or that the app refused with `X-Slack-No-Retry: 1`.
+        public var failedAfterRetries = 0
+        /// Slash commands and interactions whose only attempt failed (the user sees an error).
+        public var userVisibleFailures = 0
         /// Failures the app asked not to retry (`X-Slack-No-Retry: 1`).
         public var noRetry = 0
+        /// Attempts answered with a status other than 2xx (`http_error`).
+        public var httpErrors = 0
+        /// Attempts without a reply within `ackDeadline` (`http_timeout`).
         public var timeouts = 0
+        /// Attempts whose TCP connect or TLS handshake failed (`connection_failed`).
         public var connectionFailures = 0
+        /// Of those, failed TLS handshakes (e.g. an untrusted certificate).
+        public var tlsFailures = 0
+        /// The last connect or TLS error, e.g. `TLS with 127.0.0.1:8443: certificate
+        /// verify failed: self-signed certificate`.
+        public var lastError: String?
+        /// Connections opened to the Request URL (fewer than `attempts` with keep-alive).
+        public var connectionsOpened = 0
+        /// From the intended send time to the 2xx reply.
         public var latencyMs = LatencySummary()
+
+        /// The same figures as Socket Mode delivery counters.
+        var delivery: DeliveryCounters {
+            var d = DeliveryCounters()
+            d.delivered = attempts; d.acked = acked; d.redelivered = retries
+            d.failedAfterRetries = failedAfterRetries; d.userVisibleFailures = userVisibleFailures
+            return d
+        }
+    }
+
+    /// One payload to POST (first attempt or retry).
+    struct Job {
+        var body: [UInt8]
+        var contentType: String
+        var isEvent: Bool
+        var attempt = 0
+        var reason: String?
+        /// Intended send time (monotonic seconds): latency runs from here.
+        var intendedAt: Double
+        /// First attempt of a load run: its send lag is tracked.
+        var fromLoad = false
     }
 
     public let requestURL: String
     public let signingSecret: String
     let config: SimConfig
-    private let lock = NSLock()
+    let target: RequestTarget
+    /// Guards everything below; workers and the load driver wait on it.
+    let cond = NSCondition()
+    private var ready: Deque<Job> = []
+    private var retryQueues: [Deque<(due: Double, job: Job)>]
+    /// Payloads not settled yet: queued, being sent, or waiting for a retry.
+    private(set) var outstanding = 0
+    private var sending = 0
     private var counters = Counters()
     private var latency = LatencyRecorder()
-    private var outstanding = 0
-    private let queue = DispatchQueue(label: "sockeye-sim.http-delivery", attributes: .concurrent)
-    /// Overrides the clock used for `X-Slack-Request-Timestamp` (tests).
+    /// CPU seconds the workers spent, all together.
+    var workerCPU = 0.0
+    var loadState: HTTPLoadState?
+    private(set) var stopping = false
+    private var workersAlive = 0
+    private let workersDone = DispatchSemaphore(value: 0)
+    /// The clock used for `X-Slack-Request-Timestamp`.
     var timestamp: @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
 
-    public init(requestURL: String, signingSecret: String, config: SimConfig) {
+    /// Checks the Request URL (and loads `caFile` for `https://`) and starts the workers.
+    /// Ignores SIGPIPE process-wide (as libwebsockets does): OpenSSL writes with write(2),
+    /// and an app that closed its end must fail the attempt, not end the process.
+    public init(requestURL: String, signingSecret: String, config: SimConfig, caFile: String? = nil) throws {
+        signal(SIGPIPE, SIG_IGN)
         self.requestURL = requestURL
         self.signingSecret = signingSecret
         self.config = config
+        target = try RequestTarget(url: requestURL, caFile: caFile)
+        retryQueues = Array(repeating: [], count: config.retryDelays.count + 1)
+        let n = max(1, config.httpConnections)
+        workersAlive = n
+        for i in 0..<n {
+            let t = Thread { [self] in workerLoop() }
+            t.name = "sockeye-sim-http-\(i)"
+            t.start()
+        }
+    }
+
+    /// Stops the workers (a request in progress ends within `ackDeadline`) and the load
+    /// driver; pending payloads are dropped. Safe to call twice.
+    public func stop() {
+        cond.lock()
+        let wasStopping = stopping
+        stopping = true
+        let alive = workersAlive
+        cond.broadcast()
+        cond.unlock()
+        if wasStopping { return }
+        for _ in 0..<alive { workersDone.wait() }
     }
 
     /// A snapshot of the counters.
     public var snapshot: Counters {
-        lock.lock(); defer { lock.unlock() }
+        cond.lock(); defer { cond.unlock() }
         var c = counters
         c.latencyMs = latency.summary
         return c
     }
 
-    /// Deliveries not yet finished (including scheduled retries).
-    public var inFlight: Int { lock.lock(); defer { lock.unlock() }; return outstanding }
+    /// Everything the report needs, taken at one instant.
+    struct ReportParts {
+        var counters: Counters
+        var latency: LatencyRecorder
+        var load: HTTPLoadState?
+        var workerCPU: Double
+        /// Payloads being sent or waiting for a worker.
+        var inFlight: Int
+        /// Retries waiting for their time.
+        var retrying: Int
+        var workers: Int
+    }
+
+    var reportParts: ReportParts {
+        cond.lock(); defer { cond.unlock() }
+        var c = counters
+        c.latencyMs = latency.summary
+        return ReportParts(counters: c, latency: latency, load: loadState, workerCPU: workerCPU, inFlight: sending + ready.count,
+                           retrying: retryQueues.reduce(0) { $0 + $1.count }, workers: max(1, config.httpConnections))
+    }
+
+    /// Payloads not finished yet (including scheduled retries).
+    public var inFlight: Int { cond.lock(); defer { cond.unlock() }; return outstanding }
 
     /// The request body and content type Slack uses for `template`.
     public static func body(for template: PayloadTemplate, eventNumber: UInt64) -> (body: [UInt8], contentType: String) {
@@ -72,76 +174,153 @@ public final class HTTPDelivery: @unchecked Sendable {
 
     /// Delivers one payload (asynchronously, with retries).
     public func deliver(_ template: PayloadTemplate, eventNumber: UInt64) {
-        lock.lock(); outstanding += 1; lock.unlock()
         let (body, contentType) = Self.body(for: template, eventNumber: eventNumber)
-        attempt(body: body, contentType: contentType, isEvent: template.type == .eventsAPI, attempt: 0, reason: nil)
+        submit(Job(body: body, contentType: contentType, isEvent: template.type == .eventsAPI, intendedAt: SimServer.monotonic()))
     }
 
-    private func attempt(body: [UInt8], contentType: String, isEvent: Bool, attempt: Int, reason: String?) {
-        queue.async { [self] in
+    /// Queues a first attempt. `isLoad`: it belongs to the running load (counted as issued).
+    func submit(_ job: Job, isLoad: Bool = false) {
+        cond.lock()
+        outstanding += 1
+        if isLoad { loadState?.issued += 1 }
+        ready.append(job)
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    // MARK: workers
+
+    private func workerLoop() {
+        let connection = HTTPClientConnection(target: target)
+        var opened = 0
+        while let job = nextJob() {
+            let cpu0 = SimServer.threadCPU()
             let ts = String(timestamp())
             var headers: [(String, String)] = [
-                ("Content-Type", contentType),
+                ("Content-Type", job.contentType),
                 ("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)"),
                 ("X-Slack-Request-Timestamp", ts),
-                ("X-Slack-Signature", SlackSignature.sign(secret: signingSecret, timestamp: ts, body: body)),
+                ("X-Slack-Signature", SlackSignature.sign(secret: signingSecret, timestamp: ts, body: job.body)),
             ]
-            if let reason { headers += [("X-Slack-Retry-Num", String(attempt)), ("X-Slack-Retry-Reason", reason)] }
-            let start = Date()
+            if let reason = job.reason { headers += [("X-Slack-Retry-Num", String(job.attempt)), ("X-Slack-Retry-Reason", reason)] }
             let outcome: HTTPRetryPolicy.Outcome
+            var failure: String?
+            var tlsFailed = false
             do {
-                let r = try HTTPPoster.post(url: requestURL, headers: headers, body: body, timeout: config.ackDeadline)
+                let r = try connection.post(headers: headers, body: job.body, deadline: SimServer.monotonic() + config.ackDeadline)
                 outcome = .status(r.status, noRetry: r.headers["x-slack-no-retry"] == "1")
-            } catch HTTPPoster.Failure.timeout {
+            } catch HTTPStream.Failure.timeout {
                 outcome = .timeout
+            } catch HTTPStream.Failure.tls(let message) {
+                outcome = .connectionFailed; failure = message; tlsFailed = true
+            } catch HTTPStream.Failure.connect(let message) {
+                outcome = .connectionFailed; failure = message
             } catch {
-                outcome = .connectionFailed
+                outcome = .connectionFailed; failure = "\(target.hostHeader): connection closed before a complete reply"
             }
-            let decision = HTTPRetryPolicy.decide(attempt: attempt, outcome: outcome, isEvent: isEvent, delays: config.retryDelays)
-            lock.lock()
-            counters.attempts += 1
-            if attempt > 0 { counters.retries += 1 }
-            if outcome == .timeout { counters.timeouts += 1 }
-            if outcome == .connectionFailed { counters.connectionFailures += 1 }
-            switch decision {
-            case .acked:
-                counters.acked += 1
-                latency.record(microseconds: UInt64(Date().timeIntervalSince(start) * 1_000_000))
-                outstanding -= 1
-            case .failed(let noRetry):
-                counters.failed += 1
-                if noRetry { counters.noRetry += 1 }
-                outstanding -= 1
-            case .retry:
-                break
-            }
-            lock.unlock()
-            if case .retry(let next, let delay, let why) = decision {
-                queue.asyncAfter(deadline: .now() + config.real(delay)) { [self] in
-                    self.attempt(body: body, contentType: contentType, isEvent: isEvent, attempt: next, reason: why)
+            let newConnections = connection.opened - opened
+            opened = connection.opened
+            finish(job, outcome, error: failure, tls: tlsFailed, newConnections: newConnections,
+                   cpu: SimServer.threadCPU() - cpu0, now: SimServer.monotonic())
+        }
+        connection.close()
+        cond.lock(); workersAlive -= 1; cond.unlock()
+        workersDone.signal()
+    }
+
+    /// The next job to send (first attempts in order, then due retries); nil when stopping.
+    private func nextJob() -> Job? {
+        cond.lock(); defer { cond.unlock() }
+        while !stopping {
+            let now = SimServer.monotonic()
+            for q in retryQueues.indices {
+                while let first = retryQueues[q].first, first.due <= now {
+                    retryQueues[q].removeFirst()
+                    ready.append(first.job)
                 }
             }
+            if let job = ready.popFirst() {
+                sending += 1
+                if job.fromLoad, var l = loadState {
+                    l.maxLag = max(l.maxLag, now - job.intendedAt)
+                    loadState = l
+                }
+                return job
+            }
+            if let due = retryQueues.compactMap({ $0.first?.due }).min() {
+                _ = cond.wait(until: Date(timeIntervalSinceNow: max(0.001, due - now)))
+            } else {
+                cond.wait()
+            }
+        }
+        return nil
+    }
+
+    private func finish(_ job: Job, _ outcome: HTTPRetryPolicy.Outcome, error: String?, tls: Bool, newConnections: Int,
+                        cpu: Double, now: Double) {
+        let decision = HTTPRetryPolicy.decide(attempt: job.attempt, outcome: outcome, isEvent: job.isEvent, delays: config.retryDelays)
+        cond.lock(); defer { cond.unlock() }
+        sending -= 1
+        workerCPU += cpu
+        counters.attempts += 1
+        counters.connectionsOpened += newConnections
+        if job.attempt > 0 { counters.retries += 1 }
+        switch outcome {
+        case .status(let s, _) where !(200..<300).contains(s): counters.httpErrors += 1
+        case .timeout: counters.timeouts += 1
+        case .connectionFailed:
+            counters.connectionFailures += 1
+            if tls { counters.tlsFailures += 1 }
+            if let error { counters.lastError = error }
+        case .status: break
+        }
+        switch decision {
+        case .acked:
+            counters.acked += 1
+            latency.record(microseconds: UInt64(max(0, now - job.intendedAt) * 1_000_000))
+            settle(now: now)
+        case .failed(let noRetry):
+            counters.failed += 1
+            if job.isEvent { counters.failedAfterRetries += 1 } else { counters.userVisibleFailures += 1 }
+            if noRetry { counters.noRetry += 1 }
+            settle(now: now)
+        case .retry(let next, let delay, let why):
+            var j = job
+            j.attempt = next
+            j.reason = why
+            j.fromLoad = false
+            j.intendedAt = now + config.real(delay)
+            retryQueues[min(next, retryQueues.count - 1)].append((j.intendedAt, j))
+        }
+        cond.broadcast()
+    }
+
+    /// One payload is done (lock held); marks a load run finished with its last payload.
+    private func settle(now: Double) {
+        outstanding -= 1
+        if var l = loadState, l.finishedAt == nil, l.issued >= l.total, outstanding == 0 {
+            l.finishedAt = now
+            l.cpuAtEnd = workerCPU
+            loadState = l
         }
     }
 
     /// Sends Slack's `url_verification` challenge; true when the app echoed it back
     /// (plain text, `challenge=` form or JSON `{"challenge":…}`).
     public func verifyURL() -> Bool {
-        lock.lock()
-        let challenge = EnvelopeID.random(&rngBox.rng).description.replacingOccurrences(of: "-", with: "")
-        lock.unlock()
+        var rng = FastRandom()
+        let challenge = EnvelopeID.random(&rng).description.replacingOccurrences(of: "-", with: "")
         let body = Array(#"{"token":"sim-verification-token","challenge":"\#(challenge)","type":"url_verification"}"#.utf8)
         let ts = String(timestamp())
         let headers = [("Content-Type", "application/json"), ("X-Slack-Request-Timestamp", ts),
                        ("X-Slack-Signature", SlackSignature.sign(secret: signingSecret, timestamp: ts, body: body))]
-        guard let r = try? HTTPPoster.post(url: requestURL, headers: headers, body: body, timeout: config.ackDeadline),
+        let connection = HTTPClientConnection(target: target)
+        defer { connection.close() }
+        guard let r = try? connection.post(headers: headers, body: body, deadline: SimServer.monotonic() + config.ackDeadline),
               (200..<300).contains(r.status) else { return false }
         let text = String(decoding: r.body, as: UTF8.self)
         if text == challenge || text == "challenge=\(challenge)" { return true }
         let obj = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any]
         return obj?["challenge"] as? String == challenge
     }
-
-    private var rngBox = RNGBox()
-    final class RNGBox { var rng = FastRandom() }
 }

@@ -143,12 +143,14 @@ public enum SimError: Error, CustomStringConvertible {
     case badFixture(String)
     case listenFailed(String)
     case badScenario(String)
+    case badRequestURL(String)
 
     public var description: String {
         switch self {
         case .badFixture(let f): return "fixture \(f) is not {\"type\":…, \"payload\":{…}}"
         case .listenFailed(let m): return "could not listen: \(m)"
         case .badScenario(let m): return "bad scenario: \(m)"
+        case .badRequestURL(let m): return "bad Request URL: \(m)"
         }
     }
 }

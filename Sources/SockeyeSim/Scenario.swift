@@ -94,16 +94,18 @@ extension SimServer {
                     core.disconnect(reason: d.reason, connection: d.connection.map { ConnectionID(UInt64($0)) }, app: d.app ?? 0, now: now)
                 }
                 if let e = step.openError { core.openErrorMode = e }
-                if let l = step.load { s.startLoad(l, now: now) }
+                if let l = step.load { _ = s.startLoad(l, now: now) }
                 s.pump()
             }
         }
     }
 
-    /// Starts a load run from another thread. Returns false for an unknown app index.
+    /// Starts a load run from another thread (over Socket Mode, or POSTs in HTTP delivery
+    /// mode). Returns false for an unknown app index, a rate ≤ 0, or (HTTP mode) while a
+    /// load run is still going.
     @discardableResult
     public func startLoad(_ spec: LoadSpec) -> Bool {
-        sync { _, now in UncheckedBox(value: self).value.startLoad(spec, now: now) }
+        sync { _, now in UncheckedBox(value: self).value.startLoad(spec, now: now) == nil }
     }
 
     /// The current report (from another thread).
@@ -127,5 +129,8 @@ extension SimServer {
     }
 
     /// True when a load run was started and everything it generated is settled.
-    public func loadDone() -> Bool { sync { core, _ in core.load != nil && core.loadFinished } }
+    public func loadDone() -> Bool {
+        if let http { return http.loadFinished }
+        return sync { core, _ in core.load != nil && core.loadFinished }
+    }
 }

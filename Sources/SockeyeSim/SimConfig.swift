@@ -98,6 +98,9 @@ public struct SimConfig: Codable, Sendable {
     public var disableMinAckRatio = 0.05
     /// Protocol time; the disabling rule's window (60 minutes).
     public var disableWindow: Double = 3_600
+    /// HTTP delivery mode: keep-alive connections to the Request URL, which is also the
+    /// number of requests in progress at once.
+    public var httpConnections = 8
     /// `Retry-After` seconds sent with HTTP 429.
     public var retryAfterSeconds = 30
     public init() {}

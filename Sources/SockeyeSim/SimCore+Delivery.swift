@@ -311,10 +311,14 @@ extension SimCore {
                          counters: c.counters, latencyMs: c.latency.summary)
     }
 
-    /// Counters so far: every open connection, the last closed ones, and the total.
-    public func report(now: Double, cpuNow: Double? = nil) -> SimReport {
+    /// Counters so far: every open connection, the last closed ones, and the total (which
+    /// includes `extra`, e.g. HTTP delivery's counters and latencies).
+    public func report(now: Double, cpuNow: Double? = nil) -> SimReport { report(now: now, cpuNow: cpuNow, extra: nil) }
+
+    func report(now: Double, cpuNow: Double?, extra: (DeliveryCounters, LatencyRecorder)?) -> SimReport {
         var total = retiredCounters
         var latency = retiredLatency
+        if let (c, l) = extra { total.add(c); latency.add(l) }
         var rows = Array(closedReports)
         for c in conns.values.sorted(by: { $0.id.raw < $1.id.raw }) {
             total.add(c.counters)

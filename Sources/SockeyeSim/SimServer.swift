@@ -21,8 +21,12 @@ public final class SimServer: @unchecked Sendable {
         public var fixtures: String?
         /// Timer resolution of the service loop in milliseconds.
         public var tickMillis = 5
-        /// HTTP delivery mode: POST payloads here instead of sending them over Socket Mode.
+        /// HTTP delivery mode: POST payloads here (`http://` or `https://`) instead of
+        /// sending them over Socket Mode.
         public var requestURL: String?
+        /// PEM file of certificates to trust for an `https://` Request URL (e.g. the app's
+        /// self-signed certificate); nil: the system's trust store.
+        public var requestURLCA: String?
         /// Signing secret for HTTP delivery.
         public var signingSecret = "sockeye-sim-signing-secret"
         public init() {}
@@ -55,7 +59,9 @@ public final class SimServer: @unchecked Sendable {
     public init(_ options: Options) throws {
         self.options = options
         core = SimCore(config: options.config, now: SimServer.monotonic())
-        http = options.requestURL.map { HTTPDelivery(requestURL: $0, signingSecret: options.signingSecret, config: options.config) }
+        http = try options.requestURL.map {
+            try HTTPDelivery(requestURL: $0, signingSecret: options.signingSecret, config: options.config, caFile: options.requestURLCA)
+        }
         if let folder = options.fixtures {
             for t in try PayloadLibrary.loadFixtures(folder: folder) { core.register(t) }
         }
@@ -74,7 +80,7 @@ public final class SimServer: @unchecked Sendable {
         thread = t
         t.start()
         ready.wait()
-        if let e = startError { throw SimError.listenFailed(e) }
+        if let e = startError { http?.stop(); throw SimError.listenFailed(e) }
     }
 
     deinit {
@@ -104,8 +110,9 @@ public final class SimServer: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Stops the service thread, closes every socket and destroys the context.
+    /// Stops HTTP delivery and the service thread, closes every socket and destroys the context.
     public func stop() {
+        http?.stop()
         lock.lock()
         if stopping { lock.unlock(); return }
         stopping = true

@@ -118,7 +118,7 @@ public struct SimReport: Codable, Sendable {
     public var droppedWhileDisabled = 0
     /// The events disabling rule per app, in configuration order.
     public var apps: [AppReport] = []
-    /// HTTP delivery mode counters.
+    /// HTTP delivery mode counters (also added into `total` and `latencyMs`).
     public var http: HTTPDelivery.Counters?
 
     /// JSON text.
@@ -141,13 +141,15 @@ public struct SimReport: Codable, Sendable {
         lines.append(row("TOTAL", total, latencyMs))
         lines.append(String(format: "elapsed %.2f s, %.0f envelopes/s acked, in flight %d, queued %d", elapsedSeconds, envelopesPerSecond, inFlight, queued))
         if let h = http {
-            lines.append(String(format: "http delivery: attempts %d, acked %d, retries %d, failed %d (no-retry %d), timeouts %d, connect failures %d, p50 %.3f ms, p99 %.3f ms",
-                                h.attempts, h.acked, h.retries, h.failed, h.noRetry, h.timeouts, h.connectionFailures, h.latencyMs.p50, h.latencyMs.p99))
+            lines.append(String(format: "http delivery: attempts %d, acked %d, retries %d, failed %d (no-retry %d), http errors %d, timeouts %d, connect failures %d (TLS %d), connections %d, p50 %.3f ms, p99 %.3f ms",
+                                h.attempts, h.acked, h.retries, h.failed, h.noRetry, h.httpErrors, h.timeouts, h.connectionFailures,
+                                h.tlsFailures, h.connectionsOpened, h.latencyMs.p50, h.latencyMs.p99))
+            if let e = h.lastError { lines.append("http last connection error: " + e) }
         }
         let disabled = apps.filter(\.eventsDisabled).map { "\($0.app) (dropped \($0.droppedWhileDisabled))" }
         if !disabled.isEmpty { lines.append("events disabled: " + disabled.joined(separator: ", ")) }
         if let busy = simBusyFraction, let sat = saturated {
-            lines.append(String(format: "sim service thread busy %.0f%% -> saturated: %@", busy * 100, sat))
+            lines.append(String(format: "%@ busy %.0f%% -> saturated: %@", http == nil ? "sim service thread" : "sim HTTP workers", busy * 100, sat))
         }
         return lines.joined(separator: "\n")
     }

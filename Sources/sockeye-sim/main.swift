@@ -32,9 +32,11 @@ struct SockeyeSimCommand: ParsableCommand {
     @Option(help: "Load: payload size mix in bytes, comma separated (e.g. 1024,1024,4096).") var loadSizes: String?
     @Option(help: "Load: payload kinds, comma separated (e.g. message,app_mention).") var loadKinds: String?
     @Option(help: "Load: index of the app to load (0: the first app in the config).") var loadApp = 0
-    @Option(help: "Load: wait for this many live connections before starting.") var waitConnections = 1
+    @Option(help: "Load: wait for this many live connections before starting (Socket Mode only).") var waitConnections = 1
     @Option(help: "Load: seconds to wait after the connections are live before starting.") var loadDelay = 0.2
-    @Option(help: "HTTP delivery mode: POST payloads to this Request URL (http://) instead of Socket Mode.") var requestURL: String?
+    @Option(help: "HTTP delivery mode: POST payloads (inject, load) to this Request URL (http:// or https://) instead of Socket Mode.") var requestURL: String?
+    @Option(name: .customLong("request-url-ca"), help: "HTTP mode: PEM file of certificates to trust for an https:// Request URL (e.g. its self-signed certificate).") var requestURLCA: String?
+    @Option(help: "HTTP mode: keep-alive connections to the Request URL (= requests in progress at once; default 8).") var httpConnections: Int?
     @Option(help: "Signing secret for HTTP delivery (v0 signatures).") var signingSecret = "sockeye-sim-signing-secret"
     @Flag(help: "HTTP mode: send url_verification first and exit non-zero if the app does not echo the challenge.") var verifyURL = false
     @Option(help: "Report format at exit: json, table or both.") var report = "both"
@@ -53,6 +55,7 @@ struct SockeyeSimCommand: ParsableCommand {
         if let oversize { cfg.oversize = SimConfig.OversizeAction(rawValue: oversize) ?? .close1009 }
         if let routing { cfg.routing = SimConfig.Routing(rawValue: routing) ?? .roundRobin }
         if ghostOnUncleanClose { cfg.ghostOnUncleanClose = true }
+        if let httpConnections { cfg.httpConnections = httpConnections }
         guard cfg.apps.indices.contains(loadApp) else {
             throw ValidationError("--load-app \(loadApp): the config has \(cfg.apps.count) app(s)")
         }
@@ -64,6 +67,7 @@ struct SockeyeSimCommand: ParsableCommand {
         o.certDirectory = certDir
         o.fixtures = fixtures
         o.requestURL = requestURL
+        o.requestURLCA = requestURLCA
         o.signingSecret = signingSecret
         let server = try SimServer(o)
         if let openError { server.sync { core, _ in core.openErrorMode = OpenErrorMode(error: openError) } }
@@ -87,12 +91,18 @@ struct SockeyeSimCommand: ParsableCommand {
         func timeUp() -> Bool { stop.isSet || (duration > 0 && Date().timeIntervalSince(started) >= duration) }
         if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         if loadTotal > 0 {
-            while server.liveConnections(app: loadApp) < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
-            Thread.sleep(forTimeInterval: loadDelay)
+            if requestURL == nil {
+                while server.liveConnections(app: loadApp) < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
+                Thread.sleep(forTimeInterval: loadDelay)
+            }
             let sizes = loadSizes?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let kinds = loadKinds?.split(separator: ",").map(String.init)
-            server.startLoad(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,
-                                      kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil), app: loadApp))
+            guard server.startLoad(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,
+                                            kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil), app: loadApp))
+            else {
+                server.stop()
+                throw ValidationError("the load run could not start (check --load-rate > 0)")
+            }
             while !server.loadDone(), !timeUp() { Thread.sleep(forTimeInterval: 0.05) }
         } else {
             while !timeUp() { Thread.sleep(forTimeInterval: 0.1) }

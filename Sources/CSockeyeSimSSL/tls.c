@@ -56,6 +56,14 @@ static int wait_retry(SSL *ssl, int fd, int rc, long long deadline, int *eof) {
     }
 }
 
+/* Takes ownership of `ssl`: the wrapped context, or NULL (and `ssl` freed) when out of memory. */
+static sockeye_sim_tls_ctx *wrap_context(SSL_CTX *ssl) {
+    sockeye_sim_tls_ctx *ctx = OPENSSL_zalloc(sizeof *ctx);
+    if (!ctx) { SSL_CTX_free(ssl); return NULL; }
+    ctx->ssl = ssl;
+    return ctx;
+}
+
 sockeye_sim_tls_ctx *sockeye_sim_tls_client_ctx(const char *ca_file, char *err, size_t err_len) {
     SSL_CTX *ssl = SSL_CTX_new(TLS_client_method());
     if (!ssl) { error_text(err, err_len, "SSL_CTX_new", "failed"); return NULL; }
@@ -68,10 +76,7 @@ sockeye_sim_tls_ctx *sockeye_sim_tls_client_ctx(const char *ca_file, char *err, 
         SSL_CTX_free(ssl);
         return NULL;
     }
-    sockeye_sim_tls_ctx *ctx = OPENSSL_zalloc(sizeof *ctx);
-    if (!ctx) { SSL_CTX_free(ssl); return NULL; }
-    ctx->ssl = ssl;
-    return ctx;
+    return wrap_context(ssl);
 }
 
 sockeye_sim_tls_ctx *sockeye_sim_tls_server_ctx(const char *cert_file, const char *key_file,
@@ -86,10 +91,7 @@ sockeye_sim_tls_ctx *sockeye_sim_tls_server_ctx(const char *cert_file, const cha
         SSL_CTX_free(ssl);
         return NULL;
     }
-    sockeye_sim_tls_ctx *ctx = OPENSSL_zalloc(sizeof *ctx);
-    if (!ctx) { SSL_CTX_free(ssl); return NULL; }
-    ctx->ssl = ssl;
-    return ctx;
+    return wrap_context(ssl);
 }
 
 void sockeye_sim_tls_ctx_free(sockeye_sim_tls_ctx *ctx) {

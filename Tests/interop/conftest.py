@@ -2,10 +2,12 @@
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.request
 
 import pytest
+from slack_bolt import App
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 APP_TOKEN = "xapp-1-A0SIMAPP01-1-simsecret"
@@ -117,3 +119,25 @@ def bounded_test():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+def counting_bolt_app(signing_secret, client, command_ok=lambda command: True):
+    """A slack_bolt App whose listeners ack every kind in KINDS and count what they saw;
+    returns (app, hits), hits being {kind: count}. A slash command is counted only when
+    `command_ok(command)` holds, so a test can check the form decoding too."""
+    app = App(signing_secret=signing_secret, client=client)
+    hits = {}
+    lock = threading.Lock()
+
+    def hit(name):
+        with lock:
+            hits[name] = hits.get(name, 0) + 1
+
+    app.event("message")(lambda ack: (ack(), hit("message")))
+    app.event("app_mention")(lambda ack: (ack(), hit("app_mention")))
+    app.event("reaction_added")(lambda ack: (ack(), hit("reaction_added")))
+    app.command("/deploy")(lambda ack, command: (ack(), hit("slash_command") if command_ok(command) else None))
+    app.action("approve")(lambda ack: (ack(), hit("block_actions")))
+    app.shortcut("do-something")(lambda ack: (ack(), hit("shortcut")))
+    app.view("modal-with-inputs")(lambda ack: (ack(), hit("view_submission")))
+    return app, hits

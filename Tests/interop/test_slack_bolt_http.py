@@ -7,7 +7,7 @@ import threading
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from conftest import BOT_TOKEN, KINDS, start_sim, stop_sim
+from conftest import BOT_TOKEN, KINDS, counting_bolt_app, start_sim, stop_sim
 
 SECRET = "interop-signing-secret"
 TOTAL = 140
@@ -22,21 +22,8 @@ def free_port():
 def test_bolt_http_mode_receives_signed_requests():
     api = start_sim()  # a first sim only serves auth.test for Bolt's startup
     try:
-        app = App(signing_secret=SECRET, client=WebClient(base_url=api.api, token=BOT_TOKEN))
-        hits = {}
-        lock = threading.Lock()
-
-        def hit(name):
-            with lock:
-                hits[name] = hits.get(name, 0) + 1
-
-        app.event("message")(lambda ack: (ack(), hit("message")))
-        app.event("app_mention")(lambda ack: (ack(), hit("app_mention")))
-        app.event("reaction_added")(lambda ack: (ack(), hit("reaction_added")))
-        app.command("/deploy")(lambda ack, command: (ack(), hit("slash_command") if command["text"] == "api prod 🚀" else None))
-        app.action("approve")(lambda ack: (ack(), hit("block_actions")))
-        app.shortcut("do-something")(lambda ack: (ack(), hit("shortcut")))
-        app.view("modal-with-inputs")(lambda ack: (ack(), hit("view_submission")))
+        app, hits = counting_bolt_app(SECRET, WebClient(base_url=api.api, token=BOT_TOKEN),
+                                      command_ok=lambda command: command["text"] == "api prod 🚀")
 
         port = free_port()
         threading.Thread(target=app.start, kwargs={"port": port, "path": "/slack/events"}, daemon=True).start()

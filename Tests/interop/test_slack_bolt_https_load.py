@@ -10,11 +10,10 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from conftest import BOT_TOKEN, KINDS, sim_binary, start_sim, stop_sim
+from conftest import BOT_TOKEN, KINDS, counting_bolt_app, sim_binary, start_sim, stop_sim
 
 SECRET = "interop-signing-secret"
 TOTAL = 210
@@ -67,21 +66,7 @@ def test_bolt_over_https_with_the_load_generator(tmp_path):
     server = None
     try:
         client = WebClient(base_url=api.api, token=BOT_TOKEN, ssl=ssl.create_default_context(cafile=cert))
-        app = App(signing_secret=SECRET, client=client)
-        hits = {}
-        lock = threading.Lock()
-
-        def hit(name):
-            with lock:
-                hits[name] = hits.get(name, 0) + 1
-
-        app.event("message")(lambda ack: (ack(), hit("message")))
-        app.event("app_mention")(lambda ack: (ack(), hit("app_mention")))
-        app.event("reaction_added")(lambda ack: (ack(), hit("reaction_added")))
-        app.command("/deploy")(lambda ack: (ack(), hit("slash_command")))
-        app.action("approve")(lambda ack: (ack(), hit("block_actions")))
-        app.shortcut("do-something")(lambda ack: (ack(), hit("shortcut")))
-        app.view("modal-with-inputs")(lambda ack: (ack(), hit("view_submission")))
+        app, hits = counting_bolt_app(SECRET, client)
         server, port = https_server(app, cert, key)
         url = f"https://127.0.0.1:{port}/slack/events"
 

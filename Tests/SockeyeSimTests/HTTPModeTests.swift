@@ -25,25 +25,11 @@ struct HTTPModeTests {
         #expect(HTTPRetryPolicy.decide(attempt: 0, outcome: .status(500, noRetry: false), isEvent: false, delays: d) == .failed(noRetry: false))
     }
 
-    func server(url: String, _ configure: (inout SimConfig) -> Void = { _ in }) throws -> SimServer {
-        var o = SimServer.Options()
-        configure(&o.config)
-        o.requestURL = url
-        o.signingSecret = Self.secret
-        return try SimServer(o)
-    }
-
-    func verify(_ r: TestRequestURL.Request) -> Bool {
-        guard let ts = r.headers["x-slack-request-timestamp"], let sig = r.headers["x-slack-signature"] else { return false }
-        return SlackSignature.sign(secret: Self.secret, timestamp: ts, body: Array(r.body.utf8)) == sig
-            && abs((Int(ts) ?? 0) - Int(Date().timeIntervalSince1970)) < 300
-    }
-
     @Test("events as signed JSON, slash commands form-encoded, interactivity as payload= form field")
     func encodings() throws {
         let app = TestRequestURL { _, _ in (200, [:], "", 0) }
         defer { app.stop() }
-        let sim = try server(url: "http://127.0.0.1:\(app.port)/slack/events")
+        let sim = try httpSim("http://127.0.0.1:\(app.port)/slack/events")
         defer { sim.stop() }
         #expect(sim.inject(kind: "app_mention"))
         #expect(sim.inject(kind: "slash_command"))
@@ -52,7 +38,7 @@ struct HTTPModeTests {
         while app.received.count < 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         let reqs = app.received
         #expect(reqs.count == 3)
-        #expect(reqs.allSatisfy(verify))
+        #expect(reqs.allSatisfy(signatureVerifies))
         let event = try #require(reqs.first { $0.headers["content-type"] == "application/json" })
         #expect(Harness.json(event.body)["type"] as? String == "event_callback")
         let command = try #require(reqs.first { $0.body.contains("command=") })
@@ -72,7 +58,7 @@ struct HTTPModeTests {
         // First two attempts fail (500, then a timeout), the third succeeds.
         let app = TestRequestURL { n, _ in n == 1 ? (500, [:], "", 0) : n == 2 ? (200, [:], "", 0.6) : (200, [:], "", 0) }
         defer { app.stop() }
-        let sim = try server(url: "http://127.0.0.1:\(app.port)/slack/events") { $0.ackDeadline = 0.3; $0.retryDelays = [0, 0.1, 0.1] }
+        let sim = try httpSim("http://127.0.0.1:\(app.port)/slack/events") { $0.ackDeadline = 0.3; $0.retryDelays = [0, 0.1, 0.1] }
         defer { sim.stop() }
         sim.inject(kind: "reaction_added")
         let deadline = Date().addingTimeInterval(5)
@@ -88,7 +74,7 @@ struct HTTPModeTests {
 
         let refusing = TestRequestURL { _, _ in (503, ["X-Slack-No-Retry": "1"], "", 0) }
         defer { refusing.stop() }
-        let sim2 = try server(url: "http://127.0.0.1:\(refusing.port)/slack/events") { $0.retryDelays = [0, 0, 0] }
+        let sim2 = try httpSim("http://127.0.0.1:\(refusing.port)/slack/events") { $0.retryDelays = [0, 0, 0] }
         defer { sim2.stop() }
         sim2.inject(kind: "message")
         let d2 = Date().addingTimeInterval(5)
@@ -102,7 +88,7 @@ struct HTTPModeTests {
     func perAppIdentity() throws {
         let app = TestRequestURL { _, _ in (200, [:], "", 0) }
         defer { app.stop() }
-        let sim = try server(url: "http://127.0.0.1:\(app.port)/slack/events") { $0.apps.append(otherWorkspaceApp) }
+        let sim = try httpSim("http://127.0.0.1:\(app.port)/slack/events") { $0.apps.append(otherWorkspaceApp) }
         defer { sim.stop() }
         #expect(sim.inject(kind: "app_mention", app: 1))
         #expect(sim.inject(kind: "slash_command", app: 1))
@@ -128,12 +114,12 @@ struct HTTPModeTests {
     func urlVerification() throws {
         let echo = TestRequestURL { _, r in (200, [:], Harness.json(r.body)["challenge"] as? String ?? "", 0) }
         defer { echo.stop() }
-        let good = try server(url: "http://127.0.0.1:\(echo.port)/")
+        let good = try httpSim("http://127.0.0.1:\(echo.port)/")
         defer { good.stop() }
         #expect(good.http?.verifyURL() == true)
         let wrong = TestRequestURL { _, _ in (200, [:], "nope", 0) }
         defer { wrong.stop() }
-        let bad = try server(url: "http://127.0.0.1:\(wrong.port)/")
+        let bad = try httpSim("http://127.0.0.1:\(wrong.port)/")
         defer { bad.stop() }
         #expect(bad.http?.verifyURL() == false)
     }

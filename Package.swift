@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .library(name: "sockeye", type: .dynamic, targets: ["SockeyeABI"]),
         .library(name: "SockeyeCore", targets: ["SockeyeCore"]),
+        .library(name: "Sockeye", targets: ["Sockeye"]),
     ],
     dependencies: [],
     targets: [
@@ -61,6 +62,27 @@ let package = Package(
             dependencies: ["SockeyeCore", "CSockeye"],
             swiftSettings: strictSwift,
             linkerSettings: sharedLibraryLinkerFlags
+        ),
+
+        // TLS over OpenSSL memory BIOs for the transport (lws 4.1's raw client cannot start TLS).
+        .target(
+            name: "CSockeyeTLS",
+            cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Werror"])],
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+
+        // The transport: libwebsockets as a raw-socket event loop driving the core.
+        .target(
+            name: "SockeyeTransport",
+            dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeTLS"],
+            swiftSettings: strictSwift
+        ),
+
+        // The Swift front end: SocketModeClient, events as an AsyncSequence.
+        .target(
+            name: "Sockeye",
+            dependencies: ["SockeyeTransport", "SockeyeCore"],
+            swiftSettings: strictSwift
         ),
 
         .testTarget(
@@ -151,6 +173,28 @@ package.targets += [
         name: "SockeyeSimTests",
         dependencies: ["SockeyeSim", "CSockeyeSimSSL"],
         exclude: ["Fixtures"],
+        swiftSettings: strictSwift
+    ),
+]
+
+// MARK: - The Swift API's example and benchmark client
+package.products += [
+    .executable(name: "sockeye-example", targets: ["sockeye-example"]),
+]
+package.targets += [
+    // `swift run sockeye-example`: receives and acks events (from an embedded simulator when
+    // SLACK_APP_TOKEN is not set).
+    .executableTarget(
+        name: "sockeye-example",
+        dependencies: ["Sockeye", "SockeyeSim"],
+        swiftSettings: strictSwift
+    ),
+]
+package.targets += [
+    // The transport and the Swift API against the simulator, a real proxy and real peers.
+    .testTarget(
+        name: "SockeyeTransportTests",
+        dependencies: ["Sockeye", "SockeyeTransport", "SockeyeSim"],
         swiftSettings: strictSwift
     ),
 ]

@@ -1,0 +1,116 @@
+import SockeyeCore
+import SockeyeTransport
+
+/// A Slack Socket Mode client for one app.
+///
+/// ```swift
+/// let client = try SocketModeClient(appToken: token)
+/// for try await event in client.events {
+///     print(event.type, event.eventType ?? "", event.payloadText)
+///     try await event.ack()
+/// }
+/// ```
+///
+/// It connects at once: a pool of WebSocket connections (two by default) opened through
+/// `apps.connections.open`, replaced before Slack recycles them, re-established with backoff
+/// after any failure. Redeliveries of an event already delivered are dropped (and acked);
+/// envelopes the application does not answer in time are acked by the ack guard. `events`
+/// ends when `stop()` is called, and throws `SocketModeError.terminated` when the client gave
+/// up for good (a fatal token error or `link_disabled`).
+public final class SocketModeClient: Sendable {
+    /// The events, in arrival order. One consumer: iterate it once.
+    public let events: AsyncThrowingStream<SocketModeEvent, any Error>
+    private let client: AppClient
+    private let hub: StateHub
+
+    /// Checks the token and the configuration, then starts connecting. Throws at once, before
+    /// any connection, for a token that is not an app-level (`xapp-`) token, a malformed
+    /// URL, a bad proxy setting or an unreadable CA file.
+    public init(appToken: String, options: SocketModeOptions = SocketModeOptions()) throws(SocketModeError) {
+        let kind = AppTokenKind(appToken)
+        if let problem = kind.socketModeProblem { throw .invalidToken(kind, problem) }
+        var configuration = ClientConfiguration(appToken: appToken)
+        configuration.apiBaseURL = options.apiBaseURL
+        configuration.pool = options.pool
+        configuration.pool.poolSize = options.poolSize
+        configuration.pool.maxPoolSize = options.maxPoolSize
+        configuration.pool.ackMode = options.ackMode
+        configuration.pool.ackGuard = options.ackGuard
+        configuration.pool.dedupWindow = options.dedupWindow
+        configuration.caFile = options.caFile
+        configuration.maxMessageSize = options.maxMessageSize
+        let environment = options.environment ?? SharedRuntime.environment()
+        do {
+            if let proxyURL = options.proxyURL {
+                let proxy = try EndpointURL(proxyURL)
+                configuration.proxy = ProxySettings(httpsProxy: proxy, httpProxy: proxy, noProxy: options.noProxy)
+            }
+        } catch {
+            throw .invalidConfiguration(.invalidURL("proxy URL '\(options.proxyURL ?? "")': \(error.description)"))
+        }
+        let (stream, continuation) = AsyncThrowingStream<SocketModeEvent, any Error>.makeStream()
+        let hub = StateHub()
+        let ackMode = options.ackMode
+        let clientBox = ClientBox()
+        do throws(TransportError) {
+            let runtime: TransportRuntime
+            if let given = options.runtime { runtime = given } else { runtime = try SharedRuntime.get() }
+            client = try AppClient(
+                runtime: runtime, configuration: configuration,
+                callbacks: ClientCallbacks(
+                    envelope: { received in
+                        guard let client = clientBox.client else { return }
+                        continuation.yield(SocketModeEvent(received, client: client, ackMode: ackMode))
+                    },
+                    state: { state in
+                        hub.publish(state)
+                        switch state {
+                        case .failed(let failure): continuation.finish(throwing: SocketModeError.terminated(failure))
+                        case .stopped: continuation.finish()
+                        default: break
+                        }
+                    },
+                    notice: { notice in hub.publish(notice) }),
+                environment: environment)
+        } catch {
+            throw .invalidConfiguration(error)
+        }
+        clientBox.client = client
+        events = stream
+        self.hub = hub
+        client.start()
+    }
+
+    /// The pool's states from now on (connecting, running, stopping, stopped, failed), each
+    /// new subscriber starting with the current one.
+    public var states: AsyncStream<PoolState> { hub.subscribeStates() }
+
+    /// Notices for logs: refreshes, losses with their reasons, backoff, transport errors by
+    /// layer (DNS, TCP, proxy, TLS, HTTP, upgrade), duplicates dropped, ack-guard acks.
+    public var notices: AsyncStream<ClientNotice> { hub.subscribeNotices() }
+
+    /// Counters: received, delivered, acked, nacked, de-duplicated, reconnects, errors …
+    public var stats: ClientStats { client.stats }
+
+    /// Stops gracefully: no new envelopes are taken, those delivered can still be answered
+    /// until the drain timeout, queued acks are flushed, and every connection closes with
+    /// 1000. Returns once the client has stopped; `events` then ends.
+    public func stop() async {
+        let stopped = hub.subscribeStates()
+        client.stop(drain: true)
+        for await state in stopped {
+            if state == .stopped { break }
+            if case .failed = state { break }
+        }
+    }
+}
+
+/// Lets the envelope callback reach the client that is created after the callbacks.
+private final class ClientBox: @unchecked Sendable {
+    private let lock = StateLock()
+    private var stored: AppClient?
+    var client: AppClient? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}

@@ -1,0 +1,38 @@
+import SockeyeCore
+import SockeyeTransport
+
+/// How a `SocketModeClient` connects and acknowledges.
+public struct SocketModeOptions: Sendable {
+    /// The Web API base URL (`SOCKEYE_API_URL` is a common way to point it at a simulator).
+    public var apiBaseURL = "https://slack.com/api/"
+    /// Connections kept open (1…10). Two or more give gap-free refreshes.
+    public var poolSize = 2
+    /// Grow up to this many connections under load (nil: a fixed pool).
+    public var maxPoolSize: Int? = nil
+    /// When envelopes are acknowledged: `.onReceipt`, `.afterHandler` (when the event is
+    /// released without an answer, i.e. after the loop body that got it), or `.manual`.
+    public var ackMode: AckMode = .afterHandler
+    /// Ack empty an envelope not acked this long after receipt (nil: off).
+    public var ackGuard: Duration? = .milliseconds(2500)
+    /// How long delivered event ids are remembered to drop Slack's redeliveries.
+    public var dedupWindow: Duration = .seconds(900)
+    /// An explicit proxy URL (`http://user:pass@host:port`); nil reads `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY` from the environment.
+    public var proxyURL: String? = nil
+    /// Hosts that bypass `proxyURL` (the NO_PROXY syntax), when `proxyURL` is set.
+    public var noProxy: [String] = []
+    /// A PEM file of CA certificates to trust instead of the system store (nil: the system
+    /// store, or `SSL_CERT_FILE`).
+    public var caFile: String? = nil
+    /// The largest message accepted (bigger ones close the connection with 1009).
+    public var maxMessageSize = 1 << 20
+    /// Every other pool setting (timeouts, backoff, drain), for the rare case that needs it.
+    public var pool = PoolConfiguration()
+    /// The runtime (service thread) to run on; nil shares one per process.
+    public var runtime: TransportRuntime? = nil
+    /// Environment to read proxy and CA settings from (defaults to the process's).
+    public var environment: [String: String]? = nil
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,334 @@
+import CLibWebSockets
+import SockeyeCore
+
+/// One Slack app's Socket Mode client: the core's pool controller driven by real sockets.
+///
+/// Threading: `start`, `stop`, `ack`, `nack` and `stats` may be called from any thread; they
+/// queue work for the runtime's service thread, which does everything else: the pool, the
+/// codecs, the sockets, the timer. Callbacks run on that thread.
+public final class AppClient: @unchecked Sendable {
+    let runtime: TransportRuntime
+    let configuration: ClientConfiguration
+    let callbacks: ClientCallbacks
+    let apiBase: EndpointURL
+    let proxySettings: ProxySettings
+    let tls: TLSConfiguration
+    var userAgent: String { configuration.userAgent }
+    var maxMessageSize: Int { configuration.maxMessageSize }
+    private let published = Locked(ClientStats())
+
+    // Service-thread state.
+    private var pool: PoolController<SystemRandomNumberGenerator>
+    private var links: [ConnectionID: SocketLink] = [:]
+    private var exchange: ConnectionsOpenExchange?
+    private var dirtyLinks: [SocketLink] = []
+    private var counters = ClientStats()
+    private let timer: UnsafeMutablePointer<sockeye_timer>
+    private var armedAt: Instant?
+    private var registered = false
+    private var finished = false
+    /// The frame whose `.deliver` actions are being drained (views index into it).
+    private var currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
+    var maskRandom = MaskKeyGenerator()
+    /// Set while the runtime's command batch has touched this client.
+    var inBatch = false
+
+    /// A client for one app on `runtime`. Checks the URLs, proxy settings and CA file now,
+    /// so a mistake fails here, before any connection.
+    public init(runtime: TransportRuntime, configuration: ClientConfiguration, callbacks: ClientCallbacks,
+                environment: [String: String] = [:]) throws(TransportError) {
+        self.runtime = runtime
+        self.configuration = configuration
+        self.callbacks = callbacks
+        do {
+            apiBase = try EndpointURL(configuration.apiBaseURL)
+        } catch {
+            throw .invalidURL("API base URL '\(configuration.apiBaseURL)': \(error.description)")
+        }
+        guard apiBase.scheme == .https || apiBase.scheme == .http else {
+            throw .invalidURL("API base URL '\(configuration.apiBaseURL)' must be http:// or https://")
+        }
+        if let explicit = configuration.proxy {
+            proxySettings = explicit
+        } else {
+            do {
+                proxySettings = try ProxySettings(environment: environment)
+            } catch {
+                throw .invalidURL("proxy setting: \(error.description)")
+            }
+        }
+        tls = try TLSConfiguration(caFile: configuration.caFile ?? environment["SSL_CERT_FILE"])
+        pool = PoolController(configuration: configuration.pool, random: SystemRandomNumberGenerator(),
+                              now: Instant(nanoseconds: MonotonicClock.now()))
+        timer = .allocate(capacity: 1)
+        timer.initialize(to: sockeye_timer())
+    }
+
+    deinit { timer.deallocate() }
+
+    // MARK: Any thread
+
+    /// Starts connecting.
+    public func start() {
+        runtime.async { [self] in
+            guard !registered, !finished else { return }
+            registered = true
+            runtime.clients[ObjectIdentifier(self)] = self
+            timer.pointee.user = Unmanaged.passUnretained(self).toOpaque()
+            pool.handle(.start, now: now())
+            afterBatch()
+        }
+    }
+
+    /// Stops: with `drain`, new envelopes are refused, unacknowledged ones may still be acked
+    /// (up to the drain timeout), then every connection closes with 1000; without, at once.
+    /// The state callback reports `.stopped` at the end.
+    public func stop(drain: Bool = true) {
+        runtime.async { [self] in
+            guard registered, !finished else { return }
+            pool.handle(drain ? .stop : .stopNow, now: now())
+            exchange?.cancel()
+            exchange = nil
+            afterBatch()
+        }
+    }
+
+    /// Acknowledges an envelope, with an optional response payload (a JSON object, already
+    /// validated by the caller). Any thread.
+    public func ack(_ token: DeliveryToken, payload: [UInt8]? = nil) {
+        runtime.enqueue(.ack(self, token, payload))
+    }
+
+    /// Declines an envelope: it is not acked, so Slack redelivers it, and the redelivery is
+    /// delivered again. Any thread.
+    public func nack(_ token: DeliveryToken) {
+        runtime.enqueue(.nack(self, token))
+    }
+
+    /// The latest counters (published after each batch of work).
+    public var stats: ClientStats { published.snapshot }
+
+    // MARK: Service thread
+
+    private func now() -> Instant { Instant(nanoseconds: MonotonicClock.now()) }
+
+    func ackNow(_ token: DeliveryToken, payload: [UInt8]?) {
+        counters.hostAcks += 1
+        let outcome: AckOutcome =
+            if let payload {
+                payload.withUnsafeBytes { pool.ack(token, payload: $0, now: now()) }
+            } else {
+                pool.ack(token, now: now())
+            }
+        switch outcome {
+        case .accepted: break
+        case .late:
+            counters.lateAcks += 1
+            callbacks.notice(.lateAck(token))
+        case .alreadyAcked, .unknown, .rejected:
+            counters.staleAcks += 1
+        }
+        performActions()
+    }
+
+    func nackNow(_ token: DeliveryToken) {
+        counters.hostNacks += 1
+        _ = pool.nack(token, now: now())
+        performActions()
+    }
+
+    func receive(frame: UnsafeRawBufferPointer, on link: SocketLink) {
+        counters.bytesReceived += frame.count
+        pool.receive(frame: frame, on: link.id, now: now())
+        currentFrame = frame
+        performActions()
+        currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    func pingReceived(on link: SocketLink) {
+        pool.handle(.pingReceived(link.id), now: now())
+        markDirty(link)
+        performActions()
+    }
+
+    func pongReceived(_ payload: UnsafeRawBufferPointer, on link: SocketLink) {
+        pool.receivePong(payload, on: link.id, now: now())
+    }
+
+    func linkOpened(_ link: SocketLink) {
+        pool.handle(.opened(link.id), now: now())
+        performActions()
+    }
+
+    func linkEnded(_ link: SocketLink, wasOpen: Bool, closeCode: UInt16?, error: TransportError?) {
+        guard links.removeValue(forKey: link.id) != nil else { return }
+        if wasOpen {
+            pool.handle(.closed(link.id, code: closeCode), now: now())
+        } else {
+            pool.handle(.connectFailed(link.id, reason: error?.description ?? "closed before the upgrade"), now: now())
+        }
+        performActions()
+        afterBatch()
+    }
+
+    func noteTransportError(_ error: TransportError) {
+        counters.transportErrors += 1
+        counters.lastError = error.description
+        callbacks.notice(.transport(error))
+    }
+
+    func noteProtocolError(_ error: WebSocketProtocolError, on link: SocketLink) {
+        counters.protocolErrors += 1
+        counters.lastError = error.description
+        callbacks.notice(.protocolViolation(link.id, error))
+    }
+
+    func noteBinaryFrame(on link: SocketLink) {
+        counters.protocolErrors += 1
+    }
+
+    /// Performs the pool's actions in order.
+    private func performActions() {
+        while let action = pool.nextAction() {
+            switch action {
+            case .requestURL:
+                requestURL()
+            case .connect(let id, let url):
+                connect(id, url: url)
+            case .sendAck(let id, let message):
+                guard let link = links[id] else { continue }
+                do {
+                    try link.writer.appendAck(message, using: &maskRandom)
+                    markDirty(link)
+                } catch {
+                    counters.lastError = "ack could not be encoded: \(error)"
+                }
+            case .sendPing(let id, let payload):
+                guard let link = links[id] else { continue }
+                var text = payload.text
+                text.withUTF8 { try? link.writer.appendPing(UnsafeRawBufferPointer($0), using: &maskRandom) }
+                markDirty(link)
+            case .close(let id, let code):
+                links[id]?.close(code: code)
+            case .abort(let id):
+                links[id]?.abort()
+            case .deliver(let delivery):
+                callbacks.envelope(ReceivedEnvelope(frame: currentFrame, delivery: delivery, receivedAt: MonotonicClock.now()))
+            case .stateChanged(let state):
+                counters.state = state
+                callbacks.state(state)
+                if state == .stopped { finish() }
+            case .notice(let notice):
+                callbacks.notice(.pool(notice))
+            }
+        }
+    }
+
+    private func requestURL() {
+        let proxy = proxySettings.proxy(for: apiBase)
+        let exchange = ConnectionsOpenExchange(
+            runtime: runtime, apiBase: apiBase, appToken: configuration.appToken, proxy: proxy, tls: tls,
+            userAgent: userAgent
+        ) { [unowned self] result in
+            self.exchange = nil
+            if case .transportFailure(let reason) = result {
+                counters.transportErrors += 1
+                counters.lastError = reason
+            }
+            pool.handle(.urlResponse(result), now: now())
+            performActions()
+            afterBatch()
+        }
+        self.exchange = exchange
+        exchange.start()
+    }
+
+    private func connect(_ id: ConnectionID, url text: String) {
+        let url: EndpointURL
+        do {
+            url = try EndpointURL(text)
+        } catch {
+            noteTransportError(.invalidURL("Slack's WebSocket URL: \(error.description)"))
+            pool.handle(.connectFailed(id, reason: "invalid URL"), now: now())
+            return
+        }
+        let link = SocketLink(id: id, url: url, client: self, proxy: proxySettings.proxy(for: url))
+        links[id] = link
+        link.start()
+    }
+
+    private func markDirty(_ link: SocketLink) { dirtyLinks.append(link) }
+
+    /// After a batch of work: request writes for links with frames queued, re-arm the timer,
+    /// publish the counters.
+    func afterBatch() {
+        performActions()
+        if !dirtyLinks.isEmpty {
+            for link in dirtyLinks { link.flush() }
+            dirtyLinks.removeAll(keepingCapacity: true)
+        }
+        guard !finished else { return }
+        armTimer()
+        publish()
+    }
+
+    private func publish() {
+        counters.pool = pool.metrics
+        counters.outstandingAcks = pool.outstandingAcks
+        counters.liveConnections = links.values.reduce(0) { $0 + ($1.phase == .open ? 1 : 0) }
+        counters.targetConnections = pool.poolTarget
+        let snapshot = counters
+        published.withValue { $0 = snapshot }
+    }
+
+    private func armTimer() {
+        guard let context = runtime.context else { return }
+        let current = now()
+        let next = pool.nextDeadline(now: current)
+        guard next != armedAt else { return }
+        armedAt = next
+        guard let next else {
+            lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, LWS_SET_TIMER_USEC_CANCEL)
+            return
+        }
+        let micros = next > current ? Int64((next.nanoseconds - current.nanoseconds) / 1000) + 1 : 0
+        lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, micros)
+    }
+
+    func timerFired() {
+        armedAt = nil
+        pool.handle(.timer, now: now())
+        performActions()
+        afterBatch()
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        if let context = runtime.context {
+            lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, LWS_SET_TIMER_USEC_CANCEL)
+        }
+        publish()
+        runtime.clients[ObjectIdentifier(self)] = nil
+    }
+
+    /// The runtime is shutting down: drop every connection without a handshake.
+    func shutdownNow() {
+        exchange?.cancel()
+        exchange = nil
+        for link in links.values { link.abort() }
+        links.removeAll()
+        if !finished {
+            counters.state = .stopped
+            finished = true
+            publish()
+            callbacks.state(.stopped)
+        }
+    }
+}
+
+/// The pool timer's C callback: finds the client through the timer's user pointer.
+private func appClientTimerFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
+    guard let sul, let user = sockeye_timer_from_sul(sul)?.pointee.user else { return }
+    Unmanaged<AppClient>.fromOpaque(user).takeUnretainedValue().timerFired()
+}

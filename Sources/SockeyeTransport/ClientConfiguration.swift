@@ -1,0 +1,124 @@
+import SockeyeCore
+
+/// Everything one Slack app's client is set up with.
+public struct ClientConfiguration: Sendable {
+    /// The app-level token (`xapp-…`) with `connections:write`.
+    public var appToken: String
+    /// The Web API base URL; `apps.connections.open` is called below it.
+    public var apiBaseURL: String = "https://slack.com/api/"
+    /// The pool: size, ack mode, ack guard, de-duplication window, timings.
+    public var pool = PoolConfiguration()
+    /// Proxies; by default read from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (lowercase too).
+    public var proxy: ProxySettings?
+    /// A PEM file of CA certificates to trust instead of the system store (TLS-inspecting
+    /// proxies, test servers); `nil` uses the system store, or `SSL_CERT_FILE` if set.
+    public var caFile: String?
+    /// The largest WebSocket message accepted; a bigger one closes the connection with 1009.
+    public var maxMessageSize: Int = 1 << 20
+    /// Sent as `User-Agent` on every request.
+    public var userAgent: String = "sockeye/\(SockeyeVersion.string)"
+
+    /// A configuration for `appToken` with the defaults.
+    public init(appToken: String) { self.appToken = appToken }
+}
+
+/// What the transport reports besides envelopes and states: the pool's notices and the
+/// transport's own errors, for logs and metrics.
+public enum ClientNotice: Sendable, Hashable {
+    /// A notice of the pool (hello, refresh, loss, backoff, duplicates, ack guard …).
+    case pool(PoolNotice)
+    /// A connection failed at one layer (DNS, TCP, proxy, TLS, HTTP, upgrade).
+    case transport(TransportError)
+    /// The server broke the WebSocket protocol; the connection was closed with the error's code.
+    case protocolViolation(ConnectionID, WebSocketProtocolError)
+    /// An ack reached the pool after Slack's deadline.
+    case lateAck(DeliveryToken)
+}
+
+/// Counters of one client, readable from any thread.
+public struct ClientStats: Sendable, Hashable {
+    /// The pool's own counters.
+    public var pool = PoolMetrics()
+    /// Acks and nacks requested by the host.
+    public var hostAcks = 0
+    public var hostNacks = 0
+    /// Host acks that came after Slack's deadline.
+    public var lateAcks = 0
+    /// Host acks for envelopes already acknowledged or unknown.
+    public var staleAcks = 0
+    /// Failures by layer.
+    public var transportErrors = 0
+    public var protocolErrors = 0
+    /// The latest transport error, for a status line.
+    public var lastError: String?
+    /// Live WebSocket connections now.
+    public var liveConnections = 0
+    /// Connections the pool wants now.
+    public var targetConnections = 0
+    /// Envelopes delivered and not acknowledged yet.
+    public var outstandingAcks = 0
+    /// Bytes received and sent on WebSocket connections (after TLS).
+    public var bytesReceived = 0
+    public var bytesSent = 0
+    /// The pool's state.
+    public var state: PoolState = .idle
+    public init() {}
+}
+
+/// An envelope received for the host. It owns one copy of its frame; the scanner's views
+/// index into it, so every field is read without another copy.
+public final class ReceivedEnvelope: Sendable {
+    /// The frame's bytes (the whole JSON envelope as received).
+    public let frame: [UInt8]
+    /// The scanned envelope: views into `frame`.
+    public let envelope: Envelope
+    /// The pool's handle for acknowledging it.
+    public let token: DeliveryToken
+    /// The connection it arrived on.
+    public let connection: ConnectionID
+    /// Monotonic nanoseconds at receipt.
+    public let receivedAt: UInt64
+
+    init(frame: UnsafeRawBufferPointer, delivery: Delivery, receivedAt: UInt64) {
+        self.frame = Array(frame)
+        self.envelope = delivery.envelope
+        self.token = delivery.token
+        self.connection = delivery.connection
+        self.receivedAt = receivedAt
+    }
+
+    /// Calls `body` with the bytes `view` covers (empty when absent).
+    public func withBytes<R>(of view: ByteView, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try frame.withUnsafeBytes { all in
+            try body(view.isPresent ? view.bytes(in: all) : UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    /// The decoded text of a string view (escapes resolved); `nil` when absent.
+    public func string(_ view: ByteView) -> String? {
+        guard view.isPresent else { return nil }
+        return frame.withUnsafeBytes { all in
+            let raw = view.bytes(in: all)
+            guard view.isEscaped else { return String(decoding: raw, as: UTF8.self) }
+            var decoded = [UInt8](repeating: 0, count: raw.count)
+            let length = decoded.withUnsafeMutableBytes { JSONStringDecoder.decode(raw, into: $0) } ?? 0
+            return String(decoding: decoded[0..<length], as: UTF8.self)
+        }
+    }
+}
+
+/// Where a client's envelopes, states and notices go. Every closure runs on the runtime's
+/// service thread and must return quickly: hand the work to another thread or queue.
+public struct ClientCallbacks: Sendable {
+    public var envelope: @Sendable (ReceivedEnvelope) -> Void
+    public var state: @Sendable (PoolState) -> Void
+    public var notice: @Sendable (ClientNotice) -> Void
+
+    public init(envelope: @escaping @Sendable (ReceivedEnvelope) -> Void,
+                state: @escaping @Sendable (PoolState) -> Void = { _ in },
+                notice: @escaping @Sendable (ClientNotice) -> Void = { _ in }) {
+        self.envelope = envelope
+        self.state = state
+        self.notice = notice
+    }
+}

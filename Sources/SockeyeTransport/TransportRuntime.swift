@@ -1,0 +1,200 @@
+import CLibWebSockets
+import Glibc
+import SockeyeCore
+
+/// One libwebsockets context and the one thread that services it, shared by any number of
+/// Slack apps (`AppClient`s).
+///
+/// Threading: every lws call except `lws_cancel_service` must run on the service thread
+/// (Debian's lws is built with `LWS_MAX_SMP` 1), so other threads never touch a socket, a
+/// codec or a pool: they `enqueue` a command and wake the thread. A burst of commands (a
+/// host acking thousands of events) costs one wake-up, not one per command. Reads are bulk
+/// (`pt_serv_buf_size` 256 KiB per `RAW_RX`), and each writeable callback writes every byte
+/// a connection has queued in one `lws_write`.
+public final class TransportRuntime: @unchecked Sendable {
+    /// Work handed to the service thread.
+    enum Command {
+        case run(() -> Void)
+        case ack(AppClient, DeliveryToken, [UInt8]?)
+        case nack(AppClient, DeliveryToken)
+    }
+
+    private let lock = ServiceLock()
+    private var commands: [Command] = []
+    private var spareCommands: [Command] = []
+    private var wakePending = false
+    private var stopRequested = false
+    /// Set on the service thread once created, cleared (under `lock`) before destruction.
+    private var contextForWake: OpaquePointer?
+    private var thread = pthread_t()
+    private let ready = Semaphore()
+    private var startError: String?
+
+    // Service-thread state.
+    var context: OpaquePointer?
+    private let protocols: UnsafeMutablePointer<lws_protocols>
+    let protocolName: UnsafeMutablePointer<CChar>
+    let rawMethod: UnsafeMutablePointer<CChar>
+    /// Plaintext scratch shared by all TLS connections (one thread decrypts at a time).
+    let scratch: UnsafeMutableRawBufferPointer
+    var clients: [ObjectIdentifier: AppClient] = [:]
+
+    /// Bytes one `RAW_RX` callback may carry.
+    static let readChunk = 256 * 1024
+
+    /// Starts the service thread; returns once its context exists.
+    public init() throws(TransportError) {
+        protocolName = strdup("sockeye-raw")!
+        rawMethod = strdup("RAW")!
+        protocols = .allocate(capacity: 2)
+        protocols.initialize(repeating: lws_protocols(), count: 2)
+        protocols[0].name = UnsafePointer(protocolName)
+        protocols[0].callback = transportCallback
+        protocols[0].rx_buffer_size = TransportRuntime.readChunk
+        scratch = .allocate(byteCount: TransportRuntime.readChunk, alignment: 16)
+        let unmanaged = Unmanaged.passRetained(self)
+        let created = pthread_create(&thread, nil, { argument in
+            let runtime = Unmanaged<TransportRuntime>.fromOpaque(argument!).takeRetainedValue()
+            runtime.serviceLoop()
+            return nil
+        }, unmanaged.toOpaque())
+        guard created == 0 else {
+            unmanaged.release()
+            throw .runtime("cannot start the service thread (error \(created))")
+        }
+        ready.wait()
+        if let startError {
+            pthread_join(thread, nil)
+            throw .runtime(startError)
+        }
+    }
+
+    deinit {
+        free(protocolName)
+        free(rawMethod)
+        protocols.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Hands a command to the service thread. Any thread.
+    func enqueue(_ command: Command) {
+        lock.withLock {
+            commands.append(command)
+            guard !wakePending, let context = contextForWake else { return }
+            wakePending = true
+            // Under the lock: the service thread clears `contextForWake` under the same lock
+            // before destroying the context, so this never races the destruction.
+            lws_cancel_service(context)
+        }
+    }
+
+    /// Runs `body` on the service thread (soon, not now). Any thread.
+    func async(_ body: @escaping () -> Void) { enqueue(.run(body)) }
+
+    /// Whether the caller is the service thread.
+    var isServiceThread: Bool { pthread_equal(pthread_self(), thread) != 0 }
+
+    /// Stops every client at once (no drain), closes every socket and ends the thread.
+    /// Any thread but the service thread; blocks until the thread has exited.
+    public func shutdown() {
+        let alreadyStopping = lock.withLock {
+            defer { stopRequested = true }
+            if let context = contextForWake { lws_cancel_service(context) }
+            return stopRequested
+        }
+        if !alreadyStopping { pthread_join(thread, nil) }
+    }
+
+    // MARK: Service thread
+
+    private func serviceLoop() {
+        lws_set_log_level(Int32(LLL_ERR), nil)
+        var info = lws_context_creation_info()
+        info.port = CONTEXT_PORT_NO_LISTEN
+        info.protocols = UnsafePointer(protocols)
+        info.user = Unmanaged.passUnretained(self).toOpaque()
+        info.pt_serv_buf_size = UInt32(TransportRuntime.readChunk)
+        info.options = UInt64(LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS)
+        guard let created = lws_create_context(&info) else {
+            startError = "lws_create_context failed"
+            ready.signal()
+            return
+        }
+        context = created
+        lock.withLock { contextForWake = created }
+        ready.signal()
+        while !lock.withLock({ stopRequested }) {
+            if lws_service(created, 0) < 0 { break }
+        }
+        for client in clients.values { client.shutdownNow() }
+        clients.removeAll()
+        lock.withLock { contextForWake = nil }
+        lws_context_destroy(created)
+        context = nil
+        // Commands that arrived too late are dropped with their closures.
+        lock.withLock { commands.removeAll() }
+    }
+
+    /// Runs queued commands (on `LWS_CALLBACK_EVENT_WAIT_CANCELLED`). The two arrays swap
+    /// roles each time, so a steady stream of commands allocates nothing.
+    func runCommands() {
+        var batch = lock.withLock { () -> [Command] in
+            wakePending = false
+            var taken = spareCommands
+            swap(&taken, &commands)
+            return taken
+        }
+        var touched: [AppClient] = []
+        for command in batch {
+            switch command {
+            case .run(let body):
+                body()
+            case .ack(let client, let token, let payload):
+                client.ackNow(token, payload: payload)
+                if !client.inBatch { client.inBatch = true; touched.append(client) }
+            case .nack(let client, let token):
+                client.nackNow(token)
+                if !client.inBatch { client.inBatch = true; touched.append(client) }
+            }
+        }
+        for client in touched {
+            client.inBatch = false
+            client.afterBatch()
+        }
+        batch.removeAll(keepingCapacity: true)
+        lock.withLock { spareCommands = batch }
+    }
+}
+
+/// A counting semaphore on a pthread mutex and condition (visible to ThreadSanitizer).
+final class Semaphore: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var count = 0
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func signal() {
+        pthread_mutex_lock(mutex)
+        count += 1
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    func wait() {
+        pthread_mutex_lock(mutex)
+        while count == 0 { pthread_cond_wait(condition, mutex) }
+        count -= 1
+        pthread_mutex_unlock(mutex)
+    }
+}

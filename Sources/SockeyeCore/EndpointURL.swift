@@ -13,7 +13,8 @@
 ///
 /// - The host is lowercased; an IPv6 host is stored without its brackets (`hostHeader` and
 ///   `authority` put them back). Host names must be ASCII (punycode for IDNs) made of letters,
-///   digits, `-`, `.` and `_`; they are not resolved or checked against DNS rules here.
+///   digits, `-`, `.` and `_`, without empty labels (one trailing dot is allowed); they are not
+///   resolved or checked further against DNS rules here.
 /// - The path and query stay percent-encoded, exactly as given: they go on the wire as is.
 /// - The userinfo (`user:password@`, used by proxy URLs) is percent-decoded.
 /// - Spaces, control characters and non-ASCII bytes are refused anywhere: they could never
@@ -176,7 +177,10 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         }
         guard !hostBytes.isEmpty else { throw .emptyHost }
         let valid = hostBytes.allSatisfy { isAlpha($0) || isDigit($0) || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F }
-        guard valid else { throw .invalidHost(String(decoding: hostBytes, as: UTF8.self)) }
+        // Empty labels (".example", "a..b") name nothing; one trailing dot (an FQDN) is fine.
+        let dot = UInt8(ascii: ".")
+        let emptyLabel = hostBytes.first == dot || zip(hostBytes, hostBytes.dropFirst()).contains { $0 == dot && $1 == dot }
+        guard valid, !emptyLabel else { throw .invalidHost(String(decoding: hostBytes, as: UTF8.self)) }
         return (String(decoding: hostBytes, as: UTF8.self).lowercased(), portText)
     }
 

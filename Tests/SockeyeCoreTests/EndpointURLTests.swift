@@ -33,6 +33,7 @@ struct EndpointURLTests {
         let url = endpoint("HTTPS://Slack.COM/API/Method?Q=A")
         #expect(url.scheme == .https && url.host == "slack.com")
         #expect(url.requestTarget == "/API/Method?Q=A")
+        #expect(endpoint("https://slack.com./").host == "slack.com.")
     }
 
     @Test("an empty path is sent as /, also when there is a query")
@@ -122,6 +123,8 @@ struct EndpointURLTests {
         ("https://::1/", .invalidHost("::1")),
         ("http://a^b/", .invalidHost("a^b")),
         ("http://a%41/", .invalidHost("a%41")),
+        ("http://.example/", .invalidHost(".example")),
+        ("http://a..b:80/", .invalidHost("a..b")),
         ("https://sl ack.com", .invalidCharacter(offset: 10)),
         ("https://h/a\r\nX-Injected: 1", .invalidCharacter(offset: 11)),
         ("https://h/caf\u{E9}", .invalidCharacter(offset: 13)),

@@ -1,0 +1,310 @@
+import Foundation
+import Sockeye
+import SockeyeCore
+import SockeyeSim
+import SockeyeTransport
+import Testing
+
+/// Every fault-matrix suite nests in this one. `.serialized` is inherited by nested suites, so
+/// these tests run one at a time: they measure delivery gaps and count reconnects, which a
+/// neighbouring test's load would blur on a small machine.
+@Suite("Socket Mode client under faults", .serialized)
+struct FaultMatrix {}
+
+/// Payload kinds the loads cycle through.
+enum LoadKinds {
+    /// Events, a slash command and interactivity (including the 63 KB view submission).
+    static let mixed = ["message", "app_mention", "reaction_added", "slash_command", "block_actions", "shortcut", "view_submission"]
+    /// Events API kinds only. Slack retries events, so an event routed to a ghost still
+    /// arrives; a command or an interaction routed to a ghost is lost by Slack itself
+    /// (PROTOCOL §3.5), which no client can prevent.
+    static let events = ["message", "app_mention", "reaction_added"]
+}
+
+/// Monotonic seconds (the simulator's clock, so times compare with its own).
+func monotonicNow() -> Double { SimServer.monotonic() }
+
+// MARK: The application's view
+
+/// What the application saw: each delivery with its time, keyed so that a second delivery
+/// of the same event (team + event id, or envelope id when there is none) is a duplicate,
+/// and which of them it acked successfully.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    private var times: [Double] = []
+    private var acked: Set<String> = []
+
+    /// Records a delivery; returns its key.
+    @discardableResult
+    func record(_ event: SocketModeEvent) -> String {
+        let key = event.eventID.map { "\(event.teamID ?? "")/\($0)" } ?? "envelope/\(event.envelopeID)"
+        let now = monotonicNow()
+        lock.withLock {
+            counts[key, default: 0] += 1
+            times.append(now)
+        }
+        return key
+    }
+
+    /// The application's ack of `key` was accepted by the client.
+    func noteAcked(_ key: String) { lock.withLock { _ = acked.insert(key) } }
+
+    var distinct: Int { lock.withLock { counts.count } }
+    var deliveries: Int { lock.withLock { times.count } }
+    var duplicates: Int { lock.withLock { counts.values.reduce(0) { $0 + max(0, $1 - 1) } } }
+    var keys: Set<String> { lock.withLock { Set(counts.keys) } }
+    var ackedKeys: Set<String> { lock.withLock { acked } }
+
+    /// The longest stretch of `[from, to]` without a delivery (the edges count: a window
+    /// with no delivery at all is one gap of its whole length).
+    func longestGap(from: Double, to: Double) -> Double {
+        let inside = lock.withLock { times.filter { $0 >= from && $0 <= to } }.sorted()
+        var previous = from
+        var longest = 0.0
+        for t in inside + [to] {
+            longest = max(longest, t - previous)
+            previous = t
+        }
+        return longest
+    }
+}
+
+/// Consumes `client.events` until the stream ends, recording each event and acking it —
+/// at once, or, with `ackDelayMillis`, from a separate task after a random delay in that
+/// range (so that some deliveries are still unanswered at any moment). Returns the error
+/// the stream ended with (nil when it finished normally).
+func consumeEvents(_ client: SocketModeClient, into log: EventLog, ackDelayMillis: ClosedRange<Int>? = nil) -> Task<Error?, Never> {
+    Task {
+        do {
+            for try await event in client.events {
+                let key = log.record(event)
+                if let delay = ackDelayMillis {
+                    Task {
+                        try? await Task.sleep(for: .milliseconds(Int.random(in: delay)))
+                        if (try? await event.ack()) != nil { log.noteAcked(key) }
+                    }
+                } else if (try? await event.ack()) != nil {
+                    log.noteAcked(key)
+                }
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
+/// Runs `body`, giving up after `seconds`; nil when it did not finish in time.
+func within<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+// MARK: Simulator and client set-up
+
+/// A simulator with Slack's timings sped up: an ack deadline of `ackDeadline` real seconds,
+/// and protocol time (retry delays, refresh close delay, ghost TTL, lifetimes) divided by
+/// `timeScale` — with 100, Slack's retries come after 0, 0.6 and 3 s instead of 0, 60 and
+/// 300 s, so an event that needs all of them still settles within seconds.
+func startFaultSim(ackDeadline: Double = 1, timeScale: Double = 100,
+                   _ configure: (inout SimServer.Options) -> Void = { _ in }) throws -> SimServer {
+    try startSim { options in
+        options.config.ackDeadline = ackDeadline
+        options.config.timeScale = timeScale
+        configure(&options)
+    }
+}
+
+/// `clientOptions(for:)` with the client's idea of Slack's ack deadline matched to the
+/// simulator's, and the ack guard just inside it.
+func faultClientOptions(for sim: SimServer, poolSize: Int = 2,
+                        _ configure: (inout SocketModeOptions) -> Void = { _ in }) -> SocketModeOptions {
+    clientOptions(for: sim) { options in
+        let deadline = Int(sim.options.config.ackDeadline * 1000)
+        options.poolSize = poolSize
+        options.pool.ackDeadline = .milliseconds(deadline)
+        options.ackGuard = .milliseconds(deadline * 7 / 10)
+        configure(&options)
+    }
+}
+
+/// One simulator, one client and the application consuming its events.
+final class FaultHarness: @unchecked Sendable {
+    let sim: SimServer
+    let client: SocketModeClient
+    let log = EventLog()
+    let consumer: Task<Error?, Never>
+    let poolSize: Int
+
+    init(sim: SimServer, options: SocketModeOptions, token: String = simToken, ackDelayMillis: ClosedRange<Int>? = nil) throws {
+        self.sim = sim
+        poolSize = options.poolSize
+        client = try SocketModeClient(appToken: token, options: options)
+        consumer = consumeEvents(client, into: log, ackDelayMillis: ackDelayMillis)
+    }
+
+    /// Stops the client (bounded), ends the consumer (bounded) and the simulator. Returns
+    /// how the event stream ended; records an issue if stopping hung.
+    @discardableResult
+    func finish() async -> Error? {
+        let client = self.client
+        let stopped = await within(10) { await client.stop(); return true }
+        #expect(stopped == true, "client.stop() did not return within 10 s")
+        let consumer = self.consumer
+        let ended = await within(5) { await consumer.value }
+        if ended == nil { consumer.cancel() }
+        sim.stop()
+        return ended ?? nil
+    }
+
+    /// Pool size reached on both sides: the client has `n` live connections and the
+    /// simulator at least `n` (a half-open socket the client gave up on may linger there,
+    /// as it does at Slack).
+    func isLive(_ n: Int? = nil) -> Bool {
+        let n = n ?? poolSize
+        return client.stats.liveConnections == n && sim.liveConnections() >= n
+    }
+}
+
+/// Builds a harness, runs `body`, and always finishes the harness (even when `body` throws),
+/// so no client keeps reconnecting into the next test.
+func withFaultHarness<T>(sim: SimServer, options: SocketModeOptions, token: String = simToken,
+                         ackDelayMillis: ClosedRange<Int>? = nil,
+                         _ body: (FaultHarness) async throws -> T) async throws -> T {
+    let harness: FaultHarness
+    do {
+        harness = try FaultHarness(sim: sim, options: options, token: token, ackDelayMillis: ackDelayMillis)
+    } catch {
+        sim.stop()
+        throw error
+    }
+    do {
+        let result = try await body(harness)
+        await harness.finish()
+        return result
+    } catch {
+        await harness.finish()
+        throw error
+    }
+}
+
+// MARK: Simulator controls
+
+extension SimServer {
+    /// Ids of the app's live connections (hello sent or not), oldest first.
+    func liveConnectionIDs(app: Int = 0) -> [Int] {
+        sync { core, _ in core.connections(app: app).filter { core.state($0) == .live }.map { Int($0.raw) } }
+    }
+
+    /// Sends `disconnect{reason}` to one connection, or to every connection of the app.
+    func sendDisconnect(_ reason: String, connection: Int? = nil) {
+        sync { core, now in core.disconnect(reason: reason, connection: connection.map { ConnectionID(UInt64($0)) }, now: now) }
+    }
+
+    /// Applies a fault; records an issue when the simulator refuses it.
+    func applyFault(_ kind: String, connection: Int? = nil, seconds: Double? = nil, count: Int? = nil) {
+        let ok = inject(Fault(kind: kind, connection: connection, seconds: seconds, count: count))
+        #expect(ok, "the simulator refused fault \(kind)")
+    }
+
+    /// Makes `apps.connections.open` fail (nil: normal again).
+    func setOpenError(_ mode: OpenErrorMode?) { sync { core, _ in core.openErrorMode = mode } }
+
+    /// Failures of `apps.connections.open` still to come (nil: none).
+    var openErrorRemaining: Int? { sync { core, _ in core.openErrorMode?.remaining } }
+}
+
+/// Polls the simulator's remaining open-error count every 5 ms and timestamps each call of
+/// `apps.connections.open` it answered with the error (each call decrements the count).
+final class OpenCallWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stamps: [Double] = []
+    private var task: Task<Void, Never>?
+
+    init(_ sim: SimServer, seconds: Double) {
+        task = Task { [self] in
+            var last = sim.openErrorRemaining
+            let end = monotonicNow() + seconds
+            while monotonicNow() < end, !Task.isCancelled {
+                let now = sim.openErrorRemaining
+                if now != last {
+                    let calls = (last ?? 0) - (now ?? 0)
+                    let stamp = monotonicNow()
+                    lock.withLock { stamps += Array(repeating: stamp, count: max(1, calls)) }
+                    last = now
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    func stop() { task?.cancel() }
+    /// When each failed call was seen.
+    var calls: [Double] { lock.withLock { stamps } }
+    /// The shortest interval between two consecutive failed calls (infinity with fewer than two).
+    var shortestInterval: Double { zip(calls, calls.dropFirst()).map { $1 - $0 }.min() ?? .infinity }
+}
+
+// MARK: Runs and verdicts
+
+/// A load run with a fault in the middle.
+struct LoadPlan {
+    /// Envelopes per second (open loop).
+    var rate: Double = 400
+    var total = 800
+    var kinds = LoadKinds.mixed
+    /// The fault hits once the application has seen this many events.
+    var faultAfter = 200
+    /// How long to wait for every event.
+    var deliverWithin: Double = 30
+}
+
+/// What a run produced.
+struct LoadResult {
+    var report: SimReport
+    /// The client was back at its pool size (both sides) after the run.
+    var recovered: Bool
+    var stats: ClientStats
+}
+
+/// Waits for the pool, starts the load, runs `fault` once `plan.faultAfter` events arrived,
+/// then waits for every event, for the simulator to settle, and for the pool to recover.
+func runLoad(_ h: FaultHarness, _ plan: LoadPlan, fault: (FaultHarness) async -> Void) async -> LoadResult {
+    #expect(await waitUntil(10) { h.isLive() }, "pool not live before the load")
+    #expect(h.sim.startLoad(LoadSpec(rate: plan.rate, total: plan.total, kinds: plan.kinds)))
+    #expect(await waitUntil(10) { h.log.distinct >= plan.faultAfter }, "load did not start")
+    await fault(h)
+    _ = await waitUntil(plan.deliverWithin) { h.log.distinct >= plan.total }
+    let report = await waitSettled(h.sim, seconds: 15)
+    let recovered = await waitUntil(10) { h.isLive() }
+    return LoadResult(report: report, recovered: recovered, stats: h.client.stats)
+}
+
+/// The fault matrix's verdict: every event reached the application exactly once, Slack
+/// lost nothing and saw no stray ack, and the pool recovered.
+func expectDeliveredOnce(_ result: LoadResult, _ log: EventLog, total: Int,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+    let r = result.report
+    let context: Comment = """
+        app distinct \(log.distinct)/\(total), duplicates \(log.duplicates); client live \(result.stats.liveConnections), \
+        state \(result.stats.state), lost \(result.stats.pool.connectionsLost), urlRequests \(result.stats.pool.urlRequests), \
+        dedup \(result.stats.pool.duplicatesDropped), guard \(result.stats.pool.ackGuardFired), late \(result.stats.lateAcks)
+        \(r.table())
+        """
+    #expect(log.distinct == total, context, sourceLocation: sourceLocation)
+    #expect(log.duplicates == 0, context, sourceLocation: sourceLocation)
+    #expect(r.total.failedAfterRetries == 0, context, sourceLocation: sourceLocation)
+    #expect(r.total.userVisibleFailures == 0, context, sourceLocation: sourceLocation)
+    #expect(r.total.unknownAcks == 0 && r.total.duplicateAcks == 0, context, sourceLocation: sourceLocation)
+    #expect(r.inFlight == 0 && r.queued == 0, context, sourceLocation: sourceLocation)
+    #expect(result.recovered, context, sourceLocation: sourceLocation)
+}

@@ -1,0 +1,242 @@
+import Foundation
+import Sockeye
+import SockeyeCore
+import SockeyeSim
+import SockeyeTransport
+import Testing
+
+extension FaultMatrix {
+    /// Each network or Web API fault of the simulator hits a client in the middle of a load
+    /// of mixed envelopes. Whatever the fault, the application sees every event exactly
+    /// once, Slack loses nothing and gets no stray ack, and the pool comes back.
+    @Suite("faults under load")
+    struct Faults {
+        @Test("a TCP drop (FIN, no close frame) of one connection loses and repeats nothing")
+        func tcpDrop() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.applyFault("drop", connection: h.sim.liveConnectionIDs().first)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.stats.pool.connectionsLost >= 1)
+                #expect(result.report.connectionsOpened >= 3)
+            }
+        }
+
+        @Test("a TCP reset of every connection loses and repeats nothing")
+        func tcpReset() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in h.sim.applyFault("rst") }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.stats.pool.connectionsLost >= 2)
+                #expect(result.report.connectionsOpened >= 4)
+            }
+        }
+
+        @Test("a connection Slack stops reading is given up and nothing is lost")
+        func stall() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.applyFault("stall", connection: h.sim.liveConnectionIDs().first)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+            }
+        }
+
+        @Test("a half-open connection (no bytes either way, TCP up) is detected by silence and replaced")
+        func halfOpen() async throws {
+            let sim = try startFaultSim()
+            // Events only: while the client waits out the silence timeout, Slack keeps routing
+            // to the half-open socket, and commands routed there are lost by Slack itself.
+            let plan = LoadPlan(kinds: LoadKinds.events)
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.applyFault("half_open", connection: h.sim.liveConnectionIDs().first)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.stats.pool.connectionsLost >= 1)
+            }
+        }
+
+        @Test("a slow hello within the hello timeout delays reconnection but loses nothing")
+        func slowHello() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.applyFault("slow_hello", seconds: 1)
+                    h.sim.applyFault("drop")
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.stats.pool.connectionsLost >= 2)
+            }
+        }
+
+        @Test("a hello slower than the hello timeout is abandoned and retried until hellos are fast again")
+        func helloTimeout() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            let options = faultClientOptions(for: sim) { $0.pool.helloTimeout = .milliseconds(600) }
+            try await withFaultHarness(sim: sim, options: options) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.applyFault("slow_hello", seconds: 5)
+                    h.sim.applyFault("drop")
+                    try? await Task.sleep(for: .milliseconds(1500))
+                    h.sim.applyFault("slow_hello", seconds: 0)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.stats.pool.connectionsLost >= 3, "hello timeouts count as losses")
+            }
+        }
+
+        @Test("refused upgrades for a while are retried with backoff, then the pool recovers")
+        func refusedUpgrades() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let refusedBefore = h.sim.report().connectionsRefused
+                let result = await runLoad(h, plan) { h in
+                    h.sim.applyFault("refuse", seconds: 1.5)
+                    h.sim.applyFault("drop")
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                let refused = result.report.connectionsRefused - refusedBefore
+                // Backoff from 50 ms doubling to 500 ms, single-flight: a handful of
+                // attempts in 1.5 s, not hundreds.
+                #expect(refused >= 1 && refused <= 30, "refused upgrades: \(refused)")
+            }
+        }
+
+        @Test("ghost registrations left by an unclean loss swallow payloads; Slack's retries still reach the application once")
+        func ghosts() async throws {
+            // Ghosts live 150 protocol seconds = 1.5 s.
+            let sim = try startFaultSim { $0.config.ghostOnUncleanClose = true; $0.config.ghostTTL = 150 }
+            let plan = LoadPlan(kinds: LoadKinds.events)
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in h.sim.applyFault("drop") }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.report.total.redelivered >= 1, "ghosts swallowed nothing: the test proves nothing")
+            }
+        }
+
+        @Test("too_many_websockets shrinks the pool, backs off without hammering, and regrows once slots free up")
+        func tooManyWebsockets() async throws {
+            let sim = try startFaultSim()
+            // Nine ghost registrations for 2 s: one slot left for a pool of two.
+            sim.applyFault("ghosts", seconds: 2, count: 9)
+            let plan = LoadPlan(kinds: LoadKinds.events, faultAfter: 1)
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                #expect(await waitUntil(5) { h.client.stats.pool.tooManyWebsockets >= 1 })
+                #expect(h.client.stats.liveConnections == 1)
+                let result = await runLoad(h, plan) { _ in }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                let rejections = result.report.tooManyRejections
+                // Backoff of 300 ms to 1 s with equal jitter over 2 s: a few rejections.
+                #expect(rejections >= 1 && rejections <= 10, "too_many_websockets answers: \(rejections)")
+                #expect(result.stats.targetConnections == 2)
+            }
+        }
+
+        @Test("apps.connections.open answering 429 is retried no sooner than Retry-After")
+        func rateLimitedOpen() async throws {
+            let sim = try startFaultSim { $0.config.retryAfterSeconds = 1 }
+            let plan = LoadPlan(rate: 300, total: 1200)
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                var watch: OpenCallWatch?
+                var faultAt = 0.0
+                let result = await runLoad(h, plan) { h in
+                    h.sim.setOpenError(OpenErrorMode(error: "ratelimited", remaining: 3))
+                    watch = OpenCallWatch(h.sim, seconds: 8)
+                    faultAt = monotonicNow()
+                    h.sim.applyFault("rst")
+                    _ = await waitUntil(2) { h.client.stats.liveConnections == 0 }
+                    _ = await waitUntil(8) { h.client.stats.liveConnections >= 1 }
+                    faultAt = monotonicNow() - faultAt
+                }
+                watch?.stop()
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                let calls = watch?.calls ?? []
+                #expect(calls.count == 3, "429 answers seen: \(calls.count)")
+                #expect((watch?.shortestInterval ?? 0) >= 0.9, "calls closer than Retry-After: \(calls)")
+                #expect(h.sim.openErrorRemaining == nil)
+                #expect(result.stats.pool.urlFailures >= 3)
+                // Three 429s, each a floor of 1 s: no connection for at least 3 s.
+                #expect(faultAt >= 2.9, "first connection back after \(faultAt) s")
+            }
+        }
+
+        @Test("apps.connections.open answering 5xx is retried with backoff until it succeeds")
+        func serverErrorOpen() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.setOpenError(OpenErrorMode(error: "http_503", remaining: 4))
+                    h.sim.applyFault("rst")
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(h.sim.openErrorRemaining == nil, "the client stopped asking after a 5xx")
+                #expect(result.stats.pool.urlFailures >= 4)
+                #expect(result.stats.state != .failed(.fatalOpenError("http_503")))
+            }
+        }
+
+        @Test("Slack's internal_error from apps.connections.open is retried, not fatal")
+        func internalErrorOpen() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.setOpenError(OpenErrorMode(error: "internal_error", remaining: 2))
+                    h.sim.applyFault("drop", connection: h.sim.liveConnectionIDs().first)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.stats.pool.urlFailures >= 2)
+            }
+        }
+
+        @Test("warning under load opens a replacement and loses nothing")
+        func warning() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.sendDisconnect("warning", connection: h.sim.liveConnectionIDs().first)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.report.connectionsOpened == 3, "a warning opens exactly one replacement")
+                #expect(result.stats.pool.refreshes == 1)
+            }
+        }
+
+        @Test("refresh_requested under load replaces the connection and loses nothing")
+        func refreshRequested() async throws {
+            let sim = try startFaultSim()
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in
+                    h.sim.sendDisconnect("refresh_requested", connection: h.sim.liveConnectionIDs().first)
+                }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.report.connectionsOpened == 3)
+            }
+        }
+
+        @Test("refresh_requested followed by a TCP drop instead of a close loses nothing")
+        func refreshThenDrop() async throws {
+            let sim = try startFaultSim { $0.config.refreshClose = .tcpDrop }
+            let plan = LoadPlan()
+            try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
+                let result = await runLoad(h, plan) { h in h.sim.sendDisconnect("refresh_requested") }
+                expectDeliveredOnce(result, h.log, total: plan.total)
+                #expect(result.report.connectionsOpened >= 4)
+            }
+        }
+    }
+}

@@ -88,6 +88,9 @@ struct HTTPHeadReader: Sendable {
     /// Consumes bytes of `buffer` from index `start`. Returns the index just past the head's
     /// final empty line once it is complete, or `nil` when every byte was consumed first.
     mutating func consume(_ buffer: UnsafeRawBufferPointer, from start: Int) throws(HTTPParseError) -> Int? {
+        // Safety: `buffer[j]` is read only after `j < buffer.count` in the same condition, and
+        // slices stay within `i...j`, both at most `buffer.count` (the caller's `start` is an
+        // index this method or the parser returned). Fuzzed under AddressSanitizer.
         var i = start
         while i < buffer.count {
             var j = i

@@ -83,6 +83,9 @@ public struct HTTPResponseParser: Sendable {
     }
 
     private mutating func advance(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPResponse? {
+        // Safety: `i` only grows, by amounts computed as at most `bytes.count - i`, and every
+        // single-byte read is guarded by `i < bytes.count` (or `j < bytes.count`) just before
+        // it. Fuzzed under AddressSanitizer with random split points.
         var i = 0
         while true {
             switch phase {

@@ -146,6 +146,7 @@ public enum ProxyConnectError: Error, Sendable, Hashable, CustomStringConvertibl
 
     private static func challengeNote(_ challenge: String?) -> String {
         guard let challenge else { return "" }
-        return "; it asks for \"\(challenge)\" (only Basic is supported)"
+        let isBasic = challenge.utf8.prefix(5).map(HTTPBytes.lower).elementsEqual("basic".utf8)
+        return "; it asks for \"\(challenge)\"" + (isBasic ? "" : " (only Basic is supported)")
     }
 }

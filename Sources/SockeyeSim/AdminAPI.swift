@@ -41,7 +41,7 @@ extension SimServer {
         case "/admin/stats":
             return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
         case "/admin/stats/table":
-            return HTTPResponse(status: 200, headers: [], body: Array(core.report(now: now, cpuNow: Self.threadCPU()).table().utf8), contentType: "text/plain")
+            return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).table().utf8), contentType: "text/plain")
         case "/admin/connections":
             let list = core.conns.values.sorted { $0.id.raw < $1.id.raw }.map { ["id": Int($0.id.raw), "state": $0.state.rawValue, "app": $0.app] }
             return .json(200, ["ok": true, "connections": list])
@@ -108,11 +108,12 @@ extension SimServer {
             switch l.mode {
             case .rate:
                 r.maxSendLagMs = l.maxLag * 1000
-                r.saturated = l.maxLag <= 0.05 ? "none (kept the schedule)" : busy > 0.9 ? "sim" : "client"
+                r.saturated = LoadVerdict.rate(maxLag: l.maxLag, busy: busy)
             case .window:
-                r.saturated = busy > 0.9 ? "sim" : "client"
+                r.saturated = LoadVerdict.window(busy: busy)
             }
         }
+        r.settleLosses()
         return r
     }
 
@@ -135,7 +136,6 @@ extension SimServer {
             core.nextEvent += UInt64(spec.total)
             return nil
         }
-        tickMicros = spec.rate != nil ? 1000 : Int64(options.tickMillis) * 1000
         return core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now,
                               cpuNow: Self.threadCPU()) ? nil : "unknown_app"
     }

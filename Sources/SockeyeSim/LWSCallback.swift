@@ -55,6 +55,10 @@ extension SimServer {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             runCommands()
 
+        case LWS_CALLBACK_RAW_RX_FILE:
+            // The only raw file descriptor is the wake-up timerfd (SimServer+Timer).
+            timerFired()
+
         case LWS_CALLBACK_HTTP:
             let s = session(wsi)
             s.path = input.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: len), as: UTF8.self) } ?? "/"

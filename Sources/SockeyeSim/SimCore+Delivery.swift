@@ -34,6 +34,8 @@ struct LoadRun {
     var startCPU: Double
     var maxLag: Double = 0
     var finishedAt: Double?
+    /// Service-thread CPU seconds when the run finished (nil: the report reads the clock).
+    var finishedCPU: Double?
 }
 
 /// Fixed byte strings of the envelope JSON around the id and payload.
@@ -271,6 +273,13 @@ extension SimCore {
         return l.issued >= l.total && table.count == 0 && waiting.isEmpty && retryQueues.allSatisfy(\.isEmpty)
     }
 
+    /// Rate mode: when the next generated envelope is due (nil: nothing left to send on a
+    /// schedule). The transport sleeps until then.
+    public var nextLoadDue: Double? {
+        guard let l = load, l.issued < l.total, case .rate(let r) = l.mode else { return nil }
+        return l.startedAt + Double(l.issued) / r
+    }
+
     func tickLoad(now: Double) {
         guard var l = load, l.issued < l.total else { return }
         switch l.mode {
@@ -336,19 +345,26 @@ extension SimCore {
         r.eventsDisabled = eventsDisabled
         r.droppedWhileDisabled = droppedWhileDisabled
         r.apps = appReports()
-        if let l = load, let cpuNow {
-            let busy = min(1, (cpuNow - l.startCPU) / elapsed)
+        if let l = load, let cpu = l.finishedCPU ?? cpuNow {
+            let busy = min(1, max(0, cpu - l.startCPU) / elapsed)
             r.simBusyFraction = busy
             switch l.mode {
-            case .rate: r.maxSendLagMs = l.maxLag * 1000; r.saturated = l.maxLag > 0.05 ? "sim" : (busy > 0.9 ? "sim" : "none (kept the schedule)")
-            case .window: r.saturated = busy > 0.9 ? "sim" : "client"
+            case .rate:
+                r.maxSendLagMs = l.maxLag * 1000
+                r.saturated = LoadVerdict.rate(maxLag: l.maxLag, busy: busy)
+            case .window:
+                r.saturated = LoadVerdict.window(busy: busy)
             }
         }
+        r.settleLosses()
         return r
     }
 
-    /// Marks the load run finished (freezes the elapsed time used for rates).
-    public func markLoadFinished(now: Double) {
-        if load != nil, load?.finishedAt == nil { load?.finishedAt = now }
+    /// Marks the load run finished: freezes the elapsed time used for rates and, given
+    /// `cpuNow` (the calling thread's CPU seconds), the CPU time used for the busy fraction.
+    public func markLoadFinished(now: Double, cpuNow: Double? = nil) {
+        guard load != nil, load?.finishedAt == nil else { return }
+        load?.finishedAt = now
+        load?.finishedCPU = cpuNow
     }
 }

@@ -19,7 +19,8 @@ public final class SimServer: @unchecked Sendable {
         public var certDirectory: String?
         /// A folder of JSON fixtures to register as payload kinds.
         public var fixtures: String?
-        /// Timer resolution of the service loop in milliseconds.
+        /// Interval of the housekeeping pass in milliseconds (ack deadlines, retries, pings,
+        /// refresh schedules). Rate-mode sends are timed on their own schedule.
         public var tickMillis = 5
         /// HTTP delivery mode: POST payloads here (`http://` or `https://`) instead of
         /// sending them over Socket Mode.
@@ -44,7 +45,6 @@ public final class SimServer: @unchecked Sendable {
     var context: OpaquePointer?
     var sessions: [OpaquePointer: Session] = [:]
     var wsiByConnection: [ConnectionID: OpaquePointer] = [:]
-    let timer: UnsafeMutablePointer<sockeye_timer>
     let protocols: UnsafeMutablePointer<lws_protocols>
     private let lock = NSLock()
     private var commands: [(SimCore, Double) -> Void] = []
@@ -53,7 +53,17 @@ public final class SimServer: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var startError: String?
-    var tickMicros: Int64
+    /// Seconds between housekeeping passes.
+    let housekeepingInterval: Double
+    /// The wake-up timerfd, owned by lws once adopted (-1 before).
+    var timerFD: Int32 = -1
+    /// When the timerfd is armed to expire (monotonic seconds; infinity: not armed).
+    var armedAt = Double.infinity
+    /// When the next housekeeping pass is due (monotonic seconds).
+    var nextHousekeeping = 0.0
+    /// Passes through the service loop (each one poll): a loop that sleeps between events
+    /// makes a few per envelope, a spinning one thousands.
+    var servicePasses = 0
 
     /// Starts listening and returns once the port is known.
     public init(_ options: Options) throws {
@@ -65,9 +75,7 @@ public final class SimServer: @unchecked Sendable {
         if let folder = options.fixtures {
             for t in try PayloadLibrary.loadFixtures(folder: folder) { core.register(t) }
         }
-        tickMicros = Int64(options.tickMillis) * 1000
-        timer = .allocate(capacity: 1)
-        timer.initialize(to: sockeye_timer())
+        housekeepingInterval = Double(max(1, options.tickMillis)) / 1000
         protocols = .allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(strdup("sockeye-sim"))
@@ -84,7 +92,6 @@ public final class SimServer: @unchecked Sendable {
     }
 
     deinit {
-        timer.deallocate()
         free(UnsafeMutableRawPointer(mutating: protocols[0].name))
         protocols.deallocate()
     }
@@ -152,18 +159,24 @@ public final class SimServer: @unchecked Sendable {
             return
         }
         if let vh = lws_get_vhost_by_name(ctx, "default") { port = Int(lws_get_vhost_listen_port(vh)) }
+        guard startTimer(ctx) else {
+            lws_context_destroy(ctx)
+            startError = "could not create the service timer (timerfd)"
+            ready.signal()
+            finished.signal()
+            return
+        }
         lock.lock(); context = ctx; lock.unlock()
-        timer.pointee.user = Unmanaged.passUnretained(self).toOpaque()
-        lws_sul_schedule(ctx, 0, &timer.pointee.sul, simTimerFired, tickMicros)
         ready.signal()
         while true {
             lock.lock(); let stop = stopping; lock.unlock()
             if stop { break }
+            servicePasses &+= 1
             if lws_service(ctx, 0) < 0 { break }
         }
-        lws_sul_cancel(&timer.pointee.sul)
         lock.lock(); context = nil; lock.unlock()
         lws_context_destroy(ctx)
+        timerFD = -1 // closed by lws with its wsi
         sessions.removeAll()
         free(certC); free(keyC); free(alpn)
         lock.lock(); let leftover = commands; commands = []; lock.unlock()
@@ -180,14 +193,7 @@ public final class SimServer: @unchecked Sendable {
         let now = Self.monotonic()
         for c in batch { c(core, now) }
         pump()
-    }
-
-    /// Timer tick (service thread).
-    func tick() {
-        core.tick(now: Self.monotonic())
-        if core.load != nil, core.loadFinished { core.markLoadFinished(now: Self.monotonic()) }
-        pump()
-        if let ctx = context { lws_sul_schedule(ctx, 0, &timer.pointee.sul, simTimerFired, tickMicros) }
+        armTimer(now: Self.monotonic())
     }
 
     /// Asks lws for a writeable callback on every connection with output or an ending due.
@@ -226,9 +232,3 @@ public final class SimServer: @unchecked Sendable {
 
 final class ResultBox<T>: @unchecked Sendable { var value: T? }
 struct UncheckedBox<T>: @unchecked Sendable { let value: T }
-
-/// The sul timer callback, used as a C function pointer.
-func simTimerFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
-    guard let sul, let user = sockeye_timer_from_sul(sul).pointee.user else { return }
-    Unmanaged<SimServer>.fromOpaque(user).takeUnretainedValue().tick()
-}

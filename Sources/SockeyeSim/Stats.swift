@@ -30,6 +30,9 @@ public struct DeliveryCounters: Codable, Sendable, Equatable {
     /// Client frames at or over the frame limit.
     public var oversizeFrames = 0
     public var binaryFrames = 0
+    /// Events dropped because their app's events were disabled (§9.9). They never reach a
+    /// connection, so only the report's `total` carries them.
+    public var droppedWhileDisabled = 0
 
     public init() {}
 
@@ -40,6 +43,7 @@ public struct DeliveryCounters: Codable, Sendable, Equatable {
         wrongConnectionAcks += o.wrongConnectionAcks; ignoredResponsePayloads += o.ignoredResponsePayloads
         responsePayloads += o.responsePayloads; malformedFrames += o.malformedFrames
         nonAckFrames += o.nonAckFrames; oversizeFrames += o.oversizeFrames; binaryFrames += o.binaryFrames
+        droppedWhileDisabled += o.droppedWhileDisabled
     }
 }
 
@@ -108,7 +112,8 @@ public struct SimReport: Codable, Sendable {
     public var tooManyRejections = 0
     /// Fraction of wall time the service thread spent on CPU during the load run (0…1).
     public var simBusyFraction: Double?
-    /// Who limited throughput: "sim", "client" or "schedule" (rate mode kept up).
+    /// Who limited throughput (`LoadVerdict`): "sim", "client", or in rate mode
+    /// "none (kept the schedule)".
     public var saturated: String?
     /// Rate mode: how far sending fell behind the intended schedule, in ms (max).
     public var maxSendLagMs: Double?
@@ -120,6 +125,11 @@ public struct SimReport: Codable, Sendable {
     public var apps: [AppReport] = []
     /// HTTP delivery mode counters (also added into `total` and `latencyMs`).
     public var http: HTTPDelivery.Counters?
+    /// Envelopes that never got acked for good: `total.failedAfterRetries` +
+    /// `total.droppedWhileDisabled` + `total.userVisibleFailures`.
+    public var lost = 0
+    /// One line: "no envelope lost" or "LOST n (…)", then "; saturated: …" after a load run.
+    public var verdict = ""
 
     /// JSON text.
     public func json() -> String {
@@ -151,6 +161,8 @@ public struct SimReport: Codable, Sendable {
         if let busy = simBusyFraction, let sat = saturated {
             lines.append(String(format: "%@ busy %.0f%% -> saturated: %@", http == nil ? "sim service thread" : "sim HTTP workers", busy * 100, sat))
         }
+        if let lag = maxSendLagMs { lines.append(String(format: "max send lag %.3f ms", lag)) }
+        lines.append("verdict: " + verdict)
         return lines.joined(separator: "\n")
     }
 }

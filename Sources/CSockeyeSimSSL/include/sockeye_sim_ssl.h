@@ -4,10 +4,11 @@
  * variadic macros that do not import into Swift, so this small C file wraps them. */
 #include <stddef.h>
 
-/* TLS streams (https:// Request URLs). Included from here so that build folders whose
- * module cache predates sockeye_sim_tls.h see it: a changed header invalidates the cached
- * module, a new file in the umbrella folder does not. */
+/* TLS streams (https:// Request URLs) and the service thread's timer. Included from here
+ * so that build folders whose module cache predates these headers see them: a changed
+ * header invalidates the cached module, a new file in the umbrella folder does not. */
 #include "sockeye_sim_tls.h"
+#include "sockeye_sim_timer.h"
 
 /** Writes a fresh self-signed certificate for CN=127.0.0.1 (SAN IP 127.0.0.1 and
  *  DNS localhost, EC P-256, valid 10 years) and its private key as PEM files.

@@ -180,6 +180,7 @@ package.targets += [
 // MARK: - The Swift API's example and benchmark client
 package.products += [
     .executable(name: "sockeye-example", targets: ["sockeye-example"]),
+    .executable(name: "sockeye-bench-client", targets: ["sockeye-bench-client"]),
 ]
 package.targets += [
     // `swift run sockeye-example`: receives and acks events (from an embedded simulator when
@@ -187,6 +188,13 @@ package.targets += [
     .executableTarget(
         name: "sockeye-example",
         dependencies: ["Sockeye", "SockeyeSim"],
+        swiftSettings: strictSwift
+    ),
+    // The Sockeye contender of benchmarks/run (acks every event through the Swift API).
+    .executableTarget(
+        name: "sockeye-bench-client",
+        dependencies: ["Sockeye", "CMallocCounter"],
+        path: "benchmarks/bench-client",
         swiftSettings: strictSwift
     ),
 ]

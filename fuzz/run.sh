@@ -33,7 +33,7 @@ share=$(( seconds / ${#targets[@]} ))
 status=0
 for name in "${targets[@]}"; do
     source_file="$(ls "$here"/*Fuzzer.swift | while read -r f; do
-        b="$(basename "$f" Fuzzer.swift)"; [ "$(echo "$b" | tr '[:upper:]' '[:lower:]')" = "$name" ] && echo "$f"; done)"
+        b="$(basename "$f" Fuzzer.swift)"; [ "$(echo "$b" | tr '[:upper:]' '[:lower:]')" = "$name" ] && echo "$f" || true; done)"
     [ -n "$source_file" ] || { echo "fuzz: no target named $name"; exit 2; }
     work="$here/work/$name"
     artifacts="$here/artifacts/$name"

@@ -229,12 +229,9 @@ public final class AppClient: @unchecked Sendable {
         let exchange = ConnectionsOpenExchange(
             runtime: runtime, apiBase: apiBase, appToken: configuration.appToken, proxy: proxy, tls: tls,
             userAgent: userAgent
-        ) { [unowned self] result in
+        ) { [unowned self] result, error in
             self.exchange = nil
-            if case .transportFailure(let reason) = result {
-                counters.transportErrors += 1
-                counters.lastError = reason
-            }
+            if let error { noteTransportError(error) }
             pool.handle(.urlResponse(result), now: now())
             performActions()
             afterBatch()

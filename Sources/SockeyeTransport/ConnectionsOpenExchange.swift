@@ -8,10 +8,10 @@ final class ConnectionsOpenExchange: ConduitOwner {
     private let request: [UInt8]
     private var parser = HTTPResponseParser()
     private var answered = false
-    private let completion: (ConnectionsOpenResult) -> Void
+    private let completion: (ConnectionsOpenResult, TransportError?) -> Void
 
     init(runtime: TransportRuntime, apiBase: EndpointURL, appToken: String, proxy: EndpointURL?,
-         tls: TLSConfiguration?, userAgent: String, completion: @escaping (ConnectionsOpenResult) -> Void) {
+         tls: TLSConfiguration?, userAgent: String, completion: @escaping (ConnectionsOpenResult, TransportError?) -> Void) {
         let endpoint = apiBase.appendingPath("apps.connections.open")
         conduit = Conduit(runtime: runtime, target: endpoint, proxy: proxy, tls: tls, userAgent: userAgent)
         request = ConnectionsOpenCall.request(apiBase: apiBase, appToken: appToken, userAgent: userAgent)
@@ -34,7 +34,7 @@ final class ConnectionsOpenExchange: ConduitOwner {
         do {
             if let response = try parser.receive(bytes) { answer(ConnectionsOpenCall.result(of: response)) }
         } catch {
-            answer(.transportFailure(TransportError.http(error.description).description))
+            fail(.http(error.description))
         }
         if answered { conduit.close() }
     }
@@ -43,17 +43,22 @@ final class ConnectionsOpenExchange: ConduitOwner {
 
     func conduitEnded(_ error: TransportError?) {
         guard !answered else { return }
-        if let error { return answer(.transportFailure(error.description)) }
+        if let error { return fail(error) }
         do {
             answer(ConnectionsOpenCall.result(of: try parser.receiveEnd()))
         } catch {
-            answer(.transportFailure(TransportError.http("the server closed the connection: \(error.description)").description))
+            fail(.http("the server closed the connection: \(error.description)"))
         }
     }
 
-    private func answer(_ result: ConnectionsOpenResult) {
+    private func answer(_ result: ConnectionsOpenResult, error: TransportError? = nil) {
         guard !answered else { return }
         answered = true
-        completion(result)
+        completion(result, error)
+    }
+
+    /// No usable HTTP answer: the pool sees a transport failure, the host the layer's error.
+    private func fail(_ error: TransportError) {
+        answer(.transportFailure(error.description), error: error)
     }
 }

@@ -94,20 +94,18 @@ struct DeliveryTests {
         let sim = try startSim { $0.config.ackDeadline = 0.3; $0.config.timeScale = 100 }
         defer { sim.stop() }
         let client = try SocketModeClient(appToken: simToken, options: clientOptions(for: sim))
-        let attempts = NSLock()
-        nonisolated(unsafe) var seenAttempts: [Int] = []
+        let attempts = AttemptLog()
         let log = DeliveryLog()
         let consumer = consume(client, into: log) { event in
-            attempts.lock(); seenAttempts.append(event.retryAttempt); let first = seenAttempts.count == 1; attempts.unlock()
-            if first { try event.nack() } else { try await event.ack() }
+            if attempts.add(event.retryAttempt) == 1 { try event.nack() } else { try await event.ack() }
         }
         #expect(await waitUntil(10) { sim.liveConnections() >= 1 })
         sim.inject(kind: "app_mention", count: 1)
-        #expect(await waitUntil(15) { attempts.lock(); defer { attempts.unlock() }; return seenAttempts.count >= 2 })
+        #expect(await waitUntil(15) { attempts.values.count >= 2 })
         let report = await waitSettled(sim)
         await client.stop()
         _ = await consumer.value
-        attempts.lock(); let final = seenAttempts; attempts.unlock()
+        let final = attempts.values
         #expect(final.count == 2)
         #expect(final.last ?? 0 >= 1)
         #expect(report.total.redelivered >= 1)
@@ -131,4 +129,13 @@ struct DeliveryTests {
         #expect(report.total.redelivered == 0)
         #expect(client.stats.pool.ackGuardFired == 20)
     }
+}
+
+/// Retry attempts seen, in order.
+final class AttemptLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Int] = []
+    /// Records one; returns how many were recorded so far.
+    func add(_ attempt: Int) -> Int { lock.withLock { seen.append(attempt); return seen.count } }
+    var values: [Int] { lock.withLock { seen } }
 }

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A helper program started by a test on loopback and stopped by it (also on failure, via
+/// `stop()` in a `defer`). Its output is collected for assertions.
+final class ExternalProcess: @unchecked Sendable {
+    let process = Process()
+    private let output = Pipe()
+    private let lock = NSLock()
+    private var collected = Data()
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = output
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.collected.append(data) }
+        }
+        try process.run()
+    }
+
+    /// Everything it printed so far.
+    var text: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+    }
+}
+
+/// The project's Python virtual environment (made by scripts/setup).
+func venvPython() throws -> String {
+    var directory = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { directory.deleteLastPathComponent() }
+    let python = directory.appendingPathComponent(".venv/bin/python").path
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+        throw TestSetupError("no \(python): run scripts/setup first (it creates .venv with the test peers)")
+    }
+    return python
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw TestSetupError("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+func waitForListener(port: Int, seconds: Double = 15) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        close(fd)
+        if connected { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+}
+
+/// Starts proxy.py (a real HTTP proxy from PyPI) on a free loopback port.
+func startProxy(basicAuth: String? = nil) throws -> (ExternalProcess, Int) {
+    let port = try freePort()
+    var arguments = ["-m", "proxy", "--hostname", "127.0.0.1", "--port", String(port),
+                     "--num-workers", "1", "--num-acceptors", "1", "--log-level", "INFO"]
+    if let basicAuth { arguments += ["--basic-auth", basicAuth] }
+    let proxy = try ExternalProcess(try venvPython(), arguments)
+    guard waitForListener(port: port) else {
+        proxy.stop()
+        throw TestSetupError("proxy.py did not start: \(proxy.text)")
+    }
+    return (proxy, port)
+}
+
+/// A self-signed certificate for `name` only (made with the openssl command).
+func makeCertificate(name: String) throws -> (cert: String, key: String) {
+    let directory = NSTemporaryDirectory() + "sockeye-cert-\(name)-\(getpid())"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let cert = directory + "/cert.pem", key = directory + "/key.pem"
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                         "-days", "2", "-subj", "/CN=\(name)", "-addext", "subjectAltName=DNS:\(name)"]
+    openssl.standardError = FileHandle.nullDevice
+    openssl.standardOutput = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    guard openssl.terminationStatus == 0 else { throw TestSetupError("openssl req failed") }
+    return (cert, key)
+}
+
+/// Collects a client's notices in the background.
+final class NoticeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var notices: [String] = []
+    private var task: Task<Void, Never>?
+
+    init(_ stream: AsyncStream<some Sendable>) {
+        task = Task { [weak self] in
+            for await notice in stream { self?.lock.withLock { self?.notices.append("\(notice)") } }
+        }
+    }
+
+    var all: [String] { lock.withLock { notices } }
+    func contains(_ text: String) -> Bool { all.contains { $0.contains(text) } }
+    deinit { task?.cancel() }
+}

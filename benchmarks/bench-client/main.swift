@@ -1,0 +1,92 @@
+// sockeye-bench-client: the Sockeye contender of benchmarks/run.
+//
+// Connects through the Swift API (SocketModeClient) to the Web API at SOCKEYE_API_URL with
+// SLACK_APP_TOKEN (SSL_CERT_FILE for the simulator's wss certificate), acks every event
+// through `event.ack()` (manual mode: the path an application takes), and on SIGTERM or
+// SIGINT stops gracefully and prints one JSON line: events received, allocations per event
+// counted process-wide between the first and the last event, and the client's counters.
+//
+// Options (environment): SOCKEYE_POOL_SIZE (default 1), SOCKEYE_ACK_MODE (manual,
+// after_handler, on_receipt; default manual).
+import CMallocCounter
+import Foundation
+import Sockeye
+import SockeyeCore
+
+let environment = ProcessInfo.processInfo.environment
+guard let token = environment["SLACK_APP_TOKEN"], let api = environment["SOCKEYE_API_URL"] else {
+    FileHandle.standardError.write(Data("sockeye-bench-client: set SLACK_APP_TOKEN and SOCKEYE_API_URL\n".utf8))
+    exit(2)
+}
+var options = SocketModeOptions()
+options.apiBaseURL = api
+options.poolSize = Int(environment["SOCKEYE_POOL_SIZE"] ?? "") ?? 1
+options.ackMode =
+    switch environment["SOCKEYE_ACK_MODE"] {
+    case "after_handler": .afterHandler
+    case "on_receipt": .onReceipt
+    default: .manual
+    }
+options.caFile = environment["SSL_CERT_FILE"]
+
+let client: SocketModeClient
+do {
+    client = try SocketModeClient(appToken: token, options: options)
+} catch {
+    FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
+    exit(2)
+}
+
+/// Counts shared between the event loop and the signal handler.
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received = 0
+    private var firstAllocations: UInt64 = 0
+    private var lastAllocations: UInt64 = 0
+    private var windowEvents = 0
+
+    func record() {
+        let allocations = sockeye_bench_allocation_count()
+        lock.withLock {
+            received += 1
+            // Skip the first 1 000 events (connection set-up, buffers growing) before counting.
+            if received == 1_000 { firstAllocations = allocations }
+            if received > 1_000 {
+                lastAllocations = allocations
+                windowEvents = received - 1_000
+            }
+        }
+    }
+
+    var summary: (received: Int, allocationsPerEvent: Double?) {
+        lock.withLock {
+            let perEvent = windowEvents > 0 ? Double(lastAllocations - firstAllocations) / Double(windowEvents) : nil
+            return (received, perEvent)
+        }
+    }
+}
+
+let progress = Progress()
+let stopSignal = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+let interruptSignal = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+signal(SIGTERM, SIG_IGN)
+signal(SIGINT, SIG_IGN)
+for source in [stopSignal, interruptSignal] {
+    source.setEventHandler { Task { await client.stop() } }
+    source.resume()
+}
+
+do {
+    for try await event in client.events {
+        progress.record()
+        if options.ackMode == .manual { try event.ack(payloadBytes: nil) }
+    }
+} catch {
+    FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
+}
+let (received, perEvent) = progress.summary
+let stats = client.stats
+let allocations = perEvent.map { String(format: "%.3f", $0) } ?? "null"
+print("{\"received\":\(received),\"allocationsPerEvent\":\(allocations),\"acksSent\":\(stats.pool.acksSent),"
+    + "\"duplicatesDropped\":\(stats.pool.duplicatesDropped),\"connectionsLost\":\(stats.pool.connectionsLost),"
+    + "\"ackGuardFired\":\(stats.pool.ackGuardFired)}")

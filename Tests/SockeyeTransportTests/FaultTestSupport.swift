@@ -283,27 +283,37 @@ func runLoad(_ h: FaultHarness, _ plan: LoadPlan, fault: (FaultHarness) async ->
     #expect(h.sim.startLoad(LoadSpec(rate: plan.rate, total: plan.total, kinds: plan.kinds)))
     #expect(await waitUntil(10) { h.log.distinct >= plan.faultAfter }, "load did not start")
     await fault(h)
-    _ = await waitUntil(plan.deliverWithin) { h.log.distinct >= plan.total }
+    // Commands Slack gave up on never arrive: a settled load run ends the wait too.
+    _ = await waitUntil(plan.deliverWithin) { h.log.distinct >= plan.total || h.sim.loadDone() }
     let report = await waitSettled(h.sim, seconds: 15)
     let recovered = await waitUntil(10) { h.isLive() }
     return LoadResult(report: report, recovered: recovered, stats: h.client.stats)
 }
 
+/// Commands and interactive payloads lost at Slack when TCP is cut under load: an ack
+/// written into a connection the peer has just shut (the client cannot know until it reads
+/// the FIN), or an envelope discarded with an RST, is never seen by Slack, and Slack does
+/// not retry commands (PROTOCOL §3.4). No client can prevent it; events are retried and
+/// must all arrive. The allowance bounds that window for a cut at 400 envelopes/s.
+let tcpCutAllowance = 3
+
 /// The fault matrix's verdict: every event reached the application exactly once, Slack
-/// lost nothing and saw no stray ack, and the pool recovered.
-func expectDeliveredOnce(_ result: LoadResult, _ log: EventLog, total: Int,
+/// gave up on none and saw no stray ack, commands lost at Slack stay within `allowance`
+/// (and only those may be missing at the application), and the pool recovered.
+func expectDeliveredOnce(_ result: LoadResult, _ log: EventLog, total: Int, allowance: Int = 0,
                          sourceLocation: SourceLocation = #_sourceLocation) {
     let r = result.report
     let context: Comment = """
         app distinct \(log.distinct)/\(total), duplicates \(log.duplicates); client live \(result.stats.liveConnections), \
         state \(result.stats.state), lost \(result.stats.pool.connectionsLost), urlRequests \(result.stats.pool.urlRequests), \
-        dedup \(result.stats.pool.duplicatesDropped), guard \(result.stats.pool.ackGuardFired), late \(result.stats.lateAcks)
+        dedup \(result.stats.pool.duplicatesDropped), guard \(result.stats.pool.ackGuardFired), late \(result.stats.lateAcks), \
+        late at Slack \(r.total.lateAcks)
         \(r.table())
         """
-    #expect(log.distinct == total, context, sourceLocation: sourceLocation)
+    #expect(log.distinct <= total && log.distinct >= total - r.total.userVisibleFailures, context, sourceLocation: sourceLocation)
     #expect(log.duplicates == 0, context, sourceLocation: sourceLocation)
     #expect(r.total.failedAfterRetries == 0, context, sourceLocation: sourceLocation)
-    #expect(r.total.userVisibleFailures == 0, context, sourceLocation: sourceLocation)
+    #expect(r.total.userVisibleFailures <= allowance, context, sourceLocation: sourceLocation)
     #expect(r.total.unknownAcks == 0 && r.total.duplicateAcks == 0, context, sourceLocation: sourceLocation)
     #expect(r.inFlight == 0 && r.queued == 0, context, sourceLocation: sourceLocation)
     #expect(result.recovered, context, sourceLocation: sourceLocation)

@@ -112,11 +112,14 @@ extension FaultMatrix {
             let sim = try startFaultSim(ackDeadline: 3, timeScale: 1)
             let options = faultClientOptions(for: sim) { $0.ackMode = .afterHandler; $0.ackGuard = .milliseconds(500) }
             try await withFaultHarness(sim: sim, options: options) { h in
+                let states = StateLog(h.client)
                 #expect(await waitUntil(10) { h.isLive() })
                 h.sim.setOpenError(OpenErrorMode(error: "invalid_auth"))
                 h.sim.applyFault("drop", connection: h.sim.liveConnectionIDs().first)
-                _ = await within(5) { await h.consumer.value }
-                #expect(h.client.stats.state == .failed(.fatalOpenError("invalid_auth")))
+                let ended = await within(5) { await h.consumer.value }
+                #expect(await waitUntil(2) { states.states.contains(.failed(.fatalOpenError("invalid_auth"))) },
+                        "states: \(states.states), events ended with \(String(describing: ended)), stats state \(h.client.stats.state)")
+                defer { states.stop() }
                 let seenBefore = h.log.distinct
                 let ackedBefore = h.sim.report().total.acked
                 h.sim.inject(kind: "app_mention", count: 20)
@@ -126,7 +129,8 @@ extension FaultMatrix {
                 let ackedUnseen = (report.total.acked - ackedBefore) - (h.log.distinct - seenBefore)
                 #expect(ackedUnseen <= 0, """
                     \(ackedUnseen) envelopes acked at Slack that the application never saw \
-                    (client live \(h.client.stats.liveConnections), delivered \(h.client.stats.pool.envelopesDelivered))
+                    (client live \(h.client.stats.liveConnections), delivered \(h.client.stats.pool.envelopesDelivered), \
+                    states \(states.states), stats state \(h.client.stats.state))
                     \(report.table())
                     """)
             }

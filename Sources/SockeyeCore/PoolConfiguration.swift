@@ -44,37 +44,112 @@ public struct PoolConfiguration: Sendable, Hashable {
     /// makes it terminal.
     public var linkDisabledRetry: Duration? = nil
 
+    /// Redeliveries attached to one unacknowledged event at most (Slack retries three
+    /// times, sometimes twice per attempt). Past the bound a redelivery is acked and
+    /// dropped, counted in `PoolMetrics.redeliveriesOverflowed`.
+    public var maxRedeliveriesPerEvent: Int = 8
+    /// Redeliveries attached across all unacknowledged events at most; same rule.
+    public var maxRedeliveriesHeld: Int = 10_000
+
+    /// After `.stop`, how long live connections stay open so the host can still ack what
+    /// it was given; then every connection closes. `.stopNow` skips the wait.
+    public var drainTimeout: Duration = .seconds(3)
+
+    /// The most connections a dynamic pool grows to; `nil` (or `poolSize`) keeps the pool
+    /// static at `poolSize`. Clamped to Slack's 10 and to `connectionBudget - 1`, which
+    /// keeps one slot for make-before-break refreshes.
+    public var maxPoolSize: Int? = nil
+    /// Grow when unacknowledged envelopes per live connection stay above this.
+    public var growInFlightPerConnection: Int = 256
+    /// Grow when delivered envelopes per second per live connection stay above this.
+    public var growRatePerConnection: Int = 20_000
+    /// How long load must stay above a grow threshold before the pool grows by one.
+    public var growAfter: Duration = .seconds(5)
+    /// How long load must stay below half of both grow thresholds before it shrinks by one.
+    public var shrinkAfter: Duration = .seconds(60)
+    /// No resize within this long of the previous one (hysteresis against flapping).
+    public var resizeCooldown: Duration = .seconds(10)
+    /// How often a dynamic pool measures its load (a static pool never does).
+    public var resizeEvaluationInterval: Duration = .seconds(1)
+
     /// The defaults.
     public init() {}
 
-    /// `poolSize` and `connectionBudget` clamped to Slack's 1...10.
+    /// `poolSize` and `connectionBudget` clamped to Slack's 1...10; `maxPoolSize` to
+    /// `poolSize...min(10, connectionBudget - 1)`; thresholds and intervals to sane minima.
     var clamped: PoolConfiguration {
         var copy = self
         copy.connectionBudget = min(max(1, connectionBudget), 10)
         copy.poolSize = min(max(1, poolSize), copy.connectionBudget)
+        if let maxPoolSize {
+            copy.maxPoolSize = max(copy.poolSize, min(maxPoolSize, copy.connectionBudget - 1))
+        }
+        copy.growInFlightPerConnection = max(1, growInFlightPerConnection)
+        copy.growRatePerConnection = max(1, growRatePerConnection)
+        copy.resizeEvaluationInterval = max(.milliseconds(10), resizeEvaluationInterval)
+        copy.drainTimeout = max(.zero, drainTimeout)
         return copy
     }
+
+    /// The largest size the pool may grow to (`poolSize` when static).
+    var effectiveMaxPoolSize: Int { max(poolSize, maxPoolSize ?? poolSize) }
 }
 
-/// Counters a pool keeps; cheap to read at any time.
+/// Counters a pool keeps; cheap to read at any time. New counters are only ever added.
 public struct PoolMetrics: Sendable, Hashable {
+    /// Text messages fed to `receive(frame:on:now:)`.
     public var framesReceived = 0
+    /// Envelopes handed to the host (`.deliver`).
     public var envelopesDelivered = 0
+    /// Redeliveries of an already acked event, acked and not delivered (and those past the attachment bound).
     public var duplicatesDropped = 0
+    /// Frames that failed to scan, dropped.
     public var malformedFrames = 0
+    /// `.sendAck` actions emitted (host, on receipt, guard, duplicates, attached redeliveries).
     public var acksSent = 0
+    /// Host acks that came after Slack's deadline (ack guard off).
     public var acksLate = 0
+    /// Deliveries the ack guard acked because the host had not.
     public var ackGuardFired = 0
+    /// Deliveries that passed Slack's deadline unacknowledged (ack guard off).
     public var ackDeadlinesMissed = 0
+    /// `apps.connections.open` calls asked for.
     public var urlRequests = 0
+    /// `apps.connections.open` calls that failed.
     public var urlFailures = 0
+    /// Connections that reached `hello`.
     public var connectionsOpened = 0
+    /// Connections lost without being asked to close.
     public var connectionsLost = 0
+    /// Connections retired for replacement.
     public var refreshes = 0
+    /// `disconnect{too_many_websockets}` received.
     public var tooManyWebsockets = 0
+    /// Client pings sent.
     public var pingsSent = 0
+    /// Pongs that echoed one of our pings.
     public var pongsMatched = 0
     /// Latest `hello.num_connections`.
     public var slackConnectionCount: Int64? = nil
+    /// Deliveries the host nacked (nothing acked; Slack's redelivery goes to the host).
+    public var nacked = 0
+    /// Envelopes received with `retry_attempt` above 0, whatever became of them.
+    public var redeliveriesReceived = 0
+    /// Redeliveries attached to a still-unacknowledged first copy instead of delivered.
+    public var redeliveriesCoalesced = 0
+    /// Attached redeliveries let go unacked (first copy nacked, or never acked at all), so
+    /// that Slack retries again.
+    public var redeliveriesReleased = 0
+    /// Redeliveries acked and dropped because the attachment bound was reached.
+    public var redeliveriesOverflowed = 0
+    /// Envelopes that arrived after `.stop`: neither delivered nor acked (Slack redelivers).
+    public var refusedWhileStopping = 0
+    /// Drains that ended at `drainTimeout` with deliveries still unacknowledged.
+    public var drainsTimedOut = 0
+    /// Times a dynamic pool grew by one connection.
+    public var poolGrown = 0
+    /// Times a dynamic pool shrank by one connection.
+    public var poolShrunk = 0
+    /// The zero counters.
     public init() {}
 }

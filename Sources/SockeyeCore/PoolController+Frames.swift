@@ -60,9 +60,9 @@ extension PoolController {
         if let old = connections.firstIndex(where: { $0.retiring != nil && $0.closeWhenReplaced && $0.phase == .live }) {
             beginClose(old, now: now)
         }
-        if target < configuration.poolSize {
+        if target < sizer.size {
             regrowAt = now + tooManyWebsocketsBackoff.base
-        } else if liveCount >= configuration.poolSize {
+        } else if liveCount >= sizer.size {
             tooManyWebsocketsBackoff.reset()
         }
         flushQueuedAcks()
@@ -92,7 +92,7 @@ extension PoolController {
             target = max(1, min(target, activeCount))
             let delay = tooManyWebsocketsBackoff.nextDelay(using: &random)
             retryNotBefore = max(retryNotBefore, now + delay)
-            regrowAt = target < configuration.poolSize ? now + delay : nil
+            regrowAt = target < sizer.size ? now + delay : nil
             emit(.notice(.tooManyWebsockets(id, newTarget: target, retryIn: delay)))
         case .unknown, .none:
             let delay = backoff.nextDelay(using: &random)
@@ -127,6 +127,12 @@ extension PoolController {
     }
 
     mutating func deliver(_ envelope: Envelope, frame: UnsafeRawBufferPointer, connection: ConnectionID, now: Instant) {
+        if let attempt = envelope.retryAttempt, attempt > 0 { metrics.redeliveriesReceived += 1 }
+        // Draining: the host is going away. Not acking makes Slack redeliver it elsewhere.
+        guard !stopping else {
+            metrics.refusedWhileStopping += 1
+            return
+        }
         let token = DeliveryToken(rawValue: nextTokenValue)
         nextTokenValue += 1
         guard envelope.needsAck else {
@@ -141,6 +147,11 @@ extension PoolController {
                 JSONStringDecoder.withDecoded(envelope.eventID, in: frame) { event in
                     DedupWindow.Key(teamID: team, eventID: event)
                 }
+            }
+            // The host still holds the first copy: this one shares its fate.
+            if let first = acks.heldToken(for: key) {
+                coalesce(id, connection: connection, into: first, token: token)
+                return
             }
             guard dedup.insert(key, now: now) else {
                 metrics.duplicatesDropped += 1
@@ -161,7 +172,8 @@ extension PoolController {
 
     /// Acknowledges a delivery, optionally with a response payload (the raw JSON text of
     /// one object). An invalid or oversized payload is rejected and nothing is consumed,
-    /// so the host can ack again without one.
+    /// so the host can ack again without one. Redeliveries attached to it are acked too,
+    /// with the same payload.
     public mutating func ack(_ token: DeliveryToken, payload: UnsafeRawBufferPointer? = nil, now: Instant) -> AckOutcome {
         guard let entry = acks.peek(token) else {
             return token.rawValue < nextTokenValue && token.rawValue > 0 ? .alreadyAcked : .unknown
@@ -179,17 +191,21 @@ extension PoolController {
                 return .rejected(error)
             }
         }
+        let outcome: AckOutcome
         switch acks.resolve(token) {
         case .onTime(let entry):
-            sendAck(message, preferring: entry.connection)
-            return .accepted
+            sendAcks(message, for: entry)
+            outcome = .accepted
         case .late(let entry):
             metrics.acksLate += 1
-            sendAck(message, preferring: entry.connection)
-            return .late
+            sendAcks(message, for: entry)
+            outcome = .late
         case .unknown:
             return .unknown
         }
+        finishDrainIfDone(now: now)
+        updateState()
+        return outcome
     }
 
     /// Sends on the arrival connection if it is live, else on any live connection (a

@@ -1,4 +1,4 @@
-// Timeouts, watchdogs, pings and the ack guard.
+// Timeouts, watchdogs, pings, the ack guard, the drain deadline and pool sizing.
 
 extension PoolController {
     mutating func timer(now: Instant) {
@@ -11,21 +11,67 @@ extension PoolController {
             switch due {
             case .guardFired(let token, let entry):
                 metrics.ackGuardFired += 1
-                sendAck(AckMessage(envelopeID: entry.id, payload: nil), preferring: entry.connection)
+                sendAcks(AckMessage(envelopeID: entry.id, payload: nil), for: entry)
                 emit(.notice(.ackGuardFired(token)))
-            case .deadlineMissed(let token, let entry):
+            case .deadlineMissed(let token, _):
                 metrics.ackDeadlinesMissed += 1
-                // Slack will redeliver: let the retry through to the host.
-                if let key = entry.dedupKey { dedup.remove(key) }
+                // Slack will redeliver; the host may still ack late, so the retry is
+                // attached to this copy rather than delivered twice (PoolController+Nack).
                 emit(.notice(.ackDeadlineMissed(token)))
+            case .lateExpired(_, let entry):
+                // The host never answered: as if it nacked. The next retry reaches it.
+                release(entry)
             }
         }
         dedup.expire(now: now)
         if let retryAt = linkRetryAt, now >= retryAt, failure == .linkDisabled {
             linkRetryAt = nil
             failure = nil
-            target = configuration.poolSize
+            target = sizer.size
         }
+        if let at = sizer.nextEvaluationAt, now >= at, started, !stopping, failure == nil {
+            evaluateSize(now: now)
+        }
+        if let deadline = drainDeadline, now >= deadline {
+            metrics.drainsTimedOut += 1
+            emit(.notice(.drainTimedOut(unacknowledged: acks.unresolved)))
+            finishDrain(now: now)
+        }
+    }
+
+    /// Measures the load and applies the sizer's decision.
+    mutating func evaluateSize(now: Instant) {
+        // too_many_websockets takes precedence: no growth while it holds the pool back.
+        let backingOff = target < sizer.size || regrowAt != nil
+        let before = sizer.size
+        let decision = sizer.evaluate(
+            now: now, inFlight: acks.outstanding, delivered: metrics.envelopesDelivered, live: liveCount,
+            mayGrow: !backingOff)
+        switch decision {
+        case .grow(let reason):
+            metrics.poolGrown += 1
+            target = sizer.size
+            emit(.notice(.poolResized(from: before, to: sizer.size, reason: reason)))
+        case .shrink(let reason):
+            metrics.poolShrunk += 1
+            target = min(target, sizer.size)
+            emit(.notice(.poolResized(from: before, to: sizer.size, reason: reason)))
+            closeSurplusConnection(now: now)
+        case nil:
+            break
+        }
+    }
+
+    /// After a shrink, closes one connection beyond the target: one not live yet if any
+    /// (it carries nothing), else the live one with the fewest unacknowledged envelopes.
+    /// Its pending acks go out on another live connection (`sendAck`).
+    mutating func closeSurplusConnection(now: Instant) {
+        guard activeCount > target else { return }
+        let active = connections.indices.filter { connections[$0].retiring == nil && connections[$0].phase != .closing }
+        let choice =
+            active.first { connections[$0].phase != .live }
+            ?? active.min { acks.outstanding(on: connections[$0].id) < acks.outstanding(on: connections[$1].id) }
+        if let choice { beginClose(choice, now: now) }
     }
 
     mutating func checkConnection(_ index: Int, now: Instant) {
@@ -76,8 +122,11 @@ extension PoolController {
         consider(acks.nextDeadline())
         consider(dedup.nextExpiry)
         consider(linkRetryAt)
+        consider(drainDeadline)
         if started && !stopping && failure == nil {
             consider(regrowAt)
+            // Only a dynamic pool has one: an idle static pool never wakes for sizing.
+            consider(sizer.nextEvaluationAt)
             if activeCount < target && !urlRequestInFlight && connections.count < configuration.connectionBudget {
                 consider(max(retryNotBefore, limiter.nextAvailable(now: now)))
             }

@@ -18,8 +18,17 @@
 ///   silence timeout; client pings carry payloads matched on return;
 /// - closing means a close frame, a bounded wait, then abort — never a leaked socket;
 /// - every envelope is acked exactly once (host, on receipt, or the ack guard), on its
-///   arrival connection if still open, else on another live one, else queued; redelivered
-///   events are acked and dropped (de-duplication by team and event id).
+///   arrival connection if still open, else on another live one, else queued — or nacked
+///   by the host (`nack(_:now:)`): then nothing is acked and Slack's redelivery is
+///   delivered again;
+/// - de-duplication by team and event id: a redelivery of an event already acked is acked
+///   and dropped; a redelivery of an event the host still holds is attached to the first
+///   copy and shares its fate (acked with it, or released unacked when it is nacked), so
+///   it is never delivered twice and never acked before the host took the event;
+/// - `.stop` drains: nothing new is delivered, acks the host still owes are sent, then
+///   every connection closes with 1000 (`.stopNow` closes at once);
+/// - with `maxPoolSize` above `poolSize`, the pool grows under sustained load and shrinks
+///   when it falls (`PoolSizer`), never past `too_many_websockets`' reduction.
 /// Not thread-safe: one owner (the service thread) calls it.
 public struct PoolController<Random: RandomNumberGenerator> {
     /// The configuration in force (clamped to Slack's limits).
@@ -36,8 +45,13 @@ public struct PoolController<Random: RandomNumberGenerator> {
     var backoff: Backoff
     var tooManyWebsocketsBackoff: Backoff
     var limiter: RequestRateLimiter
-    /// Connections wanted now: `poolSize`, less after `too_many_websockets`.
+    /// Connections wanted now: the sizer's size (`poolSize` when static), less after
+    /// `too_many_websockets`.
     var target: Int
+    /// The dynamic pool's size and load measurements.
+    var sizer: PoolSizer
+    /// While draining after `.stop`: when the drain gives up waiting for acks.
+    var drainDeadline: Instant?
     var regrowAt: Instant?
     var linkRetryAt: Instant?
     var failure: PoolFailure?
@@ -65,7 +79,11 @@ public struct PoolController<Random: RandomNumberGenerator> {
         self.limiter = RequestRateLimiter(
             burst: configuration.urlRequestBurst, refill: configuration.urlRequestRefill, now: now)
         self.target = configuration.poolSize
-        self.acks = AckTracker(deadline: configuration.ackDeadline, guardDelay: configuration.ackGuard)
+        self.sizer = PoolSizer(configuration)
+        self.acks = AckTracker(
+            deadline: configuration.ackDeadline, guardDelay: configuration.ackGuard,
+            attachPerEntry: configuration.maxRedeliveriesPerEvent,
+            attachTotal: configuration.maxRedeliveriesHeld)
         self.dedup = DedupWindow(ttl: configuration.dedupWindow, capacity: configuration.dedupCapacity)
     }
 
@@ -93,6 +111,10 @@ public struct PoolController<Random: RandomNumberGenerator> {
 
     /// Envelopes delivered and not yet acknowledged.
     public var outstandingAcks: Int { acks.outstanding }
+
+    /// Connections wanted now: `poolSize`, more while a dynamic pool has grown, fewer
+    /// while `too_many_websockets` holds it back.
+    public var poolTarget: Int { target }
 
     /// Connections counting toward the target: not retiring, not closing.
     var activeCount: Int { connections.reduce(0) { $0 + ($1.retiring == nil && $1.phase != .closing ? 1 : 0) } }
@@ -126,12 +148,11 @@ public struct PoolController<Random: RandomNumberGenerator> {
         case .start:
             guard !started else { return }
             started = true
+            sizer.start(now: now, delivered: metrics.envelopesDelivered)
         case .stop:
-            guard !stopping else { return }
-            stopping = true
-            for index in connections.indices where connections[index].phase != .closing {
-                beginClose(index, now: now)
-            }
+            beginStop(graceful: true, now: now)
+        case .stopNow:
+            beginStop(graceful: false, now: now)
         case .urlResponse(let result):
             urlResponse(result, now: now)
         case .opened(let id):
@@ -149,6 +170,7 @@ public struct PoolController<Random: RandomNumberGenerator> {
             timer(now: now)
         }
         pump(now: now)
+        finishDrainIfDone(now: now)
         updateState()
     }
 
@@ -157,7 +179,7 @@ public struct PoolController<Random: RandomNumberGenerator> {
         guard started, !stopping, failure == nil else { return }
         if let regrowAt, now >= regrowAt {
             self.regrowAt = nil
-            target = min(configuration.poolSize, target + 1)
+            target = min(sizer.size, target + 1)
         }
         guard activeCount < target, !urlRequestInFlight, now >= retryNotBefore,
             connections.count < configuration.connectionBudget, limiter.tryAcquire(now: now)
@@ -173,7 +195,9 @@ public struct PoolController<Random: RandomNumberGenerator> {
         guard !stopping else { return }  // the URL is dropped unused, never reused
         switch result {
         case .url(let url):
-            guard connections.count < configuration.connectionBudget, failure == nil else { return }
+            // Not wanted any more (the pool shrank, or too_many_websockets): dropped unused.
+            guard connections.count < configuration.connectionBudget, failure == nil, activeCount < target
+            else { return }
             let id = ConnectionID(rawValue: nextConnectionValue)
             nextConnectionValue += 1
             connections.append(ConnectionRecord(id: id, deadline: now + configuration.connectTimeout, now: now))

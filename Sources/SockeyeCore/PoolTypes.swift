@@ -49,7 +49,8 @@ public enum PoolState: Sendable, Hashable {
     case connecting
     /// At least one connection is live.
     case running(live: Int, target: Int)
-    /// `stop` was called; connections are closing.
+    /// `stop` was called: no new envelope is delivered; live connections stay open while
+    /// the host can still ack what it holds (up to `drainTimeout`), then all close.
     case stopping
     /// Every connection is closed after `stop`.
     case stopped
@@ -93,8 +94,18 @@ public enum PoolNotice: Sendable, Hashable {
     case openFailed(ConnectionsOpenResult, retryIn: Duration)
     /// A frame that was not valid, or not a Socket Mode message; it was dropped.
     case malformedFrame(ConnectionID, ScanError)
-    /// A redelivered event (same team_id and event_id) was acked and not delivered again.
+    /// A redelivered event (same team_id and event_id) was acked and not delivered again:
+    /// its first copy was already acked, or too many redeliveries were already attached.
     case duplicateDropped(ConnectionID, DeliveryToken)
+    /// A redelivery arrived on the connection while the first copy (`into`) is still
+    /// unacknowledged: it is neither delivered nor acked now, but acked with the first copy
+    /// (or released unacked if the first copy is nacked).
+    case redeliveryCoalesced(ConnectionID, into: DeliveryToken)
+    /// The drain after `.stop` reached `drainTimeout` with `unacknowledged` deliveries still
+    /// held by the host; connections close anyway.
+    case drainTimedOut(unacknowledged: Int)
+    /// A dynamic pool changed its size; `reason` carries the measured load.
+    case poolResized(from: Int, to: Int, reason: String)
     /// The ack guard acked an envelope the host had not acked in time.
     case ackGuardFired(DeliveryToken)
     /// An envelope passed Slack's 3 s deadline unacknowledged (ack guard off).
@@ -158,8 +169,17 @@ public struct PingPayload: Sendable, Hashable {
 public struct AckMessage: Sendable, Hashable {
     /// The envelope it acknowledges.
     public let envelopeID: EnvelopeID
-    /// The response payload (raw JSON object), if any; already validated.
+    /// The response payload (raw JSON object), if any; already validated when the pool
+    /// made the message.
     public let payload: [UInt8]?
+
+    /// An ack of `envelopeID`, with `payload` (raw JSON text of one object) if given. The
+    /// payload is not checked here: `encode(into:headroom:)` rejects an invalid or
+    /// oversized one.
+    public init(envelopeID: EnvelopeID, payload: [UInt8]?) {
+        self.envelopeID = envelopeID
+        self.payload = payload
+    }
 
     /// Writes the ack frame after `headroom` bytes of `buffer`; returns its length.
     public func encode(into buffer: UnsafeMutableRawBufferPointer, headroom: Int) throws(AckEncodingError) -> Int {
@@ -222,8 +242,13 @@ public enum PoolAction: Sendable, Hashable {
 public enum PoolEvent: Sendable, Hashable {
     /// Begin: open the pool's connections.
     case start
-    /// Close every connection and stop.
+    /// Stop gracefully: deliver nothing new (envelopes arriving now are neither delivered
+    /// nor acked, so Slack redelivers them), keep live connections open while the host
+    /// still holds unacknowledged deliveries, up to `drainTimeout`, then close every
+    /// connection with 1000.
     case stop
+    /// Stop at once: close every connection now, without waiting for outstanding acks.
+    case stopNow
     /// The answer to the outstanding `.requestURL`.
     case urlResponse(ConnectionsOpenResult)
     /// The WebSocket handshake of a `.connect` succeeded.
@@ -247,6 +272,18 @@ public enum AckMode: Sendable, Hashable {
     case afterHandler
     /// The host acks explicitly, optionally with a response payload.
     case manual
+}
+
+/// The answer to `PoolController.nack`.
+public enum NackOutcome: Sendable, Hashable {
+    /// Nothing was acked; the ack guard stands down, and Slack's redelivery of the event
+    /// will be delivered again. Redeliveries attached to it were released unacked.
+    case accepted
+    /// Already acked (by the host, on receipt, or by the ack guard) or already nacked:
+    /// too late to refuse.
+    case alreadyAcked
+    /// Not a token of this pool, or too old to remember.
+    case unknown
 }
 
 /// The answer to `PoolController.ack`.

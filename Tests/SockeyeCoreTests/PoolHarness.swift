@@ -68,6 +68,83 @@ struct PoolHarness {
         return handle(.urlResponse(.url("wss://sim.invalid/link/?ticket=\(urlCounter)")))
     }
 
+    /// Sends `count` distinct events (event ids `<prefix>-<n>`) on `id`; returns the actions.
+    mutating func events(_ count: Int, prefix: String, on id: ConnectionID) -> [PoolAction] {
+        var out: [PoolAction] = []
+        for n in 0..<count { out += frame(Frames.event(id: "\(prefix)-env-\(n)", eventID: "\(prefix)-\(n)"), on: id) }
+        return out
+    }
+
+    /// Live connections, oldest first.
+    var liveIDs: [ConnectionID] { pool.connectionSummary.filter { $0.phase == .live && !$0.retiring }.map(\.id) }
+
+    /// Plays Slack and the transport for the actions given: answers URL requests, opens
+    /// connections and says hello, echoes pongs, confirms closes and aborts. Returns the
+    /// actions given and all that followed.
+    mutating func react(_ actions: [PoolAction]) -> [PoolAction] {
+        var all = actions
+        var queue = actions
+        while !queue.isEmpty {
+            var next: [PoolAction] = []
+            for action in queue {
+                switch action {
+                case .requestURL: next += answerURL()
+                case .connect(let id, _):
+                    next += handle(.opened(id))
+                    if refuseConnections > 0 {
+                        refuseConnections -= 1
+                        next += frame(Frames.disconnect("too_many_websockets"), on: id)
+                    } else {
+                        next += frame(Frames.hello(), on: id)
+                    }
+                case .close(let id, _): next += handle(.closed(id, code: 1000))
+                case .abort(let id): next += handle(.closed(id, code: nil))
+                case .sendPing(let id, let payload): pong(payload.text, on: id)
+                default: break
+                }
+            }
+            all += next
+            queue = next
+        }
+        return all
+    }
+
+    /// Runs a served pool (see `react`) for `duration` in steps of `step`, calling `load`
+    /// at the start of every step; records each resize with its time in `resizes`.
+    mutating func serve(
+        for duration: Duration, step: Duration = .seconds(1),
+        load: (inout PoolHarness) -> [PoolAction] = { _ in [] }
+    ) -> [PoolAction] {
+        let end = now + duration
+        var out: [PoolAction] = []
+        var timers = 0  // a deadline that never moves must fail the test, not hang it
+        while now < end {
+            let stepEnd = min(end, now + step)
+            out += record(react(load(&self)))
+            while timers < 100_000, let next = pool.nextDeadline(now: now), next <= stepEnd {
+                timers += 1
+                now = max(now, next)
+                out += record(react(handle(.timer)))
+            }
+            now = stepEnd
+            out += record(react(handle(.timer)))
+        }
+        return out
+    }
+
+    /// How many of the next connections `react` refuses with `too_many_websockets`.
+    var refuseConnections = 0
+
+    /// Resizes seen by `serve`: when, from, to, reason.
+    var resizes: [(at: Instant, from: Int, to: Int, reason: String)] = []
+
+    private mutating func record(_ actions: [PoolAction]) -> [PoolAction] {
+        for case .poolResized(let from, let to, let reason) in actions.notices {
+            resizes.append((now, from, to, reason))
+        }
+        return actions
+    }
+
     /// Starts the pool and brings `count` connections to live; returns their ids.
     mutating func startLive(_ count: Int) -> [ConnectionID] {
         var ids: [ConnectionID] = []

@@ -60,7 +60,12 @@ public final class SocketModeClient: Sendable {
                 callbacks: ClientCallbacks(
                     envelope: { received in
                         guard let client = clientBox.client else { return }
-                        continuation.yield(SocketModeEvent(received, client: client, ackMode: ackMode))
+                        let event = SocketModeEvent(received, client: client, ackMode: ackMode)
+                        if case .terminated = continuation.yield(event) {
+                            // Nobody will see it (the stream ended): never ack it unseen, so
+                            // Slack redelivers it to a client that is still listening.
+                            event.declineUndelivered()
+                        }
                     },
                     state: { state in
                         hub.publish(state)

@@ -95,6 +95,14 @@ public final class SocketModeEvent: Sendable {
         client.nack(received.token)
     }
 
+    /// Nacks an event the application never received (its stream had ended).
+    func declineUndelivered() {
+        guard ackMode != .onReceipt,
+            answer.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        client.nack(received.token)
+    }
+
     /// Encodes the ack into scratch space: the same checks the pool makes (one JSON object,
     /// the whole ack under 20 480 bytes), done on the caller's thread.
     private static func validate(_ payload: [UInt8], envelopeID frame: [UInt8], view: ByteView) throws(SocketModeError) {

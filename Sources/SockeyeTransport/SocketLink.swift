@@ -78,6 +78,7 @@ final class SocketLink: ConduitOwner {
             phase = .closing
         }
         flush()
+        client.afterBatch()
     }
 
     func conduitWillWrite() {

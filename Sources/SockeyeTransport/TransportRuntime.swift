@@ -123,8 +123,18 @@ public final class TransportRuntime: @unchecked Sendable {
         context = created
         lock.withLock { contextForWake = created }
         ready.signal()
+        var failures = 0
         while !lock.withLock({ stopRequested }) {
-            if lws_service(created, 0) < 0 { break }
+            // lws_service fails only transiently (e.g. a wsi closed while its events were being
+            // serviced); the loop must outlive it, or every client of the runtime goes deaf.
+            if lws_service(created, 0) < 0 {
+                failures += 1
+                if failures % 1000 == 1 {
+                    let line = "sockeye: lws_service failed (\(failures) times so far)\n"
+                    _ = line.withCString { write(2, $0, strlen($0)) }
+                }
+                usleep(1000)
+            }
         }
         for client in clients.values { client.shutdownNow() }
         clients.removeAll()

@@ -1,35 +1,68 @@
 import Foundation
 
 /// A helper program started by a test on loopback and stopped by it (also on failure, via
-/// `stop()` in a `defer`). Its output is collected for assertions.
+/// `stop()` in a `defer`). Its output goes to a file, read for assertions. Spawned and
+/// reaped with posix_spawn/waitpid: Foundation's `Process.waitUntilExit` can spin forever
+/// on Linux when the main thread's run loop is not running (as under the test runner).
 final class ExternalProcess: @unchecked Sendable {
-    let process = Process()
-    private let output = Pipe()
+    let pid: pid_t
+    private let outputPath: String
     private let lock = NSLock()
-    private var collected = Data()
+    private var reaped = false
+    private(set) var exitStatus: Int32?
 
     init(_ executable: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.collected.append(data) }
-        }
-        try process.run()
+        outputPath = NSTemporaryDirectory() + "sockeye-test-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child = pid_t()
+        let status = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        guard status == 0 else { throw TestSetupError("cannot start \(executable): error \(status)") }
+        pid = child
     }
 
-    /// Everything it printed so far.
-    var text: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
+    deinit { stop() }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+    /// Everything it printed so far.
+    var text: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for it to exit by itself (up to `seconds`); its exit status, or nil.
+    @discardableResult
+    func wait(seconds: Double = 30) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if reap(block: false) { return exitStatus }
+            usleep(10_000)
         }
-        output.fileHandleForReading.readabilityHandler = nil
+        return nil
+    }
+
+    /// SIGTERM, a short wait, then SIGKILL; always reaps the child.
+    func stop() {
+        guard !lock.withLock({ reaped }) else { return }
+        kill(pid, SIGTERM)
+        if wait(seconds: 3) == nil, !lock.withLock({ reaped }) {
+            kill(pid, SIGKILL)
+            _ = reap(block: true)
+        }
+    }
+
+    private func reap(block: Bool) -> Bool {
+        lock.withLock {
+            if reaped { return true }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, block ? 0 : WNOHANG)
+            guard result == pid else { return false }
+            reaped = true
+            exitStatus = status
+            return true
+        }
     }
 }
 
@@ -105,15 +138,10 @@ func makeCertificate(name: String) throws -> (cert: String, key: String) {
     let directory = NSTemporaryDirectory() + "sockeye-cert-\(name)-\(getpid())"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let cert = directory + "/cert.pem", key = directory + "/key.pem"
-    let openssl = Process()
-    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                         "-days", "2", "-subj", "/CN=\(name)", "-addext", "subjectAltName=DNS:\(name)"]
-    openssl.standardError = FileHandle.nullDevice
-    openssl.standardOutput = FileHandle.nullDevice
-    try openssl.run()
-    openssl.waitUntilExit()
-    guard openssl.terminationStatus == 0 else { throw TestSetupError("openssl req failed") }
+    let openssl = try ExternalProcess("/usr/bin/openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+        "-days", "2", "-subj", "/CN=\(name)", "-addext", "subjectAltName=DNS:\(name)"])
+    guard openssl.wait(seconds: 30) == 0 else { throw TestSetupError("openssl req failed: \(openssl.text)") }
     return (cert, key)
 }
 

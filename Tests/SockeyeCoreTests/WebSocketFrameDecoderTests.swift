@@ -47,7 +47,7 @@ struct WebSocketFrameDecoderTests {
         let frame = serverFrame(0x2, payload)
         var decoder = WebSocketFrameDecoder()
         for (index, byte) in frame.enumerated() {
-            let result = feed([[byte]], to: &decoder)
+            let result = feedDecoder([[byte]], to: &decoder)
             #expect(result.error == nil)
             if index < frame.count - 1 {
                 #expect(result.messages.isEmpty)
@@ -82,7 +82,7 @@ struct WebSocketFrameDecoderTests {
         // Each frame in its own read: the controls come out as they arrive, before the message.
         var decoder = WebSocketFrameDecoder()
         var seen: [[Decoded]] = []
-        for frame in stream { seen.append(feed([frame], to: &decoder).messages) }
+        for frame in stream { seen.append(feedDecoder([frame], to: &decoder).messages) }
         #expect(seen == [[], [.ping([1])], [], [.pong([2])], [.ping([])], [.text("Hello, world")]])
         // All in one read: same order.
         #expect(decodeChunks([stream.flatMap { $0 }]).messages == [.ping([1]), .pong([2]), .ping([]), .text("Hello, world")])
@@ -132,7 +132,7 @@ struct WebSocketFrameDecoderTests {
     func zeroCopyAfterSplitHeader() {
         let frame = serverFrame(0x2, patternBytes(500))
         var decoder = WebSocketFrameDecoder()
-        _ = feed([Array(frame[..<3])], to: &decoder)
+        _ = feedDecoder([Array(frame[..<3])], to: &decoder)
         let rest = Array(frame[3...])
         var inside = false
         rest.withUnsafeBytes { input in
@@ -149,7 +149,7 @@ struct WebSocketFrameDecoderTests {
     func closeFinishes() {
         let stream = serverFrame(0x1, "before") + serverFrame(0x8, closePayload(1001, "going away")) + serverFrame(0x1, "after")
         var decoder = WebSocketFrameDecoder()
-        let result = feed([stream, serverFrame(0x1, "later")], to: &decoder)
+        let result = feedDecoder([stream, serverFrame(0x1, "later")], to: &decoder)
         #expect(result.error == nil)
         #expect(result.messages == [.text("before"), .close(1001, Array("going away".utf8))])
         #expect(decoder.isClosed)

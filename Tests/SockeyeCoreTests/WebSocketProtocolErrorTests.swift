@@ -135,10 +135,10 @@ struct WebSocketProtocolErrorTests {
     @Test("after an error the decoder is finished: every later call throws the same error")
     func finishedAfterError() {
         var decoder = WebSocketFrameDecoder()
-        let first = feed([serverFrame(0x1, "ok") + serverFrame(0x3, [])], to: &decoder)
+        let first = feedDecoder([serverFrame(0x1, "ok") + serverFrame(0x3, [])], to: &decoder)
         #expect(first.messages == [.text("ok")])
         #expect(first.error?.rule == .unknownOpcode(3))
-        let second = feed([serverFrame(0x1, "valid")], to: &decoder)
+        let second = feedDecoder([serverFrame(0x1, "valid")], to: &decoder)
         #expect(second.messages.isEmpty)
         #expect(second.error == first.error)
         #expect(decoder.error == first.error)

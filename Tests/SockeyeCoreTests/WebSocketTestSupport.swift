@@ -77,7 +77,7 @@ func closePayload(_ code: UInt16, _ reason: String = "") -> [UInt8] {
 }
 
 /// Feeds `chunks` in order to `decoder`, collecting messages until the first error.
-func feed(_ chunks: [[UInt8]], to decoder: inout WebSocketFrameDecoder) -> (messages: [Decoded], error: WebSocketProtocolError?) {
+func feedDecoder(_ chunks: [[UInt8]], to decoder: inout WebSocketFrameDecoder) -> (messages: [Decoded], error: WebSocketProtocolError?) {
     var messages: [Decoded] = []
     for chunk in chunks {
         let result = chunk.withUnsafeBytes { bytes in
@@ -91,7 +91,7 @@ func feed(_ chunks: [[UInt8]], to decoder: inout WebSocketFrameDecoder) -> (mess
 /// Decodes `chunks` with a fresh decoder.
 func decodeChunks(_ chunks: [[UInt8]], maxMessageSize: Int = 1 << 20) -> (messages: [Decoded], error: WebSocketProtocolError?) {
     var decoder = WebSocketFrameDecoder(maxMessageSize: maxMessageSize)
-    return feed(chunks, to: &decoder)
+    return feedDecoder(chunks, to: &decoder)
 }
 
 /// The rule `bytes` breaks, fed in one piece and then one byte at a time (both must agree).

@@ -37,6 +37,10 @@ public struct PoolConfiguration: Sendable, Hashable {
     public var pingInterval: Duration = .seconds(10)
     /// A live connection with no frame, Slack ping or matching pong for this long is dead.
     public var silenceTimeout: Duration = .seconds(30)
+    /// A live connection whose pings got no matching pong for this long is dead even if
+    /// frames still arrive: the server stopped reading it, so acks sent on it are lost.
+    /// Tolerant on purpose (Slack's pongs are sometimes seconds late); `nil` turns it off.
+    public var pongTimeout: Duration? = .seconds(30)
     /// Replace a connection at this fraction of `approximate_connection_time`, in case the
     /// `warning` is lost; `nil` turns proactive refresh off.
     public var proactiveRefreshFraction: Double? = 0.9

@@ -35,6 +35,7 @@ extension PoolController {
         else { return }
         metrics.pongsMatched += 1
         connections[index].lastHeard = now
+        connections[index].lastPong = now
     }
 
     mutating func hello(_ envelope: Envelope, index: Int, now: Instant) {
@@ -42,6 +43,7 @@ extension PoolController {
         let id = connections[index].id
         connections[index].phase = .live
         connections[index].deadline = nil
+        connections[index].lastPong = now
         connections[index].nextPingAt = now + configuration.pingInterval
         if let seconds = envelope.approximateConnectionTime, seconds >= 60,
             let fraction = configuration.proactiveRefreshFraction

@@ -86,6 +86,12 @@ extension PoolController {
                 abort(index, reason: .silence, now: now)
                 return
             }
+            // Two pings at least, so a timeout shorter than the ping interval cannot fire
+            // before the first pong had a chance.
+            if let timeout = configuration.pongTimeout, record.pingSequence >= 2, now >= record.lastPong + timeout {
+                abort(index, reason: .pongTimeout, now: now)
+                return
+            }
             if let pingAt = record.nextPingAt, now >= pingAt {
                 connections[index].pingSequence += 1
                 connections[index].nextPingAt = now + configuration.pingInterval
@@ -116,6 +122,7 @@ extension PoolController {
             if record.phase == .live {
                 consider(record.nextPingAt)
                 consider(record.lastHeard + configuration.silenceTimeout)
+                if let timeout = configuration.pongTimeout, record.pingSequence >= 2 { consider(record.lastPong + timeout) }
                 if record.retiring == nil { consider(record.refreshAt) }
             }
         }

@@ -288,6 +288,8 @@ public struct ConnectionRecord: Sendable {
     var retiring: RetireReason?
     var closeWhenReplaced = false
     var lastHeard: Instant
+    /// The last matching pong (or `hello`): the pong watchdog's reference.
+    var lastPong: Instant
     var nextPingAt: Instant?
     var pingSequence: UInt64 = 0
     var refreshAt: Instant?
@@ -297,5 +299,6 @@ public struct ConnectionRecord: Sendable {
         self.id = id
         self.deadline = deadline
         self.lastHeard = now
+        self.lastPong = now
     }
 }

@@ -119,6 +119,9 @@ public enum ConnectionLoss: Sendable, Hashable {
     case helloTimeout
     /// No frame, ping or matching pong for the silence timeout: the peer is gone.
     case silence
+    /// Frames kept arriving but none of the client's pings was answered for the pong
+    /// timeout: Slack stopped reading this connection (its acks go nowhere).
+    case pongTimeout
     /// The transport reported a close nobody asked for, with the close code if any.
     case closedByPeer(UInt16?)
 }

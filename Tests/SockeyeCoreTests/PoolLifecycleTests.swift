@@ -218,6 +218,32 @@ struct PoolLifecycleTests {
         #expect(actions.notices.contains(.connectionLost(id, reason: .silence)))
     }
 
+    @Test("a connection whose pings go unanswered is dead even while Slack's pings keep arriving")
+    func pongWatchdog() {
+        var h = PoolHarness { $0.poolSize = 1 }
+        let id = h.startLive(1)[0]
+        var aborted: [ConnectionID] = []
+        var notices: [PoolNotice] = []
+        for _ in 0..<8 {
+            _ = h.handle(.pingReceived(id))  // the server still talks: silence never fires
+            let actions = h.advance(.seconds(5))
+            aborted += actions.aborted
+            notices += actions.notices
+        }
+        #expect(aborted == [id])
+        #expect(notices.contains(.connectionLost(id, reason: .pongTimeout)))
+    }
+
+    @Test("without a pong timeout, Slack's pings alone keep a connection alive")
+    func pongWatchdogOff() {
+        var h = PoolHarness { $0.poolSize = 1; $0.pongTimeout = nil }
+        let id = h.startLive(1)[0]
+        for _ in 0..<12 {
+            _ = h.handle(.pingReceived(id))
+            #expect(h.advance(.seconds(5)).aborted.isEmpty)
+        }
+    }
+
     @Test("matching pongs keep a connection alive; foreign or stale pongs do not")
     func pongMatching() {
         var h = PoolHarness { $0.poolSize = 1 }

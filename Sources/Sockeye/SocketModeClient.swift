@@ -19,7 +19,7 @@ import SockeyeTransport
 /// up for good (a fatal token error or `link_disabled`).
 public final class SocketModeClient: Sendable {
     /// The events, in arrival order. One consumer: iterate it once.
-    public let events: AsyncThrowingStream<SocketModeEvent, any Error>
+    public let events: SocketModeEvents
     private let client: AppClient
     private let hub: StateHub
 
@@ -48,7 +48,8 @@ public final class SocketModeClient: Sendable {
         } catch {
             throw .invalidConfiguration(.invalidURL("proxy URL '\(options.proxyURL ?? "")': \(error.description)"))
         }
-        let (stream, continuation) = AsyncThrowingStream<SocketModeEvent, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[SocketModeEvent], any Error>.makeStream()
+        let collector = BatchCollector()
         let hub = StateHub()
         let ackMode = options.ackMode
         let clientBox = ClientBox()
@@ -60,14 +61,10 @@ public final class SocketModeClient: Sendable {
                 callbacks: ClientCallbacks(
                     envelope: { received in
                         guard let client = clientBox.client else { return }
-                        let event = SocketModeEvent(received, client: client, ackMode: ackMode)
-                        if case .terminated = continuation.yield(event) {
-                            // Nobody will see it (the stream ended): never ack it unseen, so
-                            // Slack redelivers it to a client that is still listening.
-                            event.declineUndelivered()
-                        }
+                        collector.pending.append(SocketModeEvent(received, client: client, ackMode: ackMode))
                     },
                     state: { state in
+                        Self.handOver(collector, to: continuation)
                         hub.publish(state)
                         switch state {
                         case .failed(let failure): continuation.finish(throwing: SocketModeError.terminated(failure))
@@ -75,15 +72,29 @@ public final class SocketModeClient: Sendable {
                         default: break
                         }
                     },
-                    notice: { notice in hub.publish(notice) }),
+                    notice: { notice in hub.publish(notice) },
+                    batchEnd: { Self.handOver(collector, to: continuation) }),
                 environment: environment)
         } catch {
             throw .invalidConfiguration(error)
         }
         clientBox.client = client
-        events = stream
+        events = SocketModeEvents(batches: stream)
         self.hub = hub
         client.start()
+    }
+
+    /// Yields the events collected on the service thread as one batch.
+    private static func handOver(_ collector: BatchCollector,
+                                 to continuation: AsyncThrowingStream<[SocketModeEvent], any Error>.Continuation) {
+        guard !collector.pending.isEmpty else { return }
+        let batch = collector.pending
+        collector.pending = []
+        if case .terminated = continuation.yield(batch) {
+            // Nobody will see them (the stream ended): never ack them unseen, so Slack
+            // redelivers them to a client that is still listening.
+            for event in batch { event.declineUndelivered() }
+        }
     }
 
     /// The pool's states from now on (connecting, running, stopping, stopped, failed), each

@@ -30,6 +30,8 @@ public final class AppClient: @unchecked Sendable {
     /// The frame whose `.deliver` actions are being drained (views index into it).
     private var currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
     var maskRandom = MaskKeyGenerator()
+    /// Whether envelopes were handed to the host since the last `batchEnd`.
+    private var deliveredInBatch = false
     /// Set while the runtime's command batch has touched this client.
     var inBatch = false
 
@@ -213,6 +215,7 @@ public final class AppClient: @unchecked Sendable {
             case .abort(let id):
                 links[id]?.abort()
             case .deliver(let delivery):
+                deliveredInBatch = true
                 callbacks.envelope(ReceivedEnvelope(frame: currentFrame, delivery: delivery, receivedAt: MonotonicClock.now()))
             case .stateChanged(let state):
                 counters.state = state
@@ -260,6 +263,10 @@ public final class AppClient: @unchecked Sendable {
     /// publish the counters.
     func afterBatch() {
         performActions()
+        if deliveredInBatch {
+            deliveredInBatch = false
+            callbacks.batchEnd()
+        }
         if !dirtyLinks.isEmpty {
             for link in dirtyLinks { link.flush() }
             dirtyLinks.removeAll(keepingCapacity: true)

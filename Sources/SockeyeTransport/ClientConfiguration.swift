@@ -113,12 +113,18 @@ public struct ClientCallbacks: Sendable {
     public var envelope: @Sendable (ReceivedEnvelope) -> Void
     public var state: @Sendable (PoolState) -> Void
     public var notice: @Sendable (ClientNotice) -> Void
+    /// Called after a batch of work (one read's frames, one batch of host commands) that
+    /// delivered envelopes: a host that queues envelopes can hand the batch over at once
+    /// (one wake-up of its consumer per batch, not per envelope).
+    public var batchEnd: @Sendable () -> Void
 
     public init(envelope: @escaping @Sendable (ReceivedEnvelope) -> Void,
                 state: @escaping @Sendable (PoolState) -> Void = { _ in },
-                notice: @escaping @Sendable (ClientNotice) -> Void = { _ in }) {
+                notice: @escaping @Sendable (ClientNotice) -> Void = { _ in },
+                batchEnd: @escaping @Sendable () -> Void = {}) {
         self.envelope = envelope
         self.state = state
         self.notice = notice
+        self.batchEnd = batchEnd
     }
 }

@@ -76,14 +76,19 @@ for source in [stopSignal, interruptSignal] {
     source.resume()
 }
 
-do {
-    for try await event in client.events {
-        progress.record()
-        if options.ackMode == .manual { try event.ack(payloadBytes: nil) }
+// The handler runs off the main actor, as a server's would (no hop to the main thread per event).
+let ackMode = options.ackMode
+let consumer = Task.detached {
+    do {
+        for try await event in client.events {
+            progress.record()
+            if ackMode == .manual { try event.ack(payloadBytes: nil) }
+        }
+    } catch {
+        FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
     }
-} catch {
-    FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
 }
+await consumer.value
 let (received, perEvent) = progress.summary
 let stats = client.stats
 let allocations = perEvent.map { String(format: "%.3f", $0) } ?? "null"

@@ -1,0 +1,39 @@
+import SockeyeTransport
+
+/// The events of a `SocketModeClient`, in arrival order, as an `AsyncSequence`.
+///
+/// Events travel from the service thread in batches (all the envelopes of one read), so a
+/// waiting consumer is woken once per batch rather than once per event; the iterator then
+/// hands them out one by one. Iterate it once: it has one consumer.
+public struct SocketModeEvents: AsyncSequence, Sendable {
+    public typealias Element = SocketModeEvent
+    let batches: AsyncThrowingStream<[SocketModeEvent], any Error>
+
+    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator()) }
+
+    /// Hands out the events of each batch in turn.
+    public struct Iterator: AsyncIteratorProtocol {
+        var batches: AsyncThrowingStream<[SocketModeEvent], any Error>.AsyncIterator
+        var current: [SocketModeEvent?] = []
+        var index = 0
+
+        public mutating func next() async throws -> SocketModeEvent? {
+            while index >= current.count {
+                guard let batch = try await batches.next() else { return nil }
+                current = batch
+                index = 0
+            }
+            // Take the event out of the batch, so its lifetime (and its after-handler ack)
+            // ends with the application's use of it, not with the batch's.
+            let event = current[index].take()
+            index += 1
+            return event
+        }
+    }
+}
+
+/// The batch being built on the service thread.
+final class BatchCollector: @unchecked Sendable {
+    /// Touched only on the runtime's service thread.
+    var pending: [SocketModeEvent] = []
+}

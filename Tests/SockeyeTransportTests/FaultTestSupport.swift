@@ -95,17 +95,46 @@ func consumeEvents(_ client: SocketModeClient, into log: EventLog, ackDelayMilli
     }
 }
 
-/// Runs `body`, giving up after `seconds`; nil when it did not finish in time.
+/// Runs `body`, giving up after `seconds`; nil when it did not finish in time. `body` runs
+/// in its own task, so waits that ignore cancellation (a task's `value`) cannot hold the
+/// caller past the bound; a body still running then is cancelled and left behind.
 func within<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask { await body() }
-        group.addTask {
+    let gate = ResumeOnce<T?>()
+    return await withCheckedContinuation { continuation in
+        gate.arm(continuation)
+        let work = Task { gate.resume(await body()) }
+        Task {
             try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            gate.resume(nil)
+            work.cancel()
+        }
+    }
+}
+
+/// Resumes a continuation once, whoever comes first.
+final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Never>?
+    private var early: T?
+    private var done = false
+
+    func arm(_ continuation: CheckedContinuation<T, Never>) {
+        let ready: T? = lock.withLock {
+            if done, let early { return early }
+            self.continuation = continuation
             return nil
         }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
+        if let ready { continuation.resume(returning: ready) }
+    }
+
+    func resume(_ value: T) {
+        let waiting: CheckedContinuation<T, Never>? = lock.withLock {
+            guard !done else { return nil }
+            done = true
+            if continuation == nil { early = value }
+            return continuation
+        }
+        waiting?.resume(returning: value)
     }
 }
 
@@ -203,6 +232,11 @@ extension SimServer {
     /// Ids of the app's live connections (hello sent or not), oldest first.
     func liveConnectionIDs(app: Int = 0) -> [Int] {
         sync { core, _ in core.connections(app: app).filter { core.state($0) == .live }.map { Int($0.raw) } }
+    }
+
+    /// Whether connection `id` is still registered for the app (in any state).
+    func isRegistered(_ id: Int, app: Int = 0) -> Bool {
+        sync { core, _ in core.connections(app: app).contains(ConnectionID(UInt64(id))) }
     }
 
     /// Sends `disconnect{reason}` to one connection, or to every connection of the app.

@@ -15,23 +15,43 @@ extension FaultMatrix {
         /// below the 1 s that a reconnect costs with the slowed hello.
         static let gapBound = 0.5
 
-        @Test("refresh_requested on each of two connections in turn leaves no gap in deliveries")
+        @Test("refresh_requested on each of two connections in turn: the replacement is live before the old one closes, and deliveries have no gap")
         func refreshRequestedNoGap() async throws {
-            // timeScale 1: Slack closes a refreshed connection 1 s after refresh_requested.
-            let sim = try startFaultSim(ackDeadline: 3, timeScale: 1)
+            // timeScale 1, and Slack closes a refreshed connection only 3 s after
+            // refresh_requested: a client that waits for its replacement's hello (1 s away)
+            // closes the old one itself, after that hello.
+            let sim = try startFaultSim(ackDeadline: 3, timeScale: 1) { $0.config.refreshCloseDelay = 3 }
             let plan = LoadPlan(rate: 400, total: 2400)
             try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
                 var window = (0.0, 0.0)
+                // Per refresh, seconds after refresh_requested: replacement live, old one gone.
+                var order: [(replaced: Double, oldGone: Double)] = []
                 let result = await runLoad(h, plan) { h in
                     h.sim.applyFault("slow_hello", seconds: 1)
                     let start = monotonicNow()
                     for connection in h.sim.liveConnectionIDs() {
+                        let sent = monotonicNow()
                         h.sim.sendDisconnect("refresh_requested", connection: connection)
-                        // Replaced (its hello came) and closed: the pool is back to two live.
-                        #expect(await waitUntil(5) { h.sim.liveConnections() == 2 && !h.sim.liveConnectionIDs().contains(connection) })
+                        var replaced = Double.infinity
+                        var oldGone = Double.infinity
+                        let deadline = monotonicNow() + 5
+                        while monotonicNow() < deadline, replaced == .infinity || oldGone == .infinity {
+                            let now = monotonicNow()
+                            // Two live at Slack without the old one: its replacement said hello.
+                            if replaced == .infinity, h.sim.liveConnections() == 2 { replaced = now }
+                            if oldGone == .infinity, !h.sim.isRegistered(connection) { oldGone = now }
+                            try? await Task.sleep(for: .milliseconds(5))
+                        }
+                        order.append((replaced - sent, oldGone - sent))
                         #expect(await waitUntil(5) { h.client.stats.liveConnections == 2 })
                     }
                     window = (start, monotonicNow())
+                }
+                for (replaced, oldGone) in order {
+                    #expect(replaced.isFinite && oldGone.isFinite, "refresh did not complete: \(order)")
+                    #expect(replaced <= oldGone, "the old connection closed before its replacement was live: \(order)")
+                    // The client closed it (after the 1 s hello), not Slack at 3 s.
+                    #expect(oldGone < 2.5, "the old connection waited for Slack to close it: \(order)")
                 }
                 let gap = h.log.longestGap(from: window.0, to: window.1)
                 #expect(window.1 - window.0 >= 2, "two refreshes with a 1 s hello took \(window.1 - window.0) s")

@@ -13,6 +13,17 @@ public struct DedupWindow: Sendable {
         let high: UInt64
         let low: UInt64
 
+        public func hash(into hasher: inout Hasher) { hasher.combine(high) }
+
+        /// The key is already a well-mixed digest: hash tables use it with the table's seed
+        /// folded in, instead of running SipHash over it for every lookup (which cost more
+        /// than the rest of de-duplication on the receive path).
+        public func _rawHashValue(seed: Int) -> Int {
+            var mixed = high ^ UInt64(UInt(bitPattern: seed))
+            mixed = (mixed ^ (mixed >> 31)) &* 0x9E37_79B9_7F4A_7C15
+            return Int(truncatingIfNeeded: mixed ^ (mixed >> 29))
+        }
+
         /// The key of `eventID` in `teamID` (decoded UTF-8 bytes).
         public init(teamID: UnsafeRawBufferPointer, eventID: UnsafeRawBufferPointer) {
             var a: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a offset basis

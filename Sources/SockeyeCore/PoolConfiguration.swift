@@ -111,6 +111,8 @@ public struct PoolMetrics: Sendable, Hashable {
     public var malformedFrames = 0
     /// `.sendAck` actions emitted (host, on receipt, guard, duplicates, attached redeliveries).
     public var acksSent = 0
+    /// Acks sent again on another connection because theirs ended before they were written.
+    public var acksResent = 0
     /// Host acks that came after Slack's deadline (ack guard off).
     public var acksLate = 0
     /// Deliveries the ack guard acked because the host had not.

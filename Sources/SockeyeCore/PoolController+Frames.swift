@@ -226,6 +226,18 @@ extension PoolController {
         }
     }
 
+    /// Acks the transport had not written yet when `connection` ended: they go out again on
+    /// another live connection, or wait for one. Slack matches an ack by envelope id on any
+    /// connection of the app, and a slash command whose ack is lost is never retried.
+    /// Call it after reporting the connection `.closed`.
+    public mutating func resendUnwritten(_ messages: [AckMessage], from connection: ConnectionID, now: Instant) {
+        for message in messages {
+            metrics.acksResent += 1
+            sendAck(message, preferring: connection)
+        }
+        updateState()
+    }
+
     mutating func flushQueuedAcks() {
         guard !queuedAcks.isEmpty, let live = connections.first(where: { $0.phase == .live }) else { return }
         for message in queuedAcks {

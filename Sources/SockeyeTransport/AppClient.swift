@@ -169,6 +169,10 @@ public final class AppClient: @unchecked Sendable {
         } else {
             pool.handle(.connectFailed(link.id, reason: error?.description ?? "closed before the upgrade"), now: now())
         }
+        if !link.unwrittenAcks.isEmpty {
+            pool.resendUnwritten(link.unwrittenAcks, from: link.id, now: now())
+            link.unwrittenAcks.removeAll()
+        }
         performActions()
         afterBatch()
     }
@@ -201,6 +205,7 @@ public final class AppClient: @unchecked Sendable {
                 guard let link = links[id] else { continue }
                 do {
                     try link.writer.appendAck(message, using: &maskRandom)
+                    link.unwrittenAcks.append(message)
                     markDirty(link)
                 } catch {
                     counters.lastError = "ack could not be encoded: \(error)"

@@ -14,6 +14,9 @@ final class SocketLink: ConduitOwner {
     private var decoder: WebSocketFrameDecoder
     /// Frames waiting for the next writeable callback: acks, pongs, pings, the close.
     var writer = WebSocketFrameWriter(initialCapacity: 512)
+    /// Acks in `writer` not yet handed to the socket: if the link ends first, they are sent
+    /// again on another connection.
+    var unwrittenAcks: [AckMessage] = []
     /// The close code the server sent, reported to the pool when TCP goes.
     private var closeCodeReceived: UInt16?
     private var closeSent = false
@@ -85,6 +88,7 @@ final class SocketLink: ConduitOwner {
         guard !writer.isEmpty else { return }
         writer.withUnsafeBytes { conduit.send($0) }
         writer.removeAll()
+        unwrittenAcks.removeAll(keepingCapacity: true)
         if closeSent && closeCodeReceived != nil { conduit.close() }
     }
 

@@ -19,6 +19,22 @@ struct PoolAckTests {
         #expect(h.pool.ack(DeliveryToken(rawValue: 999), now: h.now) == .unknown)
     }
 
+    @Test("acks the transport could not write before their connection ended go out on another live connection")
+    func unwrittenAcksAreResent() {
+        var h = PoolHarness { $0.poolSize = 2 }
+        let ids = h.startLive(2)
+        let delivery = h.frame(Frames.event(id: "env-1"), on: ids[0]).deliveries[0]
+        #expect(h.pool.ack(delivery.token, now: h.now) == .accepted)
+        let sent = h.drain().acks
+        #expect(sent.count == 1 && sent[0].0 == ids[0])
+        // The connection ends before the transport wrote that ack.
+        _ = h.handle(.closed(ids[0], code: nil))
+        h.pool.resendUnwritten([AckMessage(envelopeID: EnvelopeID("env-1"), payload: nil)], from: ids[0], now: h.now)
+        let resent = h.drain().acks
+        #expect(resent.count == 1 && resent[0].0 == ids[1] && resent[0].1 == "env-1")
+        #expect(h.pool.metrics.acksResent == 1)
+    }
+
     @Test("on-receipt mode acks before the host sees the envelope")
     func onReceipt() {
         var h = PoolHarness {

@@ -44,6 +44,8 @@ final class Conduit {
     private var writeRequested = false
     private var pendingError: TransportError?
     private var aborted = false
+    /// Counts connection attempts (one per address tried).
+    private var attempt = 0
 
     private static let headroom = Int(sockeye_lws_pre())
 
@@ -162,6 +164,8 @@ final class Conduit {
         let address = addresses[addressIndex]
         addressIndex += 1
         stage = .connecting
+        attempt += 1
+        let thisAttempt = attempt
         let held = Unmanaged.passRetained(self)
         heldForLWS = held
         var info = lws_client_connect_info()
@@ -175,14 +179,17 @@ final class Conduit {
             info.host = addressC
             return lws_client_connect_via_info(&info)
         }
-        if made == nil, heldForLWS != nil {
+        // lws may have reported an error for this attempt from inside the call, and we may
+        // have moved on to the next address already: only a still-current attempt counts.
+        guard attempt == thisAttempt, heldForLWS != nil else { return }
+        if let made {
+            wsi = made
+        } else {
             // Failed synchronously without a CLIENT_CONNECTION_ERROR callback.
             heldForLWS = nil
             held.release()
             lastConnectError = "lws could not start the connection"
             connectNext()
-        } else if let made, heldForLWS != nil {
-            wsi = made
         }
     }
 

@@ -66,7 +66,7 @@ final class SocketLink: ConduitOwner {
                 client.linkOpened(self)
                 frames = UnsafeRawBufferPointer(rebasing: bytes[used...])
             } catch {
-                client.noteTransportError(.upgrade(error.description))
+                // Reported once, by `conduitEnded`, with this error.
                 phase = .ended
                 conduit.abort(.upgrade(error.description))
                 return

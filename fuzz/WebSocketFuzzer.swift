@@ -164,18 +164,6 @@ func checkUTF8(_ body: UnsafeRawBufferPointer) {
     }
 }
 
-/// A generator seeded from the input, so runs reproduce.
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Client frames turned into the server frames a decoder takes: mask bit cleared, payload
 /// unmasked. Independent of the codec's own masking code.
 func unmaskClientFrames(_ bytes: [UInt8]) -> [UInt8] {
@@ -208,7 +196,7 @@ func unmaskClientFrames(_ bytes: [UInt8]) -> [UInt8] {
 
 /// The body cut into messages written by the writer; they must decode back unchanged.
 func checkRoundTrip(_ body: UnsafeRawBufferPointer, seed: UInt8) {
-    var rng = Seeded(state: UInt64(seed) &* 0x1234_5678_9ABC_DEF1 &+ UInt64(body.count))
+    var rng = SplitMix64(seed: UInt64(seed) &* 0x1234_5678_9ABC_DEF1 &+ UInt64(body.count))
     var writer = WebSocketFrameWriter(initialCapacity: Int(seed) % 3 == 0 ? 0 : 256)
     var expected: [Copied] = []
     var offset = 0

@@ -5,7 +5,7 @@ import SockeyeTransport
 /// first use and kept for the life of the process.
 enum SharedRuntime {
     nonisolated(unsafe) private static var runtime: TransportRuntime?
-    private static let lock = StateLock()
+    private static let lock = ServiceLock()
 
     static func get() throws(TransportError) -> TransportRuntime {
         let result: Result<TransportRuntime, TransportError> = lock.withLock {

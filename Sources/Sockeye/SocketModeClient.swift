@@ -52,7 +52,8 @@ public final class SocketModeClient: Sendable {
         let collector = BatchCollector()
         let hub = StateHub()
         let ackMode = options.ackMode
-        let clientBox = ClientBox()
+        // The envelope callback is made before the client it needs to reach.
+        let clientBox = Locked<AppClient?>(nil)
         do throws(TransportError) {
             let runtime: TransportRuntime
             if let given = options.runtime { runtime = given } else { runtime = try SharedRuntime.get() }
@@ -60,7 +61,7 @@ public final class SocketModeClient: Sendable {
                 runtime: runtime, configuration: configuration,
                 callbacks: ClientCallbacks(
                     envelope: { received in
-                        guard let client = clientBox.client else { return }
+                        guard let client = clientBox.snapshot else { return }
                         collector.pending.append(SocketModeEvent(received, client: client, ackMode: ackMode))
                     },
                     state: { state in
@@ -78,7 +79,8 @@ public final class SocketModeClient: Sendable {
         } catch {
             throw .invalidConfiguration(error)
         }
-        clientBox.client = client
+        let made = client
+        clientBox.withValue { $0 = made }
         events = SocketModeEvents(batches: stream)
         self.hub = hub
         client.start()
@@ -118,15 +120,5 @@ public final class SocketModeClient: Sendable {
             if state == .stopped { break }
             if case .failed = state { break }
         }
-    }
-}
-
-/// Lets the envelope callback reach the client that is created after the callbacks.
-private final class ClientBox: @unchecked Sendable {
-    private let lock = StateLock()
-    private var stored: AppClient?
-    var client: AppClient? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

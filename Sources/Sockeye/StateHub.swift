@@ -1,10 +1,9 @@
-import Glibc
 import SockeyeCore
 import SockeyeTransport
 
 /// Fans a client's states and notices out to any number of `AsyncStream` subscribers.
 final class StateHub: @unchecked Sendable {
-    private let lock = StateLock()
+    private let lock = ServiceLock()
     private var current: PoolState = .idle
     private var stateSubscribers: [AsyncStream<PoolState>.Continuation] = []
     private var noticeSubscribers: [AsyncStream<ClientNotice>.Continuation] = []
@@ -49,25 +48,5 @@ final class StateHub: @unchecked Sendable {
         }
         if done { continuation.finish() }
         return stream
-    }
-}
-
-/// A pthread mutex (visible to ThreadSanitizer, unlike `Synchronization.Mutex` on Linux).
-final class StateLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
-        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        return mutex
-    }()
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
     }
 }

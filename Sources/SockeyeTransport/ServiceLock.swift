@@ -2,10 +2,11 @@ import Glibc
 
 /// A pthread mutex. ThreadSanitizer understands it (it does not see `Synchronization.Mutex`
 /// on Linux), and it is cheap uncontended. Heap-allocated so its address never moves.
-final class ServiceLock: @unchecked Sendable {
+/// Shared with the Swift front end (package access), not part of the public API.
+package final class ServiceLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    package init() {
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
@@ -17,7 +18,7 @@ final class ServiceLock: @unchecked Sendable {
 
     /// Runs `body` holding the lock.
     @inline(__always)
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -25,17 +26,17 @@ final class ServiceLock: @unchecked Sendable {
 }
 
 /// A value guarded by a `ServiceLock`, for state read from other threads (stats, states).
-final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value>: @unchecked Sendable {
     private let lock = ServiceLock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
-    func withValue<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withValue<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         try lock.withLock { try body(&value) }
     }
 
-    var snapshot: Value { lock.withLock { value } }
+    package var snapshot: Value { lock.withLock { value } }
 }
 
 /// The monotonic clock the core's `Instant` is read from.

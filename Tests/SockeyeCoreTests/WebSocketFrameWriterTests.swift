@@ -11,7 +11,7 @@ struct WebSocketFrameWriterTests {
     @Test("frames are masked, FIN set, with the minimal 7/16/64-bit length, and unmask to the payload")
     func framing() {
         var writer = WebSocketFrameWriter(initialCapacity: 16)
-        var rng = TestRandom(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let sizes = [0, 1, 7, 8, 9, 31, 32, 33, 125, 126, 65_535, 65_536, 70_001]
         for size in sizes {
             patternBytes(size).withUnsafeBytes { writer.appendBinary($0, using: &rng) }
@@ -27,7 +27,7 @@ struct WebSocketFrameWriterTests {
     @Test("a round trip writer -> unmask -> decoder gives back the messages")
     func roundTrip() {
         var writer = WebSocketFrameWriter()
-        var rng = TestRandom(seed: 2)
+        var rng = SplitMix64(seed: 2)
         let texts = ["", "hello", String(repeating: "ü", count: 100), String(repeating: "x", count: 70_000)]
         for text in texts {
             Array(text.utf8).withUnsafeBytes { writer.appendText($0, using: &rng) }
@@ -46,7 +46,7 @@ struct WebSocketFrameWriterTests {
     @Test("every frame gets a fresh mask key from the generator")
     func masksDiffer() {
         var writer = WebSocketFrameWriter()
-        var rng = TestRandom(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<100 { [0x61, 0x62].withUnsafeBytes { writer.appendText($0, using: &rng) } }
         let keys = parseClientFrames(pending(writer)).map(\.maskKey)
         #expect(keys.count == 100)
@@ -58,7 +58,7 @@ struct WebSocketFrameWriterTests {
     @Test("N appendAck calls produce N valid masked text frames back to back")
     func coalescedAcks() throws {
         var writer = WebSocketFrameWriter(initialCapacity: 0)
-        var rng = TestRandom(seed: 4)
+        var rng = SplitMix64(seed: 4)
         var expected: [String] = []
         for i in 0..<200 {
             let id = "env-\(i)-" + String(repeating: "z", count: i % 50)
@@ -79,7 +79,7 @@ struct WebSocketFrameWriterTests {
     @Test("an ack that cannot be encoded appends nothing")
     func ackErrorAppendsNothing() throws {
         var writer = WebSocketFrameWriter()
-        var rng = TestRandom(seed: 5)
+        var rng = SplitMix64(seed: 5)
         try writer.appendAck(AckMessage(envelopeID: EnvelopeID("a"), payload: nil), using: &rng)
         let before = pending(writer)
         let huge = Array((#"{"t":""# + String(repeating: "q", count: 20_480) + #""}"#).utf8)
@@ -95,7 +95,7 @@ struct WebSocketFrameWriterTests {
     @Test("partial writes: removeFirst drops exactly what was written and keeps the rest in order")
     func partialWrites() {
         var writer = WebSocketFrameWriter(initialCapacity: 64)
-        var rng = TestRandom(seed: 6)
+        var rng = SplitMix64(seed: 6)
         var written: [UInt8] = []
         for round in 0..<40 {
             asciiText(round * 3 + 1).withUnsafeBytes { writer.appendText($0, using: &rng) }
@@ -115,7 +115,7 @@ struct WebSocketFrameWriterTests {
     @Test("a ping or pong over 125 bytes is refused and nothing is appended")
     func controlLimit() {
         var writer = WebSocketFrameWriter()
-        var rng = TestRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         #expect(throws: WebSocketWriteError.controlPayloadTooLong(length: 126)) {
             try patternBytes(126).withUnsafeBytes { try writer.appendPing($0, using: &rng) }
         }
@@ -132,7 +132,7 @@ struct WebSocketFrameWriterTests {
     @Test("a close frame carries the code and reason; the reason is cut to 123 bytes at a character boundary")
     func closeFrames() throws {
         var writer = WebSocketFrameWriter()
-        var rng = TestRandom(seed: 8)
+        var rng = SplitMix64(seed: 8)
         try writer.appendClose(code: 1000, reason: "bye", using: &rng)
         try writer.appendClose(code: 1009, reason: String(repeating: "é", count: 100), using: &rng)
         try writer.appendClose(code: 1005, reason: "ignored", using: &rng)

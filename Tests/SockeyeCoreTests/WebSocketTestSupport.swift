@@ -145,21 +145,6 @@ func parseClientFrames(_ bytes: [UInt8]) -> [ClientFrame] {
     return frames
 }
 
-/// A seeded, reproducible generator for tests (SplitMix64). Not for real mask keys.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Bytes of a repeating pattern, distinct enough to catch misplaced slices.
 func patternBytes(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }

@@ -98,9 +98,10 @@ let package = Package(
 // `swift run -c release scanner-bench [--smoke]`: the envelope scanner against jansson,
 // simdjson (on-demand and DOM) and Foundation's JSONSerialization. Nothing here ships: the
 // malloc-counting interposer must only ever be linked into the benchmark executable.
-package.products.append(
-    .executable(name: "scanner-bench", targets: ["ScannerBenchmark"])
-)
+package.products.append(contentsOf: [
+    .executable(name: "scanner-bench", targets: ["ScannerBenchmark"]),
+    .executable(name: "core-path-bench", targets: ["CorePathBenchmark"]),
+])
 package.targets.append(contentsOf: [
     // Counts malloc/calloc/realloc/posix_memalign/aligned_alloc calls process-wide.
     .target(
@@ -119,6 +120,13 @@ package.targets.append(contentsOf: [
             .unsafeFlags(["-O2", "-Wall", "-Wextra", "-Werror"]),
         ],
         linkerSettings: [.linkedLibrary("simdjson")]
+    ),
+    // `swift run -c release core-path-bench`: the service thread's sans-IO work per envelope.
+    .executableTarget(
+        name: "CorePathBenchmark",
+        dependencies: ["SockeyeCore", "CMallocCounter"],
+        path: "benchmarks/CorePathBenchmark",
+        swiftSettings: strictSwift
     ),
     .executableTarget(
         name: "ScannerBenchmark",

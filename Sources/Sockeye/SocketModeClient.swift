@@ -48,7 +48,7 @@ public final class SocketModeClient: Sendable {
         } catch {
             throw .invalidConfiguration(.invalidURL("proxy URL '\(options.proxyURL ?? "")': \(error.description)"))
         }
-        let (stream, continuation) = AsyncThrowingStream<[SocketModeEvent], any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[SocketModeEvent?], any Error>.makeStream()
         let collector = BatchCollector()
         let hub = StateHub()
         let ackMode = options.ackMode
@@ -88,14 +88,14 @@ public final class SocketModeClient: Sendable {
 
     /// Yields the events collected on the service thread as one batch.
     private static func handOver(_ collector: BatchCollector,
-                                 to continuation: AsyncThrowingStream<[SocketModeEvent], any Error>.Continuation) {
+                                 to continuation: AsyncThrowingStream<[SocketModeEvent?], any Error>.Continuation) {
         guard !collector.pending.isEmpty else { return }
         let batch = collector.pending
         collector.pending = []
         if case .terminated = continuation.yield(batch) {
             // Nobody will see them (the stream ended): never ack them unseen, so Slack
             // redelivers them to a client that is still listening.
-            for event in batch { event.declineUndelivered() }
+            for event in batch { event?.declineUndelivered() }
         }
     }
 

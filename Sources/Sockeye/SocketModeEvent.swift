@@ -76,7 +76,7 @@ public final class SocketModeEvent: Sendable {
     public func ack(payloadBytes payload: [UInt8]?) throws(SocketModeError) {
         if let payload, !payload.isEmpty {
             guard ackMode != .onReceipt else { throw .ackedOnReceipt }
-            try Self.validate(payload, envelopeID: received.frame, view: received.envelope.envelopeID)
+            try Self.validate(payload, of: received)
         }
         guard answer.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else {
             throw .alreadyAnswered
@@ -105,10 +105,9 @@ public final class SocketModeEvent: Sendable {
 
     /// Encodes the ack into scratch space: the same checks the pool makes (one JSON object,
     /// the whole ack under 20 480 bytes), done on the caller's thread.
-    private static func validate(_ payload: [UInt8], envelopeID frame: [UInt8], view: ByteView) throws(SocketModeError) {
-        let result: Result<Int, AckEncodingError> = frame.withUnsafeBytes { all in
-            let id = view.bytes(in: all)
-            return payload.withUnsafeBytes { body in
+    private static func validate(_ payload: [UInt8], of received: ReceivedEnvelope) throws(SocketModeError) {
+        let result: Result<Int, AckEncodingError> = received.withBytes(of: received.envelope.envelopeID) { id in
+            payload.withUnsafeBytes { body in
                 withUnsafeTemporaryAllocation(byteCount: AckEncoder.maxFrameSize, alignment: 1) { scratch in
                     Result { () throws(AckEncodingError) in
                         try AckEncoder.encode(envelopeID: id, payload: body, into: scratch, headroom: 0)

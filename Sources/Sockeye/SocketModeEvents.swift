@@ -7,13 +7,13 @@ import SockeyeTransport
 /// hands them out one by one. Iterate it once: it has one consumer.
 public struct SocketModeEvents: AsyncSequence, Sendable {
     public typealias Element = SocketModeEvent
-    let batches: AsyncThrowingStream<[SocketModeEvent], any Error>
+    let batches: AsyncThrowingStream<[SocketModeEvent?], any Error>
 
     public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator()) }
 
     /// Hands out the events of each batch in turn.
     public struct Iterator: AsyncIteratorProtocol {
-        var batches: AsyncThrowingStream<[SocketModeEvent], any Error>.AsyncIterator
+        var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
         var current: [SocketModeEvent?] = []
         var index = 0
 
@@ -32,8 +32,10 @@ public struct SocketModeEvents: AsyncSequence, Sendable {
     }
 }
 
-/// The batch being built on the service thread.
+/// The batch being built on the service thread. Its elements are optional so the
+/// iterator can take each event out of the batch without converting the array (an
+/// `[T]` to `[T?]` conversion costs a dynamic cast per element).
 final class BatchCollector: @unchecked Sendable {
     /// Touched only on the runtime's service thread.
-    var pending: [SocketModeEvent] = []
+    var pending: [SocketModeEvent?] = []
 }

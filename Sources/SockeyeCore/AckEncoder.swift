@@ -53,7 +53,11 @@ public enum AckEncoder {
         }
         var writer = ByteWriter(buffer: buffer, position: headroom)
         writer.append(prefix)
-        writer.appendEscaped(envelopeID)
+        if idLength == envelopeID.count {
+            writer.append(envelopeID)  // nothing to escape (escapes only make it longer)
+        } else {
+            writer.appendEscaped(envelopeID)
+        }
         if let payloadValue {
             writer.append(middle)
             writer.append(payloadValue)
@@ -69,6 +73,16 @@ public enum AckEncoder {
     static func escapedLength(of id: UnsafeRawBufferPointer) throws(AckEncodingError) -> Int {
         guard let base = id.baseAddress, id.count > 0 else { throw .invalidEnvelopeID }
         let bytes = base.assumingMemoryBound(to: UInt8.self)
+        // Slack's ids are printable ASCII with nothing to escape: one quick pass for them.
+        var plain = true
+        for index in 0..<id.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte >= 0x80 || byte == 0x22 || byte == 0x5C {
+                plain = false
+                break
+            }
+        }
+        if plain { return id.count }
         var cursor = JSONCursor(base: bytes, count: id.count, maxDepth: 1)
         var length = 0
         while cursor.index < id.count {

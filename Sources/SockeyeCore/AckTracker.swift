@@ -20,6 +20,11 @@ public struct DeliveryToken: Sendable, Hashable, CustomStringConvertible {
 /// to it rather than delivered: they are acked with it, or released unacked with it. The
 /// tracker indexes entries by de-duplication key to find the first copy, and bounds the
 /// attachments per event and in total.
+///
+/// Pending entries live in a queue in token order. Tokens are issued in increasing order and
+/// every entry is due a fixed delay after it was tracked, so token order is due order: the
+/// next entry to expire is always the oldest one still there, and a token is found by its
+/// distance from the head (no hashing on the ack path).
 struct AckTracker {
     /// A redelivery waiting for the fate of the first copy.
     struct Attachment {
@@ -67,19 +72,25 @@ struct AckTracker {
     let deadline: Duration
     let guardDelay: Duration?
     let lateRetention: Duration
+    private let deadlineNanoseconds: UInt64
+    private let guardNanoseconds: UInt64?
     /// Most redeliveries attached to one entry.
     let attachPerEntry: Int
     /// Most redeliveries attached across all entries.
     let attachTotal: Int
 
-    private var pending: [DeliveryToken: Entry] = [:]
-    private var pendingOrder: [(token: DeliveryToken, at: Instant)] = []
+    /// Pending entries in token order (`nil` once acked, nacked or expired), from
+    /// `pendingHead`; `pendingTokens[i]` is the token of `pendingEntries[i]`.
+    private var pendingEntries: [Entry?] = []
+    private var pendingTokens: [UInt64] = []
     private var pendingHead = 0
+    /// Entries still pending.
+    private var pendingCount = 0
     private var late: [DeliveryToken: Entry] = [:]
     private var lateOrder: [(token: DeliveryToken, until: Instant)] = []
     private var lateHead = 0
-    /// Held (pending or late) entries by event, to attach redeliveries.
-    private var byKey: [DedupWindow.Key: DeliveryToken] = [:]
+    /// Held (pending or late) entries by event fingerprint, to attach redeliveries.
+    private var byKey = FingerprintTable()
     /// Attachments across all entries.
     private(set) var attachedCount = 0
 
@@ -89,39 +100,86 @@ struct AckTracker {
     ) {
         self.deadline = deadline
         self.guardDelay = guardDelay.map { min($0, deadline) }
+        deadlineNanoseconds = UInt64(max(0, deadline.nanosecondsClamped))
+        guardNanoseconds = self.guardDelay.map { UInt64(max(0, $0.nanosecondsClamped)) }
         self.lateRetention = lateRetention
         self.attachPerEntry = max(0, attachPerEntry)
         self.attachTotal = max(0, attachTotal)
     }
 
     /// Envelopes awaiting an ack before their guard or deadline.
-    var outstanding: Int { pending.count }
+    var outstanding: Int { pendingCount }
 
     /// Envelopes the host still holds: pending, or past the deadline but still ackable.
-    var unresolved: Int { pending.count + late.count }
+    var unresolved: Int { pendingCount + late.count }
 
+    /// Tracks a delivery. Tokens must come in increasing order (the pool issues them so).
     mutating func track(
         _ token: DeliveryToken, id: EnvelopeID, connection: ConnectionID, kind: MessageKind,
         dedupKey: DedupWindow.Key?, now: Instant
     ) {
         let entry = Entry(
-            id: id, connection: connection, kind: kind, deadline: now + deadline,
-            guardAt: guardDelay.map { now + $0 }, dedupKey: dedupKey)
-        pending[token] = entry
-        pendingOrder.append((token, entry.guardAt ?? entry.deadline))
-        if let dedupKey { byKey[dedupKey] = token }
+            id: id, connection: connection, kind: kind, deadline: Self.after(now, deadlineNanoseconds),
+            guardAt: guardNanoseconds.map { Self.after(now, $0) }, dedupKey: dedupKey)
+        if pendingHead == pendingEntries.count {
+            pendingEntries.removeAll(keepingCapacity: true)
+            pendingTokens.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        }
+        precondition(pendingTokens.last.map { $0 < token.rawValue } ?? true, "tokens must increase")
+        pendingEntries.append(entry)
+        pendingTokens.append(token.rawValue)
+        pendingCount += 1
+        if let dedupKey { byKey.set(token.rawValue, for: dedupKey.fingerprint) }
+    }
+
+    private static func after(_ now: Instant, _ nanoseconds: UInt64) -> Instant {
+        let (sum, overflow) = now.nanoseconds.addingReportingOverflow(nanoseconds)
+        return Instant(nanoseconds: overflow ? .max : sum)
+    }
+
+    /// Where `token` sits in the pending queue, if it is there (acked entries may still
+    /// hold their place, as `nil`).
+    private func pendingIndex(_ token: DeliveryToken) -> Int? {
+        let count = pendingTokens.count
+        guard pendingHead < count else { return nil }
+        let wanted = token.rawValue
+        let first = pendingTokens[pendingHead]
+        guard wanted >= first, wanted <= pendingTokens[count - 1] else { return nil }
+        // Tokens are usually consecutive: try the direct guess, then search.
+        let distance = wanted - first
+        if distance < UInt64(count - pendingHead) {
+            let guess = pendingHead + Int(distance)
+            if pendingTokens[guess] == wanted { return guess }
+        }
+        var low = pendingHead
+        var high = count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let probe = pendingTokens[middle]
+            if probe == wanted { return middle }
+            if probe < wanted { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+    }
+
+    /// Moves the head past entries that left the queue.
+    private mutating func advancePendingHead() {
+        while pendingHead < pendingEntries.count, pendingEntries[pendingHead] == nil { pendingHead += 1 }
     }
 
     /// The held delivery of the event `key`, if the host has not acked or nacked it yet.
-    func heldToken(for key: DedupWindow.Key) -> DeliveryToken? { byKey[key] }
+    func heldToken(for key: DedupWindow.Key) -> DeliveryToken? {
+        byKey.value(for: key.fingerprint).map { DeliveryToken(rawValue: $0) }
+    }
 
     /// Attaches a redelivery to the held delivery `token`.
     mutating func attach(_ attachment: Attachment, to token: DeliveryToken) -> AttachResult {
         guard attachedCount < attachTotal else { return .full }
         // Optional chaining on the subscript mutates the stored entry in place.
-        if let count = pending[token]?.attached.count {
+        if let index = pendingIndex(token), let count = pendingEntries[index]?.attached.count {
             guard count < attachPerEntry else { return .full }
-            pending[token]?.attached.append(attachment)
+            pendingEntries[index]?.attached.append(attachment)
         } else if let count = late[token]?.attached.count {
             guard count < attachPerEntry else { return .full }
             late[token]?.attached.append(attachment)
@@ -133,14 +191,21 @@ struct AckTracker {
     }
 
     /// The entry of `token`, pending or late, without removing it.
-    func peek(_ token: DeliveryToken) -> Entry? { pending[token] ?? late[token] }
+    func peek(_ token: DeliveryToken) -> Entry? {
+        if let index = pendingIndex(token), let entry = pendingEntries[index] { return entry }
+        return late.isEmpty ? nil : late[token]
+    }
 
     /// Removes `token` because the host acked or nacked it.
     mutating func resolve(_ token: DeliveryToken) -> Resolution {
-        if let entry = pending.removeValue(forKey: token) {
+        if let index = pendingIndex(token), let entry = pendingEntries[index] {
+            pendingEntries[index] = nil
+            pendingCount -= 1
+            advancePendingHead()
             forget(token, entry)
             return .onTime(entry)
         }
+        guard !late.isEmpty else { return .unknown }
         if let entry = late.removeValue(forKey: token) {
             forget(token, entry)
             return .late(entry)
@@ -151,10 +216,16 @@ struct AckTracker {
     /// Moves every entry whose guard or deadline passed at `now` and returns them.
     mutating func expire(now: Instant) -> [Due] {
         var found: [Due] = []
-        while pendingHead < pendingOrder.count, pendingOrder[pendingHead].at <= now {
-            let token = pendingOrder[pendingHead].token
+        while pendingHead < pendingEntries.count {
+            guard let entry = pendingEntries[pendingHead] else {
+                pendingHead += 1  // acked already
+                continue
+            }
+            guard (entry.guardAt ?? entry.deadline) <= now else { break }
+            let token = DeliveryToken(rawValue: pendingTokens[pendingHead])
+            pendingEntries[pendingHead] = nil
+            pendingCount -= 1
             pendingHead += 1
-            guard let entry = pending.removeValue(forKey: token) else { continue }  // acked already
             if entry.guardAt != nil {
                 forget(token, entry)
                 found.append(.guardFired(token, entry))
@@ -179,19 +250,17 @@ struct AckTracker {
 
     /// Entries for `connection` that are still waiting, e.g. to re-route their acks.
     func outstanding(on connection: ConnectionID) -> Int {
-        pending.values.reduce(0) { $0 + ($1.connection == connection ? 1 : 0) }
+        pendingEntries[pendingHead...].reduce(0) { $0 + ($1?.connection == connection ? 1 : 0) }
     }
 
     /// The next instant `expire` has work to do. Drops already-acked entries at the head
     /// of the queue, so the timer is never armed for nothing.
     mutating func nextDeadline() -> Instant? {
-        while pendingHead < pendingOrder.count, pending[pendingOrder[pendingHead].token] == nil {
-            pendingHead += 1
-        }
+        advancePendingHead()
         while lateHead < lateOrder.count, late[lateOrder[lateHead].token] == nil {
             lateHead += 1
         }
-        var next = pendingHead < pendingOrder.count ? pendingOrder[pendingHead].at : nil
+        var next = pendingHead < pendingEntries.count ? pendingEntries[pendingHead].map { $0.guardAt ?? $0.deadline } : nil
         if lateHead < lateOrder.count {
             let until = lateOrder[lateHead].until
             next = next.map { min($0, until) } ?? until
@@ -203,12 +272,13 @@ struct AckTracker {
     /// Drops the bookkeeping of an entry that left the tracker.
     private mutating func forget(_ token: DeliveryToken, _ entry: Entry) {
         attachedCount -= entry.attached.count
-        if let key = entry.dedupKey, byKey[key] == token { byKey[key] = nil }
+        if let key = entry.dedupKey { byKey.remove(key.fingerprint, ifValueIs: token.rawValue) }
     }
 
     private mutating func compact() {
-        if pendingHead > 1024 && pendingHead * 2 > pendingOrder.count {
-            pendingOrder.removeFirst(pendingHead)
+        if pendingHead > 1024 && pendingHead * 2 > pendingEntries.count {
+            pendingEntries.removeFirst(pendingHead)
+            pendingTokens.removeFirst(pendingHead)
             pendingHead = 0
         }
         if lateHead > 1024 && lateHead * 2 > lateOrder.count {

@@ -5,8 +5,12 @@
 /// Slack's last retry comes about 5 min after the first delivery). Memory is bounded:
 /// at most `capacity` entries, the oldest evicted first (counted in `evictedEarly`).
 ///
-/// Keys are stored as a 128-bit digest of the two strings, so no allocation is made per
-/// event; two different keys colliding needs ~2^64 events and is ignored.
+/// Keys are digests of the two strings, so no allocation is made per event. The window
+/// stores a 64-bit fingerprint of each in a compact table (`FingerprintTable`: 16 bytes an
+/// entry, about 2 MiB at the default capacity, small enough to stay in cache), so a check
+/// costs one or two cache lines. Two events sharing a fingerprint would make the second look
+/// like a redelivery; with 100 000 events remembered that chance is ~5·10⁻¹⁵ per event, and
+/// it is ignored.
 public struct DedupWindow: Sendable {
     /// The digest of one (team_id, event_id) pair.
     public struct Key: Sendable, Hashable {
@@ -40,6 +44,9 @@ public struct DedupWindow: Sendable {
             low = b
         }
 
+        /// The 64-bit fingerprint the window and the ack tracker store.
+        var fingerprint: UInt64 { FingerprintTable.key(high ^ (low &* 0xD6E8_FEB8_6659_FD93)) }
+
         /// The key of Swift strings (convenience for tests and hosts).
         public init(teamID: String, eventID: String) {
             var team = teamID
@@ -57,18 +64,21 @@ public struct DedupWindow: Sendable {
     /// Keys evicted before their TTL because the window was full.
     public private(set) var evictedEarly = 0
 
-    private var members: [Key: Instant] = [:]
-    private var order: [(key: Key, expires: Instant)] = []
+    private var members = FingerprintTable()
+    /// Fingerprints in insertion order with their expiry (nanoseconds), oldest at `head`.
+    private var order: [(fingerprint: UInt64, expires: UInt64)] = []
     private var head = 0
+    private let ttlNanoseconds: UInt64
 
     /// A window remembering keys for `ttl`, at most `capacity` of them.
     public init(ttl: Duration = .seconds(900), capacity: Int = 100_000) {
         self.ttl = ttl
         self.capacity = max(1, capacity)
+        ttlNanoseconds = UInt64(max(0, ttl.nanosecondsClamped))
     }
 
     /// When the oldest key expires.
-    public var nextExpiry: Instant? { head < order.count ? order[head].expires : nil }
+    public var nextExpiry: Instant? { head < order.count ? Instant(nanoseconds: order[head].expires) : nil }
 
     /// Number of keys remembered now.
     public var count: Int { members.count }
@@ -76,33 +86,35 @@ public struct DedupWindow: Sendable {
     /// Records `key` at `now`; returns `false` when it was already there (a duplicate).
     public mutating func insert(_ key: Key, now: Instant) -> Bool {
         expire(now: now)
-        guard members[key] == nil else { return false }
+        let fingerprint = key.fingerprint
+        let (sum, overflow) = now.nanoseconds.addingReportingOverflow(ttlNanoseconds)
+        let expires = overflow ? UInt64.max : sum
         if members.count >= capacity {
+            guard members.value(for: fingerprint) == nil else { return false }
             evictOldest()
             evictedEarly += 1
         }
-        let expires = now + ttl
-        members[key] = expires
-        order.append((key, expires))
+        guard members.insertIfAbsent(expires, for: fingerprint) else { return false }
+        order.append((fingerprint, expires))
         return true
     }
 
     /// Whether `key` is remembered at `now`.
     public mutating func contains(_ key: Key, now: Instant) -> Bool {
         expire(now: now)
-        return members[key] != nil
+        return members.value(for: key.fingerprint) != nil
     }
 
     /// Forgets `key`, so that its next delivery is not a duplicate (used when an event was
     /// delivered but never acknowledged, so Slack's retry must reach the host again).
     public mutating func remove(_ key: Key) {
-        members[key] = nil
+        members.remove(key.fingerprint)
     }
 
     /// Forgets keys whose TTL has passed. Entries expire in insertion order because the
     /// TTL is the same for all.
     public mutating func expire(now: Instant) {
-        while head < order.count, order[head].expires <= now {
+        while head < order.count, order[head].expires <= now.nanoseconds {
             evictOldest()
         }
     }
@@ -110,7 +122,8 @@ public struct DedupWindow: Sendable {
     private mutating func evictOldest() {
         guard head < order.count else { return }
         let oldest = order[head]
-        if members[oldest.key] == oldest.expires { members[oldest.key] = nil }
+        // Only if it is still this insertion (not removed and inserted again since).
+        members.remove(oldest.fingerprint, ifValueIs: oldest.expires)
         head += 1
         // Compact the queue once the dead prefix dominates, keeping appends amortised O(1).
         if head > 1024 && head * 2 > order.count {

@@ -3,9 +3,14 @@
 extension PoolController {
     /// Feeds one complete text message received on `connection`. `.deliver` actions that
     /// follow carry views into `frame`: drain them before the buffer is reused.
-    public mutating func receive(frame: UnsafeRawBufferPointer, on connection: ConnectionID, now: Instant) {
+    ///
+    /// Returns whether the frame scanned as a Socket Mode message; a frame that did not is
+    /// counted, reported as `.malformedFrame` and dropped (a caller that left UTF-8 checking
+    /// to the scanner checks the text then: `WebSocketFrameDecoder.checksUnfragmentedText`).
+    @discardableResult
+    public mutating func receive(frame: UnsafeRawBufferPointer, on connection: ConnectionID, now: Instant) -> Bool {
         defer { updateState() }
-        guard let index = connectionIndex(connection) else { return }
+        guard let index = connectionIndex(connection) else { return true }
         connections[index].lastHeard = now
         metrics.framesReceived += 1
         let envelope: Envelope
@@ -14,7 +19,7 @@ extension PoolController {
         } catch {
             metrics.malformedFrames += 1
             emit(.notice(.malformedFrame(connection, error)))
-            return
+            return false
         }
         switch envelope.kind {
         case .hello:
@@ -25,6 +30,7 @@ extension PoolController {
             deliver(envelope, frame: frame, connection: connection, now: now)
         }
         pump(now: now)
+        return true
     }
 
     /// Feeds a pong received on `connection`. Only a pong echoing one of this connection's

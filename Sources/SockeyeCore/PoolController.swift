@@ -30,7 +30,11 @@
 /// - with `maxPoolSize` above `poolSize`, the pool grows under sustained load and shrinks
 ///   when it falls (`PoolSizer`), never past `too_many_websockets`' reduction.
 /// Not thread-safe: one owner (the service thread) calls it.
-public struct PoolController<Random: RandomNumberGenerator> {
+///
+/// Not generic (the jitter generator is a concrete `SplitMix64`): a generic struct's code
+/// called from another module runs unspecialized, reading every field through type
+/// metadata, which cost more than the rest of the receive path.
+public struct PoolController {
     /// The configuration in force (clamped to Slack's limits).
     public let configuration: PoolConfiguration
     /// The pool's lifecycle state.
@@ -38,7 +42,8 @@ public struct PoolController<Random: RandomNumberGenerator> {
     /// Counters.
     public internal(set) var metrics = PoolMetrics()
 
-    var random: Random
+    /// Backoff jitter only (nothing secret).
+    var random: SplitMix64
     var connections: [ConnectionRecord] = []
     var urlRequestInFlight = false
     var retryNotBefore = Instant.zero
@@ -70,7 +75,13 @@ public struct PoolController<Random: RandomNumberGenerator> {
     static var queuedAckLimit: Int { 10_000 }
 
     /// A pool that does nothing until `.start`.
-    public init(configuration: PoolConfiguration = PoolConfiguration(), random: Random, now: Instant) {
+    ///
+    /// `random` draws the backoff jitter: pass a seeded one for reproducible tests; the
+    /// default is seeded from the system's generator.
+    public init(
+        configuration: PoolConfiguration = PoolConfiguration(),
+        random: SplitMix64 = SplitMix64(seed: UInt64.random(in: 0...UInt64.max)), now: Instant
+    ) {
         let configuration = configuration.clamped
         self.configuration = configuration
         self.random = random

@@ -4,7 +4,8 @@
 /// into the bytes passed to `WebSocketFrameDecoder.decode` or into the decoder's own
 /// reassembly buffer, both of which change once the callback returns.
 public enum WebSocketMessage {
-    /// A complete text message (fragments reassembled), checked to be valid UTF-8.
+    /// A complete text message (fragments reassembled), checked to be valid UTF-8 (unless
+    /// the decoder leaves unfragmented frames to the caller: `checksUnfragmentedText`).
     case text(UnsafeRawBufferPointer)
     /// A complete binary message (fragments reassembled).
     case binary(UnsafeRawBufferPointer)
@@ -69,9 +70,18 @@ public struct WebSocketFrameDecoder {
     /// How many bytes of `message` are known to be whole, valid UTF-8.
     private var utf8Checked = 0
 
+    /// Whether an unfragmented text frame is checked as UTF-8 before it is delivered (the
+    /// default). A caller that parses every text message with a strict parser that rejects
+    /// bad UTF-8 anyway (the envelope scanner does) may turn this off to avoid reading each
+    /// message twice; it must then check `WebSocketUTF8.isValid` itself whenever its parser
+    /// refuses a message, and fail the connection with 1007 if the text is not UTF-8.
+    /// Fragmented messages are always checked fragment by fragment.
+    public let checksUnfragmentedText: Bool
+
     /// A decoder that refuses messages over `maxMessageSize` bytes (1 MiB by default).
-    public init(maxMessageSize: Int = 1 << 20) {
+    public init(maxMessageSize: Int = 1 << 20, checksUnfragmentedText: Bool = true) {
         self.maxMessageSize = max(0, maxMessageSize)
+        self.checksUnfragmentedText = checksUnfragmentedText
     }
 
     /// Whether a close frame was decoded; later bytes are ignored.
@@ -236,7 +246,9 @@ public struct WebSocketFrameDecoder {
         } else if header.fin && header.opcode != 0 {
             // Unfragmented: the common case, straight from the caller's bytes.
             if header.opcode == 1 {
-                guard WebSocketUTF8.isValid(payload) else { throw WebSocketProtocolError(.invalidUTF8) }
+                guard !checksUnfragmentedText || WebSocketUTF8.isValid(payload) else {
+                    throw WebSocketProtocolError(.invalidUTF8)
+                }
                 onMessage(.text(payload))
             } else {
                 onMessage(.binary(payload))

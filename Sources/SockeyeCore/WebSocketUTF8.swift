@@ -8,11 +8,11 @@
 /// Validation can run piece by piece: `validPrefixLength` accepts an unfinished sequence at
 /// the end when its bytes so far can still become valid, so a fragmented message is checked
 /// as its fragments arrive and fails on the first fragment that cannot be UTF-8.
-enum WebSocketUTF8 {
+public enum WebSocketUTF8 {
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
     /// Whether `bytes` is complete, valid UTF-8.
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         validPrefixLength(bytes) == bytes.count
     }
 

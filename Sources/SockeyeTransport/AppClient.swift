@@ -18,8 +18,10 @@ public final class AppClient: @unchecked Sendable {
     private let published = Locked(ClientStats())
 
     // Service-thread state.
-    private var pool: PoolController<SystemRandomNumberGenerator>
+    private var pool: PoolController
     private var links: [ConnectionID: SocketLink] = [:]
+    /// The link `link(_:)` found last (may have left `links`: check it is not ended).
+    private var recentLink: SocketLink?
     private var exchange: ConnectionsOpenExchange?
     private var dirtyLinks: [SocketLink] = []
     private var counters = ClientStats()
@@ -29,6 +31,8 @@ public final class AppClient: @unchecked Sendable {
     private var finished = false
     /// The frame whose `.deliver` actions are being drained (views index into it).
     private var currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// When `currentFrame` was received (monotonic nanoseconds).
+    private var currentFrameTime: UInt64 = 0
     var maskRandom = MaskKeyGenerator()
     /// Whether envelopes were handed to the host since the last `batchEnd`.
     private var deliveredInBatch = false
@@ -60,8 +64,7 @@ public final class AppClient: @unchecked Sendable {
             }
         }
         tls = try TLSConfiguration(caFile: configuration.caFile ?? environment["SSL_CERT_FILE"])
-        pool = PoolController(configuration: configuration.pool, random: SystemRandomNumberGenerator(),
-                              now: Instant(nanoseconds: MonotonicClock.now()))
+        pool = PoolController(configuration: configuration.pool, now: Instant(nanoseconds: MonotonicClock.now()))
         timer = .allocate(capacity: 1)
         timer.initialize(to: sockeye_timer())
     }
@@ -114,13 +117,14 @@ public final class AppClient: @unchecked Sendable {
 
     private func now() -> Instant { Instant(nanoseconds: MonotonicClock.now()) }
 
-    func ackNow(_ token: DeliveryToken, payload: [UInt8]?) {
+    /// Performs a host's ack; `time` is the clock reading of the command batch.
+    func ackNow(_ token: DeliveryToken, payload: [UInt8]?, at time: Instant) {
         counters.hostAcks += 1
         let outcome: AckOutcome =
             if let payload {
-                payload.withUnsafeBytes { pool.ack(token, payload: $0, now: now()) }
+                payload.withUnsafeBytes { pool.ack(token, payload: $0, now: time) }
             } else {
-                pool.ack(token, now: now())
+                pool.ack(token, now: time)
             }
         switch outcome {
         case .accepted: break
@@ -133,18 +137,24 @@ public final class AppClient: @unchecked Sendable {
         performActions()
     }
 
-    func nackNow(_ token: DeliveryToken) {
+    func nackNow(_ token: DeliveryToken, at time: Instant) {
         counters.hostNacks += 1
-        _ = pool.nack(token, now: now())
+        _ = pool.nack(token, now: time)
         performActions()
     }
 
-    func receive(frame: UnsafeRawBufferPointer, on link: SocketLink) {
+    /// Feeds a text message to the pool. Returns false when the message is not valid UTF-8
+    /// (the decoder leaves that check to the scanner, and it is made only when a scan
+    /// fails): the link must then fail with 1007.
+    func receive(frame: UnsafeRawBufferPointer, on link: SocketLink) -> Bool {
         counters.bytesReceived += frame.count
-        pool.receive(frame: frame, on: link.id, now: now())
+        let time = now()
+        let scanned = pool.receive(frame: frame, on: link.id, now: time)
         currentFrame = frame
+        currentFrameTime = time.nanoseconds
         performActions()
         currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
+        return scanned || WebSocketUTF8.isValid(frame)
     }
 
     func pingReceived(on link: SocketLink) {
@@ -164,6 +174,7 @@ public final class AppClient: @unchecked Sendable {
 
     func linkEnded(_ link: SocketLink, wasOpen: Bool, closeCode: UInt16?, error: TransportError?) {
         guard links.removeValue(forKey: link.id) != nil else { return }
+        if recentLink === link { recentLink = nil }
         if wasOpen {
             pool.handle(.closed(link.id, code: closeCode), now: now())
         } else {
@@ -202,7 +213,7 @@ public final class AppClient: @unchecked Sendable {
             case .connect(let id, let url):
                 connect(id, url: url)
             case .sendAck(let id, let message):
-                guard let link = links[id] else { continue }
+                guard let link = link(id) else { continue }
                 do {
                     try link.writer.appendAck(message, using: &maskRandom)
                     link.unwrittenAcks.append(message)
@@ -221,7 +232,7 @@ public final class AppClient: @unchecked Sendable {
                 links[id]?.abort()
             case .deliver(let delivery):
                 deliveredInBatch = true
-                callbacks.envelope(ReceivedEnvelope(frame: currentFrame, delivery: delivery, receivedAt: MonotonicClock.now()))
+                callbacks.envelope(ReceivedEnvelope(frame: currentFrame, delivery: delivery, receivedAt: currentFrameTime))
             case .stateChanged(let state):
                 counters.state = state
                 callbacks.state(state)
@@ -230,6 +241,14 @@ public final class AppClient: @unchecked Sendable {
                 callbacks.notice(.pool(notice))
             }
         }
+    }
+
+    /// The link of `id`; the last one found is kept at hand, since acks come in runs on
+    /// one connection.
+    private func link(_ id: ConnectionID) -> SocketLink? {
+        if let recent = recentLink, recent.id == id, recent.phase != .ended { return recent }
+        recentLink = links[id]
+        return recentLink
     }
 
     private func requestURL() {

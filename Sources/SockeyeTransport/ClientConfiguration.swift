@@ -65,31 +65,61 @@ public struct ClientStats: Sendable, Hashable {
     public init() {}
 }
 
-/// An envelope received for the host. It owns one copy of its frame; the scanner's views
-/// index into it, so every field is read without another copy.
-public final class ReceivedEnvelope: Sendable {
-    /// The frame's bytes (the whole JSON envelope as received).
-    public let frame: [UInt8]
-    /// The scanned envelope: views into `frame`.
-    public let envelope: Envelope
-    /// The pool's handle for acknowledging it.
-    public let token: DeliveryToken
-    /// The connection it arrived on.
-    public let connection: ConnectionID
-    /// Monotonic nanoseconds at receipt.
-    public let receivedAt: UInt64
-
-    init(frame: UnsafeRawBufferPointer, delivery: Delivery, receivedAt: UInt64) {
-        self.frame = Array(frame)
-        self.envelope = delivery.envelope
-        self.token = delivery.token
-        self.connection = delivery.connection
-        self.receivedAt = receivedAt
+/// An envelope received for the host. It owns one copy of its frame, stored inline in the
+/// same heap allocation as its fields (one allocation per envelope, shared by copies of
+/// this value); the scanner's views index into that copy, so every field is read without
+/// another copy. Immutable, so it may be read from any thread.
+public struct ReceivedEnvelope: @unchecked Sendable {
+    /// The fields stored in front of the frame's bytes.
+    struct Fields {
+        let envelope: Envelope
+        let token: DeliveryToken
+        let connection: ConnectionID
+        let receivedAt: UInt64
+        let frameCount: Int
     }
+
+    /// The one allocation: the fields, then the frame's bytes. Never mutated after `make`.
+    final class Storage: ManagedBuffer<Fields, UInt8> {}
+
+    private let storage: Storage
+
+    /// A copy of `frame` with the delivery's fields.
+    init(frame: UnsafeRawBufferPointer, delivery: Delivery, receivedAt: UInt64) {
+        let buffer = Storage.create(minimumCapacity: max(frame.count, 1)) { _ in
+            Fields(envelope: delivery.envelope, token: delivery.token, connection: delivery.connection,
+                   receivedAt: receivedAt, frameCount: frame.count)
+        }
+        storage = unsafeDowncast(buffer, to: Storage.self)
+        if let source = frame.baseAddress, frame.count > 0 {
+            storage.withUnsafeMutablePointerToElements {
+                $0.initialize(from: source.assumingMemoryBound(to: UInt8.self), count: frame.count)
+            }
+        }
+    }
+
+    /// The scanned envelope: views into the frame.
+    public var envelope: Envelope { storage.header.envelope }
+    /// The pool's handle for acknowledging it.
+    public var token: DeliveryToken { storage.header.token }
+    /// The connection it arrived on.
+    public var connection: ConnectionID { storage.header.connection }
+    /// Monotonic nanoseconds at receipt.
+    public var receivedAt: UInt64 { storage.header.receivedAt }
+
+    /// Calls `body` with the frame's bytes (the whole JSON envelope as received), valid
+    /// during the call; they live as long as this value or a copy of it.
+    public func withFrameBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let count = storage.header.frameCount
+        return try storage.withUnsafeMutablePointerToElements { try body(UnsafeRawBufferPointer(start: $0, count: count)) }
+    }
+
+    /// A copy of the frame's bytes.
+    public var frame: [UInt8] { withFrameBytes { Array($0) } }
 
     /// Calls `body` with the bytes `view` covers (empty when absent).
     public func withBytes<R>(of view: ByteView, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try frame.withUnsafeBytes { all in
+        try withFrameBytes { all in
             try body(view.isPresent ? view.bytes(in: all) : UnsafeRawBufferPointer(start: nil, count: 0))
         }
     }
@@ -97,7 +127,7 @@ public final class ReceivedEnvelope: Sendable {
     /// The decoded text of a string view (escapes resolved); `nil` when absent.
     public func string(_ view: ByteView) -> String? {
         guard view.isPresent else { return nil }
-        return frame.withUnsafeBytes { all in
+        return withFrameBytes { all in
             let raw = view.bytes(in: all)
             guard view.isEscaped else { return String(decoding: raw, as: UTF8.self) }
             var decoded = [UInt8](repeating: 0, count: raw.count)

@@ -24,7 +24,10 @@ final class Conduit {
     enum Stage { case idle, resolving, connecting, tunnelling, securing, open, ended }
 
     unowned let runtime: TransportRuntime
-    weak var owner: ConduitOwner?
+    /// Not retained: the owner holds the conduit, and clears this in its `deinit` because lws
+    /// may keep the conduit a little longer. (Not `weak`: an object with a weak reference
+    /// to it pays a slower retain and release ever after, and a link is touched per ack.)
+    unowned(unsafe) var owner: ConduitOwner?
     let target: EndpointURL
     let proxy: EndpointURL?
     let tlsConfiguration: TLSConfiguration?
@@ -60,6 +63,13 @@ final class Conduit {
 
     deinit {
         if let tls { sockeye_tls_free(tls) }
+    }
+
+    /// The owner, retained for the call about to be made: the owner may let go of itself
+    /// inside it (a link that ended is dropped by its client).
+    private var retainedOwner: ConduitOwner? {
+        guard let owner else { return nil }
+        return owner
     }
 
     /// The conduit that owns `wsi`, if it still does.
@@ -216,7 +226,7 @@ final class Conduit {
     private func secureOrOpen() {
         guard target.isSecure, let tlsConfiguration else {
             stage = .open
-            owner?.conduitOpened()
+            retainedOwner?.conduitOpened()
             return
         }
         guard let session = sockeye_tls_new(tlsConfiguration.raw, target.host) else {
@@ -233,7 +243,7 @@ final class Conduit {
         moveTLSOutput()
         if result == SOCKEYE_TLS_OK {
             stage = .open
-            owner?.conduitOpened()
+            retainedOwner?.conduitOpened()
             readTLS()
         } else if result == SOCKEYE_TLS_ERROR {
             fail(.tls(String(cString: sockeye_tls_error(tls)), verification: sockeye_tls_error_is_verification(tls) != 0))
@@ -263,7 +273,7 @@ final class Conduit {
                 }
                 if stage == .securing { stepHandshake() } else { readTLS() }
             } else {
-                owner?.conduitReceived(bytes)
+                retainedOwner?.conduitReceived(bytes)
             }
         default:
             break
@@ -277,7 +287,7 @@ final class Conduit {
         while stage == .open {
             let got = sockeye_tls_read(tls, runtime.scratch.baseAddress, runtime.scratch.count)
             if got > 0 {
-                owner?.conduitReceived(UnsafeRawBufferPointer(rebasing: runtime.scratch[0..<got]))
+                retainedOwner?.conduitReceived(UnsafeRawBufferPointer(rebasing: runtime.scratch[0..<got]))
             } else if got == SOCKEYE_TLS_WANT_MORE {
                 break
             } else if got == SOCKEYE_TLS_CLOSED {
@@ -295,7 +305,7 @@ final class Conduit {
     func writeable() -> Int32 {
         writeRequested = false
         guard let wsi, stage != .ended else { return -1 }
-        if stage == .open { owner?.conduitWillWrite() }
+        if stage == .open { retainedOwner?.conduitWillWrite() }
         let pending = outbound.count - Conduit.headroom
         if pending > 0 {
             let written = outbound.withUnsafeMutableBytes { raw in
@@ -370,7 +380,7 @@ final class Conduit {
             sockeye_tls_free(tls)
             self.tls = nil
         }
-        owner?.conduitEnded(pendingError)
+        retainedOwner?.conduitEnded(pendingError)
     }
 }
 

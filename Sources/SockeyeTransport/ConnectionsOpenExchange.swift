@@ -19,6 +19,9 @@ final class ConnectionsOpenExchange: ConduitOwner {
         conduit.owner = self
     }
 
+    /// Service thread (the client releases it there): the conduit may outlive its owner.
+    deinit { conduit.owner = nil }
+
     func start() { conduit.start() }
 
     /// Gives up (the pool is stopping); no answer is reported.

@@ -20,6 +20,9 @@ final class SocketLink: ConduitOwner {
     /// The close code the server sent, reported to the pool when TCP goes.
     private var closeCodeReceived: UInt16?
     private var closeSent = false
+    /// Set when a text message turned out not to be UTF-8: later messages are ignored and
+    /// the connection closes with 1007.
+    private var textError: WebSocketProtocolError?
     private var reportedOpen = false
 
     init(id: ConnectionID, url: EndpointURL, client: AppClient, proxy: EndpointURL?) {
@@ -31,9 +34,14 @@ final class SocketLink: ConduitOwner {
         for index in key.indices { key[index] = random.next() }
         handshake = WebSocketHandshake(hostHeader: url.hostHeader, target: url.requestTarget, key: key,
                                        extraHeaders: [("User-Agent", client.userAgent)])
-        decoder = WebSocketFrameDecoder(maxMessageSize: client.maxMessageSize)
+        // The scanner validates every message strictly (UTF-8 included): the decoder does not
+        // read each message a second time; a message the scanner refuses is checked then.
+        decoder = WebSocketFrameDecoder(maxMessageSize: client.maxMessageSize, checksUnfragmentedText: false)
         conduit.owner = self
     }
+
+    /// Service thread (links are released there): the conduit may outlive its owner.
+    deinit { conduit.owner = nil }
 
     func start() { conduit.start() }
 
@@ -75,10 +83,9 @@ final class SocketLink: ConduitOwner {
         guard phase == .open || phase == .closing, frames.count > 0 else { return }
         do {
             try decoder.decode(frames) { message in self.handle(message) }
+            if let error = textError, phase == .open { fail(error) }
         } catch {
-            client.noteProtocolError(error, on: self)
-            if !closeSent { sendClose(error.closeCode) }
-            phase = .closing
+            fail(error)
         }
         flush()
         client.afterBatch()
@@ -99,12 +106,20 @@ final class SocketLink: ConduitOwner {
         client.linkEnded(self, wasOpen: wasOpen, closeCode: closeCodeReceived, error: error)
     }
 
+    /// The server broke the protocol: report it and close with the error's code.
+    private func fail(_ error: WebSocketProtocolError) {
+        client.noteProtocolError(error, on: self)
+        if !closeSent { sendClose(error.closeCode) }
+        phase = .closing
+    }
+
     // MARK: Messages
 
     private func handle(_ message: WebSocketMessage) {
         switch message {
         case .text(let frame):
-            client.receive(frame: frame, on: self)
+            guard textError == nil else { return }
+            if !client.receive(frame: frame, on: self) { textError = WebSocketProtocolError(.invalidUTF8) }
         case .binary:
             client.noteBinaryFrame(on: self)
         case .ping(let payload):

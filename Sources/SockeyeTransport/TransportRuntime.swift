@@ -155,15 +155,17 @@ public final class TransportRuntime: @unchecked Sendable {
             return taken
         }
         var touched: [AppClient] = []
+        // One clock reading for the batch: acks that arrived together are handled together.
+        let time = Instant(nanoseconds: MonotonicClock.now())
         for command in batch {
             switch command {
             case .run(let body):
                 body()
             case .ack(let client, let token, let payload):
-                client.ackNow(token, payload: payload)
+                client.ackNow(token, payload: payload, at: time)
                 if !client.inBatch { client.inBatch = true; touched.append(client) }
             case .nack(let client, let token):
-                client.nackNow(token)
+                client.nackNow(token, at: time)
                 if !client.inBatch { client.inBatch = true; touched.append(client) }
             }
         }

@@ -2,7 +2,7 @@ import SockeyeCore
 
 /// Drives a `PoolController` with a fake clock and records its actions.
 struct PoolHarness {
-    var pool: PoolController<SplitMix64>
+    var pool: PoolController
     var now = Instant(nanoseconds: 1_000_000_000_000)
     var urlCounter = 0
     /// Whether the pool has asked for a URL that was not answered yet.
@@ -52,7 +52,7 @@ struct PoolHarness {
     mutating func frame(_ text: String, on id: ConnectionID) -> [PoolAction] {
         var bytes = Array(text.utf8)
         let current = now
-        bytes.withUnsafeMutableBytes { pool.receive(frame: UnsafeRawBufferPointer($0), on: id, now: current) }
+        bytes.withUnsafeMutableBytes { _ = pool.receive(frame: UnsafeRawBufferPointer($0), on: id, now: current) }
         return drain()
     }
 

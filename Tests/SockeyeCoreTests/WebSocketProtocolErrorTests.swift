@@ -109,6 +109,30 @@ struct WebSocketProtocolErrorTests {
         #expect(brokenRule(unfinished)?.rule == .invalidUTF8)
     }
 
+    @Test("with unfragmented text left to the caller, a whole bad text frame is delivered as is; fragments are still checked")
+    func uncheckedUnfragmentedText() {
+        var decoder = WebSocketFrameDecoder(checksUnfragmentedText: false)
+        let whole = feedDecoder([serverFrame(0x1, [0x61, 0xFF])], to: &decoder)
+        #expect(whole.error == nil && whole.messages == [.text([0x61, 0xFF])])
+        var fragmented = WebSocketFrameDecoder(checksUnfragmentedText: false)
+        let result = feedDecoder([serverFrame(0x1, [0x61, 0xC0], fin: false)], to: &fragmented)
+        #expect(result.error?.rule == .invalidUTF8 && result.error?.closeCode == 1007)
+    }
+
+    @Test("the envelope scanner refuses bad UTF-8 anywhere in a frame, so it can stand in for the decoder's text check")
+    func scannerCatchesBadUTF8Everywhere() {
+        let prefix = Array(#"{"envelope_id":"e1","type":"events_api","payload":{"event":{"blocks":[{"text":"ok "#.utf8)
+        let suffix = Array(#""}]},"team_id":"T1","event_id":"Ev1"}}"#.utf8)
+        for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]] {
+            let frame = prefix + bad + suffix
+            let scanned = frame.withUnsafeBytes { bytes in Result { try EnvelopeScanner.scan(bytes) } }
+            #expect(throws: (any Error).self, "\(bad)") { try scanned.get() }
+            #expect(!frame.withUnsafeBytes { WebSocketUTF8.isValid($0) })
+        }
+        let good = prefix + Array("café 🐟".utf8) + suffix
+        #expect(throws: Never.self) { try good.withUnsafeBytes { try EnvelopeScanner.scan($0) } }
+    }
+
     @Test("a close frame with a 1-byte payload fails with 1002")
     func closeOneByte() {
         let error = brokenRule(serverFrame(0x8, [0x03]))

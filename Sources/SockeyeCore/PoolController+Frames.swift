@@ -183,17 +183,19 @@ extension PoolController {
     /// so the host can ack again without one. Redeliveries attached to it are acked too,
     /// with the same payload.
     public mutating func ack(_ token: DeliveryToken, payload: UnsafeRawBufferPointer? = nil, now: Instant) -> AckOutcome {
-        guard let entry = acks.peek(token) else {
-            return token.rawValue < nextTokenValue && token.rawValue > 0 ? .alreadyAcked : .unknown
-        }
-        var message = AckMessage(envelopeID: entry.id, payload: nil)
+        var message: AckMessage? = nil
         if let payload, payload.count > 0 {
-            message = AckMessage(envelopeID: entry.id, payload: Array(payload))
+            // Checked before the entry is consumed, so a refused payload leaves it ackable.
+            guard let entry = acks.peek(token) else {
+                return token.rawValue < nextTokenValue && token.rawValue > 0 ? .alreadyAcked : .unknown
+            }
+            let withPayload = AckMessage(envelopeID: entry.id, payload: Array(payload))
+            message = withPayload
             do throws(AckEncodingError) {
                 // Encode once into scratch space: validates the JSON and the size limit.
                 _ = try withUnsafeTemporaryAllocation(byteCount: AckEncoder.maxFrameSize, alignment: 1) {
                     (scratch) throws(AckEncodingError) -> Int in
-                    try message.encode(into: scratch, headroom: 0)
+                    try withPayload.encode(into: scratch, headroom: 0)
                 }
             } catch {
                 return .rejected(error)
@@ -202,14 +204,14 @@ extension PoolController {
         let outcome: AckOutcome
         switch acks.resolve(token) {
         case .onTime(let entry):
-            sendAcks(message, for: entry)
+            sendAcks(message ?? AckMessage(envelopeID: entry.id, payload: nil), for: entry)
             outcome = .accepted
         case .late(let entry):
             metrics.acksLate += 1
-            sendAcks(message, for: entry)
+            sendAcks(message ?? AckMessage(envelopeID: entry.id, payload: nil), for: entry)
             outcome = .late
         case .unknown:
-            return .unknown
+            return token.rawValue < nextTokenValue && token.rawValue > 0 ? .alreadyAcked : .unknown
         }
         finishDrainIfDone(now: now)
         updateState()

@@ -214,3 +214,35 @@ package.targets += [
         swiftSettings: strictSwift
     ),
 ]
+
+// MARK: - sockeyed: the daemon (config, routes, sinks, operations)
+package.dependencies += [
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+]
+package.products += [
+    .executable(name: "sockeyed", targets: ["sockeyed"]),
+]
+package.targets += [
+    // Everything the daemon does, as a library the tests drive.
+    .target(
+        name: "SockeyeDaemon",
+        dependencies: [
+            "Sockeye", "SockeyeCore", "SockeyeSim",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: strictSwift
+    ),
+    .executableTarget(
+        name: "sockeyed",
+        dependencies: ["SockeyeDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strictSwift
+    ),
+    .testTarget(
+        name: "SockeyeDaemonTests",
+        dependencies: ["SockeyeDaemon", "SockeyeSim"],
+        swiftSettings: strictSwift
+    ),
+]

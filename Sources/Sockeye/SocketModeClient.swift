@@ -18,8 +18,11 @@ import SockeyeTransport
 /// ends when `stop()` is called, and throws `SocketModeError.terminated` when the client gave
 /// up for good (a fatal token error or `link_disabled`).
 public final class SocketModeClient: Sendable {
-    /// The events, in arrival order. One consumer: iterate it once.
+    /// The events, in arrival order. One consumer: iterate it once (or `eventBatches`).
     public let events: SocketModeEvents
+    /// The same events in the batches they arrived in, for hosts that commit a batch at
+    /// once before acking it. Iterate this or `events`, not both.
+    public var eventBatches: SocketModeEventBatches { SocketModeEventBatches(batches: events.batches) }
     private let client: AppClient
     private let hub: StateHub
 

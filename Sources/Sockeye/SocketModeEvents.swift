@@ -39,3 +39,27 @@ final class BatchCollector: @unchecked Sendable {
     /// Touched only on the runtime's service thread.
     var pending: [SocketModeEvent?] = []
 }
+
+/// The events of a `SocketModeClient` in the batches they crossed threads in (the envelopes
+/// of one read from the network, or of one burst), for hosts that handle a batch at once —
+/// one write, one database transaction — before acknowledging its events. Iterate either
+/// `client.events` or `client.eventBatches`, once: they share one stream.
+public struct SocketModeEventBatches: AsyncSequence, Sendable {
+    public typealias Element = [SocketModeEvent]
+    let batches: AsyncThrowingStream<[SocketModeEvent?], any Error>
+
+    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator()) }
+
+    /// Hands out each batch (never empty).
+    public struct Iterator: AsyncIteratorProtocol {
+        var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
+
+        public mutating func next() async throws -> [SocketModeEvent]? {
+            while let batch = try await batches.next() {
+                let events = batch.compactMap { $0 }
+                if !events.isEmpty { return events }
+            }
+            return nil
+        }
+    }
+}

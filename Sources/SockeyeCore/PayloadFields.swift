@@ -1,0 +1,117 @@
+/// The fields a router or filter needs from an envelope's `payload` that the envelope scan
+/// does not return: the channel, the author, the bot, the slash command. One pass over the
+/// payload's bytes, no allocation; views index into the buffer scanned, like `Envelope`'s.
+///
+/// Where each comes from, by payload shape:
+/// - Events API (`event_callback`): `event.channel` (or `event.item.channel` for reactions,
+///   `event.channel.id` when the channel is an object), `event.user`, `event.bot_id`;
+/// - slash commands: `channel_id`, `user_id`, `command`;
+/// - interactive payloads: `channel.id` (or `container.channel_id`), `user.id`.
+public struct PayloadFields: Sendable, Hashable {
+    /// The channel id (`C…`, `D…`, `G…`), absent when the payload names none.
+    public var channel: ByteView = .absent
+    /// The user who caused the event.
+    public var user: ByteView = .absent
+    /// `event.bot_id`: present when a bot (possibly this app's) authored the event.
+    public var botID: ByteView = .absent
+    /// The slash command (`/deploy`).
+    public var command: ByteView = .absent
+
+    /// Every field absent.
+    public init() {}
+
+    /// Reads the fields from `payload`, the bytes of a JSON object (an envelope's `payload`
+    /// view). Throws the scanner's error when the bytes are not valid JSON.
+    public static func read(_ payload: UnsafeRawBufferPointer) throws(ScanError) -> PayloadFields {
+        var fields = PayloadFields()
+        guard let base = payload.baseAddress, payload.count > 0 else { return fields }
+        var cursor = JSONCursor(base: base.assumingMemoryBound(to: UInt8.self), count: payload.count,
+                                maxDepth: ScanOptions.default.maxDepth)
+        cursor.skipWhitespace()
+        guard try cursor.peek() == 0x7B else { return fields }
+        var containerChannel = ByteView.absent
+        try cursor.scanMembers(depth: 1) { (cursor: inout JSONCursor, key: ByteView) throws(ScanError) in
+            switch Self.name(key, cursor) {
+            case "event":
+                try Self.event(&cursor, into: &fields)
+            case "channel_id":
+                fields.channel = try Self.string(&cursor, depth: 1)
+            case "user_id":
+                fields.user = try Self.string(&cursor, depth: 1)
+            case "command":
+                fields.command = try Self.string(&cursor, depth: 1)
+            case "channel":
+                fields.channel = try Self.idOrString(&cursor, depth: 1)
+            case "user":
+                fields.user = try Self.idOrString(&cursor, depth: 1)
+            case "container":
+                try Self.members(&cursor, depth: 1) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
+                    if name == "channel_id" { containerChannel = try Self.string(&cursor, depth: 2) } else { try cursor.skipValue(depth: 2) }
+                }
+            default:
+                try cursor.skipValue(depth: 1)
+            }
+        }
+        if !fields.channel.isPresent { fields.channel = containerChannel }
+        return fields
+    }
+
+    /// The members of `event`.
+    private static func event(_ cursor: inout JSONCursor, into fields: inout PayloadFields) throws(ScanError) {
+        var itemChannel = ByteView.absent
+        try members(&cursor, depth: 1) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
+            switch name {
+            case "channel": fields.channel = try idOrString(&cursor, depth: 2)
+            case "user": fields.user = try idOrString(&cursor, depth: 2)
+            case "bot_id": fields.botID = try string(&cursor, depth: 2)
+            case "item":
+                try members(&cursor, depth: 2) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
+                    if name == "channel" { itemChannel = try string(&cursor, depth: 3) } else { try cursor.skipValue(depth: 3) }
+                }
+            default: try cursor.skipValue(depth: 2)
+            }
+        }
+        if !fields.channel.isPresent { fields.channel = itemChannel }
+    }
+
+    /// The key names this reader looks for; others map to nil (no allocation for them).
+    private static let wanted: [StaticString] = [
+        "event", "channel_id", "user_id", "command", "channel", "user", "container", "bot_id", "item", "id",
+    ]
+
+    private static func name(_ key: ByteView, _ cursor: JSONCursor) -> String? {
+        KeyMatching.withName(key, base: cursor.base) { bytes in
+            for candidate in wanted where KeyMatching.equals(bytes, candidate) { return candidate.description }
+            return nil
+        }
+    }
+
+    /// Walks an object value (skips any other value) calling `member` with known names.
+    private static func members(
+        _ cursor: inout JSONCursor, depth: Int, _ member: (inout JSONCursor, String?) throws(ScanError) -> Void
+    ) throws(ScanError) {
+        cursor.skipWhitespace()
+        guard try cursor.peek() == 0x7B else { return try cursor.skipValue(depth: depth) }
+        try cursor.scanMembers(depth: depth + 1) { (cursor: inout JSONCursor, key: ByteView) throws(ScanError) in
+            try member(&cursor, name(key, cursor))
+        }
+    }
+
+    private static func string(_ cursor: inout JSONCursor, depth: Int) throws(ScanError) -> ByteView {
+        cursor.skipWhitespace()
+        if try cursor.peek() == 0x22 { return try cursor.scanString() }
+        try cursor.skipValue(depth: depth)
+        return .absent
+    }
+
+    /// A string, or the `id` member of an object (`"channel": {"id": "C1", …}`).
+    private static func idOrString(_ cursor: inout JSONCursor, depth: Int) throws(ScanError) -> ByteView {
+        cursor.skipWhitespace()
+        if try cursor.peek() == 0x22 { return try cursor.scanString() }
+        var id = ByteView.absent
+        try members(&cursor, depth: depth) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
+            if name == "id" { id = try string(&cursor, depth: depth + 1) } else { try cursor.skipValue(depth: depth + 1) }
+        }
+        return id
+    }
+}

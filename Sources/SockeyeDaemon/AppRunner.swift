@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import Sockeye
+import SockeyeCore
+import SockeyeTransport
+
+/// Runs one configured app: its Socket Mode client, and the loop that routes each batch of
+/// events to its sinks and then acks what every sink accepted and nacks the rest.
+///
+/// Events are handled a batch at a time (the envelopes of one network read): each sink gets
+/// its part of the batch in one call (one write, one transaction), sinks run concurrently,
+/// and the acks go out together. `stop()` drains: no new envelopes, in-flight batches finish
+/// and are acked, connections close with 1000.
+public final class AppRunner: Sendable {
+    public let settings: AppSettings
+    public let counters = AppCounters()
+    private let client: SocketModeClient
+    private let router: Router
+    private let sinks: [String: any EventSink]
+    private let logger: Logger
+
+    /// Builds the client (checking the token and URLs now) for `settings`, writing to `sinks`.
+    public init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime? = nil, logger: Logger) throws(SocketModeError) {
+        self.settings = settings
+        self.router = Router(routes: settings.routes)
+        self.sinks = sinks
+        var appLogger = logger
+        appLogger[metadataKey: "app"] = .string(settings.name)
+        self.logger = appLogger
+        var options = SocketModeOptions()
+        options.apiBaseURL = settings.apiURL
+        options.poolSize = settings.poolSize
+        options.maxPoolSize = settings.maxPoolSize
+        options.ackMode = settings.ack == .onReceipt ? .onReceipt : .manual
+        // After sinks, an event is acked only once it is safe: no guard may ack it earlier
+        // (a slow sink costs a redelivery, which de-duplication then holds, never a loss).
+        if settings.ack == .afterSinks { options.ackGuard = nil }
+        options.runtime = runtime
+        client = try SocketModeClient(appToken: settings.appToken, options: options)
+    }
+
+    /// The client's counters (connections, duplicates, reconnects …).
+    public var clientStats: ClientStats { client.stats }
+
+    /// Consumes events until the client stops (after `stop()`) or fails for good; a fatal
+    /// failure (a bad token, `link_disabled`) is thrown.
+    public func run() async throws {
+        let notices = Task { [logger, client] in
+            for await notice in client.notices { Self.log(notice, logger) }
+        }
+        defer { notices.cancel() }
+        logger.info("connecting", metadata: ["api": .string(settings.apiURL), "pool_size": .stringConvertible(settings.poolSize)])
+        for try await batch in client.eventBatches {
+            await handle(batch)
+        }
+        logger.info("stopped")
+    }
+
+    /// Stops taking envelopes, lets the batch in hand finish, flushes acks and closes the
+    /// connections with 1000. Returns once the client stopped.
+    public func stop() async {
+        await client.stop()
+    }
+
+    private func handle(_ batch: [SocketModeEvent]) async {
+        let now = Timestamp.nowMilliseconds()
+        let records = batch.map { EventRecord($0, app: settings.name, receivedAtMilliseconds: now) }
+        // Which records each sink gets, in batch order.
+        var perSink: [String: [Int]] = [:]
+        var unrouted = 0
+        for (index, record) in records.enumerated() {
+            let chosen = router.sinks(for: record)
+            if chosen.isEmpty { unrouted += 1 }
+            for name in chosen { perSink[name, default: []].append(index) }
+        }
+        var refused = Set<Int>()
+        var failures: [String] = []
+        await withTaskGroup(of: (indices: [Int], outcome: SinkOutcome).self) { group in
+            for (name, indices) in perSink {
+                guard let sink = sinks[name] else { continue }
+                let part = indices.map { records[$0] }
+                group.addTask { (indices, await sink.accept(part)) }
+            }
+            for await (indices, outcome) in group {
+                for position in outcome.refused { refused.insert(indices[position]) }
+                if let error = outcome.error { failures.append(error) }
+            }
+        }
+        var acked = 0
+        var nacked = 0
+        if settings.ack == .afterSinks {
+            for (index, event) in batch.enumerated() {
+                do {
+                    if refused.contains(index) {
+                        try event.nack()
+                        nacked += 1
+                    } else {
+                        try event.ack(payloadBytes: nil)
+                        acked += 1
+                    }
+                } catch {
+                    logger.warning("could not answer an event", metadata: ["envelope_id": .string(records[index].envelopeID), "error": .string("\(error)")])
+                }
+            }
+        } else {
+            acked = batch.count
+        }
+        for failure in failures { logger.error("sink refused events", metadata: ["error": .string(failure)]) }
+        counters.update {
+            $0.received += batch.count
+            $0.acked += acked
+            $0.nacked += nacked
+            $0.unrouted += unrouted
+            $0.sinkFailures += failures.count
+            if let last = failures.last { $0.lastError = last }
+        }
+    }
+
+    /// One log line per notice worth one; refreshes name their reason.
+    static func log(_ notice: ClientNotice, _ logger: Logger) {
+        switch notice {
+        case .pool(let pool):
+            switch pool {
+            case .hello(let id, let count, let lifetime):
+                logger.info("connection live", metadata: [
+                    "connection": .string(id.description), "num_connections": .string(count.map(String.init) ?? "-"),
+                    "approximate_connection_time": .string(lifetime.map { "\($0) s" } ?? "-"),
+                ])
+            case .retiring(let id, let reason):
+                logger.info("refreshing connection", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
+            case .connectionLost(let id, let reason):
+                logger.warning("connection lost", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
+            case .openFailed(let result, let retryIn):
+                logger.warning("apps.connections.open failed", metadata: ["result": .string("\(result)"), "retry_in": .string("\(retryIn)")])
+            case .tooManyWebsockets(let id, let target, let retryIn):
+                logger.warning("too_many_websockets", metadata: ["connection": .string(id.description), "target": .stringConvertible(target), "retry_in": .string("\(retryIn)")])
+            case .moreConnectionsThanOpen(_, let slackCount, let open):
+                logger.warning("Slack counts more connections than this process holds: another process may be taking this app's events",
+                               metadata: ["slack_count": .stringConvertible(slackCount), "ours": .stringConvertible(open)])
+            case .ackGuardFired(let token):
+                logger.warning("ack guard acked an event the sinks had not finished", metadata: ["delivery": .string(token.description)])
+            case .poolResized(let from, let to, let reason):
+                logger.info("pool resized", metadata: ["from": .stringConvertible(from), "to": .stringConvertible(to), "reason": .string(reason)])
+            case .malformedFrame(let id, let error):
+                logger.warning("malformed frame dropped", metadata: ["connection": .string(id.description), "error": .string("\(error)")])
+            case .drainTimedOut(let count):
+                logger.warning("drain timed out", metadata: ["unacknowledged": .stringConvertible(count)])
+            default:
+                logger.debug("\(pool)")
+            }
+        case .transport(let error):
+            logger.warning("transport error", metadata: ["error": .string(error.description)])
+        case .protocolViolation(let id, let error):
+            logger.warning("protocol violation", metadata: ["connection": .string(id.description), "error": .string(error.description)])
+        case .lateAck(let token):
+            logger.warning("ack after Slack's deadline", metadata: ["delivery": .string(token.description)])
+        }
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import SockeyeCore
+import Yams
+
+/// Reads the daemon's configuration from YAML text and the environment.
+///
+/// Every scalar may use `${NAME}` (or `${NAME:-default}`) to take a value from the
+/// environment, so tokens stay out of the file. Unknown keys are errors (a typo must not
+/// silently drop a route), and every error names the file position and the key.
+/// Without a file, `environment(_:)` builds a one-app configuration from `SLACK_APP_TOKEN`
+/// (and `SOCKEYE_API_URL`, `SOCKEYE_POOL_SIZE`,
+/// `SOCKEYE_OPERATIONS_LISTEN`) that writes every event to standard output.
+public enum ConfigLoader {
+    /// Parses `text` (the contents of `source`, for messages).
+    public static func parse(_ text: String, source: String, environment: [String: String]) throws(ConfigError) -> DaemonConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw yamlError(error, source: source)
+        } catch {
+            throw ConfigError(source: source, key: "", message: "not YAML: \(error)")
+        }
+        guard let root else { throw ConfigError(source: source, key: "", message: "the file is empty: it needs an `apps:` list") }
+        let reader = NodeReader(source: source, environment: environment)
+        return try reader.configuration(root)
+    }
+
+    /// Reads and parses the file at `path`.
+    public static func load(path: String, environment: [String: String]) throws(ConfigError) -> DaemonConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(source: path, key: "", message: "cannot read the file (does it exist, and may this user read it?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(source: path, key: "", message: "the file is not UTF-8 text")
+        }
+        return try parse(text, source: path, environment: environment)
+    }
+
+    /// The configuration the environment alone describes, or `nil` when `SLACK_APP_TOKEN`
+    /// is not set.
+    public static func environment(_ environment: [String: String]) throws(ConfigError) -> DaemonConfiguration? {
+        guard let token = environment["SLACK_APP_TOKEN"], !token.isEmpty else { return nil }
+        var app = AppSettings(name: "default", appToken: token)
+        if let url = environment["SOCKEYE_API_URL"], !url.isEmpty { app.apiURL = url }
+        if let size = environment["SOCKEYE_POOL_SIZE"], !size.isEmpty {
+            guard let value = Int(size), (1...10).contains(value) else {
+                throw ConfigError(source: "environment", key: "SOCKEYE_POOL_SIZE", message: "expected an integer from 1 to 10, got \"\(size)\"")
+            }
+            app.poolSize = value
+        }
+        try NodeReader.checkToken(app.appToken, source: "environment", key: "SLACK_APP_TOKEN", mark: nil)
+        let listen = environment["SOCKEYE_OPERATIONS_LISTEN"].map { $0 == "off" ? nil : $0 } ?? "127.0.0.1:9464"
+        return DaemonConfiguration(apps: [app], sinks: ["stdout": .stdout], operationsAddress: listen)
+    }
+
+    static func yamlError(_ error: YamlError, source: String) -> ConfigError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigError(source: source, line: mark.line, column: mark.column, key: "", message: "YAML: \(problem)")
+        default:
+            return ConfigError(source: source, key: "", message: "YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML nodes, checking each key and value as it goes.
+struct NodeReader {
+    let source: String
+    let environment: [String: String]
+
+    func fail(_ node: Node?, _ key: String, _ message: String) -> ConfigError {
+        ConfigError(source: source, line: node?.mark?.line, column: node?.mark?.column, key: key, message: message)
+    }
+
+    /// The members of a mapping node, checked against `allowed` keys.
+    func members(_ node: Node, _ key: String, allowed: [String]) throws(ConfigError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else { throw fail(node, key, "expected a mapping (key: value lines)") }
+        var seen = Set<String>()
+        var out: [(String, Node)] = []
+        for (name, value) in mapping {
+            guard let text = name.string else { throw fail(name, key, "keys must be text") }
+            let path = key.isEmpty ? text : "\(key).\(text)"
+            guard allowed.contains(text) else {
+                throw fail(name, path, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
+            }
+            guard seen.insert(text).inserted else { throw fail(name, path, "given twice") }
+            out.append((text, value))
+        }
+        return out
+    }
+
+    /// A scalar's text with `${NAME}` and `${NAME:-default}` replaced from the environment.
+    func string(_ node: Node, _ key: String) throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node else { throw fail(node, key, "expected a text value") }
+        return try substitute(scalar.string, node, key)
+    }
+
+    func substitute(_ text: String, _ node: Node, _ key: String) throws(ConfigError) -> String {
+        guard text.contains("${") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                throw fail(node, key, "`${` without a closing `}`")
+            }
+            let reference = rest[open.upperBound..<close]
+            let parts = reference.split(separator: ":-", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw fail(node, key, "`${\(reference)}` is not an environment variable reference")
+            }
+            if let value = environment[name], !value.isEmpty {
+                out += value
+            } else if parts.count == 2 {
+                out += parts[1]
+            } else {
+                throw fail(node, key, "environment variable \(name) is not set")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    func int(_ node: Node, _ key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        let text = try string(node, key)
+        guard let value = Int(text), range.contains(value) else {
+            throw fail(node, key, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    func bool(_ node: Node, _ key: String) throws(ConfigError) -> Bool {
+        switch try string(node, key).lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        case let other: throw fail(node, key, "expected true or false, got \"\(other)\"")
+        }
+    }
+
+    /// One text or a list of texts.
+    func strings(_ node: Node, _ key: String) throws(ConfigError) -> [String] {
+        if case .sequence(let sequence) = node {
+            var out: [String] = []
+            for (index, item) in sequence.enumerated() { out.append(try string(item, "\(key)[\(index)]")) }
+            guard !out.isEmpty else { throw fail(node, key, "the list is empty") }
+            return out
+        }
+        return [try string(node, key)]
+    }
+
+    static func checkToken(_ token: String, source: String, key: String, mark: Mark?) throws(ConfigError) {
+        let kind = AppTokenKind(token)
+        if let problem = kind.socketModeProblem {
+            throw ConfigError(source: source, line: mark?.line, column: mark?.column, key: key, message: problem)
+        }
+    }
+
+    // MARK: The document
+
+    func configuration(_ root: Node) throws(ConfigError) -> DaemonConfiguration {
+        var apps: [AppSettings] = []
+        var appNodes: [Node] = []
+        var sinks: [String: SinkSettings] = ["stdout": .stdout]
+        var listen: String? = "127.0.0.1:9464"
+        var sawApps = false
+        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations"]) {
+            switch name {
+            case "apps":
+                sawApps = true
+                guard case .sequence(let list) = value, !list.isEmpty else {
+                    throw fail(value, "apps", "expected a list of apps (each starting with `- name: …`)")
+                }
+                for (index, item) in list.enumerated() {
+                    apps.append(try app(item, "apps[\(index)]"))
+                    appNodes.append(item)
+                }
+            case "sinks":
+                for (sinkName, settings) in try anyMembers(value, "sinks") {
+                    sinks[sinkName] = try sink(settings, "sinks.\(sinkName)")
+                }
+            default:
+                for (key, setting) in try members(value, "operations", allowed: ["listen"]) where key == "listen" {
+                    let text = try string(setting, "operations.listen")
+                    listen = text == "off" ? nil : text
+                }
+            }
+        }
+        guard sawApps else { throw fail(root, "apps", "missing: the file needs an `apps:` list") }
+        var names = Set<String>()
+        for (index, app) in apps.enumerated() {
+            guard names.insert(app.name).inserted else {
+                throw fail(appNodes[index], "apps[\(index)].name", "\"\(app.name)\" is used by another app")
+            }
+            for (routeIndex, route) in app.routes.enumerated() {
+                for sink in route.sinks where sinks[sink] == nil {
+                    throw fail(appNodes[index], "apps[\(index)].routes[\(routeIndex)].sinks",
+                               "no sink named \"\(sink)\" (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+        }
+        return DaemonConfiguration(apps: apps, sinks: sinks, operationsAddress: listen)
+    }
+
+    /// The members of a mapping whose keys are names chosen by the user.
+    func anyMembers(_ node: Node, _ key: String) throws(ConfigError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else { throw fail(node, key, "expected a mapping of names to settings") }
+        var out: [(String, Node)] = []
+        for (name, value) in mapping {
+            guard let text = name.string, !text.isEmpty else { throw fail(name, key, "names must be text") }
+            out.append((text, value))
+        }
+        return out
+    }
+
+    func app(_ node: Node, _ key: String) throws(ConfigError) -> AppSettings {
+        var settings = AppSettings(name: "", appToken: "")
+        var tokenNode: Node?
+        let allowed = ["name", "app_token", "api_url", "pool_size", "max_pool_size", "ack", "routes", "enabled"]
+        for (name, value) in try members(node, key, allowed: allowed) {
+            let path = "\(key).\(name)"
+            switch name {
+            case "name":
+                settings.name = try string(value, path)
+                guard !settings.name.isEmpty, settings.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                    throw fail(value, path, "use letters, digits, '-', '_' or '.'")
+                }
+            case "app_token":
+                settings.appToken = try string(value, path)
+                tokenNode = value
+            case "api_url":
+                settings.apiURL = try string(value, path)
+                guard (try? EndpointURL(settings.apiURL)) != nil else { throw fail(value, path, "not an http:// or https:// URL") }
+            case "pool_size":
+                settings.poolSize = try int(value, path, range: 1...10)
+            case "max_pool_size":
+                settings.maxPoolSize = try int(value, path, range: 1...10)
+            case "ack":
+                let text = try string(value, path)
+                guard let policy = AppSettings.AckPolicy(rawValue: text) else {
+                    throw fail(value, path, "expected after_sinks or on_receipt, got \"\(text)\"")
+                }
+                settings.ack = policy
+            case "enabled":
+                settings.enabled = try bool(value, path)
+            default:
+                guard case .sequence(let list) = value, !list.isEmpty else {
+                    throw fail(value, path, "expected a list of routes (each with `sinks:` and an optional `match:`)")
+                }
+                var routes: [Route] = []
+                for (index, item) in list.enumerated() { routes.append(try route(item, "\(path)[\(index)]")) }
+                settings.routes = routes
+            }
+        }
+        guard !settings.name.isEmpty else { throw fail(node, "\(key).name", "missing: every app needs a name") }
+        guard let tokenNode else { throw fail(node, "\(key).app_token", "missing: the app-level token (xapp-…), e.g. ${SLACK_APP_TOKEN}") }
+        try Self.checkToken(settings.appToken, source: source, key: "\(key).app_token", mark: tokenNode.mark)
+        if let maximum = settings.maxPoolSize, maximum < settings.poolSize {
+            throw fail(node, "\(key).max_pool_size", "must be at least pool_size (\(settings.poolSize))")
+        }
+        return settings
+    }
+
+    func route(_ node: Node, _ key: String) throws(ConfigError) -> Route {
+        var route = Route(sinks: [])
+        for (name, value) in try members(node, key, allowed: ["match", "sinks"]) {
+            let path = "\(key).\(name)"
+            if name == "sinks" {
+                route.sinks = try strings(value, path)
+                continue
+            }
+            for (field, setting) in try members(value, path, allowed: ["envelope_type", "event_type", "team", "channel"]) {
+                let values = Set(try strings(setting, "\(path).\(field)"))
+                switch field {
+                case "envelope_type":
+                    for type in values where !["events_api", "slash_commands", "interactive"].contains(type) {
+                        throw fail(setting, "\(path).\(field)", "\"\(type)\" is not an envelope type (events_api, slash_commands, interactive)")
+                    }
+                    route.match.envelopeTypes = values
+                case "event_type": route.match.eventTypes = values
+                case "team": route.match.teams = values
+                default: route.match.channels = values
+                }
+            }
+        }
+        guard !route.sinks.isEmpty else { throw fail(node, "\(key).sinks", "missing: which sinks get the events") }
+        return route
+    }
+
+    func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
+        let fields = try members(node, key, allowed: ["type", "path"])
+        guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
+            throw fail(node, "\(key).type", "missing: stdout or file")
+        }
+        let type = try string(typeNode, "\(key).type")
+        func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
+        func refuse(_ names: [String]) throws(ConfigError) {
+            for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(type) sink") } }
+        }
+        switch type {
+        case "stdout":
+            try refuse(["path"])
+            return .stdout
+        case "file":
+            guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the file to append JSON lines to") }
+            return .file(path: try string(path, "\(key).path"))
+        default:
+            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file)")
+        }
+    }
+}

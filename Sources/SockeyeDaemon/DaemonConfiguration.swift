@@ -1,0 +1,104 @@
+import Sockeye
+import SockeyeCore
+
+/// What `sockeyed` runs: apps, the sinks their routes name, and the operations listener.
+/// Built by `ConfigLoader` from a YAML file and the environment, already validated.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// The Slack apps, each with its own connections and routes. Names are unique.
+    public var apps: [AppSettings]
+    /// Sinks by name; routes refer to them.
+    public var sinks: [String: SinkSettings]
+    /// Where the operations HTTP listener binds (`/metrics`, `/healthz`, `/readyz`, `/`);
+    /// `nil` turns it off.
+    public var operationsAddress: String?
+
+    public init(apps: [AppSettings], sinks: [String: SinkSettings], operationsAddress: String? = "127.0.0.1:9464") {
+        self.apps = apps
+        self.sinks = sinks
+        self.operationsAddress = operationsAddress
+    }
+}
+
+/// One Slack app.
+public struct AppSettings: Sendable, Equatable {
+    /// How the daemon acknowledges this app's envelopes.
+    public enum AckPolicy: String, Sendable, Equatable, CaseIterable {
+        /// After every sink the event is routed to accepted it (the default): an event is
+        /// never acked before it is safe; a sink that fails nacks it, so Slack redelivers.
+        case afterSinks = "after_sinks"
+        /// As soon as it is received: fastest, but a sink failure loses the event.
+        case onReceipt = "on_receipt"
+    }
+
+    /// Unique name, used in logs, metrics, the status page and the event lines.
+    public var name: String
+    /// The app-level token (`xapp-…`, with `connections:write`).
+    public var appToken: String
+    /// Slack's Web API base URL (a simulator's in tests).
+    public var apiURL: String
+    /// Connections kept open (1…10), and the most a dynamic pool may grow to.
+    public var poolSize: Int
+    public var maxPoolSize: Int?
+    public var ack: AckPolicy
+    /// Where events go; an event goes to the sinks of every route it matches.
+    public var routes: [Route]
+    /// A disabled app is configured but not started.
+    public var enabled: Bool
+
+    public init(name: String, appToken: String, apiURL: String = "https://slack.com/api/",
+                poolSize: Int = 2, maxPoolSize: Int? = nil, ack: AckPolicy = .afterSinks,
+                routes: [Route] = [Route(sinks: ["stdout"])], enabled: Bool = true) {
+        self.name = name
+        self.appToken = appToken
+        self.apiURL = apiURL
+        self.poolSize = poolSize
+        self.maxPoolSize = maxPoolSize
+        self.ack = ack
+        self.routes = routes
+        self.enabled = enabled
+    }
+}
+
+/// A route: which events (`match`) go to which sinks.
+public struct Route: Sendable, Equatable {
+    public var match: RouteMatch
+    public var sinks: [String]
+
+    public init(match: RouteMatch = RouteMatch(), sinks: [String]) {
+        self.match = match
+        self.sinks = sinks
+    }
+}
+
+/// Conditions on an event; every condition given must hold, an absent one matches anything.
+/// Each lists accepted values.
+public struct RouteMatch: Sendable, Equatable {
+    /// `events_api`, `slash_commands`, `interactive`.
+    public var envelopeTypes: Set<String>?
+    /// `payload.event.type` for events (`message`, `app_mention` …), `payload.type` for
+    /// interactive payloads (`block_actions` …), the command (`/deploy`) for slash commands.
+    public var eventTypes: Set<String>?
+    /// The workspace id (`T…`).
+    public var teams: Set<String>?
+    /// The channel id (`C…`, `D…`, `G…`).
+    public var channels: Set<String>?
+
+    public init(envelopeTypes: Set<String>? = nil, eventTypes: Set<String>? = nil, teams: Set<String>? = nil,
+                channels: Set<String>? = nil) {
+        self.envelopeTypes = envelopeTypes
+        self.eventTypes = eventTypes
+        self.teams = teams
+        self.channels = channels
+    }
+
+    /// Whether the match needs the channel, which is read from the payload.
+    var needsChannel: Bool { channels != nil }
+}
+
+/// One sink's settings.
+public enum SinkSettings: Sendable, Equatable {
+    /// One JSON line per event on standard output.
+    case stdout
+    /// One JSON line per event appended to a file (created if missing).
+    case file(path: String)
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Sockeye
+import SockeyeCore
+
+/// What the daemon knows of one event once it has looked at it: the fields routes match on
+/// and the normalized JSON line every sink writes (schema: `docs/event-line.schema.json`).
+///
+/// The line is one JSON object:
+/// `{"app":…,"delivery":"socket_mode","envelope_type":…,"envelope_id":…,"event_type":…,`
+/// `"team":…,"channel":…,"user":…,"event_id":…,"retry_attempt":…,"retry_reason":…,`
+/// `"received_at":"2026-11-30T04:24:15.123Z","payload":{…}}` — `payload` is Slack's JSON
+/// exactly as received; absent fields are `null`.
+public struct EventRecord: Sendable {
+    /// The app's name in the configuration.
+    public let app: String
+    public let envelopeType: String
+    public let envelopeID: String
+    /// `payload.event.type`, or `payload.type` (interactive), or the slash command.
+    public let eventType: String?
+    public let team: String?
+    public let channel: String?
+    public let user: String?
+    /// `payload.event.bot_id`.
+    public let botID: String?
+    public let eventID: String?
+    public let retryAttempt: Int
+    public let retryReason: String?
+    public let acceptsResponsePayload: Bool
+    /// Wall-clock time the daemon took the event, in milliseconds since 1970.
+    public let receivedAtMilliseconds: Int64
+    /// The normalized line, without its newline.
+    public let line: [UInt8]
+
+    /// Reads `event` for app `app`.
+    public init(_ event: SocketModeEvent, app: String, receivedAtMilliseconds: Int64) {
+        self.app = app
+        envelopeType = event.type
+        envelopeID = event.envelopeID
+        team = event.teamID
+        eventID = event.eventID
+        retryAttempt = event.retryAttempt
+        retryReason = event.retryReason.flatMap { $0.isEmpty ? nil : $0 }
+        acceptsResponsePayload = event.acceptsResponsePayload
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+        let fields = event.withPayloadBytes { bytes in
+            let read = (try? PayloadFields.read(bytes)) ?? PayloadFields()
+            func text(_ view: ByteView) -> String? {
+                guard view.isPresent else { return nil }
+                let raw = view.bytes(in: bytes)
+                guard view.isEscaped else { return String(decoding: raw, as: UTF8.self) }
+                return withUnsafeTemporaryAllocation(byteCount: max(raw.count, 1), alignment: 1) { scratch in
+                    let length = JSONStringDecoder.decode(raw, into: scratch) ?? 0
+                    return String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length]), as: UTF8.self)
+                }
+            }
+            return (channel: text(read.channel), user: text(read.user), bot: text(read.botID), command: text(read.command))
+        }
+        channel = fields.channel
+        user = fields.user
+        botID = fields.bot
+        eventType = event.eventType ?? (event.type == "slash_commands" ? fields.command : event.payloadType)
+        var writer = JSONLineWriter()
+        writer.begin()
+        writer.field("app", app)
+        writer.field("delivery", "socket_mode")
+        writer.field("envelope_type", envelopeType)
+        writer.field("envelope_id", envelopeID)
+        writer.field("event_type", eventType)
+        writer.field("team", team)
+        writer.field("channel", channel)
+        writer.field("user", user)
+        writer.field("event_id", eventID)
+        writer.field("retry_attempt", retryAttempt)
+        writer.field("retry_reason", retryReason)
+        writer.field("received_at", Timestamp.iso8601(milliseconds: receivedAtMilliseconds))
+        writer.key("payload")
+        event.withPayloadBytes { writer.raw($0.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : $0) }
+        writer.end()
+        line = writer.bytes
+    }
+}
+
+/// Writes one JSON object into bytes.
+struct JSONLineWriter {
+    private(set) var bytes: [UInt8] = []
+    private var first = true
+
+    mutating func begin() {
+        bytes.reserveCapacity(1024)
+        bytes.append(0x7B)
+    }
+
+    mutating func end() { bytes.append(0x7D) }
+
+    mutating func key(_ name: String) {
+        if !first { bytes.append(0x2C) }
+        first = false
+        string(name)
+        bytes.append(0x3A)
+    }
+
+    mutating func field(_ name: String, _ value: String?) {
+        key(name)
+        if let value { string(value) } else { bytes.append(contentsOf: "null".utf8) }
+    }
+
+    mutating func field(_ name: String, _ value: Int) {
+        key(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Raw JSON (already valid): `null` when empty.
+    mutating func raw(_ json: UnsafeRawBufferPointer) {
+        if json.isEmpty { bytes.append(contentsOf: "null".utf8) } else { bytes.append(contentsOf: json) }
+    }
+
+    /// A JSON string with the escapes RFC 8259 requires.
+    mutating func string(_ text: String) {
+        bytes.append(0x22)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(0x22)
+    }
+}
+
+/// Wall-clock formatting without Foundation's formatters on the hot path.
+enum Timestamp {
+    /// Milliseconds since 1970, now.
+    static func nowMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    /// `2026-11-30T04:24:15.123Z`.
+    static func iso8601(milliseconds: Int64) -> String {
+        var seconds = time_t(milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let millis = Int(milliseconds % 1000)
+        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+    }
+}

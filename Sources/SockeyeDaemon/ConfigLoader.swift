@@ -131,6 +131,29 @@ struct NodeReader {
         return value
     }
 
+    /// A duration: a number with a unit, `s`, `m`, `h` or `d` (e.g. `90s`, `7d`).
+    func duration(_ node: Node, _ key: String) throws(ConfigError) -> Double {
+        let text = try string(node, key)
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value > 0 else {
+            throw fail(node, key, "expected a duration such as 90s, 30m, 12h or 7d, got \"\(text)\"")
+        }
+        return value * scale
+    }
+
+    /// A size: a number with a unit, `KiB`, `MiB`, `GiB` (or `KB`, `MB`, `GB`), or bytes.
+    func byteCount(_ node: Node, _ key: String) throws(ConfigError) -> Int64 {
+        let text = try string(node, key)
+        let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("B", 1)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let value = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 {
+                return Int64(value * scale)
+            }
+        }
+        if let value = Int64(text), value > 0 { return value }
+        throw fail(node, key, "expected a size such as 512MiB or 2GiB, got \"\(text)\"")
+    }
+
     func bool(_ node: Node, _ key: String) throws(ConfigError) -> Bool {
         switch try string(node, key).lowercased() {
         case "true", "yes", "on": return true
@@ -289,9 +312,9 @@ struct NodeReader {
     }
 
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
-        let fields = try members(node, key, allowed: ["type", "path"])
+        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
-            throw fail(node, "\(key).type", "missing: stdout or file")
+            throw fail(node, "\(key).type", "missing: stdout, file or spool")
         }
         let type = try string(typeNode, "\(key).type")
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
@@ -300,13 +323,20 @@ struct NodeReader {
         }
         switch type {
         case "stdout":
-            try refuse(["path"])
+            try refuse(["path", "max_age", "max_size"])
             return .stdout
         case "file":
+            try refuse(["max_age", "max_size"])
             guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the file to append JSON lines to") }
             return .file(path: try string(path, "\(key).path"))
+        case "spool":
+            guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the SQLite file of the spool") }
+            var settings = SpoolSettings(path: try string(path, "\(key).path"))
+            if let age = field("max_age") { settings.maxAgeSeconds = try duration(age, "\(key).max_age") }
+            if let size = field("max_size") { settings.maxBytes = try byteCount(size, "\(key).max_size") }
+            return .spool(settings)
         default:
-            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file)")
+            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file, spool)")
         }
     }
 }

@@ -15,8 +15,14 @@ public final class Daemon: Sendable {
     let logger: Logger
     private let running = Mutex<ServiceGroup?>(nil)
 
+    /// Makes the sinks this library does not implement itself (the spool): `nil` when it
+    /// cannot make that kind.
+    public typealias SinkMaker = @Sendable (_ name: String, _ settings: SinkSettings) throws -> (any EventSink)?
+
     /// Opens the sinks and builds every enabled app's client (nothing connects yet).
-    public init(configuration: DaemonConfiguration, runtime: TransportRuntime? = nil, logger: Logger) throws(DaemonError) {
+    /// `makeSink` opens the kinds of sink other modules implement.
+    public init(configuration: DaemonConfiguration, runtime: TransportRuntime? = nil, logger: Logger,
+                makeSink: SinkMaker? = nil) throws(DaemonError) {
         self.configuration = configuration
         self.logger = logger
         var sinks: [String: any EventSink] = [:]
@@ -26,9 +32,16 @@ public final class Daemon: Sendable {
                 switch settings {
                 case .stdout: sinks[name] = JSONLinesSink(standardOutputNamed: name)
                 case .file(let path): sinks[name] = try JSONLinesSink(name: name, appendingTo: path)
+                default:
+                    guard let made = try makeSink?(name, settings) else {
+                        throw SinkError("sink \(name): this build of sockeyed cannot make a \(settings) sink")
+                    }
+                    sinks[name] = made
                 }
-            } catch {
+            } catch let error as SinkError {
                 throw .sink(error.description)
+            } catch {
+                throw .sink("sink \(name): \(error)")
             }
         }
         self.sinks = sinks

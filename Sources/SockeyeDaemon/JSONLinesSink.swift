@@ -62,5 +62,5 @@ public final class JSONLinesSink: EventSink {
 /// A sink that cannot start.
 public struct SinkError: Error, Sendable, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -80,6 +80,23 @@ struct ConfigLoaderTests {
         }
     }
 
+    @Test("spool sinks take a path, a retention age and a size limit with units")
+    func spool() throws {
+        let config = try parse("""
+            apps:
+              - name: a
+                app_token: ${SLACK_APP_TOKEN}
+                routes: [{sinks: [durable]}]
+            sinks:
+              durable: {type: spool, path: /tmp/s.sqlite, max_age: 7d, max_size: 512MiB}
+            """)
+        #expect(config.sinks["durable"] == .spool(SpoolSettings(path: "/tmp/s.sqlite", maxAgeSeconds: 7 * 86400, maxBytes: 512 << 20)))
+        let bad = error("apps:\n  - name: a\n    app_token: ${SLACK_APP_TOKEN}\nsinks:\n  s: {type: spool, path: x, max_age: soon}\n")
+        #expect(bad?.key == "sinks.s.max_age" && bad?.line == 5)
+        let misplaced = error("apps:\n  - name: a\n    app_token: ${SLACK_APP_TOKEN}\nsinks:\n  f: {type: file, path: x, max_age: 1d}\n")
+        #expect(misplaced?.key == "sinks.f.max_age")
+    }
+
     @Test("without a file, SLACK_APP_TOKEN alone makes one app that writes to stdout")
     func environmentOnly() throws {
         let config = try ConfigLoader.environment(["SLACK_APP_TOKEN": "xapp-1-A1-1-s", "SOCKEYE_POOL_SIZE": "3", "SOCKEYE_API_URL": "http://127.0.0.1:1/api/"])

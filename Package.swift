@@ -1,7 +1,8 @@
 // swift-tools-version: 6.2
 //
 // Sockeye: a Slack Socket Mode delivery engine.
-// Layers (see DESIGN.md): SockeyeCore (sans-IO) <- SockeyeABI (libsockeye.so, include/sockeye.h).
+// Layers (see DESIGN.md): SockeyeCore (sans-IO) <- SockeyeTransport <- SockeyeABI (libsockeye.so,
+// include/sockeye.h) and Sockeye (the Swift API).
 import PackageDescription
 
 /// Flags for every target we own: warnings are bugs.
@@ -59,7 +60,7 @@ let package = Package(
         // The C ABI: @_cdecl exports behind include/sockeye.h.
         .target(
             name: "SockeyeABI",
-            dependencies: ["SockeyeCore", "CSockeye"],
+            dependencies: ["SockeyeCore", "SockeyeTransport", "CLibWebSockets", "CSockeye"],
             swiftSettings: strictSwift,
             linkerSettings: sharedLibraryLinkerFlags
         ),

@@ -4,6 +4,10 @@
  * This header is the whole public ABI of libsockeye.so; the library exports no symbol
  * that does not start with `sockeye_`. It compiles as C99 and as C++.
  *
+ * Two parts: stateless helpers (frame scanning, ack encoding) and, since 0.2, the client:
+ * a runtime (one service thread) hosting clients (one Slack app each) whose events reach
+ * the host through a callback or a pull queue with a pollable eventfd.
+ *
  * Conventions, for every function below unless its comment says otherwise:
  *  - Return value: a `sockeye_status`; SOCKEYE_OK (0) on success, a negative code on
  *    failure. `sockeye_strerror()` names every code. Output parameters are written only
@@ -41,7 +45,7 @@ extern "C" {
 
 /** The version this header describes. `sockeye_version_number()` gives the library's. */
 #define SOCKEYE_VERSION_MAJOR 0
-#define SOCKEYE_VERSION_MINOR 1
+#define SOCKEYE_VERSION_MINOR 2
 #define SOCKEYE_VERSION_PATCH 0
 /** (major << 16) | (minor << 8) | patch, comparable with `sockeye_version_number()`. */
 #define SOCKEYE_VERSION_NUMBER \
@@ -86,7 +90,35 @@ typedef enum sockeye_status {
     /** The envelope id is empty or not valid UTF-8. */
     SOCKEYE_E_INVALID_ENVELOPE_ID = -7,
     /** The response payload is not exactly one valid JSON object. */
-    SOCKEYE_E_INVALID_PAYLOAD = -8
+    SOCKEYE_E_INVALID_PAYLOAD = -8,
+    /* Since 0.2 (the client) */
+    /** The handle is not a live object of the expected kind: already freed or released,
+     *  a handle of another kind, or a value that never came from the library. */
+    SOCKEYE_E_INVALID_HANDLE = -9,
+    /** The event was already acked or nacked (or acked on receipt, in that ack mode). */
+    SOCKEYE_E_ALREADY_ANSWERED = -10,
+    /** `sockeye_client_next_event` waited `timeout_ms` and no event came. */
+    SOCKEYE_E_TIMEOUT = -11,
+    /** The client is stopped (or freed) and has no queued event left; or it was stopped
+     *  before this call and cannot be started again. */
+    SOCKEYE_E_STOPPED = -12,
+    /** The call does not fit how the client was made: the pull queue of a client that
+     *  delivers through a callback. */
+    SOCKEYE_E_WRONG_MODE = -13,
+    /** The app token is missing, not valid UTF-8, or not an app-level (`xapp-`) token. */
+    SOCKEYE_E_INVALID_TOKEN = -14,
+    /** The API base URL or the proxy URL cannot be parsed or has an unsupported scheme. */
+    SOCKEYE_E_INVALID_URL = -15,
+    /** An option is out of range or unusable (unknown ack mode, unreadable CA file …). */
+    SOCKEYE_E_INVALID_OPTION = -16,
+    /** The operating system refused a resource (thread, eventfd) or the runtime's service
+     *  thread could not start. */
+    SOCKEYE_E_SYSTEM = -17,
+    /** Called on the runtime's service thread (from a callback) where it would deadlock. */
+    SOCKEYE_E_WRONG_THREAD = -18,
+    /** The client gave up for good (a fatal `apps.connections.open` error such as
+     *  `invalid_auth`, or `link_disabled`) and no event is queued. */
+    SOCKEYE_E_FAILED = -19
 } sockeye_status;
 
 /**
@@ -290,6 +322,418 @@ SOCKEYE_API sockeye_status sockeye_ack_encode(void *buf, size_t buf_size, size_t
                                               const char *envelope_id, size_t envelope_id_len,
                                               const char *payload, size_t payload_len,
                                               size_t *out_len);
+
+/* =================================================================================
+ * The client (since 0.2)
+ *
+ * A `sockeye_runtime` owns one service thread that does all network and protocol work
+ * for any number of `sockeye_client`s, one per Slack app. A client keeps a pool of
+ * Socket Mode connections, acknowledges, de-duplicates, refreshes and reconnects on its
+ * own. Its events reach the host in one of two ways, chosen at `sockeye_client_new`:
+ *
+ *  - callback mode (`on_event` set): the callback runs on the service thread, one event
+ *    at a time; it must return quickly (it holds up every client of the runtime);
+ *  - pull mode (`on_event` NULL): events wait in a queue; the host takes them with
+ *    `sockeye_client_next_event` from any thread, and can put `sockeye_client_event_fd`
+ *    (an eventfd, readable while events are queued) into its own poll/epoll/libuv loop.
+ *
+ * Handles. `sockeye_runtime *`, `sockeye_client *` and `sockeye_event *` are opaque
+ * handles, never dereferenced by the host. The library checks every handle it is given:
+ * a freed runtime or client, a released event, a handle of the wrong kind or a value
+ * that never came from the library gives SOCKEYE_E_INVALID_HANDLE, not a crash. (A
+ * handle of a freed object could only be confused with a live one after 2^32 reuses of
+ * the same slot.)
+ *
+ * Events are reference-counted. The host receives each event with one reference, in
+ * both modes, and gives it back with `sockeye_event_release`; `sockeye_event_retain`
+ * takes another. The views an event hands out point into memory the event owns and stay
+ * valid until its last reference is released, also after its client is stopped or freed.
+ * `sockeye_ack`, `sockeye_nack`, `sockeye_event_release` and the accessors may be called
+ * from any thread, concurrently.
+ *
+ * Undefined (the library cannot check these): reading a view after the event's last
+ * release; calling `sockeye_runtime_free` concurrently with `sockeye_client_new` on the
+ * same runtime; a log, state or event callback that longjmps or throws a C++ exception
+ * through the library; passing a `user` pointer the callbacks cannot use.
+ * ================================================================================= */
+
+/** A service thread hosting clients. */
+typedef struct sockeye_runtime sockeye_runtime;
+/** One Slack app's Socket Mode client. */
+typedef struct sockeye_client sockeye_client;
+/** One envelope (Events API event, slash command, interactive payload). */
+typedef struct sockeye_event sockeye_event;
+
+/**
+ * Starts a runtime: one service thread.
+ *
+ * @param out receives the runtime handle on SOCKEYE_OK; untouched otherwise.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_ARGUMENT (`out` NULL); SOCKEYE_E_SYSTEM (the
+ *         thread or the event loop could not be created).
+ * Threads: any. Ownership: the caller owns the runtime and frees it with
+ * `sockeye_runtime_free`, after (or instead of) freeing its clients.
+ */
+SOCKEYE_API sockeye_status sockeye_runtime_new(sockeye_runtime **out);
+
+/**
+ * Stops every client of the runtime at once (no drain: connections are dropped, acks not
+ * yet written are lost and Slack redelivers), ends the service thread and waits for it.
+ * Clients still allocated become stopped: their pull queues report SOCKEYE_E_STOPPED once
+ * empty; they still need `sockeye_client_free`. Events stay valid until released.
+ * After this call the handle is invalid: any further use gives SOCKEYE_E_INVALID_HANDLE.
+ *
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_WRONG_THREAD (called from a
+ *         callback, i.e. on the service thread itself: nothing was done).
+ * Threads: any thread except the service thread. Blocks until the thread has exited.
+ */
+SOCKEYE_API sockeye_status sockeye_runtime_free(sockeye_runtime *runtime);
+
+/** When envelopes are acknowledged: `sockeye_client_options.ack_mode`. */
+typedef enum sockeye_ack_mode {
+    /** The default (SOCKEYE_ACK_AFTER_HANDLER). */
+    SOCKEYE_ACK_DEFAULT = 0,
+    /** Acked as soon as scanned, before the host sees it: fastest; Slack never retries,
+     *  so the host must not lose events. `sockeye_nack` and response payloads are refused
+     *  (SOCKEYE_E_ALREADY_ANSWERED); a plain `sockeye_ack` is accepted and does nothing. */
+    SOCKEYE_ACK_ON_RECEIPT = 1,
+    /** Acked empty when the host is done with the event unless it acked or nacked it
+     *  first: in callback mode when the callback returns, in pull mode when the last
+     *  reference is released. */
+    SOCKEYE_ACK_AFTER_HANDLER = 2,
+    /** The host acks with `sockeye_ack` (optionally with a response payload) or declines
+     *  with `sockeye_nack`; an event released unanswered is left to the ack guard. */
+    SOCKEYE_ACK_MANUAL = 3
+} sockeye_ack_mode;
+
+/** Log levels: `sockeye_client_options.log_level` and the log callback's `level`. */
+typedef enum sockeye_log_level {
+    SOCKEYE_LOG_NONE = 0,  /**< as `log_level`: log nothing */
+    SOCKEYE_LOG_ERROR = 1, /**< the client gave up, or cannot do what it was asked */
+    SOCKEYE_LOG_WARN = 2,  /**< connections lost, failed opens, late acks, protocol errors */
+    SOCKEYE_LOG_INFO = 3,  /**< state changes, hellos, refreshes, pool resizes */
+    SOCKEYE_LOG_DEBUG = 4  /**< duplicates dropped, ack guard, coalesced redeliveries */
+} sockeye_log_level;
+
+/** The client's state: the state callback's `state` and `sockeye_stats.state`. */
+typedef enum sockeye_state {
+    SOCKEYE_STATE_IDLE = 0,       /**< created, not started */
+    SOCKEYE_STATE_CONNECTING = 1, /**< no connection has reached `hello` yet (or all were lost) */
+    SOCKEYE_STATE_RUNNING = 2,    /**< at least one connection is live */
+    SOCKEYE_STATE_STOPPING = 3,   /**< `sockeye_client_stop` was called: draining */
+    SOCKEYE_STATE_STOPPED = 4,    /**< every connection is closed; final */
+    SOCKEYE_STATE_FAILED = 5      /**< gave up for good (fatal token error, link_disabled);
+                                       the state callback's `detail` says why */
+} sockeye_state;
+
+/**
+ * Receives log lines. Runs on the service thread; must not block and must not call
+ * `sockeye_runtime_free`. `message` is NUL-terminated and valid only during the call.
+ * Log lines never contain the app token (it is redacted should any layer quote it).
+ */
+typedef void (*sockeye_log_fn)(void *user, sockeye_log_level level, const char *message);
+
+/**
+ * Receives state changes. Runs on the service thread, same rules as `sockeye_log_fn`.
+ * `detail` is NUL-terminated, valid during the call: the reason for
+ * SOCKEYE_STATE_FAILED, "live/target" connection counts for SOCKEYE_STATE_RUNNING, else "".
+ */
+typedef void (*sockeye_state_fn)(void *user, sockeye_client *client, sockeye_state state, const char *detail);
+
+/**
+ * Receives an event (callback mode). Runs on the service thread, one event at a time.
+ * The host owns one reference to `event` and must give it back with
+ * `sockeye_event_release` (now, or later from any thread). It may call `sockeye_ack`,
+ * `sockeye_nack`, `sockeye_client_stop`, `sockeye_client_stats` and even
+ * `sockeye_client_free` from inside the callback; not `sockeye_runtime_free`.
+ * With SOCKEYE_ACK_AFTER_HANDLER the event is acked when the callback returns unless the
+ * callback acked or nacked it.
+ */
+typedef void (*sockeye_event_fn)(void *user, sockeye_client *client, sockeye_event *event);
+
+/**
+ * How a client connects and delivers. Size-first: set `struct_size = sizeof(
+ * sockeye_client_options)` and zero everything else (`memset`), then set what you need;
+ * zero means "the default" for every field. The library reads only `struct_size` bytes,
+ * so a host built against an older (smaller) header keeps working; fields it does not
+ * know take their defaults. Strings are NUL-terminated UTF-8, copied during
+ * `sockeye_client_new` (the caller may free them afterwards).
+ */
+typedef struct sockeye_client_options {
+    size_t struct_size;        /**< in: sizeof(sockeye_client_options) */
+    const char *app_token;     /**< required: the app-level token, `xapp-…` */
+    const char *api_base_url;  /**< NULL: "https://slack.com/api/" */
+    int32_t pool_size;         /**< connections kept open, 1..10; 0: 2 */
+    int32_t ack_mode;          /**< sockeye_ack_mode; 0: SOCKEYE_ACK_AFTER_HANDLER */
+    int32_t ack_guard_ms;      /**< ack empty what the host has not acked this long after
+                                    receipt; 0: 2500; negative: off */
+    int32_t dedup_window_s;    /**< remember delivered event ids this long to drop Slack's
+                                    redeliveries; 0: 900; negative: 1 s (effectively off) */
+    const char *proxy_url;     /**< "http://[user:pass@]host:port"; NULL: HTTPS_PROXY,
+                                    HTTP_PROXY and NO_PROXY from the environment */
+    const char *ca_file;       /**< PEM CA file to trust instead of the system store;
+                                    NULL: the system store, or SSL_CERT_FILE */
+    /* --- end of the smallest accepted struct (SOCKEYE_CLIENT_OPTIONS_MIN_SIZE) --- */
+    sockeye_event_fn on_event; /**< NULL: pull mode (queue + eventfd) */
+    void *on_event_user;       /**< passed to `on_event` */
+    sockeye_state_fn on_state; /**< NULL: none */
+    void *on_state_user;       /**< passed to `on_state` */
+    sockeye_log_fn log;        /**< NULL: no logging */
+    void *log_user;            /**< passed to `log` */
+    int32_t log_level;         /**< most verbose sockeye_log_level passed to `log`;
+                                    0: SOCKEYE_LOG_INFO (no `log`: nothing is logged) */
+    int32_t max_pool_size;     /**< grow the pool up to this under load; 0: fixed pool */
+    int64_t max_message_size;  /**< largest message accepted (bigger ones close the
+                                    connection with 1009); 0: 1 MiB */
+} sockeye_client_options;
+
+/** The smallest `struct_size` `sockeye_client_new` accepts: up to `ca_file`. */
+#define SOCKEYE_CLIENT_OPTIONS_MIN_SIZE \
+    (offsetof(sockeye_client_options, ca_file) + sizeof(const char *))
+
+/**
+ * Makes a client for one app on `runtime`, checks everything that can be checked
+ * without the network, and starts connecting. Events then arrive through
+ * `options->on_event` or the pull queue.
+ *
+ * @param runtime a live runtime.
+ * @param options see `sockeye_client_options`; read during the call only.
+ * @param out     receives the client handle on SOCKEYE_OK; untouched otherwise.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_ARGUMENT (`options`/`out` NULL, `struct_size`
+ *         below SOCKEYE_CLIENT_OPTIONS_MIN_SIZE, a string that is not UTF-8);
+ *         SOCKEYE_E_INVALID_HANDLE (`runtime` not live); SOCKEYE_E_INVALID_TOKEN (missing,
+ *         not UTF-8, or not `xapp-`: the log callback, if any, gets an error line naming
+ *         the kind of token given); SOCKEYE_E_INVALID_URL (API base URL or proxy URL);
+ *         SOCKEYE_E_INVALID_OPTION (pool size, ack mode or log level out of range, CA file
+ *         unreadable); SOCKEYE_E_SYSTEM (no eventfd).
+ * Threads: any, including a callback of another client. Ownership: the caller frees the
+ * client with `sockeye_client_free`.
+ */
+SOCKEYE_API sockeye_status sockeye_client_new(sockeye_runtime *runtime, const sockeye_client_options *options,
+                                              sockeye_client **out);
+
+/**
+ * Stops the client. With `drain` non-zero: envelopes arriving from now on are not taken
+ * (Slack redelivers them elsewhere), events already delivered may still be acked for up
+ * to 3 s, queued acks are written, then every connection closes with 1000. With `drain`
+ * 0: connections close at once. Returns at once; the state callback reports
+ * SOCKEYE_STATE_STOPPED at the end, and the pull queue then returns SOCKEYE_E_STOPPED
+ * once empty. A stopped client cannot be started again. Calling it twice is harmless.
+ *
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE.
+ * Threads: any, including from inside a callback.
+ */
+SOCKEYE_API sockeye_status sockeye_client_stop(sockeye_client *client, int drain);
+
+/**
+ * Frees the client: stops it at once if it is still running (no drain), drops the
+ * events still queued in its pull queue (nacked, so Slack redelivers them), closes its
+ * eventfd (take it out of your poll set first) and invalidates the handle. Events the
+ * host still holds stay readable until released; acking them now gives
+ * SOCKEYE_E_STOPPED. When called from outside the service thread it returns after the
+ * service thread has finished any callback of this client: no callback of it runs after
+ * this returns. (From inside a callback, none runs after that callback returns.)
+ *
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE (NULL, already freed).
+ * Threads: any, including from inside a callback of this client.
+ */
+SOCKEYE_API sockeye_status sockeye_client_free(sockeye_client *client);
+
+/**
+ * Takes the next event from the pull queue, waiting up to `timeout_ms` for one.
+ *
+ * @param timeout_ms 0: do not wait; negative: wait without limit (until an event, the
+ *                   stop, or the failure of the client).
+ * @param out        receives an event handle (one reference: release it) on SOCKEYE_OK;
+ *                   NULL otherwise.
+ * @return SOCKEYE_OK; SOCKEYE_E_TIMEOUT; SOCKEYE_E_STOPPED (stopped or freed, queue
+ *         empty); SOCKEYE_E_FAILED (gave up, queue empty; call `sockeye_client_stop`);
+ *         SOCKEYE_E_WRONG_MODE (the client delivers through `on_event`);
+ *         SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT (`out` NULL).
+ * Threads: any, several at once (each event goes to one caller).
+ */
+SOCKEYE_API sockeye_status sockeye_client_next_event(sockeye_client *client, int32_t timeout_ms,
+                                                     sockeye_event **out);
+
+/**
+ * The pull queue's eventfd: readable (POLLIN) while at least one event is queued, and
+ * also once the client has stopped or failed (so a poll loop wakes up to see
+ * SOCKEYE_E_STOPPED / SOCKEYE_E_FAILED). Never read or write it yourself: call
+ * `sockeye_client_next_event(client, 0, &ev)` until it returns SOCKEYE_E_TIMEOUT.
+ * The library owns it and closes it in `sockeye_client_free`.
+ *
+ * @param out_fd receives the descriptor on SOCKEYE_OK.
+ * @return SOCKEYE_OK; SOCKEYE_E_WRONG_MODE (callback mode has no queue);
+ *         SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT (`out_fd` NULL).
+ * Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_client_event_fd(sockeye_client *client, int *out_fd);
+
+/* ---------------------------------------------------------------------------------
+ * Events
+ * ------------------------------------------------------------------------------- */
+
+/**
+ * Takes one more reference to `event` (give it back with `sockeye_event_release`).
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE. Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_event_retain(sockeye_event *event);
+
+/**
+ * Gives back one reference. When the last goes, the event and the memory its views
+ * point into are freed, the handle becomes invalid, and with SOCKEYE_ACK_AFTER_HANDLER an
+ * event never acked nor nacked is acked (pull mode). Releasing more often than retained
+ * gives SOCKEYE_E_INVALID_HANDLE.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE. Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_event_release(sockeye_event *event);
+
+/**
+ * Acknowledges the event, optionally with a response payload: the JSON text of one object
+ * (`{"text":"Done"}` for a slash command, `{"response_action":"clear"}` for a view
+ * submission), allowed when the envelope accepts one (`sockeye_event_accepts_response_
+ * payload`). The payload is validated and copied now; an invalid one leaves the event
+ * unanswered, so it can be acked again. The ack is written by the service thread soon
+ * after; an ack that comes after Slack's 3 s deadline is counted in `late_acks`.
+ *
+ * @param payload NULL (or `len` 0) for a plain ack.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_PAYLOAD; SOCKEYE_E_ACK_TOO_LARGE (the ack would be
+ *         SOCKEYE_ACK_MAX_FRAME bytes or more); SOCKEYE_E_ALREADY_ANSWERED (acked or
+ *         nacked before; in SOCKEYE_ACK_ON_RECEIPT mode, any payload); SOCKEYE_E_STOPPED
+ *         (its client was freed or its runtime shut down: nothing is sent);
+ *         SOCKEYE_E_INVALID_HANDLE (released, or not an event).
+ * Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_ack(sockeye_event *event, const char *payload, size_t len);
+
+/**
+ * Declines the event: nothing is acked, the ack guard stands down for it, and Slack's
+ * redelivery (with `retry_attempt` + 1) is delivered to the host again.
+ * @return SOCKEYE_OK; SOCKEYE_E_ALREADY_ANSWERED (acked or nacked before, or the client
+ *         acks on receipt); SOCKEYE_E_STOPPED; SOCKEYE_E_INVALID_HANDLE. Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_nack(sockeye_event *event);
+
+/** The envelope's kind (`sockeye_message_kind`: events_api, slash_commands, interactive,
+ *  or unknown). @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT
+ *  (`out` NULL). Threads: any. */
+SOCKEYE_API sockeye_status sockeye_event_kind(const sockeye_event *event, int32_t *out);
+
+/**
+ * The string and JSON fields of an event, as views (see `sockeye_view`) into memory the
+ * event owns, valid until its last release. Strings are the raw characters between the
+ * quotes (SOCKEYE_VIEW_ESCAPED when they hold escapes: decode with `sockeye_view_decode`);
+ * `payload` is the raw JSON value. An absent field gives an absent view (ptr NULL, len 0,
+ * flags 0) and SOCKEYE_OK.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT (`out` NULL).
+ * Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_event_type(const sockeye_event *event, sockeye_view *out);
+/** `envelope_id`: what the ack names. See `sockeye_event_type`. */
+SOCKEYE_API sockeye_status sockeye_event_envelope_id(const sockeye_event *event, sockeye_view *out);
+/** `payload`, the raw JSON value. See `sockeye_event_type`. */
+SOCKEYE_API sockeye_status sockeye_event_payload(const sockeye_event *event, sockeye_view *out);
+/** `payload.team_id`, else `payload.team.id`. See `sockeye_event_type`. */
+SOCKEYE_API sockeye_status sockeye_event_team_id(const sockeye_event *event, sockeye_view *out);
+/** `payload.event_id` (Events API). See `sockeye_event_type`. */
+SOCKEYE_API sockeye_status sockeye_event_event_id(const sockeye_event *event, sockeye_view *out);
+/** `payload.event.type` (`message`, `app_mention` …). See `sockeye_event_type`. */
+SOCKEYE_API sockeye_status sockeye_event_event_type(const sockeye_event *event, sockeye_view *out);
+/** `payload.type` (`event_callback`, `block_actions`, `view_submission` …). */
+SOCKEYE_API sockeye_status sockeye_event_payload_type(const sockeye_event *event, sockeye_view *out);
+/** `retry_reason` (`timeout` …) of a redelivery. See `sockeye_event_type`. */
+SOCKEYE_API sockeye_status sockeye_event_retry_reason(const sockeye_event *event, sockeye_view *out);
+
+/** `retry_attempt`: 0 for a first delivery. @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE;
+ *  SOCKEYE_E_INVALID_ARGUMENT (`out` NULL). Threads: any. */
+SOCKEYE_API sockeye_status sockeye_event_retry_attempt(const sockeye_event *event, int64_t *out);
+
+/** 1 when the ack may carry a response payload (`accepts_response_payload`), else 0.
+ *  @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT. Threads: any. */
+SOCKEYE_API sockeye_status sockeye_event_accepts_response_payload(const sockeye_event *event, int *out);
+
+/* ---------------------------------------------------------------------------------
+ * Statistics
+ * ------------------------------------------------------------------------------- */
+
+/**
+ * A client's counters since it was made. Size-first: set `struct_size`; the library
+ * writes only that many bytes. Counters only ever grow; new ones are added at the end.
+ */
+typedef struct sockeye_stats {
+    size_t struct_size;           /**< in: sizeof(sockeye_stats) */
+    int32_t state;                /**< sockeye_state */
+    uint32_t connections_live;    /**< WebSocket connections open now */
+    uint32_t connections_target;  /**< connections the pool wants now */
+    uint32_t queued;              /**< events waiting in the pull queue */
+    uint64_t received;            /**< text frames received */
+    uint64_t delivered;           /**< envelopes handed to the host */
+    uint64_t acked;               /**< acks sent (host, on receipt, guard, duplicates) */
+    uint64_t host_acks;           /**< `sockeye_ack` calls that were accepted */
+    uint64_t nacked;              /**< deliveries the host nacked */
+    uint64_t deduplicated;        /**< redeliveries dropped or coalesced, never delivered twice */
+    uint64_t redelivered;         /**< envelopes received with retry_attempt > 0 */
+    uint64_t ack_guarded;         /**< envelopes the ack guard acked for the host */
+    uint64_t late_acks;           /**< host acks after Slack's 3 s deadline */
+    uint64_t outstanding;         /**< delivered and not yet acked */
+    uint64_t reconnects_lost;     /**< connections lost (drops, timeouts, closes by Slack) */
+    uint64_t reconnects_refresh;  /**< connections replaced (warning, refresh_requested, age) */
+    uint64_t reconnects_too_many; /**< disconnect{too_many_websockets} received */
+    uint64_t open_errors;         /**< apps.connections.open calls that failed */
+    uint64_t transport_errors;    /**< DNS, TCP, proxy, TLS, HTTP, upgrade failures */
+    uint64_t protocol_errors;     /**< WebSocket protocol violations by the server */
+    uint64_t malformed_frames;    /**< frames that were not valid Socket Mode JSON */
+    uint64_t ack_latency_p50_us;  /**< receipt → host ack, microseconds, median; */
+    uint64_t ack_latency_p90_us;  /**<   over every host ack so far (±12 %); 0 before */
+    uint64_t ack_latency_p99_us;  /**<   the first */
+    uint64_t ack_latency_max_us;
+} sockeye_stats;
+
+/** The smallest `struct_size` `sockeye_client_stats` accepts: up to `delivered`. */
+#define SOCKEYE_STATS_MIN_SIZE (offsetof(sockeye_stats, delivered) + sizeof(uint64_t))
+
+/**
+ * Copies the client's latest counters (published by the service thread after each batch
+ * of work) into `out`, up to `out->struct_size` bytes.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_ARGUMENT (`out` NULL or `struct_size` below
+ *         SOCKEYE_STATS_MIN_SIZE); SOCKEYE_E_INVALID_HANDLE.
+ * Threads: any, including callbacks.
+ */
+SOCKEYE_API sockeye_status sockeye_client_stats(sockeye_client *client, sockeye_stats *out);
+
+/**
+ * A stable snake_case name for a state ("running"); "unknown" for other values.
+ * Returns a static string; never NULL. Threads: any.
+ */
+SOCKEYE_API const char *sockeye_state_name(int32_t state);
+
+/* ---------------------------------------------------------------------------------
+ * Features
+ * ------------------------------------------------------------------------------- */
+
+/** `sockeye_version_info.features` bits. */
+#define SOCKEYE_FEATURE_TLS 0x1u          /**< wss:// and https:// (see `tls_library`) */
+#define SOCKEYE_FEATURE_PROXY 0x2u        /**< HTTP CONNECT proxies, NO_PROXY */
+#define SOCKEYE_FEATURE_PROXY_AUTH 0x4u   /**< `user:pass@` Basic proxy authentication */
+#define SOCKEYE_FEATURE_EVENTFD 0x8u      /**< `sockeye_client_event_fd` */
+#define SOCKEYE_FEATURE_DYNAMIC_POOL 0x10u /**< `max_pool_size` */
+
+/** What this build of the library can do. Size-first, like the options. */
+typedef struct sockeye_version_info {
+    size_t struct_size;         /**< in: sizeof(sockeye_version_info) */
+    const char *version;        /**< "MAJOR.MINOR.PATCH" */
+    uint32_t version_number;    /**< as `sockeye_version_number()` */
+    uint32_t features;          /**< SOCKEYE_FEATURE_* */
+    const char *tls_library;    /**< e.g. "OpenSSL 3.0.15 3 Sep 2024" */
+    const char *event_loop;     /**< e.g. "libwebsockets 4.1.6-…" */
+} sockeye_version_info;
+
+/**
+ * Fills `out` (up to `out->struct_size` bytes). The strings are static: never freed,
+ * valid for the life of the process.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_ARGUMENT (`out` NULL or `struct_size` below
+ *         offsetof(version_number) + 4). Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_version_info_get(sockeye_version_info *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

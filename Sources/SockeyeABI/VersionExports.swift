@@ -1,37 +1,49 @@
+import CLibWebSockets
 import CSockeye
 import SockeyeCore
+import SockeyeTransport
 
-// Version and error-string exports of include/sockeye.h.
+// Version and feature exports of include/sockeye.h.
 
-/// Static C strings live for the whole process; `StaticString` storage is never freed.
-private let versionString: StaticString = "0.1.0"
+/// The version of the C ABI this library implements (SOCKEYE_VERSION_* in the header).
+enum ABIVersion {
+    static let major: UInt32 = 0
+    static let minor: UInt32 = 2
+    static let patch: UInt32 = 0
+    /// Static C strings live for the whole process; `StaticString` storage is never freed.
+    static let string: StaticString = "0.2.0"
+    static var number: UInt32 { major << 16 | minor << 8 | patch }
+}
 
 @_cdecl("sockeye_version")
 public func sockeyeVersion() -> UnsafePointer<CChar> {
-    UnsafeRawPointer(versionString.utf8Start).assumingMemoryBound(to: CChar.self)
+    UnsafeRawPointer(ABIVersion.string.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
 @_cdecl("sockeye_version_number")
-public func sockeyeVersionNumber() -> UInt32 {
-    UInt32(SockeyeVersion.major << 16 | SockeyeVersion.minor << 8 | SockeyeVersion.patch)
-}
+public func sockeyeVersionNumber() -> UInt32 { ABIVersion.number }
 
-@_cdecl("sockeye_strerror")
-public func sockeyeStrerror(_ status: sockeye_status) -> UnsafePointer<CChar> {
-    let text: StaticString =
-        switch status {
-        case SOCKEYE_OK: "success"
-        case SOCKEYE_E_INVALID_ARGUMENT: "invalid argument"
-        case SOCKEYE_E_MALFORMED: "frame is not valid JSON"
-        case SOCKEYE_E_LIMIT: "frame exceeds a size or nesting limit"
-        case SOCKEYE_E_NOT_ENVELOPE: "frame is not a Socket Mode message"
-        case SOCKEYE_E_ACK_TOO_LARGE: "acknowledgement would exceed Slack's 20480-byte frame limit"
-        case SOCKEYE_E_BUFFER_TOO_SMALL: "output buffer too small"
-        case SOCKEYE_E_INVALID_ENVELOPE_ID: "envelope id is empty or not UTF-8"
-        case SOCKEYE_E_INVALID_PAYLOAD: "response payload is not one valid JSON object"
-        default: "unknown status"
-        }
-    return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+/// The TLS library's name, made once and kept for the life of the process.
+nonisolated(unsafe) private let tlsLibrary: UnsafeMutablePointer<CChar> = strdup(TLSConfiguration.libraryVersion)!
+
+@_cdecl("sockeye_version_info_get")
+public func sockeyeVersionInfoGet(_ out: UnsafeMutablePointer<sockeye_version_info>?) -> sockeye_status {
+    guard let out else { return SOCKEYE_E_INVALID_ARGUMENT }
+    let size = UnsafeRawPointer(out).load(as: Int.self)
+    let minimum = MemoryLayout<sockeye_version_info>.offset(of: \.version_number)! + MemoryLayout<UInt32>.size
+    guard size >= minimum else { return SOCKEYE_E_INVALID_ARGUMENT }
+    var info = sockeye_version_info()
+    info.struct_size = size
+    info.version = sockeyeVersion()
+    info.version_number = ABIVersion.number
+    info.features = SOCKEYE_FEATURE_TLS | SOCKEYE_FEATURE_PROXY | SOCKEYE_FEATURE_PROXY_AUTH | SOCKEYE_FEATURE_EVENTFD
+        | SOCKEYE_FEATURE_DYNAMIC_POOL
+    info.tls_library = UnsafePointer(tlsLibrary)
+    info.event_loop = lws_get_library_version()
+    withUnsafeBytes(of: &info) { source in
+        UnsafeMutableRawPointer(out).copyMemory(from: source.baseAddress!, byteCount: min(size, source.count))
+    }
+    return SOCKEYE_OK
 }
 
 @_cdecl("sockeye_scan_error_name")

@@ -1,0 +1,152 @@
+import CSockeye
+import Glibc
+import SockeyeTransport
+
+/// A client's pull queue: events waiting for `sockeye_client_next_event`, a condition for
+/// blocking takers, and an eventfd that is readable while events are queued (or once the
+/// client has ended), for hosts that run their own poll/epoll loop.
+///
+/// The eventfd's counter is kept at 0 or 1 under the mutex: set when the queue becomes
+/// non-empty (or the client ends), cleared when a taker empties it. So the descriptor's
+/// readiness always matches "there is something to take", whatever thread takes.
+final class PullQueue: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var events: [OpaquePointer] = []
+    private var head = 0
+    private var signalled = false
+    private var ended: Ending?
+    private var isShutDown = false
+    /// -1 once closed.
+    private(set) var fd: Int32
+
+    /// Why no more events will come.
+    enum Ending { case stopped, failed }
+
+    /// What `take` found.
+    enum Taken {
+        case event(OpaquePointer)
+        case timeout
+        case ended(Ending)
+    }
+
+    init() throws(ABIFailure) {
+        fd = sockeye_shim_eventfd()
+        guard fd >= 0 else { throw ABIFailure(SOCKEYE_E_SYSTEM, "eventfd: errno \(errno)") }
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// Appends a batch of event handles and wakes takers once. Returns the handles it
+    /// refused: all of them once the queue is shut down.
+    func append(_ batch: [OpaquePointer]) -> [OpaquePointer] {
+        guard !batch.isEmpty else { return [] }
+        return locked {
+            guard !isShutDown else { return batch }
+            events.append(contentsOf: batch)
+            raise()
+            pthread_cond_broadcast(condition)
+            return []
+        }
+    }
+
+    /// Marks the queue ended (stopped or failed): takers get `.ended` once it is empty.
+    /// A failed client may still deliver (until Slack closes its connections); a stop is final.
+    func end(_ ending: Ending) {
+        locked {
+            if ended != .stopped { ended = ending }
+            raise()
+            pthread_cond_broadcast(condition)
+        }
+    }
+
+    /// Takes the next event, waiting up to `timeoutMilliseconds` (negative: no limit).
+    func take(timeoutMilliseconds: Int32) -> Taken {
+        locked {
+            var deadline = timespec()
+            if timeoutMilliseconds > 0 {
+                clock_gettime(CLOCK_MONOTONIC, &deadline)
+                let nanos = Int(deadline.tv_nsec) + Int(timeoutMilliseconds % 1000) * 1_000_000
+                deadline.tv_sec += Int(timeoutMilliseconds / 1000) + nanos / 1_000_000_000
+                deadline.tv_nsec = nanos % 1_000_000_000
+            }
+            while true {
+                if head < events.count {
+                    let event = events[head]
+                    head += 1
+                    if head == events.count {
+                        events.removeAll(keepingCapacity: true)
+                        head = 0
+                    } else if head >= 1024 && head * 2 >= events.count {
+                        events.removeFirst(head)
+                        head = 0
+                    }
+                    lowerIfIdle()
+                    return .event(event)
+                }
+                if let ended { return .ended(ended) }
+                if timeoutMilliseconds == 0 { return .timeout }
+                if timeoutMilliseconds < 0 {
+                    pthread_cond_wait(condition, mutex)
+                } else if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT {
+                    if head < events.count { continue }
+                    if let ended { return .ended(ended) }
+                    return .timeout
+                }
+            }
+        }
+    }
+
+    /// Empties the queue (client freed), stops it for good and closes the descriptor.
+    func shutDown() -> [OpaquePointer] {
+        locked {
+            let left = Array(events[head...])
+            events.removeAll()
+            head = 0
+            ended = .stopped
+            isShutDown = true
+            if fd >= 0 {
+                close(fd)
+                fd = -1
+            }
+            pthread_cond_broadcast(condition)
+            return left
+        }
+    }
+
+    var count: Int { locked { events.count - head } }
+
+    // MARK: Under the mutex
+
+    private func raise() {
+        guard !signalled, fd >= 0 else { return }
+        signalled = true
+        var one: UInt64 = 1
+        _ = write(fd, &one, 8)
+    }
+
+    private func lowerIfIdle() {
+        guard signalled, head >= events.count, ended == nil, fd >= 0 else { return }
+        signalled = false
+        var value: UInt64 = 0
+        _ = read(fd, &value, 8)
+    }
+}

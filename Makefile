@@ -1,0 +1,46 @@
+# libsockeye: build, install and uninstall the C library.
+#
+#   make                         build libsockeye.so (swift build -c release)
+#   make install PREFIX=$HOME/.local
+#                                lib/libsockeye.so.0 (+ libsockeye.so symlink),
+#                                include/sockeye.h, lib/pkgconfig/sockeye.pc
+#   make uninstall PREFIX=…      removes exactly those files
+#
+# The library is self-contained (the Swift runtime is linked in, RUNPATH $ORIGIN): a C host
+# needs only the Debian packages libwebsockets17 and libssl3 at run time, and
+# `pkg-config sockeye` to build.
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SWIFT ?= swift
+# SwiftPM's build folder; set it to keep this build apart from others.
+SCRATCH ?= .build
+STRIP ?= strip
+INSTALL ?= install
+
+VERSION := $(shell sed -n 's/^\#define SOCKEYE_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/sockeye.h | paste -sd. -)
+SONAME := libsockeye.so.0
+BUILT := $(SCRATCH)/release/libsockeye.so
+
+.PHONY: all build install uninstall
+
+all: build
+
+build:
+	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sockeye
+
+install: build
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 0755 $(BUILT) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsockeye.so
+	$(INSTALL) -m 0644 include/sockeye.h $(DESTDIR)$(INCLUDEDIR)/sockeye.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' include/sockeye.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/sockeye.pc
+	@echo "installed libsockeye $(VERSION) under $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsockeye.so \
+	    $(DESTDIR)$(INCLUDEDIR)/sockeye.h $(DESTDIR)$(PKGCONFIGDIR)/sockeye.pc

@@ -220,6 +220,9 @@ package.targets += [
 package.dependencies += [
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
 ]
 package.products += [
     .executable(name: "sockeyed", targets: ["sockeyed"]),
@@ -233,17 +236,28 @@ package.targets += [
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ],
+        swiftSettings: strictSwift
+    ),
+    // The operations HTTP listener: /metrics, /healthz, /readyz and the status page.
+    .target(
+        name: "SockeyeOperations",
+        dependencies: [
+            "SockeyeDaemon",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         swiftSettings: strictSwift
     ),
     .executableTarget(
         name: "sockeyed",
-        dependencies: ["SockeyeDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: strictSwift
     ),
     .testTarget(
         name: "SockeyeDaemonTests",
-        dependencies: ["SockeyeDaemon", "SockeyeSim"],
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSim"],
         swiftSettings: strictSwift
     ),
 ]

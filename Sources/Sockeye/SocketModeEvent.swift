@@ -1,3 +1,4 @@
+import Glibc
 import SockeyeCore
 import SockeyeTransport
 import Synchronization
@@ -51,6 +52,13 @@ public final class SocketModeEvent: Sendable {
     public var acceptsResponsePayload: Bool { received.envelope.acceptsResponsePayload ?? false }
     /// The connection it arrived on.
     public var connection: ConnectionID { received.connection }
+    /// How long ago its frame was read from the socket (for ack-latency metrics).
+    public var age: Duration {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        let now = UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+        return .nanoseconds(Int64(clamping: now &- min(now, received.receivedAt)))
+    }
 
     /// Calls `body` with the raw JSON bytes of `payload`, without copying them.
     public func withPayloadBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -14,6 +14,9 @@ import SockeyeTransport
 public final class AppRunner: Sendable {
     public let settings: AppSettings
     public let counters = AppCounters()
+    /// State, last refresh, recent errors (for the status page).
+    public let status = AppStatus()
+    let metrics: AppMetrics
     private let client: SocketModeClient
     private let router: Router
     private let sinks: [String: any EventSink]
@@ -24,6 +27,7 @@ public final class AppRunner: Sendable {
         self.settings = settings
         self.router = Router(routes: settings.routes)
         self.sinks = sinks
+        metrics = AppMetrics(app: settings.name)
         var appLogger = logger
         appLogger[metadataKey: "app"] = .string(settings.name)
         self.logger = appLogger
@@ -45,10 +49,14 @@ public final class AppRunner: Sendable {
     /// Consumes events until the client stops (after `stop()`) or fails for good; a fatal
     /// failure (a bad token, `link_disabled`) is thrown.
     public func run() async throws {
-        let notices = Task { [logger, client] in
-            for await notice in client.notices { Self.log(notice, logger) }
+        let watchers = Task { [self] in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { for await notice in self.client.notices { self.observe(notice) } }
+                group.addTask { for await state in self.client.states { self.status.setState(AppStatus.describe(state)) } }
+                group.addTask { await self.sampleClientCounters() }
+            }
         }
-        defer { notices.cancel() }
+        defer { watchers.cancel() }
         logger.info("connecting", metadata: ["api": .string(settings.apiURL), "pool_size": .stringConvertible(settings.poolSize)])
         for try await batch in client.eventBatches {
             await handle(batch)
@@ -62,8 +70,79 @@ public final class AppRunner: Sendable {
         await client.stop()
     }
 
+    /// Copies the client's counters into metrics once a second (deltas for counters).
+    private func sampleClientCounters() async {
+        var lastDuplicates = 0
+        var lastRedelivered = 0
+        var lastReceived = counters.snapshot.received
+        var lastTime = ContinuousClock.now
+        while !Task.isCancelled {
+            let stats = client.stats
+            let received = counters.snapshot.received
+            let now = ContinuousClock.now
+            let elapsed = Double(Self.nanoseconds(now - lastTime)) / 1e9
+            if elapsed > 0 { status.setRate(Double(received - lastReceived) / elapsed) }
+            lastReceived = received
+            lastTime = now
+            metrics.deduplicated.increment(by: max(0, stats.pool.duplicatesDropped - lastDuplicates))
+            metrics.redelivered.increment(by: max(0, stats.pool.redeliveriesReceived - lastRedelivered))
+            lastDuplicates = stats.pool.duplicatesDropped
+            lastRedelivered = stats.pool.redeliveriesReceived
+            metrics.liveConnections.record(stats.liveConnections)
+            metrics.wantedConnections.record(stats.targetConnections)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Logs a notice and keeps what the status page and the metrics need from it.
+    private func observe(_ notice: ClientNotice) {
+        Self.log(notice, logger)
+        switch notice {
+        case .pool(.retiring(_, let reason)):
+            status.refreshed("\(reason)")
+        case .pool(.hello(_, _, let lifetime)):
+            status.hello(connectionTime: lifetime)
+        case .pool(.connectionLost(let id, let reason)):
+            metrics.reconnect(reason: Self.label(reason))
+            status.error("\(id) lost: \(reason)")
+        case .pool(.openFailed(let result, _)):
+            let code: String =
+                switch result {
+                case .apiError(let error, _): error
+                case .httpStatus(let http, _): "http_\(http)"
+                case .transportFailure: "transport"
+                case .url: "none"
+                }
+            metrics.openError(code: code)
+            status.error("apps.connections.open: \(code)")
+        case .pool(.tooManyWebsockets):
+            status.error("too_many_websockets")
+        case .transport(let error):
+            status.error(error.description)
+        case .protocolViolation(_, let error):
+            status.error(error.description)
+        default:
+            break
+        }
+    }
+
+    /// A metric label for a loss reason (no free text in labels).
+    static func label(_ reason: ConnectionLoss) -> String {
+        switch reason {
+        case .connectTimeout: "connect_timeout"
+        case .connectFailed: "connect_failed"
+        case .helloTimeout: "hello_timeout"
+        case .silence: "silence"
+        case .pongTimeout: "pong_timeout"
+        case .closedByPeer(let code): code.map { "closed_\($0)" } ?? "closed"
+        }
+    }
+
     private func handle(_ batch: [SocketModeEvent]) async {
         let now = Timestamp.nowMilliseconds()
+        var byType: [String: Int] = [:]
+        for event in batch { byType[event.type, default: 0] += 1 }
+        for (type, count) in byType { metrics.received(count, type: type) }
         let records = batch.map { EventRecord($0, app: settings.name, receivedAtMilliseconds: now) }
         // Which records each sink gets, in batch order.
         var perSink: [String: [Int]] = [:]
@@ -79,7 +158,12 @@ public final class AppRunner: Sendable {
             for (name, indices) in perSink {
                 guard let sink = sinks[name] else { continue }
                 let part = indices.map { records[$0] }
-                group.addTask { (indices, await sink.accept(part)) }
+                group.addTask {
+                    let started = ContinuousClock.now
+                    let outcome = await sink.accept(part)
+                    AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
+                    return (indices, outcome)
+                }
             }
             for await (indices, outcome) in group {
                 for position in outcome.refused { refused.insert(indices[position]) }
@@ -97,6 +181,7 @@ public final class AppRunner: Sendable {
                     } else {
                         try event.ack(payloadBytes: nil)
                         acked += 1
+                        metrics.ackLatency.recordNanoseconds(Self.nanoseconds(event.age))
                     }
                 } catch {
                     logger.warning("could not answer an event", metadata: ["envelope_id": .string(records[index].envelopeID), "error": .string("\(error)")])
@@ -105,7 +190,13 @@ public final class AppRunner: Sendable {
         } else {
             acked = batch.count
         }
-        for failure in failures { logger.error("sink refused events", metadata: ["error": .string(failure)]) }
+        for failure in failures {
+            logger.error("sink refused events: they were nacked and Slack will redeliver them", metadata: ["error": .string(failure)])
+            status.error(failure)
+        }
+        metrics.acked.increment(by: acked)
+        metrics.nacked.increment(by: nacked)
+        metrics.unrouted.increment(by: unrouted)
         counters.update {
             $0.received += batch.count
             $0.acked += acked
@@ -114,6 +205,10 @@ public final class AppRunner: Sendable {
             $0.sinkFailures += failures.count
             if let last = failures.last { $0.lastError = last }
         }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds &* 1_000_000_000 &+ duration.components.attoseconds / 1_000_000_000
     }
 
     /// One log line per notice worth one; refreshes name their reason.

@@ -120,6 +120,8 @@ struct AppService: Service {
                 try await runner.run()
             } catch let error as SocketModeError {
                 runner.counters.update { $0.lastError = "disabled: \(error)" }
+                runner.status.setState("disabled: \(error)")
+                runner.status.error("disabled: \(error)")
                 logger.error("app disabled", metadata: ["app": .string(runner.settings.name), "reason": .string("\(error)")])
                 // The others run on; this one waits for the daemon to stop.
                 try? await gracefulShutdown()

@@ -11,6 +11,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SockeyeDaemon
+import SockeyeOperations
 
 @main
 struct Sockeyed: AsyncParsableCommand {
@@ -44,6 +45,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Envelopes per second the demo's simulator sends.")
     var demoRate = 500
 
+    @Option(name: .long, help: "Where the demo's operations listener binds (host:port; port 0 picks a free one).")
+    var demoOperations = "127.0.0.1:0"
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: $SOCKEYE_LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -56,6 +60,7 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sockeyed")
+        let metrics = MetricsExport.bootstrap()
 
         let configuration: DaemonConfiguration?
         do {
@@ -79,7 +84,11 @@ struct Run: AsyncParsableCommand {
 
         if let configuration {
             let daemon = try makeDaemon(configuration, logger: logger)
-            try await daemon.run(extraServices: [daemon.statusLine()])
+            var services = [daemon.statusLine()]
+            if let address = configuration.operationsAddress {
+                services.append(try makeOperations(address, daemon, metrics, logger).service)
+            }
+            try await daemon.run(extraServices: services)
             return
         }
 
@@ -88,10 +97,27 @@ struct Run: AsyncParsableCommand {
         FileHandle.standardError.write(Data(
             "sockeyed: no SLACK_APP_TOKEN and no --config: a \(demoSeconds) s demo against an embedded Slack simulator at \(demo.simulator.apiBaseURL)\n".utf8))
         let daemon = try makeDaemon(demo.configuration, logger: logger)
-        try await daemon.run(extraServices: [demo.loadService, daemon.statusLine(label: "demo")],
+        let operations = try makeOperations(demoOperations, daemon, metrics, logger)
+        let announce = Task {
+            while operations.port == nil, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+            if let port = operations.port {
+                FileHandle.standardError.write(Data("sockeyed: status page at http://127.0.0.1:\(port)/ (metrics at /metrics)\n".utf8))
+            }
+        }
+        defer { announce.cancel() }
+        try await daemon.run(extraServices: [demo.loadService, daemon.statusLine(label: "demo"), operations.service],
                              shutdownAfter: demo.duration)
         FileHandle.standardError.write(Data(demo.summary().utf8))
         demo.simulator.stop()
+    }
+
+    func makeOperations(_ address: String, _ daemon: Daemon, _ metrics: MetricsExport, _ logger: Logger) throws -> OperationsServer {
+        do {
+            return try OperationsServer(address: address, daemon: daemon, metrics: metrics, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 
     func makeDaemon(_ configuration: DaemonConfiguration, logger: Logger) throws -> Daemon {

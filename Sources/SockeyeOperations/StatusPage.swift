@@ -1,0 +1,115 @@
+import Foundation
+import SockeyeDaemon
+
+/// Renders the status page and its JSON twin from the daemon's live state.
+struct StatusPage: Sendable {
+    let daemon: Daemon
+    let started = Date()
+
+    struct AppView {
+        let name: String
+        let state: String
+        let live: Int
+        let wanted: Int
+        let received: Int
+        let acked: Int
+        let nacked: Int
+        let unrouted: Int
+        let deduplicated: Int
+        let reconnects: Int
+        let rate: Double
+        let lastRefresh: String
+        let errors: [String]
+    }
+
+    func views() -> [AppView] {
+        let stamp = ISO8601DateFormatter()
+        return daemon.runners.map { runner in
+            let counts = runner.counters.snapshot
+            let stats = runner.clientStats
+            let status = runner.status.snapshot
+            let refresh = status.lastRefresh.map { "\(stamp.string(from: $0.at)) (\($0.reason))" } ?? "none yet"
+            return AppView(
+                name: runner.settings.name, state: status.state, live: stats.liveConnections, wanted: stats.targetConnections,
+                received: counts.received, acked: counts.acked, nacked: counts.nacked, unrouted: counts.unrouted,
+                deduplicated: stats.pool.duplicatesDropped, reconnects: stats.pool.connectionsLost, rate: status.eventsPerSecond,
+                lastRefresh: refresh, errors: status.recentErrors.map { "\(stamp.string(from: $0.at)) \($0.message)" })
+        }
+    }
+
+    /// Enabled apps without a live connection (disabled ones count as not ready).
+    func appsNotReady() -> [String] {
+        daemon.runners.filter { $0.clientStats.liveConnections == 0 || $0.status.snapshot.state.hasPrefix("disabled") }
+            .map(\.settings.name)
+    }
+
+    func json() -> String {
+        let apps: [[String: Any]] = views().map {
+            ["name": $0.name, "state": $0.state, "connections": ["live": $0.live, "wanted": $0.wanted],
+             "events": ["received": $0.received, "acked": $0.acked, "nacked": $0.nacked, "unrouted": $0.unrouted,
+                        "deduplicated": $0.deduplicated, "per_second": $0.rate],
+             "reconnects": $0.reconnects, "last_refresh": $0.lastRefresh, "recent_errors": $0.errors]
+        }
+        let object: [String: Any] = ["uptime_seconds": Int(Date().timeIntervalSince(started)), "ready": appsNotReady().isEmpty, "apps": apps]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func html() -> String {
+        let apps = views()
+        let ready = appsNotReady().isEmpty
+        var rows = ""
+        for app in apps {
+            let healthy = app.live > 0 && !app.state.hasPrefix("disabled") && !app.state.hasPrefix("failed")
+            let errors = app.errors.isEmpty ? "<span class=muted>none</span>" : app.errors.map(escape).joined(separator: "<br>")
+            rows += """
+                <tr class="\(healthy ? "ok" : "bad")"><td class=name>\(escape(app.name))</td><td>\(escape(app.state))</td>\
+                <td class=num>\(app.live) / \(app.wanted)</td><td class=num>\(String(format: "%.0f", app.rate))</td>\
+                <td class=num>\(app.received)</td><td class=num>\(app.acked)</td><td class=num>\(app.nacked)</td>\
+                <td class=num>\(app.unrouted)</td><td class=num>\(app.deduplicated)</td><td class=num>\(app.reconnects)</td>\
+                <td>\(escape(app.lastRefresh))</td><td class=errors>\(errors)</td></tr>
+
+                """
+        }
+        let uptime = Int(Date().timeIntervalSince(started))
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>sockeyed — \(apps.count) app\(apps.count == 1 ? "" : "s"), \(ready ? "ready" : "not ready")</title>
+            <style>
+            body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1d1d1f; }
+            h1 { font-size: 1.3em; margin: 0 0 .2em; } .muted { color: #777; }
+            table { border-collapse: collapse; margin-top: 1em; width: 100%; }
+            th, td { padding: .35em .6em; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+            th { background: #f4f4f6; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            tr.ok td.name { border-left: 4px solid #2e9d4c; } tr.bad td.name { border-left: 4px solid #d23c3c; }
+            td.errors { font-size: .85em; color: #8a1f1f; max-width: 28em; }
+            .badge { display: inline-block; padding: .1em .5em; border-radius: .6em; color: #fff; background: \(ready ? "#2e9d4c" : "#d23c3c"); }
+            </style></head><body>
+            <h1>sockeyed <span class=badge>\(ready ? "ready" : "not ready")</span></h1>
+            <div class=muted>up \(uptime / 3600) h \(uptime / 60 % 60) min \(uptime % 60) s · refreshes every 2 s ·
+            <a href="/metrics">metrics</a> · <a href="/status.json">status.json</a> · <a href="/readyz">readyz</a></div>
+            <table><thead><tr><th>app</th><th>state</th><th>connections</th><th>events/s</th><th>received</th><th>acked</th>
+            <th>nacked</th><th>unrouted</th><th>de-duplicated</th><th>reconnects</th><th>last refresh</th><th>recent errors</th></tr></thead>
+            <tbody>
+            \(rows)</tbody></table>
+            </body></html>
+
+            """
+    }
+
+    func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

@@ -17,6 +17,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SWIFT ?= swift
 # SwiftPM's build folder; set it to keep this build apart from others.
 SCRATCH ?= .build
+# Extra flags for swift build, e.g. SWIFTFLAGS="-Xswiftc -sanitize=thread" (with its own SCRATCH).
+SWIFTFLAGS ?=
 STRIP ?= strip
 INSTALL ?= install
 
@@ -29,7 +31,7 @@ BUILT := $(SCRATCH)/release/libsockeye.so
 all: build
 
 build:
-	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sockeye
+	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sockeye $(SWIFTFLAGS)
 
 install: build
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)

@@ -37,7 +37,11 @@ final class ABIRuntime: @unchecked Sendable {
             return true
         }
         guard registered else { return }
-        runtime.perform { gate.open() }
+        // unowned(unsafe), not retained: the gate must die on this thread (a pthread mutex
+        // destroyed by the service thread would be ordered only by Swift reference counting,
+        // which ThreadSanitizer does not see). `open` touches nothing after its unlock, and this
+        // thread holds the gate until it has been opened, so it is alive while `open` runs.
+        runtime.perform { [unowned(unsafe) gate] in gate.open() }
         gate.wait()
         lock.withLock { waiting[key] = nil }
     }

@@ -647,9 +647,22 @@ done:
 #define THREADS 8
 #define LOAD_TOTAL 20000
 
+typedef struct stop_flag {
+    pthread_mutex_t mutex;
+    int value;
+} stop_flag;
+
+static int stop_flag_get(stop_flag *flag) {
+    int value;
+    pthread_mutex_lock(&flag->mutex);
+    value = flag->value;
+    pthread_mutex_unlock(&flag->mutex);
+    return value;
+}
+
 typedef struct worker {
     sockeye_client *client;
-    volatile int *stop;
+    stop_flag *stop;
     long taken;
     long acked;
     long nacked;
@@ -659,7 +672,7 @@ typedef struct worker {
 
 static void *worker_main(void *argument) {
     worker *self = (worker *)argument;
-    while (!*self->stop) {
+    while (!stop_flag_get(self->stop)) {
         sockeye_event *event = NULL;
         sockeye_status status = sockeye_client_next_event(self->client, 20, &event);
         sockeye_view payload;
@@ -699,12 +712,14 @@ static void test_eight_threads(void) {
     sockeye_client_options options;
     pthread_t threads[THREADS];
     worker workers[THREADS];
-    volatile int stop = 0;
+    stop_flag stop;
     long taken = 0, acked = 0, nacked = 0, errors = 0;
     long long sim_acked;
     char body[256];
     int i;
     if (start_sim(&sim, extra) != 0) return;
+    pthread_mutex_init(&stop.mutex, NULL);
+    stop.value = 0;
     CHECK_STATUS(sockeye_runtime_new(&runtime), SOCKEYE_OK);
     default_options(&options, &sim);
     options.ack_mode = SOCKEYE_ACK_MANUAL;
@@ -723,7 +738,9 @@ static void test_eight_threads(void) {
     snprintf(body, sizeof body, "{\"window\":400,\"total\":%d,\"sizes\":[1024]}", LOAD_TOTAL);
     CHECK(sim_http(&sim, "POST", "/admin/load", body, NULL, 0) == 200, "load started");
     sim_acked = sim_wait_total(&sim, "acked", LOAD_TOTAL, 90000);
-    stop = 1;
+    pthread_mutex_lock(&stop.mutex);
+    stop.value = 1;
+    pthread_mutex_unlock(&stop.mutex);
     for (i = 0; i < THREADS; i++) {
         pthread_join(threads[i], NULL);
         taken += workers[i].taken;
@@ -741,6 +758,7 @@ static void test_eight_threads(void) {
     CHECK(sim_total(&sim, "failedAfterRetries") == 0, "nothing lost");
     CHECK_STATUS(sockeye_client_free(client), SOCKEYE_OK);
     CHECK_STATUS(sockeye_runtime_free(runtime), SOCKEYE_OK);
+    pthread_mutex_destroy(&stop.mutex);
     sim_stop(&sim);
 }
 

@@ -66,6 +66,23 @@ CONTENDERS = [
         "required_in_smoke": True,
         "note": "Swift API (SocketModeClient), manual event.ack()",
     },
+    {
+        "key": "c-abi-pull",
+        "name": "C via ABI (pull)",
+        "command": ["{root}/benchmarks/c-abi-client/c-abi-client", "--mode", "pull"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "note": "libsockeye's C ABI, installed with make install: a consumer thread takes events "
+                "from the pull queue and acks each (sockeye_ack, manual mode)",
+    },
+    {
+        "key": "c-abi-callback",
+        "name": "C via ABI (callback)",
+        "command": ["{root}/benchmarks/c-abi-client/c-abi-client", "--mode", "callback"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "note": "libsockeye's C ABI: the event callback acks on the service thread (manual mode)",
+    },
 ]
 
 # (key, label, sim load arguments for a size table)

@@ -220,6 +220,7 @@ package.targets += [
 package.dependencies += [
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -252,12 +253,24 @@ package.targets += [
     ),
     .executableTarget(
         name: "sockeyed",
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSpool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strictSwift
+    ),
+    // The durable SQLite spool sink (docs/spool.md) and what `sockeyed spool` reads it with.
+    .target(
+        name: "SockeyeSpool",
+        dependencies: ["SockeyeDaemon", .product(name: "GRDB", package: "GRDB.swift"),
+                       .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
     ),
     .testTarget(
         name: "SockeyeDaemonTests",
         dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSim"],
+        swiftSettings: strictSwift
+    ),
+    .testTarget(
+        name: "SockeyeSpoolTests",
+        dependencies: ["SockeyeSpool", "SockeyeDaemon", "SockeyeSim", .product(name: "GRDB", package: "GRDB.swift")],
         swiftSettings: strictSwift
     ),
 ]

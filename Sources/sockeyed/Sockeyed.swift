@@ -11,6 +11,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SockeyeDaemon
+import SockeyeSpool
 import SockeyeOperations
 
 @main
@@ -18,7 +19,7 @@ struct Sockeyed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sockeyed",
         abstract: "Runs Slack apps over Socket Mode and hands their events to sinks.",
-        subcommands: [Run.self],
+        subcommands: [Run.self, SpoolCommand.self],
         defaultSubcommand: Run.self
     )
 }
@@ -122,7 +123,10 @@ struct Run: AsyncParsableCommand {
 
     func makeDaemon(_ configuration: DaemonConfiguration, logger: Logger) throws -> Daemon {
         do {
-            return try Daemon(configuration: configuration, logger: logger)
+            return try Daemon(configuration: configuration, logger: logger, makeSink: { name, settings in
+                if case .spool(let spool) = settings { return try SpoolSink(name: name, settings: spool, logger: logger) }
+                return nil
+            })
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
             throw ExitCode(2)

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import SockeyeDaemon
+import Synchronization
+
+/// The durable sink: each batch is committed to the SQLite spool (one transaction, fsynced)
+/// before `accept` returns, so the daemon acks only events that are on disk.
+///
+/// A batch the spool cannot take — a full disk, a lock held by another process, an I/O
+/// error — is refused whole (its events are nacked and Slack redelivers them). The failure
+/// is logged at error level with what to do when it starts and every `repeatLogSeconds` while it
+/// lasts; the first batch that commits again ends it (logged at notice level). Nothing is
+/// retried here: Slack's redelivery is the retry, and the unique indexes keep a redelivered
+/// event from being stored twice.
+///
+/// Retention (by age and by size) runs off the hot path: in a task of its own every
+/// `retentionEveryBatches` batches or `retentionEverySeconds`, whichever comes first, never
+/// two at once. It shares the writer connection, and deletes in bounded chunks so a batch
+/// waits for at most one chunk.
+public final class SpoolSink: EventSink {
+    public let name: String
+    public let store: SpoolStore
+    public let settings: SpoolSettings
+    let logger: Logger
+    let schedule: Schedule
+    private let state = Mutex(State())
+
+    /// When retention runs and how often a lasting failure is logged again.
+    public struct Schedule: Sendable {
+        public var retentionEveryBatches = 1000
+        public var retentionEverySeconds: Double = 30
+        public var repeatLogSeconds: Double = 10
+        public init() {}
+    }
+
+    struct State {
+        var failing: SpoolError?
+        var failingSince = 0.0
+        var lastFailureLog = 0.0
+        var refusedEvents = 0
+        var batchesSinceRetention = 0
+        var lastRetention = SpoolSink.monotonicSeconds()
+        var retention: Task<Void, Never>?
+    }
+
+    /// Opens (creating if needed) the spool of `settings` for sink `name`.
+    public init(name: String, settings: SpoolSettings, logger: Logger, options: SpoolStore.Options = .init(),
+                schedule: Schedule = .init()) throws(SpoolError) {
+        self.name = name
+        self.settings = settings
+        self.logger = logger
+        self.schedule = schedule
+        store = try SpoolStore(path: settings.path, options: options)
+    }
+
+    /// The failure batches are refused for now, if any.
+    public var currentFailure: SpoolError? { state.withLock { $0.failing } }
+
+    public func accept(_ records: [EventRecord]) async -> SinkOutcome {
+        let rows = records.map(SpoolRow.init)
+        do {
+            try await store.insert(rows)
+        } catch {
+            failed(error, refusing: records.count)
+            return .refusedAll(records.count, "sink \(name): \(error.description)")
+        }
+        succeeded()
+        return .accepted
+    }
+
+    public func close() async {
+        let running = state.withLock { state in
+            defer { state.retention = nil }
+            return state.retention
+        }
+        await running?.value
+        await store.checkpoint()
+        store.close()
+    }
+
+    /// Runs retention now (tests, tools) and returns how many events it deleted.
+    @discardableResult
+    public func runRetention() async -> Int {
+        var removed = 0
+        do {
+            if let maxAge = settings.maxAgeSeconds {
+                let cutoff = Self.nowMilliseconds() - Int64(maxAge * 1000)
+                // Bounded chunks: a batch waiting for the writer waits for one chunk at most.
+                for _ in 0..<50 {
+                    let chunk = try await store.removeReceived(before: cutoff)
+                    removed += chunk
+                    if chunk == 0 { break }
+                }
+            }
+            if let maxBytes = settings.maxBytes {
+                for _ in 0..<50 {
+                    let chunk = try await store.removeOldest(toFit: maxBytes)
+                    removed += chunk
+                    if chunk == 0 { break }
+                }
+            }
+        } catch {
+            logger.warning("spool retention failed; it runs again later", metadata: [
+                "sink": .string(name), "error": .string(error.description),
+            ])
+        }
+        if removed > 0 {
+            logger.info("spool retention deleted old events", metadata: ["sink": .string(name), "events": .stringConvertible(removed)])
+        }
+        return removed
+    }
+
+    private func succeeded() {
+        let now = Self.monotonicSeconds()
+        let recovered = state.withLock { state -> (SpoolError, Double, Int)? in
+            var recovered: (SpoolError, Double, Int)?
+            if let failing = state.failing {
+                recovered = (failing, now - state.failingSince, state.refusedEvents)
+                state.failing = nil
+                state.refusedEvents = 0
+            }
+            state.batchesSinceRetention += 1
+            let due = state.batchesSinceRetention >= schedule.retentionEveryBatches
+                || now - state.lastRetention >= schedule.retentionEverySeconds
+            if due, state.retention == nil, settings.maxAgeSeconds != nil || settings.maxBytes != nil {
+                state.batchesSinceRetention = 0
+                state.lastRetention = now
+                // Set under the lock before the task can clear it.
+                state.retention = Task { [self] in
+                    await self.runRetention()
+                    self.state.withLock { $0.retention = nil }
+                }
+            }
+            return recovered
+        }
+        if let (failure, seconds, refused) = recovered {
+            logger.notice("spool writes again: events are stored and acked", metadata: [
+                "sink": .string(name), "path": .string(store.path), "after": .string(failure.kind.rawValue),
+                "seconds": .string(String(format: "%.1f", seconds)), "refused_events": .stringConvertible(refused),
+            ])
+        }
+    }
+
+    private func failed(_ error: SpoolError, refusing count: Int) {
+        let now = Self.monotonicSeconds()
+        let log = state.withLock { state -> Bool in
+            state.refusedEvents += count
+            let changed = state.failing?.kind != error.kind
+            if state.failing == nil { state.failingSince = now }
+            state.failing = error
+            guard changed || now - state.lastFailureLog >= schedule.repeatLogSeconds else { return false }
+            state.lastFailureLog = now
+            return true
+        }
+        guard log else { return }
+        logger.error("spool cannot store events: refusing them (nacked, Slack redelivers)", metadata: [
+            "sink": .string(name), "path": .string(store.path), "problem": .string(error.kind.rawValue),
+            "error": .string(error.detail), "what_to_do": .string(error.advice),
+            "free_bytes": .string(FileSystemSpace.available(near: store.path).map(String.init) ?? "unknown"),
+        ])
+    }
+
+    static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+
+/// The spool file: a SQLite database in WAL mode with one `events` table (schema and the
+/// queries consumers run: `docs/spool.md`).
+///
+/// Writes go through one connection on GRDB's serial queue, each batch in one transaction
+/// (`insert`), so a batch is on disk (fsynced, with `synchronous = FULL`) when `insert`
+/// returns. Readers (`sockeyed spool …`, consumers with plain SQL) use their own
+/// connections: WAL lets them read while the daemon writes.
+///
+/// An event is stored at most once: a unique index on (app, team, event_id) for events that
+/// have an id, on (app, envelope_id) for those that do not, and `INSERT OR IGNORE`. Slack's
+/// redelivery of an event the daemon stored but could not ack (a crash, a nack of a later
+/// sink) is accepted without a second row.
+public final class SpoolStore: Sendable {
+    /// `PRAGMA application_id` of a spool ("SKSP"): a database with another id is not ours.
+    public static let applicationID: Int32 = 0x534B_5350
+    /// `PRAGMA user_version`: the schema version this build writes and reads.
+    public static let schemaVersion = 1
+
+    /// How the store opens the file.
+    public struct Options: Sendable {
+        /// Read only (the `list`/`show`/`replay` commands): the file must exist.
+        public var readOnly = false
+        /// How long a write waits for another connection's lock before it fails as `locked`.
+        public var busyTimeoutSeconds: Double = 5
+        /// `FULL` fsyncs the WAL at every commit (an acked event survives a power cut);
+        /// `NORMAL` survives a crash of the process but not of the machine.
+        public var synchronousFull = true
+        public init() {}
+    }
+
+    public let path: String
+    let database: DatabaseQueue
+
+    /// Opens (and, for a writer, creates) the spool at `path`. A file that is not a SQLite
+    /// database, is damaged, or belongs to another program is reported, never replaced.
+    public init(path: String, options: Options = Options()) throws(SpoolError) {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if options.readOnly, !exists {
+            throw SpoolError(.missing, path: path, detail: "no such file")
+        }
+        var configuration = Configuration()
+        configuration.readonly = options.readOnly
+        configuration.busyMode = .timeout(options.busyTimeoutSeconds)
+        configuration.label = "spool"
+        if !options.readOnly {
+            configuration.journalMode = .wal
+            let synchronous = options.synchronousFull ? "FULL" : "NORMAL"
+            configuration.prepareDatabase { db in
+                // Takes effect only on a new file (before WAL mode writes its first page):
+                // freed pages then go back to the file system on `incremental_vacuum`.
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                // After a checkpoint, the WAL file is cut back to this size.
+                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            }
+        }
+        do {
+            if exists, !options.readOnly {
+                // Look before the writer switches the file to WAL mode: a file that is not a
+                // spool must be left exactly as it is.
+                var look = Configuration()
+                look.readonly = true
+                look.busyMode = .timeout(options.busyTimeoutSeconds)
+                let reader = try DatabaseQueue(path: path, configuration: look)
+                defer { try? reader.close() }
+                _ = try reader.read { db in try Self.checkSpool(db, path: path, allowEmpty: true) }
+            }
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            if options.readOnly {
+                _ = try database.read { db in try Self.checkSpool(db, path: path, allowEmpty: false) }
+            } else {
+                try database.writeWithoutTransaction { db in
+                    if try Self.checkSpool(db, path: path, allowEmpty: true) { return }
+                    try db.inTransaction(.immediate) {
+                        // Another process may have created it meanwhile.
+                        if try Self.checkSpool(db, path: path, allowEmpty: true) { return .commit }
+                        try Self.createSchema(db)
+                        return .commit
+                    }
+                }
+            }
+        } catch {
+            throw SpoolError.classify(error, path: path)
+        }
+    }
+
+    /// True when `db` holds a spool of this version; false for an empty database (when
+    /// allowed). Throws `notASpool` for anything else.
+    @discardableResult
+    static func checkSpool(_ db: Database, path: String, allowEmpty: Bool) throws -> Bool {
+        let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema") ?? 0
+        if application == applicationID {
+            guard version <= schemaVersion else {
+                throw SpoolError(.notASpool, path: path,
+                                 detail: "spool schema version \(version) is newer than this sockeyed's (\(schemaVersion))")
+            }
+            return true
+        }
+        if application == 0, version == 0, tables == 0, allowEmpty { return false }
+        throw SpoolError(.notASpool, path: path,
+                         detail: tables == 0 ? "an empty database without the spool's application_id"
+                                             : "a SQLite database with \(tables) schema object(s) and application_id \(application)")
+    }
+
+    static func createSchema(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                app TEXT NOT NULL,
+                envelope_type TEXT NOT NULL,
+                envelope_id TEXT NOT NULL,
+                event_type TEXT,
+                team TEXT,
+                channel TEXT,
+                user TEXT,
+                event_id TEXT,
+                retry_attempt INTEGER NOT NULL,
+                retry_reason TEXT,
+                received_at INTEGER NOT NULL,
+                line TEXT NOT NULL
+            );
+            CREATE UNIQUE INDEX events_by_event_id ON events(app, ifnull(team, ''), event_id) WHERE event_id IS NOT NULL;
+            CREATE UNIQUE INDEX events_by_envelope_id ON events(app, envelope_id) WHERE event_id IS NULL;
+            CREATE INDEX events_by_received_at ON events(received_at);
+            PRAGMA application_id = \(applicationID);
+            PRAGMA user_version = \(schemaVersion);
+            """)
+    }
+
+    static let insertSQL = """
+        INSERT OR IGNORE INTO events (app, envelope_type, envelope_id, event_type, team, channel, user, event_id,
+                                      retry_attempt, retry_reason, received_at, line)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Stores `rows` in one transaction, committed when this returns. Rows already stored
+    /// (same event id, or same envelope id for events without one) are skipped; returns how
+    /// many were new.
+    @discardableResult
+    public func insert(_ rows: [SpoolRow]) async throws(SpoolError) -> Int {
+        do {
+            return try await database.writeWithoutTransaction { db in try Self.insert(rows, into: db) }
+        } catch {
+            throw SpoolError.classify(error, path: path)
+        }
+    }
+
+    /// `insert` on the caller's thread (benchmarks, tools).
+    @discardableResult
+    public func insertNow(_ rows: [SpoolRow]) throws(SpoolError) -> Int {
+        do {
+            return try database.writeWithoutTransaction { db in try Self.insert(rows, into: db) }
+        } catch {
+            throw SpoolError.classify(error, path: path)
+        }
+    }
+
+    static func insert(_ rows: [SpoolRow], into db: Database) throws -> Int {
+        var inserted = 0
+        try db.inTransaction(.immediate) {
+            let statement = try db.cachedStatement(sql: insertSQL)
+            for row in rows {
+                statement.setUncheckedArguments([
+                    row.app, row.envelopeType, row.envelopeID, row.eventType, row.team, row.channel, row.user,
+                    row.eventID, row.retryAttempt, row.retryReason, row.receivedAtMilliseconds, row.line,
+                ])
+                try statement.execute()
+                inserted += db.changesCount
+            }
+            return .commit
+        }
+        return inserted
+    }
+
+    // MARK: retention
+
+    /// Deletes up to `limit` events received before `cutoffMilliseconds` (oldest first);
+    /// returns how many.
+    public func removeReceived(before cutoffMilliseconds: Int64, limit: Int = 20_000) async throws(SpoolError) -> Int {
+        do {
+            return try await database.write { db in
+                try db.execute(sql: """
+                    DELETE FROM events WHERE seq IN
+                        (SELECT seq FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?)
+                    """, arguments: [cutoffMilliseconds, limit])
+                return db.changesCount
+            }
+        } catch {
+            throw SpoolError.classify(error, path: path)
+        }
+    }
+
+    /// Deletes the oldest events (up to `limit`) until the pages in use fit `maxBytes`, then
+    /// gives free pages back to the file system; returns how many events went.
+    public func removeOldest(toFit maxBytes: Int64, limit: Int = 20_000) async throws(SpoolError) -> Int {
+        do {
+            return try await database.writeWithoutTransaction { db in
+                var removed = 0
+                let pages = try Self.pageUsage(db)
+                if pages.usedBytes > maxBytes {
+                    let span = try Int64.fetchOne(db, sql: "SELECT max(seq) - min(seq) + 1 FROM events") ?? 0
+                    if span > 0 {
+                        let perEvent = max(1, pages.usedBytes / span)
+                        let excess = pages.usedBytes - maxBytes
+                        // A little more than the estimate (1 % of the limit), so one pass usually suffices.
+                        let count = min(Int64(limit), (excess + maxBytes / 100) / perEvent + 1)
+                        try db.inTransaction(.immediate) {
+                            try db.execute(sql: "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)",
+                                           arguments: [count])
+                            removed = db.changesCount
+                            return .commit
+                        }
+                    }
+                }
+                let after = try Self.pageUsage(db)
+                if after.freePages > 0, after.freePages * 10 >= after.pageCount || after.fileBytes > maxBytes {
+                    try db.execute(sql: "PRAGMA incremental_vacuum")
+                }
+                return removed
+            }
+        } catch {
+            throw SpoolError.classify(error, path: path)
+        }
+    }
+
+    struct PageUsage {
+        var pageCount: Int64
+        var freePages: Int64
+        var pageSize: Int64
+        var usedBytes: Int64 { (pageCount - freePages) * pageSize }
+        var fileBytes: Int64 { pageCount * pageSize }
+    }
+
+    static func pageUsage(_ db: Database) throws -> PageUsage {
+        PageUsage(pageCount: try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0,
+                  freePages: try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0,
+                  pageSize: try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096)
+    }
+
+    /// Moves the WAL's pages into the database file and truncates the WAL (at close).
+    public func checkpoint() async {
+        _ = try? await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
+    /// Closes the connection.
+    public func close() {
+        try? database.close()
+    }
+}

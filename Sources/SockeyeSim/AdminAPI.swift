@@ -13,6 +13,8 @@ import Foundation
 /// - `POST /admin/open-error` `{"error":"ratelimited","remaining":2}` (`{"error":null}` clears).
 /// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024],"app":0}`.
 /// - `GET /admin/connections` — open connections with their state.
+/// - `GET /admin/acked-events` — `{"ok":true,"count":N,"event_ids":["Ev…",…]}`: every event id
+///   acked at least once over Socket Mode, in increasing order (HTTP delivery not included).
 /// - `POST /admin/events` `{"enabled":false,"app":1}` — disable one app's events (sends it
 ///   `app_rate_limited`) or re-enable them; every app when `app` is omitted.
 extension SimServer {
@@ -42,6 +44,9 @@ extension SimServer {
             return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
         case "/admin/stats/table":
             return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).table().utf8), contentType: "text/plain")
+        case "/admin/acked-events":
+            let ids = core.ackedEvents.numbers.map(AckedEvents.eventID)
+            return .json(200, ["ok": true, "count": ids.count, "event_ids": ids])
         case "/admin/connections":
             let list = core.conns.values.sorted { $0.id.raw < $1.id.raw }.map { ["id": Int($0.id.raw), "state": $0.state.rawValue, "app": $0.app] }
             return .json(200, ["ok": true, "connections": list])

@@ -186,6 +186,7 @@ extension SimCore {
             return
         }
         let p = table.settle(slot, acked: true)
+        if templates[p.work.template].eventIDDigits != nil { ackedEvents.insert(p.work.eventNumber) }
         if templateIsEvent[p.work.template] {
             let app = apps[p.work.app]
             app.disableRule.delivered()

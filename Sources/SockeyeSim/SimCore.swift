@@ -112,6 +112,8 @@ public final class SimCore {
     var retryQueues: [Deque<(Double, Work)>] = [[], [], [], []]
     var waiting: Deque<Work> = []
     var nextEvent: UInt64 = 1
+    /// Events (with an event id) acked at least once over Socket Mode.
+    var ackedEvents = AckedEvents()
     var load: LoadRun?
     var startedAt: Double
 

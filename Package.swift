@@ -265,7 +265,7 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeDaemonTests",
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSim"],
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSim", .product(name: "Yams", package: "Yams")],
         swiftSettings: strictSwift
     ),
     .testTarget(

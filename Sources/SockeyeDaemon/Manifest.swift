@@ -1,0 +1,108 @@
+/// Builds a Slack app manifest (YAML) for one configured app: Socket Mode on, the bot events
+/// its routes ask for with the scopes they need, its slash commands, and interactivity when a
+/// route takes interactive payloads. Paste it at api.slack.com/apps → "Create New App" →
+/// "From a manifest", then create the app-level token with `connections:write`.
+public enum Manifest {
+    /// Bot events, and the scopes Slack requires for them, by the event type routes match
+    /// (`payload.event.type`). A `message` route subscribes to messages in every kind of
+    /// conversation.
+    static let events: [String: (events: [String], scopes: [String])] = [
+        "app_mention": (["app_mention"], ["app_mentions:read"]),
+        "message": (["message.channels", "message.groups", "message.im", "message.mpim"],
+                    ["channels:history", "groups:history", "im:history", "mpim:history"]),
+        "reaction_added": (["reaction_added"], ["reactions:read"]),
+        "reaction_removed": (["reaction_removed"], ["reactions:read"]),
+        "member_joined_channel": (["member_joined_channel"], ["channels:read", "groups:read"]),
+        "member_left_channel": (["member_left_channel"], ["channels:read", "groups:read"]),
+        "channel_created": (["channel_created"], ["channels:read"]),
+        "channel_rename": (["channel_rename"], ["channels:read"]),
+        "channel_archive": (["channel_archive"], ["channels:read"]),
+        "team_join": (["team_join"], ["users:read"]),
+        "user_change": (["user_change"], ["users:read"]),
+        "pin_added": (["pin_added"], ["pins:read"]),
+        "pin_removed": (["pin_removed"], ["pins:read"]),
+        "file_shared": (["file_shared"], ["files:read"]),
+        "file_created": (["file_created"], ["files:read"]),
+        "emoji_changed": (["emoji_changed"], ["emoji:read"]),
+        "link_shared": (["link_shared"], ["links:read"]),
+        "app_home_opened": (["app_home_opened"], []),
+        "app_uninstalled": (["app_uninstalled"], []),
+        "tokens_revoked": (["tokens_revoked"], []),
+    ]
+
+    /// The manifest of `app`.
+    public static func yaml(for app: AppSettings) -> String {
+        var events = Set<String>()
+        var unknownEvents = Set<String>()
+        var scopes = Set<String>()
+        var commands = Set<String>()
+        var interactive = false
+        var everyEvent = false
+        for route in app.routes {
+            let types = route.match.envelopeTypes ?? ["events_api", "slash_commands", "interactive"]
+            if types.contains("events_api") {
+                if let wanted = route.match.eventTypes {
+                    for type in wanted {
+                        if let known = Self.events[type] {
+                            events.formUnion(known.events)
+                            scopes.formUnion(known.scopes)
+                        } else if !type.hasPrefix("/") {
+                            unknownEvents.insert(type)
+                        }
+                    }
+                } else {
+                    everyEvent = true
+                }
+            }
+            if types.contains("slash_commands") {
+                for command in route.match.eventTypes ?? [] where command.hasPrefix("/") { commands.insert(command) }
+            }
+            if types.contains("interactive") { interactive = true }
+        }
+        if !commands.isEmpty { scopes.insert("commands") }
+        var lines = [
+            "# Slack app manifest for \"\(app.name)\", made by `sockeyed manifest` from its routes.",
+            "# Create the app from it, then an app-level token with connections:write (its xapp- token",
+            "# is app_token in the sockeyed configuration).",
+            "display_information:",
+            "  name: \(quoted(app.name))",
+            "features:",
+            "  bot_user:",
+            "    display_name: \(quoted(app.name))",
+            "    always_online: false",
+        ]
+        if !commands.isEmpty {
+            lines.append("  slash_commands:")
+            for command in commands.sorted() {
+                lines += ["    - command: \(quoted(command))", "      description: \(quoted("Handled by \(app.name) through sockeyed"))",
+                          "      should_escape: false"]
+            }
+        }
+        lines += ["oauth_config:", "  scopes:", "    bot:"]
+        if scopes.isEmpty {
+            lines.append("      []")
+        } else {
+            lines += scopes.sorted().map { "      - \($0)" }
+        }
+        lines += ["settings:"]
+        if !events.isEmpty || !unknownEvents.isEmpty || everyEvent {
+            lines += ["  event_subscriptions:", "    bot_events:"]
+            lines += events.sorted().map { "      - \($0)" }
+            for event in unknownEvents.sorted() {
+                lines.append("      - \(event)  # add the scope Slack lists for this event")
+            }
+            if everyEvent {
+                lines.append("      # a route takes every Events API event: list the events the app needs here")
+            }
+        }
+        lines += [
+            "  interactivity:", "    is_enabled: \(interactive)",
+            "  org_deploy_enabled: false", "  socket_mode_enabled: true", "  token_rotation_enabled: false",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}

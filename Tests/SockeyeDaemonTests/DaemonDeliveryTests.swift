@@ -77,6 +77,11 @@ struct DaemonDeliveryTests {
         #expect(first["app"] as? String == "routing" && first["delivery"] as? String == "socket_mode")
         #expect((first["payload"] as? [String: Any])?["team_id"] as? String == "T0SIM0001")
         #expect(counters.snapshot.unrouted == 5 && counters.snapshot.nacked == 0)
+        // Every line has exactly the members the documented schema requires.
+        let schemaData = try #require(FileManager.default.contents(atPath: "docs/event-line.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: schemaData) as? [String: Any])
+        let required = Set(try #require(schema["required"] as? [String]))
+        #expect((messages + commands).allSatisfy { Set($0.keys) == required })
         let report = sim.report()
         #expect(report.total.delivered == 30 && report.total.acked == 30 && report.total.failedAfterRetries == 0 && report.lost == 0)
     }

@@ -351,6 +351,13 @@ SOCKEYE_API sockeye_status sockeye_ack_encode(void *buf, size_t buf_size, size_t
  * `sockeye_ack`, `sockeye_nack`, `sockeye_event_release` and the accessors may be called
  * from any thread, concurrently.
  *
+ * Misuse that is a status, never a crash: a second release, an ack or an accessor after the
+ * last release (SOCKEYE_E_INVALID_HANDLE), a second ack or nack (SOCKEYE_E_ALREADY_ANSWERED),
+ * an ack after the client was freed (SOCKEYE_E_STOPPED), any call after `sockeye_client_free`
+ * or `sockeye_runtime_free`, a client handle where an event is expected and the like
+ * (SOCKEYE_E_INVALID_HANDLE). An event cannot be acked through another client: `sockeye_ack`
+ * takes no client, the event knows its own.
+ *
  * Undefined (the library cannot check these): reading a view after the event's last
  * release; calling `sockeye_runtime_free` concurrently with `sockeye_client_new` on the
  * same runtime; a log, state or event callback that longjmps or throws a C++ exception
@@ -376,8 +383,9 @@ typedef struct sockeye_event sockeye_event;
 SOCKEYE_API sockeye_status sockeye_runtime_new(sockeye_runtime **out);
 
 /**
- * Stops every client of the runtime at once (no drain: connections are dropped, acks not
- * yet written are lost and Slack redelivers), ends the service thread and waits for it.
+ * Stops every client of the runtime at once (no drain: acks not yet written are lost and
+ * Slack redelivers those envelopes), waits up to 3 s for their connections to close, ends
+ * the service thread and waits for it.
  * Clients still allocated become stopped: their pull queues report SOCKEYE_E_STOPPED once
  * empty; they still need `sockeye_client_free`. Events stay valid until released.
  * After this call the handle is invalid: any further use gives SOCKEYE_E_INVALID_HANDLE.
@@ -426,8 +434,10 @@ typedef enum sockeye_state {
 } sockeye_state;
 
 /**
- * Receives log lines. Runs on the service thread; must not block and must not call
- * `sockeye_runtime_free`. `message` is NUL-terminated and valid only during the call.
+ * Receives log lines. Runs on the service thread (except the one error line of a failed
+ * `sockeye_client_new`, which runs on its caller's thread, before it returns); must not
+ * block and must not call `sockeye_runtime_free`. `message` is NUL-terminated and valid
+ * only during the call.
  * Log lines never contain the app token (it is redacted should any layer quote it).
  */
 typedef void (*sockeye_log_fn)(void *user, sockeye_log_level level, const char *message);

@@ -24,8 +24,9 @@ final class ABIClient: @unchecked Sendable {
     private var hostAcks: UInt64 = 0
     private var state: sockeye_state = SOCKEYE_STATE_IDLE
 
-    // Service thread only.
-    private var batch: [OpaquePointer] = []
+    // Service thread only: events of the current batch, handed to the pull queue (and given
+    // handles, under one lock) at its end.
+    private var batch: [ABIEvent] = []
 
     init(owner: ABIRuntime, settings: ClientSettings) throws(ABIFailure) {
         self.owner = owner
@@ -33,19 +34,28 @@ final class ABIClient: @unchecked Sendable {
         queue = settings.onEvent == nil ? try PullQueue() : nil
     }
 
-    /// Makes the transport client (its callbacks reach this object through a weak link, so
-    /// the two never keep each other alive) and registers the handle. Does not start.
+    /// Makes the transport client and registers the handle. Does not start.
+    ///
+    /// The transport's callbacks reach this object through a link that holds it strongly
+    /// until the client reports `.stopped` (the last callback of every client: after a
+    /// stop, a free or the runtime's shutdown), then lets go on the service thread, so the
+    /// two never keep each other alive. (Not a weak reference: a weakly referenced object
+    /// pays for a side table on every retain and release, i.e. on every event.)
     func attach(environment: [String: String]) throws(ABIFailure) {
-        let link = WeakClient(self)
+        let link = ClientLink(self)
         let owner = self.owner
         let made = MadeClient()
         let callbacks = ClientCallbacks(
             envelope: { received in link.client?.deliver(received) },
             state: { state in
                 link.client?.stateChanged(state)
-                if state == .stopped, let app = made.app {
-                    made.app = nil  // the transport client holds this closure: no cycle after the stop
-                    owner.appStopped(app)
+                if state == .stopped {
+                    // The transport client holds these closures: no cycle after the stop.
+                    link.client = nil
+                    if let app = made.app {
+                        made.app = nil
+                        owner.appStopped(app)
+                    }
                 }
             },
             notice: { notice in link.client?.noticed(notice) },
@@ -77,18 +87,17 @@ final class ABIClient: @unchecked Sendable {
             return
         }
         let event = ABIEvent(received, client: self)
-        let eventHandle = HandleTable.shared.insert(event, kind: .event)
         guard let onEvent = settings.onEvent else {
-            batch.append(eventHandle)
+            batch.append(event)
             return
         }
-        onEvent(settings.onEventUser, handle, eventHandle)
+        onEvent(settings.onEventUser, handle, HandleTable.shared.insert(event, kind: .event))
         if settings.ackMode == .afterHandler { finishUnanswered(event, ack: true) }
     }
 
     private func batchEnded() {
         guard let queue, !batch.isEmpty else { return }
-        let handed = batch
+        let handed = HandleTable.shared.insert(batch, kind: .event)
         batch.removeAll(keepingCapacity: true)
         // A queue shut down by `free` refuses them: decline and drop those.
         for refused in queue.append(handed) { dropUnseen(refused) }
@@ -273,9 +282,10 @@ private final class MadeClient: @unchecked Sendable {
     var app: AppClient?
 }
 
-/// The transport's callbacks reach the client through this, without keeping it alive.
-private final class WeakClient: @unchecked Sendable {
-    weak var client: ABIClient?
+/// The transport's callbacks reach the client through this until it has stopped. Written
+/// before the client starts and then only on the service thread, which alone reads it.
+private final class ClientLink: @unchecked Sendable {
+    var client: ABIClient?
     init(_ client: ABIClient) { self.client = client }
 }
 

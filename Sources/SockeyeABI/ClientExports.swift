@@ -88,6 +88,6 @@ public func sockeyeClientEventFD(_ handle: OpaquePointer?, _ out: UnsafeMutableP
         return SOCKEYE_E_INVALID_HANDLE
     }
     guard let queue = client.queue else { return SOCKEYE_E_WRONG_MODE }
-    out.pointee = queue.fd
+    out.pointee = queue.descriptor
     return SOCKEYE_OK
 }

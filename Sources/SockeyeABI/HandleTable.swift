@@ -47,6 +47,25 @@ final class HandleTable: @unchecked Sendable {
         }
     }
 
+    /// Registers each of `objects` with one reference, under one lock; returns their handles.
+    func insert(_ objects: [AnyObject], kind: Kind) -> [OpaquePointer] {
+        lock.withLock {
+            objects.map { object in
+                let index: Int
+                if let reused = freeSlots.popLast() {
+                    index = reused
+                } else {
+                    index = slots.count
+                    slots.append(Slot())
+                }
+                slots[index].kind = kind
+                slots[index].object = object
+                slots[index].references = 1
+                return Self.encode(index: index, generation: slots[index].generation, kind: kind)
+            }
+        }
+    }
+
     /// The live object behind `handle`, if it is one of `kind`.
     func lookup<T: AnyObject>(_ handle: OpaquePointer?, kind: Kind, as type: T.Type) -> T? {
         guard let handle else { return nil }

@@ -17,8 +17,11 @@ final class PullQueue: @unchecked Sendable {
     private var signalled = false
     private var ended: Ending?
     private var isShutDown = false
+    /// Whether the host asked for the descriptor: until then it is never written or read,
+    /// so a host that only calls `take` pays no system call for it.
+    private var fdInUse = false
     /// -1 once closed.
-    private(set) var fd: Int32
+    private var fd: Int32
 
     /// Why no more events will come.
     enum Ending { case stopped, failed }
@@ -78,16 +81,21 @@ final class PullQueue: @unchecked Sendable {
         }
     }
 
+    /// The descriptor for the host's poll loop; from now on it follows the queue.
+    var descriptor: Int32 {
+        locked {
+            if !fdInUse {
+                fdInUse = true
+                if head < events.count || ended != nil { raise() }
+            }
+            return fd
+        }
+    }
+
     /// Takes the next event, waiting up to `timeoutMilliseconds` (negative: no limit).
     func take(timeoutMilliseconds: Int32) -> Taken {
         locked {
-            var deadline = timespec()
-            if timeoutMilliseconds > 0 {
-                clock_gettime(CLOCK_MONOTONIC, &deadline)
-                let nanos = Int(deadline.tv_nsec) + Int(timeoutMilliseconds % 1000) * 1_000_000
-                deadline.tv_sec += Int(timeoutMilliseconds / 1000) + nanos / 1_000_000_000
-                deadline.tv_nsec = nanos % 1_000_000_000
-            }
+            var deadline: timespec?
             while true {
                 if head < events.count {
                     let event = events[head]
@@ -106,7 +114,10 @@ final class PullQueue: @unchecked Sendable {
                 if timeoutMilliseconds == 0 { return .timeout }
                 if timeoutMilliseconds < 0 {
                     pthread_cond_wait(condition, mutex)
-                } else if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT {
+                    continue
+                }
+                if deadline == nil { deadline = Self.deadline(after: timeoutMilliseconds) }
+                if pthread_cond_timedwait(condition, mutex, &deadline!) == ETIMEDOUT {
                     if head < events.count { continue }
                     if let ended { return .ended(ended) }
                     return .timeout
@@ -134,10 +145,19 @@ final class PullQueue: @unchecked Sendable {
 
     var count: Int { locked { events.count - head } }
 
+    private static func deadline(after milliseconds: Int32) -> timespec {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let nanos = Int(deadline.tv_nsec) + Int(milliseconds % 1000) * 1_000_000
+        deadline.tv_sec += Int(milliseconds / 1000) + nanos / 1_000_000_000
+        deadline.tv_nsec = nanos % 1_000_000_000
+        return deadline
+    }
+
     // MARK: Under the mutex
 
     private func raise() {
-        guard !signalled, fd >= 0 else { return }
+        guard fdInUse, !signalled, fd >= 0 else { return }
         signalled = true
         var one: UInt64 = 1
         _ = write(fd, &one, 8)

@@ -1,33 +1,179 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import Sockeye
 import SockeyeTransport
 import Synchronization
 
 /// The daemon: every enabled app of a configuration on one transport runtime, their sinks,
-/// and graceful shutdown on SIGTERM or SIGINT (stop taking envelopes, finish the batches in
-/// hand, flush acks, close connections with 1000, exit).
+/// graceful shutdown on SIGTERM or SIGINT (stop taking envelopes, finish the batches in
+/// hand, flush acks, close connections with 1000, exit), and `reload(_:)` (what SIGHUP
+/// does): added apps start, removed apps drain, changed apps restart, the others are not
+/// touched.
 public final class Daemon: Sendable {
-    public let configuration: DaemonConfiguration
-    public let runners: [AppRunner]
-    let sinks: [String: any EventSink]
-    let logger: Logger
-    private let running = Mutex<ServiceGroup?>(nil)
-
     /// Makes the sinks this library does not implement itself (the spool): `nil` when it
     /// cannot make that kind.
     public typealias SinkMaker = @Sendable (_ name: String, _ settings: SinkSettings) throws -> (any EventSink)?
 
-    /// Opens the sinks and builds every enabled app's client (nothing connects yet).
+    /// What is running now.
+    struct State {
+        var configuration: DaemonConfiguration
+        var runners: [AppRunner]
+        var sinks: [String: any EventSink]
+        var shuttingDown = false
+    }
+
+    let logger: Logger
+    let runtime: TransportRuntime?
+    let makeSink: SinkMaker?
+    private let state: Mutex<State>
+    private let running = Mutex<ServiceGroup?>(nil)
+    /// Runners for the supervisor to start; finished at shutdown.
+    private let starts: AsyncStream<AppRunner>
+    private let startContinuation: AsyncStream<AppRunner>.Continuation
+
+    /// Opens the sinks and builds every enabled app's client (nothing connects until `run`).
     /// `makeSink` opens the kinds of sink other modules implement.
     public init(configuration: DaemonConfiguration, runtime: TransportRuntime? = nil, logger: Logger,
                 makeSink: SinkMaker? = nil) throws(DaemonError) {
-        self.configuration = configuration
         self.logger = logger
+        self.runtime = runtime
+        self.makeSink = makeSink
+        let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink)
+        var runners: [AppRunner] = []
+        for app in configuration.apps where app.enabled {
+            runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger))
+        }
+        state = Mutex(State(configuration: configuration, runners: runners, sinks: sinks))
+        (starts, startContinuation) = AsyncStream.makeStream()
+        for runner in runners { startContinuation.yield(runner) }
+    }
+
+    /// The configuration in force.
+    public var configuration: DaemonConfiguration { state.withLock { $0.configuration } }
+
+    /// The apps running now.
+    public var runners: [AppRunner] { state.withLock { $0.runners } }
+
+    /// Runs until SIGTERM/SIGINT (or `stop()`, or the end of `shutdownAfter`); returns after
+    /// the drain.
+    public func run(extraServices: [any Service] = [], shutdownAfter: Duration? = nil) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: AppsService(daemon: self), successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        for service in extraServices {
+            services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        if let shutdownAfter {
+            services.append(.init(service: Timer(after: shutdownAfter), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        configuration.maximumGracefulShutdownDuration = .seconds(15)
+        let group = ServiceGroup(configuration: configuration)
+        running.withLock { $0 = group }
+        defer { running.withLock { $0 = nil } }
+        try await group.run()
+        for sink in state.withLock({ Array($0.sinks.values) }) { await sink.close() }
+    }
+
+    /// Starts the same graceful shutdown SIGTERM does (for embedding and tests).
+    public func stop() async {
+        guard let group = running.withLock({ $0 }) else { return }
+        await group.triggerGracefulShutdown()
+    }
+
+    // MARK: Reload
+
+    /// What a reload changed, by app name.
+    public struct ReloadSummary: Sendable, Equatable, CustomStringConvertible {
+        public var started: [String] = []
+        public var stopped: [String] = []
+        public var restarted: [String] = []
+        public var unchanged: [String] = []
+
+        public init(started: [String] = [], stopped: [String] = [], restarted: [String] = [], unchanged: [String] = []) {
+            self.started = started
+            self.stopped = stopped
+            self.restarted = restarted
+            self.unchanged = unchanged
+        }
+
+        public var description: String {
+            "started [\(started.joined(separator: ", "))], stopped [\(stopped.joined(separator: ", "))], "
+                + "restarted [\(restarted.joined(separator: ", "))], unchanged [\(unchanged.joined(separator: ", "))]"
+        }
+    }
+
+    /// Applies `new`: apps that are new start, apps that are gone (or disabled) drain and stop,
+    /// apps whose settings or sinks changed restart, the others keep running untouched.
+    /// Nothing changes if a new sink or client cannot be made (the error is thrown).
+    @discardableResult
+    public func reload(_ new: DaemonConfiguration) async throws(DaemonError) -> ReloadSummary {
+        let (old, shuttingDown) = state.withLock { ($0, $0.shuttingDown) }
+        guard !shuttingDown else { return ReloadSummary() }
+        let sinks = try Self.openSinks(for: new, reusing: old.sinks, previous: old.configuration, makeSink: makeSink)
+        var summary = ReloadSummary()
+        var keep: [AppRunner] = []
+        var start: [AppRunner] = []
+        var stop: [AppRunner] = []
+        for app in new.apps where app.enabled {
+            if let current = old.runners.first(where: { $0.settings.name == app.name }) {
+                let sinksSame = app.routes.flatMap(\.sinks).allSatisfy { old.sinks[$0] === sinks[$0] }
+                if current.settings == app && sinksSame && !current.status.snapshot.state.hasPrefix("disabled") {
+                    keep.append(current)
+                    summary.unchanged.append(app.name)
+                    continue
+                }
+                stop.append(current)
+                summary.restarted.append(app.name)
+            } else {
+                summary.started.append(app.name)
+            }
+            start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger))
+        }
+        for runner in old.runners where !new.apps.contains(where: { $0.enabled && $0.name == runner.settings.name }) {
+            stop.append(runner)
+            summary.stopped.append(runner.settings.name)
+        }
+        let retired = old.sinks.filter { sinks[$0.key] !== $0.value }.map(\.value)
+        state.withLock {
+            $0.configuration = new
+            $0.runners = keep + start
+            $0.sinks = sinks
+        }
+        // Old instances drain before the new ones take over (an app restarted with a new
+        // token or URL must not hold both sets of connections for long).
+        for runner in stop { await runner.stop() }
+        for runner in start { startContinuation.yield(runner) }
+        for sink in retired { await sink.close() }
+        logger.notice("configuration reloaded", metadata: ["changes": .string(summary.description)])
+        return summary
+    }
+
+    // MARK: Building
+
+    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime?, logger: Logger) throws(DaemonError) -> AppRunner {
+        do {
+            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger)
+        } catch {
+            throw .app(app.name, "\(error)")
+        }
+    }
+
+    /// The sinks `configuration`'s enabled apps use: an unchanged sink (same name, same
+    /// settings as in `previous`) is reused as it is, the others are opened.
+    static func openSinks(for configuration: DaemonConfiguration, reusing existing: [String: any EventSink],
+                          previous: DaemonConfiguration?, makeSink: SinkMaker?) throws(DaemonError) -> [String: any EventSink] {
         var sinks: [String: any EventSink] = [:]
         let used = Set(configuration.apps.filter(\.enabled).flatMap { $0.routes.flatMap(\.sinks) })
         for (name, settings) in configuration.sinks where used.contains(name) {
+            if let sink = existing[name], previous?.sinks[name] == settings {
+                sinks[name] = sink
+                continue
+            }
             do {
                 switch settings {
                 case .stdout: sinks[name] = JSONLinesSink(standardOutputNamed: name)
@@ -44,44 +190,56 @@ public final class Daemon: Sendable {
                 throw .sink("sink \(name): \(error)")
             }
         }
-        self.sinks = sinks
-        var runners: [AppRunner] = []
-        for app in configuration.apps where app.enabled {
-            do {
-                runners.append(try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger))
-            } catch {
-                throw .app(app.name, "\(error)")
+        return sinks
+    }
+
+    // MARK: Supervision
+
+    /// Runs every app handed to it until shutdown, then drains them all.
+    func superviseApps() async {
+        await withTaskGroup(of: Void.self) { group in
+            for await runner in starts {
+                group.addTask { [logger] in await Self.runApp(runner, logger: logger) }
+            }
+            await group.waitForAll()
+        }
+    }
+
+    /// Stops every app (graceful) and ends supervision once they are done.
+    func beginShutdown() {
+        let runners = state.withLock {
+            $0.shuttingDown = true
+            return $0.runners
+        }
+        startContinuation.finish()
+        for runner in runners { Task { await runner.stop() } }
+    }
+
+    /// One app: a fatal failure (a token Slack refuses, `link_disabled`) disables it with its
+    /// reason while the others run on; lost connections are the client's to re-establish
+    /// (with backoff) and never end it.
+    static func runApp(_ runner: AppRunner, logger: Logger) async {
+        do {
+            try await runner.run()
+        } catch {
+            runner.counters.update { $0.lastError = "disabled: \(error)" }
+            runner.status.setState("disabled: \(error)")
+            runner.status.error("disabled: \(error)")
+            logger.error("app disabled", metadata: ["app": .string(runner.settings.name), "reason": .string("\(error)")])
+        }
+    }
+
+    /// The apps as one service of the group.
+    struct AppsService: Service {
+        let daemon: Daemon
+
+        func run() async throws {
+            await withGracefulShutdownHandler {
+                await daemon.superviseApps()
+            } onGracefulShutdown: {
+                daemon.beginShutdown()
             }
         }
-        self.runners = runners
-    }
-
-    /// Runs until SIGTERM/SIGINT (or `extraServices` end the group); returns after the drain.
-    public func run(extraServices: [any Service] = [], shutdownAfter: Duration? = nil) async throws {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = runners.map {
-            .init(service: AppService(runner: $0, logger: logger), successTerminationBehavior: .ignore,
-                  failureTerminationBehavior: .gracefullyShutdownGroup)
-        }
-        for service in extraServices {
-            services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
-        }
-        if let shutdownAfter {
-            services.append(.init(service: Timer(after: shutdownAfter), successTerminationBehavior: .gracefullyShutdownGroup))
-        }
-        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
-        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
-        configuration.maximumGracefulShutdownDuration = .seconds(15)
-        let group = ServiceGroup(configuration: configuration)
-        running.withLock { $0 = group }
-        defer { running.withLock { $0 = nil } }
-        try await group.run()
-        for sink in sinks.values { await sink.close() }
-    }
-
-    /// Starts the same graceful shutdown SIGTERM does (for embedding and tests).
-    public func stop() async {
-        guard let group = running.withLock({ $0 }) else { return }
-        await group.triggerGracefulShutdown()
     }
 
     /// Ends the group after a delay (the demo's bounded run).
@@ -93,7 +251,7 @@ public final class Daemon: Sendable {
     }
 }
 
-/// Why the daemon cannot start.
+/// Why the daemon cannot start (or a reload cannot be applied).
 public enum DaemonError: Error, Sendable, CustomStringConvertible {
     case sink(String)
     case app(String, String)
@@ -106,29 +264,32 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// One app as a service: runs it and stops it on graceful shutdown. A fatal failure (a
-/// token Slack refuses, `link_disabled`) disables the app with its reason while the others
-/// run on; lost connections are the client's to re-establish (with backoff) and never end
-/// the service.
-struct AppService: Service {
-    let runner: AppRunner
-    let logger: Logger
+extension Daemon {
+    /// A service that reloads the configuration from `load` on every SIGHUP; a configuration
+    /// that does not load or apply is logged and the running one stays.
+    public func reloadOnHangup(_ load: @escaping @Sendable () throws(ConfigError) -> DaemonConfiguration) -> any Service {
+        HangupReload(daemon: self, load: load)
+    }
 
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            do {
-                try await runner.run()
-            } catch let error as SocketModeError {
-                runner.counters.update { $0.lastError = "disabled: \(error)" }
-                runner.status.setState("disabled: \(error)")
-                runner.status.error("disabled: \(error)")
-                logger.error("app disabled", metadata: ["app": .string(runner.settings.name), "reason": .string("\(error)")])
-                // The others run on; this one waits for the daemon to stop.
-                try? await gracefulShutdown()
+    struct HangupReload: Service {
+        let daemon: Daemon
+        let load: @Sendable () throws(ConfigError) -> DaemonConfiguration
+
+        func run() async throws {
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            await cancelWhenGracefulShutdown {
+                for await _ in hangups {
+                    daemon.logger.notice("SIGHUP: reloading the configuration")
+                    do {
+                        try await daemon.reload(try load())
+                    } catch let error as ConfigError {
+                        daemon.logger.error("reload refused: the configuration has an error; the running one stays",
+                                            metadata: ["error": .string(error.description)])
+                    } catch {
+                        daemon.logger.error("reload failed; the running configuration stays", metadata: ["error": .string("\(error)")])
+                    }
+                }
             }
-        } onGracefulShutdown: {
-            let runner = runner
-            Task { await runner.stop() }
         }
     }
 }

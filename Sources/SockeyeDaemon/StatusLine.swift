@@ -4,7 +4,7 @@ import ServiceLifecycle
 /// Live counts on standard error: one line rewritten in place on a terminal, a plain line
 /// every few seconds otherwise. `events/s` is measured over the last interval.
 struct StatusLine: Service {
-    let runners: [AppRunner]
+    let daemon: Daemon
     let label: String
 
     func run() async throws {
@@ -26,6 +26,7 @@ struct StatusLine: Service {
 
     func render(since last: inout Int, at now: ContinuousClock.Instant, previous: inout ContinuousClock.Instant) -> String {
         var received = 0, acked = 0, nacked = 0, duplicates = 0, live = 0, target = 0
+        let runners = daemon.runners
         for runner in runners {
             let counts = runner.counters.snapshot
             let stats = runner.clientStats
@@ -48,6 +49,6 @@ struct StatusLine: Service {
 extension Daemon {
     /// Live counts of every app on standard error (see `StatusLine`).
     public func statusLine(label: String = "sockeyed") -> any Service {
-        StatusLine(runners: runners, label: label)
+        StatusLine(daemon: self, label: label)
     }
 }

@@ -86,6 +86,11 @@ struct Run: AsyncParsableCommand {
         if let configuration {
             let daemon = try makeDaemon(configuration, logger: logger)
             var services = [daemon.statusLine()]
+            if let path = config ?? environment["SOCKEYE_CONFIG"] {
+                services.append(daemon.reloadOnHangup { () throws(ConfigError) in
+                    try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+                })
+            }
             if let address = configuration.operationsAddress {
                 services.append(try makeOperations(address, daemon, metrics, logger).service)
             }

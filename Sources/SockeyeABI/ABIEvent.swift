@@ -19,8 +19,8 @@ final class ABIEvent: @unchecked Sendable {
     let acceptsResponsePayload: Bool
     /// Monotonic nanoseconds at receipt (for the ack latency).
     let receivedAt: UInt64
-    private let storage: UnsafeMutableRawPointer?
-    private var views: [sockeye_view]
+    /// One malloc'd block: the `sockeye_view`s of every field, then the bytes they point at.
+    private let storage: UnsafeMutableRawPointer
     /// 0 unanswered, 1 acked, 2 nacked; under `client.lock`.
     var answer: UInt8 = 0
 
@@ -32,49 +32,55 @@ final class ABIEvent: @unchecked Sendable {
         retryAttempt = envelope.retryAttempt ?? 0
         acceptsResponsePayload = envelope.acceptsResponsePayload ?? false
         receivedAt = received.receivedAt
-        let fields: [ByteView] = Field.allCases.map { field in
-            switch field {
-            case .type: envelope.type
-            case .envelopeID: envelope.envelopeID
-            case .payload: envelope.payload
-            case .teamID: envelope.teamID
-            case .eventID: envelope.eventID
-            case .eventType: envelope.eventType
-            case .payloadType: envelope.payloadType
-            case .retryReason: envelope.retryReason
-            }
+        var total = 0
+        for field in Field.allCases {
+            let view = Self.byteView(field, of: envelope)
+            if view.isPresent { total += view.length }
         }
-        let total = fields.reduce(0) { $0 + ($1.isPresent ? $1.length : 0) }
-        storage = total > 0 ? malloc(total) : nil
-        var views: [sockeye_view] = []
-        views.reserveCapacity(fields.count)
-        var offset = 0
-        for view in fields {
+        let header = Field.allCases.count * MemoryLayout<sockeye_view>.stride
+        // malloc's alignment suits sockeye_view; +1 keeps present empty strings non-NULL.
+        storage = malloc(header + total + 1)!
+        let views = storage.bindMemory(to: sockeye_view.self, capacity: Field.allCases.count)
+        var cursor = storage + header
+        for field in Field.allCases {
+            let view = Self.byteView(field, of: envelope)
             guard view.isPresent else {
-                views.append(sockeye_view())
+                (views + field.rawValue).initialize(to: sockeye_view())
                 continue
             }
-            let start = storage.map { $0 + offset }
+            let start = cursor
             received.withBytes(of: view) { bytes in
-                if let start, bytes.count > 0 { start.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+                if bytes.count > 0 { start.copyMemory(from: bytes.baseAddress!, byteCount: min(bytes.count, view.length)) }
             }
             let flags = SOCKEYE_VIEW_PRESENT | (view.isEscaped ? SOCKEYE_VIEW_ESCAPED : 0)
-            // A present empty string still gets a non-NULL pointer, so "present" reads the same
-            // through ptr and flags.
-            let pointer = (start ?? UnsafeMutableRawPointer(mutating: ABIEvent.emptyByte))
-            views.append(sockeye_view(ptr: pointer.assumingMemoryBound(to: CChar.self), len: view.length, flags: flags))
-            offset += view.length
+            (views + field.rawValue).initialize(
+                to: sockeye_view(ptr: start.assumingMemoryBound(to: CChar.self), len: view.length, flags: flags))
+            cursor += view.length
         }
-        self.views = views
     }
 
     deinit { free(storage) }
 
-    func view(_ field: Field) -> sockeye_view { views[field.rawValue] }
+    func view(_ field: Field) -> sockeye_view {
+        storage.assumingMemoryBound(to: sockeye_view.self)[field.rawValue]
+    }
+
+    private static func byteView(_ field: Field, of envelope: Envelope) -> ByteView {
+        switch field {
+        case .type: envelope.type
+        case .envelopeID: envelope.envelopeID
+        case .payload: envelope.payload
+        case .teamID: envelope.teamID
+        case .eventID: envelope.eventID
+        case .eventType: envelope.eventType
+        case .payloadType: envelope.payloadType
+        case .retryReason: envelope.retryReason
+        }
+    }
 
     /// The decoded envelope id (for validating ack payloads: the ack encoder needs it).
     func withEnvelopeID<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let id = views[Field.envelopeID.rawValue]
+        let id = view(.envelopeID)
         guard id.flags & SOCKEYE_VIEW_ESCAPED != 0 else {
             return body(UnsafeRawBufferPointer(start: id.ptr, count: id.len))
         }
@@ -83,11 +89,4 @@ final class ABIEvent: @unchecked Sendable {
             return body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length]))
         }
     }
-
-    /// One NUL byte, never freed, for present empty strings.
-    nonisolated(unsafe) private static let emptyByte: UnsafeRawPointer = {
-        let byte = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
-        byte.storeBytes(of: 0, as: UInt8.self)
-        return UnsafeRawPointer(byte)
-    }()
 }

@@ -12,12 +12,13 @@
  *  - Return value: a `sockeye_status`; SOCKEYE_OK (0) on success, a negative code on
  *    failure. `sockeye_strerror()` names every code. Output parameters are written only
  *    as each function documents.
- *  - Threads: the functions in this part of the ABI keep no global or hidden state; they
- *    may be called from any thread, concurrently, as long as concurrent calls do not share
- *    output buffers.
- *  - Memory: the library never allocates on behalf of these functions and never keeps a
- *    pointer it was given after the call returns. Views (`sockeye_view`) point into the
- *    caller's buffer and are valid exactly as long as that buffer is.
+ *  - Threads: the stateless helpers keep no global or hidden state; they may be called
+ *    from any thread, concurrently, as long as concurrent calls do not share output
+ *    buffers. Every client function states its threads itself.
+ *  - Memory: for the stateless helpers the library never allocates and never keeps a
+ *    pointer it was given after the call returns; their views (`sockeye_view`) point into
+ *    the caller's buffer and are valid exactly as long as that buffer is. The client's
+ *    objects are owned as each function documents; an event's views point into the event.
  *  - Versioned structs: a struct whose first field is `struct_size` must have it set by
  *    the caller to `sizeof` the struct it was compiled with; the library then reads or
  *    writes only that many bytes, so hosts built against an older header keep working.

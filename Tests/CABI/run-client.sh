@@ -40,6 +40,16 @@ make -C "$root" install PREFIX="$work/prefix" SCRATCH="$scratch" >"$work/install
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 flags="$(pkg-config --cflags --libs sockeye) -Wl,-rpath,$(pkg-config --variable=libdir sockeye) -lpthread"
 
+echo "== every SOCKEYE_API function of the header is exported, and nothing else"
+declared=$(tr '\n' ' ' <"$root/include/sockeye.h" | grep -o 'SOCKEYE_API [^;(]*(' | grep -o 'sockeye_[a-z0-9_]*($' | tr -d '(' | sort -u)
+exported=$(nm -D --defined-only "$work/prefix/lib/libsockeye.so.0" | awk '$2 ~ /^[A-Z]$/ { print $3 }' | sort -u)
+if [ "$declared" != "$exported" ]; then
+    echo "FAIL: header and library differ:"; diff <(echo "$declared") <(echo "$exported") || true
+    failed=1
+else
+    echo "   $(echo "$declared" | wc -l) functions"
+fi
+
 cc -std=c99 -pedantic -Wall -Wextra -Werror "$here/client_test.c" $flags -o "$work/client_c99"
 g++ -x c++ -Wall -Wextra -Werror "$here/client_test.c" $flags -o "$work/client_cxx"
 g++ -x c++ -g -O1 -fno-omit-frame-pointer -fsanitize=address -Wall -Wextra -Werror "$here/client_test.c" $flags \

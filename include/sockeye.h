@@ -510,12 +510,13 @@ typedef struct sockeye_client_options {
  * @param options see `sockeye_client_options`; read during the call only.
  * @param out     receives the client handle on SOCKEYE_OK; untouched otherwise.
  * @return SOCKEYE_OK; SOCKEYE_E_INVALID_ARGUMENT (`options`/`out` NULL, `struct_size`
- *         below SOCKEYE_CLIENT_OPTIONS_MIN_SIZE, a string that is not UTF-8);
- *         SOCKEYE_E_INVALID_HANDLE (`runtime` not live); SOCKEYE_E_INVALID_TOKEN (missing,
- *         not UTF-8, or not `xapp-`: the log callback, if any, gets an error line naming
- *         the kind of token given); SOCKEYE_E_INVALID_URL (API base URL or proxy URL);
- *         SOCKEYE_E_INVALID_OPTION (pool size, ack mode or log level out of range, CA file
- *         unreadable); SOCKEYE_E_SYSTEM (no eventfd).
+ *         below SOCKEYE_CLIENT_OPTIONS_MIN_SIZE); SOCKEYE_E_INVALID_HANDLE (`runtime` not
+ *         live); SOCKEYE_E_INVALID_TOKEN (missing, not UTF-8, or not `xapp-`: the log
+ *         callback, if any, gets an error line naming the kind of token given, never the
+ *         token); SOCKEYE_E_INVALID_URL (API base URL or proxy URL unparseable, not UTF-8,
+ *         or not http(s)); SOCKEYE_E_INVALID_OPTION (pool size, max pool size, ack mode,
+ *         log level or max message size out of range, CA file unreadable or not UTF-8);
+ *         SOCKEYE_E_SYSTEM (no eventfd). The log callback gets the reason of every failure.
  * Threads: any, including a callback of another client. Ownership: the caller frees the
  * client with `sockeye_client_free`.
  */

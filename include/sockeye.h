@@ -694,7 +694,7 @@ typedef struct sockeye_stats {
     uint64_t transport_errors;    /**< DNS, TCP, proxy, TLS, HTTP, upgrade failures */
     uint64_t protocol_errors;     /**< WebSocket protocol violations by the server */
     uint64_t malformed_frames;    /**< frames that were not valid Socket Mode JSON */
-    uint64_t ack_latency_p50_us;  /**< receipt → host ack, microseconds, median; */
+    uint64_t ack_latency_p50_us;  /**< delivery to the host → `sockeye_ack`, µs, median; */
     uint64_t ack_latency_p90_us;  /**<   over every host ack so far (±12 %); 0 before */
     uint64_t ack_latency_p99_us;  /**<   the first */
     uint64_t ack_latency_max_us;

@@ -31,7 +31,8 @@ final class ABIEvent: @unchecked Sendable {
         kind = envelope.kind.rawValue
         retryAttempt = envelope.retryAttempt ?? 0
         acceptsResponsePayload = envelope.acceptsResponsePayload ?? false
-        receivedAt = received.receivedAt
+        // Timed here, as the service thread hands it over (the frame was read in the same batch).
+        receivedAt = MonotonicNow.nanoseconds()
         var total = 0
         for field in Field.allCases {
             let view = Self.byteView(field, of: envelope)

@@ -146,7 +146,7 @@ struct TokenRedactor: Sendable {
     }
 }
 
-/// Monotonic nanoseconds, the clock `ReceivedEnvelope.receivedAt` is read from.
+/// Monotonic nanoseconds (CLOCK_MONOTONIC), for ack latencies.
 enum MonotonicNow {
     static func nanoseconds() -> UInt64 {
         var spec = timespec()

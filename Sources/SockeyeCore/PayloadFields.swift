@@ -32,21 +32,21 @@ public struct PayloadFields: Sendable, Hashable {
         var containerChannel = ByteView.absent
         try cursor.scanMembers(depth: 1) { (cursor: inout JSONCursor, key: ByteView) throws(ScanError) in
             switch Self.name(key, cursor) {
-            case "event":
+            case .event:
                 try Self.event(&cursor, into: &fields)
-            case "channel_id":
+            case .channelID:
                 fields.channel = try Self.string(&cursor, depth: 1)
-            case "user_id":
+            case .userID:
                 fields.user = try Self.string(&cursor, depth: 1)
-            case "command":
+            case .command:
                 fields.command = try Self.string(&cursor, depth: 1)
-            case "channel":
+            case .channel:
                 fields.channel = try Self.idOrString(&cursor, depth: 1)
-            case "user":
+            case .user:
                 fields.user = try Self.idOrString(&cursor, depth: 1)
-            case "container":
-                try Self.members(&cursor, depth: 1) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
-                    if name == "channel_id" { containerChannel = try Self.string(&cursor, depth: 2) } else { try cursor.skipValue(depth: 2) }
+            case .container:
+                try Self.members(&cursor, depth: 1) { (cursor: inout JSONCursor, name: Name?) throws(ScanError) in
+                    if name == .channelID { containerChannel = try Self.string(&cursor, depth: 2) } else { try cursor.skipValue(depth: 2) }
                 }
             default:
                 try cursor.skipValue(depth: 1)
@@ -59,14 +59,14 @@ public struct PayloadFields: Sendable, Hashable {
     /// The members of `event`.
     private static func event(_ cursor: inout JSONCursor, into fields: inout PayloadFields) throws(ScanError) {
         var itemChannel = ByteView.absent
-        try members(&cursor, depth: 1) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
+        try members(&cursor, depth: 1) { (cursor: inout JSONCursor, name: Name?) throws(ScanError) in
             switch name {
-            case "channel": fields.channel = try idOrString(&cursor, depth: 2)
-            case "user": fields.user = try idOrString(&cursor, depth: 2)
-            case "bot_id": fields.botID = try string(&cursor, depth: 2)
-            case "item":
-                try members(&cursor, depth: 2) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
-                    if name == "channel" { itemChannel = try string(&cursor, depth: 3) } else { try cursor.skipValue(depth: 3) }
+            case .channel: fields.channel = try idOrString(&cursor, depth: 2)
+            case .user: fields.user = try idOrString(&cursor, depth: 2)
+            case .botID: fields.botID = try string(&cursor, depth: 2)
+            case .item:
+                try members(&cursor, depth: 2) { (cursor: inout JSONCursor, name: Name?) throws(ScanError) in
+                    if name == .channel { itemChannel = try string(&cursor, depth: 3) } else { try cursor.skipValue(depth: 3) }
                 }
             default: try cursor.skipValue(depth: 2)
             }
@@ -74,21 +74,26 @@ public struct PayloadFields: Sendable, Hashable {
         if !fields.channel.isPresent { fields.channel = itemChannel }
     }
 
-    /// The key names this reader looks for; others map to nil (no allocation for them).
-    private static let wanted: [StaticString] = [
-        "event", "channel_id", "user_id", "command", "channel", "user", "container", "bot_id", "item", "id",
+    /// The key names this reader looks for; others are `nil`.
+    private enum Name {
+        case event, channelID, userID, command, channel, user, container, botID, item, id
+    }
+
+    private static let wanted: [(StaticString, Name)] = [
+        ("event", .event), ("channel_id", .channelID), ("user_id", .userID), ("command", .command), ("channel", .channel),
+        ("user", .user), ("container", .container), ("bot_id", .botID), ("item", .item), ("id", .id),
     ]
 
-    private static func name(_ key: ByteView, _ cursor: JSONCursor) -> String? {
+    private static func name(_ key: ByteView, _ cursor: JSONCursor) -> Name? {
         KeyMatching.withName(key, base: cursor.base) { bytes in
-            for candidate in wanted where KeyMatching.equals(bytes, candidate) { return candidate.description }
+            for (candidate, name) in wanted where KeyMatching.equals(bytes, candidate) { return name }
             return nil
         }
     }
 
     /// Walks an object value (skips any other value) calling `member` with known names.
     private static func members(
-        _ cursor: inout JSONCursor, depth: Int, _ member: (inout JSONCursor, String?) throws(ScanError) -> Void
+        _ cursor: inout JSONCursor, depth: Int, _ member: (inout JSONCursor, Name?) throws(ScanError) -> Void
     ) throws(ScanError) {
         cursor.skipWhitespace()
         guard try cursor.peek() == 0x7B else { return try cursor.skipValue(depth: depth) }
@@ -109,8 +114,8 @@ public struct PayloadFields: Sendable, Hashable {
         cursor.skipWhitespace()
         if try cursor.peek() == 0x22 { return try cursor.scanString() }
         var id = ByteView.absent
-        try members(&cursor, depth: depth) { (cursor: inout JSONCursor, name: String?) throws(ScanError) in
-            if name == "id" { id = try string(&cursor, depth: depth + 1) } else { try cursor.skipValue(depth: depth + 1) }
+        try members(&cursor, depth: depth) { (cursor: inout JSONCursor, name: Name?) throws(ScanError) in
+            if name == .id { id = try string(&cursor, depth: depth + 1) } else { try cursor.skipValue(depth: depth + 1) }
         }
         return id
     }

@@ -117,6 +117,12 @@ struct JSONLineWriter {
     /// A JSON string with the escapes RFC 8259 requires.
     mutating func string(_ text: String) {
         bytes.append(0x22)
+        // Ids, types and timestamps have nothing to escape: copy them whole.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(0x22)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: bytes.append(contentsOf: [0x5C, 0x22])

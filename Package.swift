@@ -261,7 +261,15 @@ package.targets += [
     .target(
         name: "SockeyeSpool",
         dependencies: ["SockeyeDaemon", .product(name: "GRDB", package: "GRDB.swift"),
+                       .product(name: "GRDBSQLite", package: "GRDB.swift"),
                        .product(name: "Logging", package: "swift-log")],
+        swiftSettings: strictSwift
+    ),
+    // `swift run -c release spool-bench`: durable events/s of the spool by batch size.
+    .executableTarget(
+        name: "spool-bench",
+        dependencies: ["SockeyeSpool"],
+        path: "benchmarks/SpoolBenchmark",
         swiftSettings: strictSwift
     ),
     .testTarget(

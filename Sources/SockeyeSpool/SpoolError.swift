@@ -59,7 +59,7 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
     static func classify(_ error: any Error, path: String) -> SpoolError {
         if let error = error as? SpoolError { return error }
         guard let database = error as? DatabaseError else { return SpoolError(.failed, path: path, detail: "\(error)") }
-        let detail = "\(database.message ?? "SQLite error") (\(database.extendedResultCode))"
+        let detail = "\(database.message ?? "SQLite error") (SQLite code \(database.extendedResultCode.rawValue))"
         switch database.resultCode {
         case .SQLITE_FULL:
             return SpoolError(.diskFull, path: path, detail: detail)

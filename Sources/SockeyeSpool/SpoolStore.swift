@@ -46,14 +46,13 @@ public final class SpoolStore: Sendable {
         configuration.readonly = options.readOnly
         configuration.busyMode = .timeout(options.busyTimeoutSeconds)
         configuration.label = "spool"
+        let synchronous = options.synchronousFull ? "FULL" : "NORMAL"
         if !options.readOnly {
             configuration.journalMode = .wal
-            let synchronous = options.synchronousFull ? "FULL" : "NORMAL"
             configuration.prepareDatabase { db in
                 // Takes effect only on a new file (before WAL mode writes its first page):
                 // freed pages then go back to the file system on `incremental_vacuum`.
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 // After a checkpoint, the WAL file is cut back to this size.
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             }
@@ -70,6 +69,10 @@ public final class SpoolStore: Sendable {
                 _ = try reader.read { db in try Self.checkSpool(db, path: path, allowEmpty: true) }
             }
             database = try DatabaseQueue(path: path, configuration: configuration)
+            if !options.readOnly {
+                // After GRDB's WAL set-up, which sets NORMAL.
+                try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            }
             if options.readOnly {
                 _ = try database.read { db in try Self.checkSpool(db, path: path, allowEmpty: false) }
             } else {
@@ -164,15 +167,7 @@ public final class SpoolStore: Sendable {
     static func insert(_ rows: [SpoolRow], into db: Database) throws -> Int {
         var inserted = 0
         try db.inTransaction(.immediate) {
-            let statement = try db.cachedStatement(sql: insertSQL)
-            for row in rows {
-                statement.setUncheckedArguments([
-                    row.app, row.envelopeType, row.envelopeID, row.eventType, row.team, row.channel, row.user,
-                    row.eventID, row.retryAttempt, row.retryReason, row.receivedAtMilliseconds, row.line,
-                ])
-                try statement.execute()
-                inserted += db.changesCount
-            }
+            inserted = try BatchInsert.run(rows, sql: insertSQL, in: db)
             return .commit
         }
         return inserted
@@ -241,6 +236,16 @@ public final class SpoolStore: Sendable {
         PageUsage(pageCount: try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0,
                   freePages: try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0,
                   pageSize: try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096)
+    }
+
+    /// The writer connection's `PRAGMA synchronous`: 2 (FULL: every commit is fsynced) or
+    /// 1 (NORMAL).
+    public func synchronousLevel() throws(SpoolError) -> Int {
+        do {
+            return try database.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        } catch {
+            throw SpoolError.classify(error, path: path)
+        }
     }
 
     /// Moves the WAL's pages into the database file and truncates the WAL (at close).

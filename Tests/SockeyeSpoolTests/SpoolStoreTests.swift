@@ -31,6 +31,15 @@ struct SpoolStoreTests {
         #expect(facts.0 == "wal" && facts.1 == 50 && facts.2 == "Ev0000000000000001" && facts.3 == SpoolStore.applicationID)
     }
 
+    @Test("the writer fsyncs every commit (synchronous FULL) unless asked for NORMAL")
+    func synchronousFull() throws {
+        let folder = temporaryDirectory()
+        #expect(try SpoolStore(path: folder + "/full.db").synchronousLevel() == 2)
+        var normal = SpoolStore.Options()
+        normal.synchronousFull = false
+        #expect(try SpoolStore(path: folder + "/normal.db", options: normal).synchronousLevel() == 1)
+    }
+
     @Test("a redelivered event (same app, team and event id; or same envelope id without one) is stored once")
     func exactlyOnce() async throws {
         let store = try SpoolStore(path: temporaryDirectory() + "/spool.db")

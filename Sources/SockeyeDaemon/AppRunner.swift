@@ -70,6 +70,20 @@ public final class AppRunner: Sendable {
         await client.stop()
     }
 
+    /// Acks `event`, with a sink's response payload when the envelope accepts one; a response
+    /// Slack would refuse (not one JSON object, too big) is logged and the ack goes without it.
+    private func ack(_ event: SocketModeEvent, response: [UInt8]?) throws(SocketModeError) {
+        guard let response, event.acceptsResponsePayload else { return try event.ack(payloadBytes: nil) }
+        do {
+            try event.ack(payloadBytes: response)
+        } catch .invalidAckPayload(let problem) {
+            logger.warning("a sink's response payload was refused; acked without it",
+                           metadata: ["envelope_id": .string(event.envelopeID), "error": .string("\(problem)")])
+            status.error("response payload refused: \(problem)")
+            try event.ack(payloadBytes: nil)
+        }
+    }
+
     /// Copies the client's counters into metrics once a second (deltas for counters).
     private func sampleClientCounters() async {
         var lastDuplicates = 0
@@ -154,6 +168,7 @@ public final class AppRunner: Sendable {
         }
         var refused = Set<Int>()
         var failures: [String] = []
+        var responses: [Int: [UInt8]] = [:]
         await withTaskGroup(of: (indices: [Int], outcome: SinkOutcome).self) { group in
             for (name, indices) in perSink {
                 guard let sink = sinks[name] else { continue }
@@ -167,6 +182,7 @@ public final class AppRunner: Sendable {
             }
             for await (indices, outcome) in group {
                 for position in outcome.refused { refused.insert(indices[position]) }
+                for (position, response) in outcome.responses { responses[indices[position]] = response }
                 if let error = outcome.error { failures.append(error) }
             }
         }
@@ -179,7 +195,7 @@ public final class AppRunner: Sendable {
                         try event.nack()
                         nacked += 1
                     } else {
-                        try event.ack(payloadBytes: nil)
+                        try ack(event, response: responses[index])
                         acked += 1
                         metrics.ackLatency.recordNanoseconds(Self.nanoseconds(event.age))
                     }

@@ -134,9 +134,10 @@ struct NodeReader {
     /// A duration: a number with a unit, `s`, `m`, `h` or `d` (e.g. `90s`, `7d`).
     func duration(_ node: Node, _ key: String) throws(ConfigError) -> Double {
         let text = try string(node, key)
+        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value > 0 { return value / 1000 }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         guard let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value > 0 else {
-            throw fail(node, key, "expected a duration such as 90s, 30m, 12h or 7d, got \"\(text)\"")
+            throw fail(node, key, "expected a duration such as 500ms, 90s, 30m, 12h or 7d, got \"\(text)\"")
         }
         return value * scale
     }
@@ -312,9 +313,9 @@ struct NodeReader {
     }
 
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
-        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size"])
+        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
-            throw fail(node, "\(key).type", "missing: stdout, file or spool")
+            throw fail(node, "\(key).type", "missing: stdout, file, command or spool")
         }
         let type = try string(typeNode, "\(key).type")
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
@@ -323,20 +324,30 @@ struct NodeReader {
         }
         switch type {
         case "stdout":
-            try refuse(["path", "max_age", "max_size"])
+            try refuse(["path", "max_age", "max_size", "command", "concurrency", "timeout"])
             return .stdout
         case "file":
-            try refuse(["max_age", "max_size"])
+            try refuse(["max_age", "max_size", "command", "concurrency", "timeout"])
             guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the file to append JSON lines to") }
             return .file(path: try string(path, "\(key).path"))
+        case "command":
+            try refuse(["path", "max_age", "max_size"])
+            guard let command = field("command") else {
+                throw fail(node, "\(key).command", "missing: the program and its arguments, e.g. [./handle-event, --verbose]")
+            }
+            var settings = CommandSettings(arguments: try strings(command, "\(key).command"))
+            if let concurrency = field("concurrency") { settings.concurrency = try int(concurrency, "\(key).concurrency", range: 1...256) }
+            if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout") }
+            return .command(settings)
         case "spool":
+            try refuse(["command", "concurrency", "timeout"])
             guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the SQLite file of the spool") }
             var settings = SpoolSettings(path: try string(path, "\(key).path"))
             if let age = field("max_age") { settings.maxAgeSeconds = try duration(age, "\(key).max_age") }
             if let size = field("max_size") { settings.maxBytes = try byteCount(size, "\(key).max_size") }
             return .spool(settings)
         default:
-            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file, spool)")
+            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file, command, spool)")
         }
     }
 }

@@ -178,6 +178,7 @@ public final class Daemon: Sendable {
                 switch settings {
                 case .stdout: sinks[name] = JSONLinesSink(standardOutputNamed: name)
                 case .file(let path): sinks[name] = try JSONLinesSink(name: name, appendingTo: path)
+                case .command(let command): sinks[name] = CommandSink(name: name, settings: command)
                 default:
                     guard let made = try makeSink?(name, settings) else {
                         throw SinkError("sink \(name): this build of sockeyed cannot make a \(settings) sink")

@@ -103,6 +103,10 @@ public enum SinkSettings: Sendable, Equatable {
     case file(path: String)
     /// A durable SQLite spool: each batch is committed before its events are acked.
     case spool(SpoolSettings)
+    /// A program run per event with the event's line on standard input: exit status 0 acks,
+    /// anything else (or the timeout) nacks. A JSON object on its standard output becomes
+    /// the ack's response payload when the envelope accepts one.
+    case command(CommandSettings)
 }
 
 /// A spool sink's settings.
@@ -118,5 +122,21 @@ public struct SpoolSettings: Sendable, Equatable {
         self.path = path
         self.maxAgeSeconds = maxAgeSeconds
         self.maxBytes = maxBytes
+    }
+}
+
+/// A command sink's settings.
+public struct CommandSettings: Sendable, Equatable {
+    /// The program and its arguments (no shell: use `["sh", "-c", "…"]` for one).
+    public var arguments: [String]
+    /// Programs running at once (for this sink, across apps).
+    public var concurrency: Int
+    /// After this, the program is stopped (SIGTERM, then SIGKILL) and the event nacked.
+    public var timeoutSeconds: Double
+
+    public init(arguments: [String], concurrency: Int = 4, timeoutSeconds: Double = 2.5) {
+        self.arguments = arguments
+        self.concurrency = concurrency
+        self.timeoutSeconds = timeoutSeconds
     }
 }

@@ -19,6 +19,16 @@ public struct SinkOutcome: Sendable, Equatable {
     public var refused: [Int]
     /// Why, for the log and the status page (the first failure).
     public var error: String?
+    /// Response payloads (a JSON object each) by index, for envelopes that accept one
+    /// (slash commands, some interactive payloads): sent in the ack.
+    public var responses: [Int: [UInt8]] = [:]
+
+    /// An outcome with these refusals (and responses).
+    public init(refused: [Int], error: String?, responses: [Int: [UInt8]] = [:]) {
+        self.refused = refused
+        self.error = error
+        self.responses = responses
+    }
 
     /// Every record accepted.
     public static let accepted = SinkOutcome(refused: [], error: nil)

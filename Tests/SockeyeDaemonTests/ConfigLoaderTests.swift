@@ -97,6 +97,21 @@ struct ConfigLoaderTests {
         #expect(misplaced?.key == "sinks.f.max_age")
     }
 
+    @Test("command sinks take the program and its arguments, a concurrency and a timeout")
+    func command() throws {
+        let config = try parse("""
+            apps:
+              - name: a
+                app_token: ${SLACK_APP_TOKEN}
+                routes: [{sinks: [handler]}]
+            sinks:
+              handler: {type: command, command: [./handle-event, --quiet], concurrency: 8, timeout: 1500ms}
+            """)
+        #expect(config.sinks["handler"] == .command(CommandSettings(arguments: ["./handle-event", "--quiet"], concurrency: 8, timeoutSeconds: 1.5)))
+        let missing = error("apps:\n  - name: a\n    app_token: ${SLACK_APP_TOKEN}\nsinks:\n  h: {type: command}\n")
+        #expect(missing?.key == "sinks.h.command" && missing?.line == 5)
+    }
+
     @Test("without a file, SLACK_APP_TOKEN alone makes one app that writes to stdout")
     func environmentOnly() throws {
         let config = try ConfigLoader.environment(["SLACK_APP_TOKEN": "xapp-1-A1-1-s", "SOCKEYE_POOL_SIZE": "3", "SOCKEYE_API_URL": "http://127.0.0.1:1/api/"])

@@ -1,0 +1,50 @@
+import Foundation
+import SockeyeDaemon
+import SockeyeSim
+import Testing
+
+@Suite("sockeyed command sink", .serialized)
+struct CommandSinkTests {
+    @Test("exit 0 acks (with the program's JSON object as the slash command's response); a failure or a timeout nacks")
+    func commands() async throws {
+        let sim = try startSim()
+        defer { sim.stop() }
+        let folder = temporaryDirectory()
+        var app = AppSettings(name: "commands", appToken: SimConfig().apps[0].appTokens[0], apiURL: sim.apiBaseURL)
+        app.poolSize = 1
+        app.routes = [
+            Route(match: RouteMatch(envelopeTypes: ["slash_commands"]), sinks: ["answer"]),
+            Route(match: RouteMatch(eventTypes: ["app_mention"]), sinks: ["fail"]),
+            Route(match: RouteMatch(eventTypes: ["reaction_added"]), sinks: ["slow"]),
+        ]
+        // The answering program also keeps what it read, to check it got the event line.
+        let answer = #"cat >> "$0"; printf '{"text":"deployed"}\n'"#
+        let config = DaemonConfiguration(apps: [app], sinks: [
+            "answer": .command(CommandSettings(arguments: ["sh", "-c", answer, folder + "/stdin.jsonl"], concurrency: 2)),
+            "fail": .command(CommandSettings(arguments: ["sh", "-c", "cat > /dev/null; exit 3"])),
+            "slow": .command(CommandSettings(arguments: ["sleep", "30"], timeoutSeconds: 0.3)),
+        ], operationsAddress: nil)
+        let daemon = try Daemon(configuration: config, logger: quietLogger)
+        let running = Task { try await daemon.run() }
+        #expect(await eventually { sim.liveConnections(app: 0) == 1 })
+        _ = sim.inject(kind: "slash_command", count: 4)
+        let counters = daemon.runners[0].counters
+        #expect(await eventually { counters.snapshot.acked == 4 }, "\(counters.snapshot)")
+        #expect(await eventually { sim.report().total.responsePayloads == 4 })
+        let lines = jsonLines(folder + "/stdin.jsonl")
+        #expect(lines.count == 4 && lines.allSatisfy { $0["event_type"] as? String == "/deploy" })
+
+        _ = sim.inject(kind: "app_mention", count: 2)
+        #expect(await eventually { counters.snapshot.nacked >= 2 }, "\(counters.snapshot)")
+        #expect(counters.snapshot.lastError?.contains("exited(3)") == true, "\(counters.snapshot)")
+
+        let started = Date()
+        _ = sim.inject(kind: "reaction_added", count: 1)
+        #expect(await eventually { counters.snapshot.nacked >= 3 }, "\(counters.snapshot)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(counters.snapshot.lastError?.contains("longer than 0.3 s") == true, "\(counters.snapshot)")
+        #expect(counters.snapshot.acked == 4)
+        await daemon.stop()
+        try await running.value
+    }
+}

@@ -850,6 +850,70 @@ static void test_stop_from_callback(void) {
     state_box_destroy(&box.state);
 }
 
+/* ---- free from inside a callback: no callback after it, held events stay readable ---- */
+
+typedef struct free_box {
+    state_box state;
+    sockeye_status free_status;
+    sockeye_status ack_after_free;
+    sockeye_event *kept;
+    int callbacks_after_free;
+    int freed;
+} free_box;
+
+static void on_event_free(void *user, sockeye_client *client, sockeye_event *event) {
+    free_box *box = (free_box *)user;
+    pthread_mutex_lock(&box->state.mutex);
+    if (box->freed) box->callbacks_after_free++;
+    box->state.events++;
+    if (!box->freed) {
+        box->freed = 1;
+        box->kept = event; /* keep its reference past the free */
+        box->free_status = sockeye_client_free(client);
+        box->ack_after_free = sockeye_ack(event, NULL, 0);
+    } else {
+        sockeye_event_release(event);
+    }
+    pthread_cond_broadcast(&box->state.changed);
+    pthread_mutex_unlock(&box->state.mutex);
+}
+
+static void test_free_from_callback(void) {
+    sim_process sim;
+    sockeye_runtime *runtime = NULL;
+    sockeye_client *client = NULL;
+    sockeye_client_options options;
+    free_box box;
+    sockeye_view payload;
+    if (start_sim(&sim, NULL) != 0) return;
+    memset(&box, 0, sizeof box);
+    state_box_init(&box.state);
+    CHECK_STATUS(sockeye_runtime_new(&runtime), SOCKEYE_OK);
+    default_options(&options, &sim);
+    options.on_event = on_event_free;
+    options.on_event_user = &box;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_OK);
+    sim_sleep_ms(300);
+    CHECK(sim_inject(&sim, "message", 5) == 0, "inject 5");
+    CHECK(state_wait(&box.state, &box.state.events, 1, 10000), "the first event reached the callback");
+    sim_sleep_ms(500);
+    pthread_mutex_lock(&box.state.mutex);
+    CHECK(box.free_status == SOCKEYE_OK, "sockeye_client_free from inside its own callback");
+    CHECK(box.ack_after_free == SOCKEYE_E_STOPPED, "an ack after the free is SOCKEYE_E_STOPPED");
+    CHECK(box.callbacks_after_free == 0, "no callback after the free");
+    pthread_mutex_unlock(&box.state.mutex);
+    CHECK_STATUS(sockeye_client_stop(client, 1), SOCKEYE_E_INVALID_HANDLE);
+    if (box.kept != NULL) {
+        CHECK_STATUS(sockeye_event_payload(box.kept, &payload), SOCKEYE_OK);
+        CHECK(payload.len > 0 && payload.ptr[0] == '{', "the kept event is still readable");
+        CHECK_STATUS(sockeye_event_release(box.kept), SOCKEYE_OK);
+    }
+    CHECK(sim_total(&sim, "acked") == 0, "nothing acked for a client freed before it answered");
+    CHECK_STATUS(sockeye_runtime_free(runtime), SOCKEYE_OK);
+    sim_stop(&sim);
+    state_box_destroy(&box.state);
+}
+
 /* ---- an older, smaller header ---- */
 
 static void test_old_struct_sizes(void) {
@@ -976,6 +1040,7 @@ int main(int argc, char **argv) {
         {"eight_threads", test_eight_threads},
         {"free_with_outstanding_events", test_free_with_outstanding_events},
         {"stop_from_callback", test_stop_from_callback},
+        {"free_from_callback", test_free_from_callback},
         {"old_struct_sizes", test_old_struct_sizes},
         {"fatal_token", test_fatal_token},
         {"runtime_free_with_live_client", test_runtime_free_with_live_client},

@@ -272,7 +272,7 @@ package.targets += [
     // `swift run -c release spool-bench`: durable events/s of the spool by batch size.
     .executableTarget(
         name: "spool-bench",
-        dependencies: ["SockeyeSpool"],
+        dependencies: ["SockeyeSpool", "SockeyeDaemon", .product(name: "Logging", package: "swift-log")],
         path: "benchmarks/SpoolBenchmark",
         swiftSettings: strictSwift
     ),

@@ -3,8 +3,9 @@ import Logging
 import SockeyeDaemon
 import Synchronization
 
-/// The durable sink: each batch is committed to the SQLite spool (one transaction, fsynced)
-/// before `accept` returns, so the daemon acks only events that are on disk.
+/// The durable sink: each batch is committed to the SQLite spool (in one transaction,
+/// fsynced) before `accept` returns, so the daemon acks only events that are on disk. Batches
+/// that arrive while a transaction commits share the next one (group commit).
 ///
 /// A batch the spool cannot take — a full disk, a lock held by another process, an I/O
 /// error — is refused whole (its events are nacked and Slack redelivers them). The failure
@@ -33,7 +34,16 @@ public final class SpoolSink: EventSink {
         public init() {}
     }
 
+    /// A batch waiting for the writer.
+    struct Waiting {
+        var rows: [SpoolRow]
+        var continuation: CheckedContinuation<SpoolError?, Never>
+    }
+
     struct State {
+        var queue: [Waiting] = []
+        var writing = false
+        var commits = 0
         var failing: SpoolError?
         var failingSince = 0.0
         var lastFailureLog = 0.0
@@ -57,16 +67,52 @@ public final class SpoolSink: EventSink {
     public var currentFailure: SpoolError? { state.withLock { $0.failing } }
 
     public func accept(_ records: [EventRecord]) async -> SinkOutcome {
-        let rows = records.map(SpoolRow.init)
-        do {
-            try await store.insert(rows)
-        } catch {
-            failed(error, refusing: records.count)
-            return .refusedAll(records.count, "sink \(name): \(error.description)")
-        }
-        succeeded()
-        return .accepted
+        guard let failure = await acceptRows(records.map(SpoolRow.init)) else { return .accepted }
+        return .refusedAll(records.count, "sink \(name): \(failure.description)")
     }
+
+    /// `accept` for rows (tools, benchmarks): nil once `rows` are committed, else why not.
+    public func acceptRows(_ rows: [SpoolRow]) async -> SpoolError? {
+        await withCheckedContinuation { continuation in
+            let startWriter = state.withLock { state -> Bool in
+                state.queue.append(Waiting(rows: rows, continuation: continuation))
+                guard !state.writing else { return false }
+                state.writing = true
+                return true
+            }
+            if startWriter { Task { await self.writeQueued() } }
+        }
+    }
+
+    /// Group commit: while one transaction commits (an fsync: milliseconds on some disks),
+    /// batches of other callers (apps sharing the sink) queue up; the next transaction takes
+    /// them all. Each batch is still all-or-nothing and each caller returns only after the
+    /// transaction holding its batch committed (or failed: then every batch of it is refused).
+    private func writeQueued() async {
+        while true {
+            let group = state.withLock { state -> [Waiting] in
+                let group = state.queue
+                state.queue.removeAll()
+                if group.isEmpty { state.writing = false }
+                return group
+            }
+            if group.isEmpty { return }
+            let rows = group.count == 1 ? group[0].rows : group.flatMap(\.rows)
+            var failure: SpoolError?
+            do {
+                try await store.insert(rows)
+                state.withLock { $0.commits += 1 }
+                succeeded()
+            } catch {
+                failure = error
+                failed(error, refusing: rows.count)
+            }
+            for waiting in group { waiting.continuation.resume(returning: failure) }
+        }
+    }
+
+    /// Transactions committed so far (a group commit counts once).
+    public var commits: Int { state.withLock { $0.commits } }
 
     public func close() async {
         let running = state.withLock { state in

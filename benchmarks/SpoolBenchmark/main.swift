@@ -9,6 +9,8 @@
 // calls (one transaction per batch), with lines of --line-bytes (1 KiB: a typical message
 // event) and unique event ids.
 import Foundation
+import Logging
+import SockeyeDaemon
 import SockeyeSpool
 
 struct Options {
@@ -91,6 +93,40 @@ func measure(batch: Int, synchronousFull: Bool, options: Options) async throws -
     return (events, seconds, cpu)
 }
 
+/// Through `SpoolSink` (group commit): `callers` concurrent callers (apps sharing the
+/// sink), each handing over `batch` events at a time and waiting for the commit.
+func measureSink(callers: Int, batch: Int, options: Options) async throws -> (events: Int, seconds: Double, cpu: Double, commits: Int) {
+    let path = options.folder + "/spool-bench-\(getpid())-sink-\(callers)-\(batch).db"
+    defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+    let sink = try SpoolSink(name: "bench", settings: SpoolSettings(path: path), logger: Logger(label: "spool-bench"))
+    let perCaller = max(1, min(1000, 32_000_000 / (callers * batch * options.lineBytes)))
+    var prepared: [[[SpoolRow]]] = []
+    var next = 1
+    for _ in 0..<callers {
+        prepared.append((0..<perCaller).map { _ in defer { next += batch }; return rows(from: next, count: batch, lineBytes: options.lineBytes) })
+    }
+    let start = Date()
+    let cpuStart = processCPUSeconds()
+    let deadline = start.addingTimeInterval(options.seconds)
+    let events = await withTaskGroup(of: Int.self, returning: Int.self) { group in
+        for caller in prepared {
+            group.addTask {
+                var stored = 0
+                for rows in caller where Date() < deadline {
+                    if await sink.acceptRows(rows) == nil { stored += rows.count }
+                }
+                return stored
+            }
+        }
+        return await group.reduce(0, +)
+    }
+    let seconds = Date().timeIntervalSince(start)
+    let cpu = processCPUSeconds() - cpuStart
+    let commits = sink.commits
+    await sink.close()
+    return (events, seconds, cpu, commits)
+}
+
 let options = Options(CommandLine.arguments)
 print("spool-bench: durable events/s through SpoolStore.insert (one transaction per batch), \(options.lineBytes)-byte lines, \(options.seconds) s per row, folder \(options.folder)")
 print("events/s: wall clock (fsync waits included); CPU us/event: user + system time of the process per event;")
@@ -109,5 +145,20 @@ for full in [true, false] {
             print("batch \(batch): \(error)")
             exit(1)
         }
+    }
+}
+
+print("")
+print("through SpoolSink (synchronous FULL, group commit): concurrent callers (apps) each waiting for its commit")
+print("callers  batch   events/s  CPU us/event  events/commit   events")
+for (callers, batch) in options.smoke ? [(4, 10)] : [(1, 10), (4, 10), (16, 10), (16, 50), (64, 20)] {
+    do {
+        let result = try await measureSink(callers: callers, batch: batch, options: options)
+        let rate = Double(result.events) / result.seconds
+        print(String(format: "%7d  %5d  %9.0f  %12.2f  %13.1f  %7d", callers, batch, rate,
+                     result.cpu / Double(max(result.events, 1)) * 1e6, Double(result.events) / Double(max(result.commits, 1)), result.events))
+    } catch {
+        print("sink \(callers)x\(batch): \(error)")
+        exit(1)
     }
 }

@@ -340,8 +340,13 @@ public final class AppClient: @unchecked Sendable {
         runtime.clients[ObjectIdentifier(self)] = nil
     }
 
-    /// The runtime is shutting down: drop every connection without a handshake.
+    /// The runtime is shutting down: drop every connection without a handshake. The pool
+    /// timer is taken out of lws' timer list first: the client may be freed before the
+    /// context is, and a timer left scheduled would point lws at freed memory.
     func shutdownNow() {
+        if let context = runtime.context {
+            lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, LWS_SET_TIMER_USEC_CANCEL)
+        }
         exchange?.cancel()
         exchange = nil
         for link in links.values { link.abort() }

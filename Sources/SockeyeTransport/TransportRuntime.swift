@@ -137,10 +137,11 @@ public final class TransportRuntime: @unchecked Sendable {
             }
         }
         for client in clients.values { client.shutdownNow() }
-        clients.removeAll()
         lock.withLock { contextForWake = nil }
         lws_context_destroy(created)
         context = nil
+        // Only now may the clients go: lws' destruction still reaches their connections.
+        clients.removeAll()
         // Commands that arrived too late are dropped with their closures.
         lock.withLock { commands.removeAll() }
     }

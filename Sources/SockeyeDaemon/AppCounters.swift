@@ -14,6 +14,8 @@ public final class AppCounters: Sendable {
         public var nacked = 0
         /// Matched no route: acked and dropped.
         public var unrouted = 0
+        /// Authored by the app's own bot: acked and dropped (`ignore_own_messages`).
+        public var ownMessages = 0
         /// Batches a sink refused.
         public var sinkFailures = 0
         /// The latest sink failure.

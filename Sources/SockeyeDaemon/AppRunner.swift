@@ -3,6 +3,7 @@ import Logging
 import Sockeye
 import SockeyeCore
 import SockeyeTransport
+import Synchronization
 
 /// Runs one configured app: its Socket Mode client, and the loop that routes each batch of
 /// events to its sinks and then acks what every sink accepted and nacks the rest.
@@ -18,13 +19,17 @@ public final class AppRunner: Sendable {
     public let status = AppStatus()
     let metrics: AppMetrics
     private let client: SocketModeClient
+    private let runtime: TransportRuntime
+    /// The bot's identity once `auth.test` answered (own-message filter).
+    private let identity = Mutex<BotIdentity?>(nil)
     private let router: Router
     private let sinks: [String: any EventSink]
     private let logger: Logger
 
     /// Builds the client (checking the token and URLs now) for `settings`, writing to `sinks`.
-    public init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime? = nil, logger: Logger) throws(SocketModeError) {
+    public init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger) throws(SocketModeError) {
         self.settings = settings
+        self.runtime = runtime
         self.router = Router(routes: settings.routes)
         self.sinks = sinks
         metrics = AppMetrics(app: settings.name)
@@ -58,6 +63,9 @@ public final class AppRunner: Sendable {
         }
         defer { watchers.cancel() }
         logger.info("connecting", metadata: ["api": .string(settings.apiURL), "pool_size": .stringConvertible(settings.poolSize)])
+        if settings.ignoreOwnMessages, let token = settings.botToken {
+            await learnIdentity(token)
+        }
         for try await batch in client.eventBatches {
             await handle(batch)
         }
@@ -68,6 +76,28 @@ public final class AppRunner: Sendable {
     /// connections with 1000. Returns once the client stopped.
     public func stop() async {
         await client.stop()
+    }
+
+    /// Asks `auth.test` who the bot is, for the own-message filter. A failure is logged and
+    /// shown on the status page; events are then not filtered (never dropped by mistake).
+    private func learnIdentity(_ token: String) async {
+        do {
+            let found = try await BotIdentity.fetch(token: token, apiURL: settings.apiURL, runtime: runtime)
+            identity.withLock { $0 = found }
+            logger.info("bot identity", metadata: ["team": .string(found.teamID ?? "-"), "user_id": .string(found.userID ?? "-"),
+                                                   "bot_id": .string(found.botID ?? "-")])
+        } catch {
+            logger.error("auth.test failed: the app's own messages are not filtered", metadata: ["error": .string(error.description)])
+            status.error("auth.test: \(error.description) (own messages not filtered)")
+        }
+    }
+
+    /// Whether the bot itself authored `record`.
+    private func isOwn(_ record: EventRecord, _ bot: BotIdentity?) -> Bool {
+        guard let bot, record.envelopeType == "events_api" else { return false }
+        if let botID = bot.botID, record.botID == botID { return true }
+        if let userID = bot.userID, record.user == userID { return true }
+        return false
     }
 
     /// Acks `event`, with a sink's response payload when the envelope accepts one; a response
@@ -161,7 +191,13 @@ public final class AppRunner: Sendable {
         // Which records each sink gets, in batch order.
         var perSink: [String: [Int]] = [:]
         var unrouted = 0
+        var own = 0
+        let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
         for (index, record) in records.enumerated() {
+            if isOwn(record, bot) {
+                own += 1
+                continue
+            }
             let chosen = router.sinks(for: record)
             if chosen.isEmpty { unrouted += 1 }
             for name in chosen { perSink[name, default: []].append(index) }
@@ -218,6 +254,7 @@ public final class AppRunner: Sendable {
             $0.acked += acked
             $0.nacked += nacked
             $0.unrouted += unrouted
+            $0.ownMessages += own
             $0.sinkFailures += failures.count
             if let last = failures.last { $0.lastError = last }
         }

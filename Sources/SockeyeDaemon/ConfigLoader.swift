@@ -8,7 +8,7 @@ import Yams
 /// environment, so tokens stay out of the file. Unknown keys are errors (a typo must not
 /// silently drop a route), and every error names the file position and the key.
 /// Without a file, `environment(_:)` builds a one-app configuration from `SLACK_APP_TOKEN`
-/// (and `SOCKEYE_API_URL`, `SOCKEYE_POOL_SIZE`,
+/// (and `SLACK_BOT_TOKEN`, `SOCKEYE_API_URL`, `SOCKEYE_POOL_SIZE`,
 /// `SOCKEYE_OPERATIONS_LISTEN`) that writes every event to standard output.
 public enum ConfigLoader {
     /// Parses `text` (the contents of `source`, for messages).
@@ -42,6 +42,13 @@ public enum ConfigLoader {
     public static func environment(_ environment: [String: String]) throws(ConfigError) -> DaemonConfiguration? {
         guard let token = environment["SLACK_APP_TOKEN"], !token.isEmpty else { return nil }
         var app = AppSettings(name: "default", appToken: token)
+        if let bot = environment["SLACK_BOT_TOKEN"], !bot.isEmpty {
+            guard bot.hasPrefix("xoxb-") else {
+                throw ConfigError(source: "environment", key: "SLACK_BOT_TOKEN", message: "expected a bot token (xoxb-…)")
+            }
+            app.botToken = bot
+            app.ignoreOwnMessages = true
+        }
         if let url = environment["SOCKEYE_API_URL"], !url.isEmpty { app.apiURL = url }
         if let size = environment["SOCKEYE_POOL_SIZE"], !size.isEmpty {
             guard let value = Int(size), (1...10).contains(value) else {
@@ -241,7 +248,9 @@ struct NodeReader {
     func app(_ node: Node, _ key: String) throws(ConfigError) -> AppSettings {
         var settings = AppSettings(name: "", appToken: "")
         var tokenNode: Node?
-        let allowed = ["name", "app_token", "api_url", "pool_size", "max_pool_size", "ack", "routes", "enabled"]
+        var ownMessages: (Bool, Node)?
+        let allowed = ["name", "app_token", "bot_token", "ignore_own_messages", "api_url", "pool_size", "max_pool_size", "ack",
+                       "routes", "enabled"]
         for (name, value) in try members(node, key, allowed: allowed) {
             let path = "\(key).\(name)"
             switch name {
@@ -253,6 +262,12 @@ struct NodeReader {
             case "app_token":
                 settings.appToken = try string(value, path)
                 tokenNode = value
+            case "bot_token":
+                let token = try string(value, path)
+                guard token.hasPrefix("xoxb-") else { throw fail(value, path, "expected a bot token (xoxb-…)") }
+                settings.botToken = token
+            case "ignore_own_messages":
+                ownMessages = (try bool(value, path), value)
             case "api_url":
                 settings.apiURL = try string(value, path)
                 guard (try? EndpointURL(settings.apiURL)) != nil else { throw fail(value, path, "not an http:// or https:// URL") }
@@ -282,6 +297,14 @@ struct NodeReader {
         try Self.checkToken(settings.appToken, source: source, key: "\(key).app_token", mark: tokenNode.mark)
         if let maximum = settings.maxPoolSize, maximum < settings.poolSize {
             throw fail(node, "\(key).max_pool_size", "must be at least pool_size (\(settings.poolSize))")
+        }
+        if let (wanted, value) = ownMessages {
+            if wanted && settings.botToken == nil {
+                throw fail(value, "\(key).ignore_own_messages", "needs bot_token: the bot's identity comes from auth.test")
+            }
+            settings.ignoreOwnMessages = wanted
+        } else {
+            settings.ignoreOwnMessages = settings.botToken != nil
         }
         return settings
     }

@@ -25,7 +25,10 @@ public final class Daemon: Sendable {
     }
 
     let logger: Logger
-    let runtime: TransportRuntime?
+    /// The one runtime (service thread) every app of the daemon runs on.
+    let runtime: TransportRuntime
+    /// Whether the daemon made `runtime` (and shuts it down at the end of `run`).
+    private let ownsRuntime: Bool
     let makeSink: SinkMaker?
     private let state: Mutex<State>
     private let running = Mutex<ServiceGroup?>(nil)
@@ -38,8 +41,19 @@ public final class Daemon: Sendable {
     public init(configuration: DaemonConfiguration, runtime: TransportRuntime? = nil, logger: Logger,
                 makeSink: SinkMaker? = nil) throws(DaemonError) {
         self.logger = logger
-        self.runtime = runtime
+        if let runtime {
+            self.runtime = runtime
+            ownsRuntime = false
+        } else {
+            do {
+                self.runtime = try TransportRuntime()
+            } catch {
+                throw .sink("cannot start the transport: \(error.description)")
+            }
+            ownsRuntime = true
+        }
         self.makeSink = makeSink
+        let runtime = self.runtime
         let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink)
         var runners: [AppRunner] = []
         for app in configuration.apps where app.enabled {
@@ -77,6 +91,7 @@ public final class Daemon: Sendable {
         defer { running.withLock { $0 = nil } }
         try await group.run()
         for sink in state.withLock({ Array($0.sinks.values) }) { await sink.close() }
+        if ownsRuntime { runtime.shutdown() }
     }
 
     /// Starts the same graceful shutdown SIGTERM does (for embedding and tests).
@@ -155,7 +170,7 @@ public final class Daemon: Sendable {
 
     // MARK: Building
 
-    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime?, logger: Logger) throws(DaemonError) -> AppRunner {
+    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger) throws(DaemonError) -> AppRunner {
         do {
             return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger)
         } catch {

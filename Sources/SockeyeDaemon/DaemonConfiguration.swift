@@ -34,6 +34,11 @@ public struct AppSettings: Sendable, Equatable {
     public var name: String
     /// The app-level token (`xapp-…`, with `connections:write`).
     public var appToken: String
+    /// A bot token (`xoxb-…`) of the app: `sockeyed check` and the own-message filter learn
+    /// the bot's identity from it (`auth.test`).
+    public var botToken: String?
+    /// Drop (ack and count) events the app's own bot authored; needs `botToken`.
+    public var ignoreOwnMessages: Bool = false
     /// Slack's Web API base URL (a simulator's in tests).
     public var apiURL: String
     /// Connections kept open (1…10), and the most a dynamic pool may grow to.

@@ -30,8 +30,20 @@ public enum Manifest {
         "tokens_revoked": (["tokens_revoked"], []),
     ]
 
-    /// The manifest of `app`.
-    public static func yaml(for app: AppSettings) -> String {
+    /// The bot scopes `app`'s routes need (for `sockeyed check`).
+    public static func requiredScopes(for app: AppSettings) -> Set<String> { needs(app).scopes }
+
+    /// What the routes of `app` ask of Slack.
+    struct Needs {
+        var events = Set<String>()
+        var unknownEvents = Set<String>()
+        var scopes = Set<String>()
+        var commands = Set<String>()
+        var interactive = false
+        var everyEvent = false
+    }
+
+    static func needs(_ app: AppSettings) -> Needs {
         var events = Set<String>()
         var unknownEvents = Set<String>()
         var scopes = Set<String>()
@@ -60,6 +72,15 @@ public enum Manifest {
             if types.contains("interactive") { interactive = true }
         }
         if !commands.isEmpty { scopes.insert("commands") }
+        return Needs(events: events, unknownEvents: unknownEvents, scopes: scopes, commands: commands, interactive: interactive,
+                     everyEvent: everyEvent)
+    }
+
+    /// The manifest of `app`.
+    public static func yaml(for app: AppSettings) -> String {
+        let needs = needs(app)
+        let (events, unknownEvents, scopes, commands, interactive, everyEvent) =
+            (needs.events, needs.unknownEvents, needs.scopes, needs.commands, needs.interactive, needs.everyEvent)
         var lines = [
             "# Slack app manifest for \"\(app.name)\", made by `sockeyed manifest` from its routes.",
             "# Create the app from it, then an app-level token with connections:write (its xapp- token",

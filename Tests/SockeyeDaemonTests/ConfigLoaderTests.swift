@@ -67,6 +67,8 @@ struct ConfigLoaderTests {
             ("apps:\n  - name: a\n    app_token: ${SLACK_APP_TOKEN}\n    pool_size: 4\n    max_pool_size: 2\n", 2, "apps[0].max_pool_size", "at least pool_size"),
             ("apps:\n  - app_token: ${SLACK_APP_TOKEN}\n", 2, "apps[0].name", "missing"),
             ("sinks: {}\n", 1, "apps", "missing"),
+            ("apps:\n  - name: a\n    app_token: ${SLACK_APP_TOKEN}\n    ignore_own_messages: true\n", 4, "apps[0].ignore_own_messages", "needs bot_token"),
+            ("apps:\n  - name: a\n    app_token: ${SLACK_APP_TOKEN}\n    bot_token: xoxp-1-2\n", 4, "apps[0].bot_token", "expected a bot token"),
             ("apps: [\n", nil, "", "YAML"),
         ]
         for (text, line, key, fragment) in cases {

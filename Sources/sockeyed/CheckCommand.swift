@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import SockeyeDaemon
+import SockeyeTransport
+
+/// `sockeyed check`: what Slack says about each configured app, before running it.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Ask Slack about each configured app: its token, Socket Mode, the bot and its scopes, other processes on the app.",
+        discussion: """
+            For each app: a dry apps.connections.open with the app token; with bot_token, auth.test \
+            (workspace, bot user and bot ids, scopes the routes need that the token lacks); and a \
+            short probe connection whose hello tells whether another process holds connections \
+            for the app (it would silently take a share of the events). Events delivered to the \
+            probe are nacked, so Slack redelivers them. Exit status 1 when something needs fixing.
+            """)
+
+    @Option(name: .long, help: "The YAML configuration file (default: $SOCKEYE_CONFIG; else SLACK_APP_TOKEN).")
+    var config: String?
+
+    @Option(name: .long, help: "Check only this app.")
+    var app: String?
+
+    @Option(name: .long, help: "Seconds the probe connection may take to reach hello.")
+    var probeSeconds = 5
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: DaemonConfiguration
+        do {
+            if let path = config ?? environment["SOCKEYE_CONFIG"] {
+                configuration = try ConfigLoader.load(path: path, environment: environment)
+            } else if let fromEnvironment = try ConfigLoader.environment(environment) {
+                configuration = fromEnvironment
+            } else {
+                FileHandle.standardError.write(Data("sockeyed: nothing to check: give --config FILE or set SLACK_APP_TOKEN\n".utf8))
+                throw ExitCode(2)
+            }
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        let apps = configuration.apps.filter { app == nil || $0.name == app }
+        guard !apps.isEmpty else {
+            FileHandle.standardError.write(Data("sockeyed: no app named \"\(app ?? "")\"\n".utf8))
+            throw ExitCode(2)
+        }
+        let runtime = try TransportRuntime()
+        defer { runtime.shutdown() }
+        var failed = false
+        for settings in apps {
+            let check = await AppCheck.run(settings, runtime: runtime, probe: .seconds(probeSeconds), environment: environment)
+            print("\(settings.name)\(settings.enabled ? "" : " (disabled)"):")
+            for finding in check.findings { print("  \(finding.ok ? "ok  " : "FIX ") \(finding.text)") }
+            failed = failed || !check.passed
+        }
+        if failed { throw ExitCode(1) }
+    }
+}

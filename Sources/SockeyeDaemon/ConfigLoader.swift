@@ -264,6 +264,7 @@ struct NodeReader {
                 tokenNode = value
             case "bot_token":
                 let token = try string(value, path)
+                if token.isEmpty { break }  // e.g. ${SLACK_BOT_TOKEN:-} with the variable unset
                 guard token.hasPrefix("xoxb-") else { throw fail(value, path, "expected a bot token (xoxb-…)") }
                 settings.botToken = token
             case "ignore_own_messages":

@@ -66,7 +66,19 @@ public final class AppRunner: Sendable {
         if settings.ignoreOwnMessages, let token = settings.botToken {
             await learnIdentity(token)
         }
-        for try await batch in client.eventBatches {
+        // Reads that arrive while a batch is in the sinks (a spool commit's fsync) join the
+        // next batch: the sinks get one write or transaction for all of them.
+        let inbox = BatchInbox()
+        let reader = Task { [client] in
+            do {
+                for try await batch in client.eventBatches { inbox.put(batch) }
+                inbox.finish(nil)
+            } catch {
+                inbox.finish(error)
+            }
+        }
+        defer { reader.cancel() }
+        while let batch = try await inbox.takeAll() {
             await handle(batch)
         }
         logger.info("stopped")
@@ -302,6 +314,61 @@ public final class AppRunner: Sendable {
             logger.warning("protocol violation", metadata: ["connection": .string(id.description), "error": .string(error.description)])
         case .lateAck(let token):
             logger.warning("ack after Slack's deadline", metadata: ["delivery": .string(token.description)])
+        }
+    }
+}
+
+/// Batches from the client, merged while the runner is busy: `put` never waits, `takeAll`
+/// returns everything queued (waiting when nothing is), and `nil` once the client ended.
+final class BatchInbox: Sendable {
+    private struct State {
+        var events: [SocketModeEvent] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+        var error: (any Error)?
+    }
+    private let state = Mutex(State())
+
+    func put(_ batch: [SocketModeEvent]) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.events.append(contentsOf: batch)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func finish(_ error: (any Error)?) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.finished = true
+            state.error = error
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Everything queued, waiting for some if none; nil at the end.
+    func takeAll() async throws -> [SocketModeEvent]? {
+        while true {
+            let taken = state.withLock { state -> (events: [SocketModeEvent], done: Bool, error: (any Error)?) in
+                let events = state.events
+                state.events.removeAll(keepingCapacity: true)
+                return (events, state.finished, state.error)
+            }
+            if !taken.events.isEmpty { return taken.events }
+            if taken.done {
+                if let error = taken.error { throw error }
+                return nil
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.events.isEmpty || state.finished { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
     }
 }

@@ -15,8 +15,9 @@ enum LogLine {
 
     private static func describe(_ notice: PoolNotice) -> (sockeye_log_level, String) {
         switch notice {
-        case .hello(let connection, let count, _):
-            (SOCKEYE_LOG_INFO, "\(connection): hello (Slack counts \(count.map(String.init) ?? "?") connections)")
+        case .hello(let connection, let count, let lifetime, let host):
+            (SOCKEYE_LOG_INFO, "\(connection): hello from \(host ?? "?") (Slack counts \(count.map(String.init) ?? "?") connections, "
+                + "recycles this one in about \(lifetime.map { "\($0) s" } ?? "?"))")
         case .moreConnectionsThanOpen(let connection, let slackCount, let open):
             (SOCKEYE_LOG_WARN, "\(connection): Slack counts \(slackCount) connections, \(open) open here")
         case .retiring(let connection, let reason):

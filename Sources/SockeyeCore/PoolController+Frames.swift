@@ -23,7 +23,7 @@ extension PoolController {
         }
         switch envelope.kind {
         case .hello:
-            hello(envelope, index: index, now: now)
+            hello(envelope, host: JSONStringDecoder.string(envelope.debugHost, in: frame), index: index, now: now)
         case .disconnect:
             disconnect(envelope.disconnectReason, index: index, now: now)
         case .eventsAPI, .slashCommands, .interactive, .unknown:
@@ -44,7 +44,7 @@ extension PoolController {
         connections[index].lastPong = now
     }
 
-    mutating func hello(_ envelope: Envelope, index: Int, now: Instant) {
+    mutating func hello(_ envelope: Envelope, host: String?, index: Int, now: Instant) {
         guard connections[index].phase == .awaitingHello || connections[index].phase == .connecting else { return }
         let id = connections[index].id
         connections[index].phase = .live
@@ -60,7 +60,7 @@ extension PoolController {
         metrics.connectionsOpened += 1
         metrics.slackConnectionCount = envelope.numConnections
         emit(.notice(.hello(id, numConnections: envelope.numConnections,
-                            approximateConnectionTime: envelope.approximateConnectionTime)))
+                            approximateConnectionTime: envelope.approximateConnectionTime, host: host)))
         if let slackCount = envelope.numConnections, slackCount > Int64(connections.count) {
             emit(.notice(.moreConnectionsThanOpen(id, slackCount: slackCount, open: connections.count)))
         }

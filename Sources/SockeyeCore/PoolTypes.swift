@@ -79,8 +79,9 @@ public enum RetireReason: Sendable, Hashable {
 
 /// Things worth a log line or a metric; the pool never hides them.
 public enum PoolNotice: Sendable, Hashable {
-    /// A connection received `hello`.
-    case hello(ConnectionID, numConnections: Int64?, approximateConnectionTime: Int64?)
+    /// A connection received `hello`: Slack's count of the app's connections, the seconds
+    /// before Slack recycles this one, and the Slack host serving it (`debug_info.host`).
+    case hello(ConnectionID, numConnections: Int64?, approximateConnectionTime: Int64?, host: String?)
     /// Slack counts more connections for the app than this pool holds: stale ("ghost")
     /// registrations, or other processes sharing the app.
     case moreConnectionsThanOpen(ConnectionID, slackCount: Int64, open: Int)

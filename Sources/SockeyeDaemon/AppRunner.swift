@@ -20,6 +20,8 @@ public final class AppRunner: Sendable {
     let metrics: AppMetrics
     private let client: SocketModeClient
     private let runtime: TransportRuntime
+    /// What each connection's hello said (host, lifetime), for the refresh log lines.
+    private let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
     /// The bot's identity once `auth.test` answered (own-message filter).
     private let identity = Mutex<BotIdentity?>(nil)
     private let router: Router
@@ -172,10 +174,20 @@ public final class AppRunner: Sendable {
     private func observe(_ notice: ClientNotice) {
         Self.log(notice, logger)
         switch notice {
-        case .pool(.retiring(_, let reason)):
+        case .pool(.retiring(let id, let reason)):
             status.refreshed("\(reason)")
-        case .pool(.hello(_, _, let lifetime)):
+            // Every refresh is logged with the host and lifetime its hello announced.
+            let served = helloes.withLock { $0[id] }
+            logger.info("refreshing connection", metadata: [
+                "connection": .string(id.description), "reason": .string("\(reason)"), "host": .string(served?.host ?? "-"),
+                "approximate_connection_time": .string(served?.lifetime.map { "\($0) s" } ?? "-"),
+            ])
+        case .pool(.hello(let id, _, let lifetime, let host)):
             status.hello(connectionTime: lifetime)
+            helloes.withLock {
+                $0[id] = (host, lifetime)
+                if $0.count > 64 { $0.removeValue(forKey: $0.keys.min()!) }
+            }
         case .pool(.connectionLost(let id, let reason)):
             metrics.reconnect(reason: Self.label(reason))
             status.error("\(id) lost: \(reason)")
@@ -299,13 +311,12 @@ public final class AppRunner: Sendable {
         switch notice {
         case .pool(let pool):
             switch pool {
-            case .hello(let id, let count, let lifetime):
+            case .hello(let id, let count, let lifetime, let host):
                 logger.info("connection live", metadata: [
                     "connection": .string(id.description), "num_connections": .string(count.map(String.init) ?? "-"),
+                    "host": .string(host ?? "-"),
                     "approximate_connection_time": .string(lifetime.map { "\($0) s" } ?? "-"),
                 ])
-            case .retiring(let id, let reason):
-                logger.info("refreshing connection", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
             case .connectionLost(let id, let reason):
                 logger.warning("connection lost", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
             case .openFailed(let result, let retryIn):

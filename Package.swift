@@ -264,7 +264,7 @@ package.targets += [
     // The durable SQLite spool sink (docs/spool.md) and what `sockeyed spool` reads it with.
     .target(
         name: "SockeyeSpool",
-        dependencies: ["SockeyeDaemon", .product(name: "GRDB", package: "GRDB.swift"),
+        dependencies: ["SockeyeDaemon", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics"),
                        .product(name: "GRDBSQLite", package: "GRDB.swift"),
                        .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift

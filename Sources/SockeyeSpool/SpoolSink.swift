@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import SockeyeDaemon
 import Synchronization
 
@@ -25,6 +26,10 @@ public final class SpoolSink: EventSink {
     let logger: Logger
     let schedule: Schedule
     private let state = Mutex(State())
+    /// `sockeyed_spool_events{sink}` and `sockeyed_spool_bytes{sink}`: the spool's depth,
+    /// counted at start and after each retention run, with the events stored in between.
+    private let depthGauge: Gauge
+    private let bytesGauge: Gauge
 
     /// When retention runs and how often a lasting failure is logged again.
     public struct Schedule: Sendable {
@@ -51,6 +56,8 @@ public final class SpoolSink: EventSink {
         var batchesSinceRetention = 0
         var lastRetention = SpoolSink.monotonicSeconds()
         var retention: Task<Void, Never>?
+        /// Events in the spool (exact after a count, then kept up to date by inserts).
+        var depth = 0
     }
 
     /// Opens (creating if needed) the spool of `settings` for sink `name`.
@@ -61,6 +68,21 @@ public final class SpoolSink: EventSink {
         self.logger = logger
         self.schedule = schedule
         store = try SpoolStore(path: settings.path, options: options)
+        depthGauge = Gauge(label: "sockeyed_spool_events", dimensions: [("sink", name)])
+        bytesGauge = Gauge(label: "sockeyed_spool_bytes", dimensions: [("sink", name)])
+        recount()
+    }
+
+    /// Events in the spool now (as the depth gauge reports them).
+    public var depth: Int { state.withLock { $0.depth } }
+
+    /// Counts the spool's events and bytes for the depth gauges (off the write path: at start
+    /// and after retention).
+    private func recount() {
+        guard let statistics = try? store.statistics() else { return }
+        state.withLock { $0.depth = statistics.events }
+        depthGauge.record(statistics.events)
+        bytesGauge.record(statistics.usedBytes)
     }
 
     /// The failure batches are refused for now, if any.
@@ -100,8 +122,13 @@ public final class SpoolSink: EventSink {
             let rows = group.count == 1 ? group[0].rows : group.flatMap(\.rows)
             var failure: SpoolError?
             do {
-                try await store.insert(rows)
-                state.withLock { $0.commits += 1 }
+                let inserted = try await store.insert(rows)
+                let depth = state.withLock { state -> Int in
+                    state.commits += 1
+                    state.depth += inserted
+                    return state.depth
+                }
+                depthGauge.record(depth)
                 succeeded()
             } catch {
                 failure = error
@@ -153,6 +180,7 @@ public final class SpoolSink: EventSink {
         if removed > 0 {
             logger.info("spool retention deleted old events", metadata: ["sink": .string(name), "events": .stringConvertible(removed)])
         }
+        recount()
         return removed
     }
 

@@ -177,6 +177,12 @@ struct DifferentialTests {
                 // number or literal (`-1\0`, `{"a":true\0}` load). The scanner must refuse it.
                 stats.janssonAcceptedNUL += 1
                 if case .failure(let error) = result, error.kind.isSyntax { return nil }
+                // Nested past the depth limit before the NUL: the scanner stops there first.
+                if case .failure(let error) = result, error.kind == .depthExceeded,
+                    let nul = frame.firstIndex(of: 0), error.offset < nul
+                {
+                    return nil
+                }
                 return "jansson: accepted a raw NUL byte (a jansson quirk); scanner: \(describe(result)), expected a syntax error"
             case .valid(let expected, let ack):
                 stats.valid += 1

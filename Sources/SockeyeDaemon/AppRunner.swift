@@ -48,7 +48,12 @@ public final class AppRunner: Sendable {
         if settings.ack == .afterSinks { options.ackGuard = nil }
         options.runtime = runtime
         client = try SocketModeClient(appToken: settings.appToken, options: options)
+        // Subscribed now, before the first hello can arrive: notices are not replayed.
+        notices = client.notices
     }
+
+    /// The client's notices since it was made (read by `run`).
+    private let notices: AsyncStream<ClientNotice>
 
     /// The client's counters (connections, duplicates, reconnects …).
     public var clientStats: ClientStats { client.stats }
@@ -58,7 +63,7 @@ public final class AppRunner: Sendable {
     public func run() async throws {
         let watchers = Task { [self] in
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { for await notice in self.client.notices { self.observe(notice) } }
+                group.addTask { for await notice in self.notices { self.observe(notice) } }
                 group.addTask { for await state in self.client.states { self.status.setState(AppStatus.describe(state)) } }
                 group.addTask { await self.sampleClientCounters() }
             }

@@ -20,18 +20,4 @@ enum SharedRuntime {
         }
         return try result.get()
     }
-
-    /// The process environment as a dictionary.
-    static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            cursor += 1
-        }
-        return result
-    }
 }

@@ -42,7 +42,7 @@ public final class SocketModeClient: Sendable {
         configuration.pool.dedupWindow = options.dedupWindow
         configuration.caFile = options.caFile
         configuration.maxMessageSize = options.maxMessageSize
-        let environment = options.environment ?? SharedRuntime.environment()
+        let environment = options.environment ?? ProcessEnvironment.snapshot()
         do {
             if let proxyURL = options.proxyURL {
                 let proxy = try EndpointURL(proxyURL)

@@ -1,4 +1,5 @@
 import CSockeye
+import SockeyeTransport
 
 // sockeye_client_new / _stop / _free / _next_event / _event_fd of include/sockeye.h.
 
@@ -20,7 +21,7 @@ public func sockeyeClientNew(
     }
     do {
         let client = try ABIClient(owner: runtime, settings: settings)
-        try client.attach(environment: ClientSettings.environment())
+        try client.attach(environment: ProcessEnvironment.snapshot())
         out.pointee = client.handle
         client.app.start()
         return SOCKEYE_OK

@@ -108,20 +108,6 @@ struct ClientSettings: @unchecked Sendable {
             configuration.maxMessageSize = Int(options.max_message_size)
         }
     }
-
-    /// The process environment (proxy variables, SSL_CERT_FILE), read at `sockeye_client_new`.
-    static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            cursor += 1
-        }
-        return result
-    }
 }
 
 /// Removes an app token, and its secret part on its own, from text bound for the host's log.

@@ -32,38 +32,27 @@ final class HandleTable: @unchecked Sendable {
 
     /// Registers `object` with one reference; returns its handle.
     func insert(_ object: AnyObject, kind: Kind) -> OpaquePointer {
-        lock.withLock {
-            let index: Int
-            if let reused = freeSlots.popLast() {
-                index = reused
-            } else {
-                index = slots.count
-                slots.append(Slot())
-            }
-            slots[index].kind = kind
-            slots[index].object = object
-            slots[index].references = 1
-            return Self.encode(index: index, generation: slots[index].generation, kind: kind)
+        lock.withLock { claim(object, kind: kind) }
+    }
+
+    /// Takes a free slot (or a new one) for `object` with one reference. Caller holds `lock`.
+    private func claim(_ object: AnyObject, kind: Kind) -> OpaquePointer {
+        let index: Int
+        if let reused = freeSlots.popLast() {
+            index = reused
+        } else {
+            index = slots.count
+            slots.append(Slot())
         }
+        slots[index].kind = kind
+        slots[index].object = object
+        slots[index].references = 1
+        return Self.encode(index: index, generation: slots[index].generation, kind: kind)
     }
 
     /// Registers each of `objects` with one reference, under one lock; returns their handles.
     func insert(_ objects: [AnyObject], kind: Kind) -> [OpaquePointer] {
-        lock.withLock {
-            objects.map { object in
-                let index: Int
-                if let reused = freeSlots.popLast() {
-                    index = reused
-                } else {
-                    index = slots.count
-                    slots.append(Slot())
-                }
-                slots[index].kind = kind
-                slots[index].object = object
-                slots[index].references = 1
-                return Self.encode(index: index, generation: slots[index].generation, kind: kind)
-            }
-        }
+        lock.withLock { objects.map { claim($0, kind: kind) } }
     }
 
     /// The live object behind `handle`, if it is one of `kind`.

@@ -8,9 +8,10 @@ import Synchronization
 /// Runs one configured app: its Socket Mode client, and the loop that routes each batch of
 /// events to its sinks and then acks what every sink accepted and nacks the rest.
 ///
-/// Events are handled a batch at a time (the envelopes of one network read): each sink gets
-/// its part of the batch in one call (one write, one transaction), sinks run concurrently,
-/// and the acks go out together. `stop()` drains: no new envelopes, in-flight batches finish
+/// Events are handled a batch at a time (the envelopes that arrived since the last batch was
+/// taken): each sink gets its part of the batch in one call (one write, one transaction),
+/// sinks run concurrently, and the batch's acks go out together. A few batches may be in the
+/// sinks at once, so a sink's lines keep receipt order within a batch, not across batches. `stop()` drains: no new envelopes, in-flight batches finish
 /// and are acked, connections close with 1000.
 public final class AppRunner: Sendable {
     public let settings: AppSettings
@@ -52,6 +53,9 @@ public final class AppRunner: Sendable {
         notices = client.notices
     }
 
+    /// How many batches may be in the sinks at once (see `run`).
+    static let batchesInFlight = 8
+
     /// The client's notices since it was made (read by `run`).
     private let notices: AsyncStream<ClientNotice>
 
@@ -85,8 +89,20 @@ public final class AppRunner: Sendable {
             }
         }
         defer { reader.cancel() }
-        while let batch = try await inbox.takeAll() {
-            await handle(batch)
+        // Up to `batchesInFlight` batches are in the sinks at once, so the next batch is read,
+        // normalized and handed over while a spool commit's fsync runs (the spool then
+        // commits the waiting batches together). Acks go out per batch, as each finishes.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            while let batch = try await inbox.takeAll() {
+                if running == Self.batchesInFlight {
+                    try await group.next()
+                    running -= 1
+                }
+                group.addTask { await self.handle(batch) }
+                running += 1
+            }
+            try await group.waitForAll()
         }
         logger.info("stopped")
     }
@@ -231,10 +247,11 @@ public final class AppRunner: Sendable {
 
     private func handle(_ batch: [SocketModeEvent]) async {
         let now = Timestamp.nowMilliseconds()
+        let receivedAt = Timestamp.iso8601(milliseconds: now)
         var byType: [String: Int] = [:]
         for event in batch { byType[event.type, default: 0] += 1 }
         for (type, count) in byType { metrics.received(count, type: type) }
-        let records = batch.map { EventRecord($0, app: settings.name, receivedAtMilliseconds: now) }
+        let records = batch.map { EventRecord($0, app: settings.name, receivedAtMilliseconds: now, receivedAt: receivedAt) }
         // Which records each sink gets, in batch order.
         var perSink: [String: [Int]] = [:]
         var unrouted = 0

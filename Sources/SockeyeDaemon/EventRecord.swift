@@ -33,6 +33,13 @@ public struct EventRecord: Sendable {
 
     /// Reads `event` for app `app`.
     public init(_ event: SocketModeEvent, app: String, receivedAtMilliseconds: Int64) {
+        self.init(event, app: app, receivedAtMilliseconds: receivedAtMilliseconds,
+                  receivedAt: Timestamp.iso8601(milliseconds: receivedAtMilliseconds))
+    }
+
+    /// Reads `event` for app `app`; `receivedAt` is `receivedAtMilliseconds` in ISO 8601
+    /// (formatted once for a whole batch).
+    init(_ event: SocketModeEvent, app: String, receivedAtMilliseconds: Int64, receivedAt: String) {
         self.app = app
         envelopeType = event.type
         envelopeID = event.envelopeID
@@ -60,7 +67,8 @@ public struct EventRecord: Sendable {
         botID = fields.bot
         eventType = event.eventType ?? (event.type == "slash_commands" ? fields.command : event.payloadType)
         var writer = JSONLineWriter()
-        writer.begin()
+        // The payload plus the envelope fields (ids and names are short).
+        writer.begin(capacity: event.withPayloadBytes { $0.count } + 320 + app.utf8.count)
         writer.field("app", app)
         writer.field("delivery", "socket_mode")
         writer.field("envelope_type", envelopeType)
@@ -72,7 +80,7 @@ public struct EventRecord: Sendable {
         writer.field("event_id", eventID)
         writer.field("retry_attempt", retryAttempt)
         writer.field("retry_reason", retryReason)
-        writer.field("received_at", Timestamp.iso8601(milliseconds: receivedAtMilliseconds))
+        writer.field("received_at", receivedAt)
         writer.key("payload")
         event.withPayloadBytes { writer.raw($0.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : $0) }
         writer.end()
@@ -85,8 +93,9 @@ struct JSONLineWriter {
     private(set) var bytes: [UInt8] = []
     private var first = true
 
-    mutating func begin() {
-        bytes.reserveCapacity(1024)
+    /// Starts the object in a buffer of `capacity` bytes (the whole line, so it grows once).
+    mutating func begin(capacity: Int) {
+        bytes.reserveCapacity(capacity)
         bytes.append(0x7B)
     }
 
@@ -116,27 +125,32 @@ struct JSONLineWriter {
 
     /// A JSON string with the escapes RFC 8259 requires.
     mutating func string(_ text: String) {
-        bytes.append(0x22)
-        // Ids, types and timestamps have nothing to escape: copy them whole.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
-            bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { utf8 in
             bytes.append(0x22)
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
+            // Ids, types and timestamps have nothing to escape: copied whole.
+            if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                bytes.append(contentsOf: utf8)
+            } else {
+                for byte in utf8 { escape(byte) }
             }
+            bytes.append(0x22)
         }
-        bytes.append(0x22)
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        switch byte {
+        case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+        case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+        case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+        case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+        case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+        case 0..<0x20:
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+        default: bytes.append(byte)
+        }
     }
 }
 

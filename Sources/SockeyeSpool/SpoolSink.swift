@@ -25,6 +25,7 @@ public final class SpoolSink: EventSink {
     public let settings: SpoolSettings
     let logger: Logger
     let schedule: Schedule
+    private let checkpointer: SpoolCheckpointer
     private let state = Mutex(State())
     /// `sockeyed_spool_events{sink}` and `sockeyed_spool_bytes{sink}`: the spool's depth,
     /// counted at start and after each retention run, with the events stored in between.
@@ -36,12 +37,14 @@ public final class SpoolSink: EventSink {
         public var retentionEveryBatches = 1000
         public var retentionEverySeconds: Double = 30
         public var repeatLogSeconds: Double = 10
+        /// How often the WAL is copied into the database file, off the writer.
+        public var checkpointMilliseconds = 200
         public init() {}
     }
 
     /// A batch waiting for the writer.
     struct Waiting {
-        var rows: [SpoolRow]
+        var batch: SpoolBatch
         var continuation: CheckedContinuation<SpoolError?, Never>
     }
 
@@ -68,6 +71,12 @@ public final class SpoolSink: EventSink {
         self.logger = logger
         self.schedule = schedule
         store = try SpoolStore(path: settings.path, options: options)
+        do {
+            checkpointer = try SpoolCheckpointer(path: settings.path, interval: .milliseconds(schedule.checkpointMilliseconds))
+        } catch {
+            store.close()
+            throw SpoolError.classify(error, path: settings.path)
+        }
         depthGauge = Gauge(label: "sockeyed_spool_events", dimensions: [("sink", name)])
         bytesGauge = Gauge(label: "sockeyed_spool_bytes", dimensions: [("sink", name)])
         recount()
@@ -89,15 +98,20 @@ public final class SpoolSink: EventSink {
     public var currentFailure: SpoolError? { state.withLock { $0.failing } }
 
     public func accept(_ records: [EventRecord]) async -> SinkOutcome {
-        guard let failure = await acceptRows(records.map(SpoolRow.init)) else { return .accepted }
+        guard let failure = await enqueue(.records(records)) else { return .accepted }
         return .refusedAll(records.count, "sink \(name): \(failure.description)")
     }
 
     /// `accept` for rows (tools, benchmarks): nil once `rows` are committed, else why not.
     public func acceptRows(_ rows: [SpoolRow]) async -> SpoolError? {
+        await enqueue(.rows(rows))
+    }
+
+    /// Queues `batch` for the writer (starting it when idle); nil once committed.
+    private func enqueue(_ batch: SpoolBatch) async -> SpoolError? {
         await withCheckedContinuation { continuation in
             let startWriter = state.withLock { state -> Bool in
-                state.queue.append(Waiting(rows: rows, continuation: continuation))
+                state.queue.append(Waiting(batch: batch, continuation: continuation))
                 guard !state.writing else { return false }
                 state.writing = true
                 return true
@@ -119,10 +133,10 @@ public final class SpoolSink: EventSink {
                 return group
             }
             if group.isEmpty { return }
-            let rows = group.count == 1 ? group[0].rows : group.flatMap(\.rows)
+            let batches = group.map(\.batch)
             var failure: SpoolError?
             do {
-                let inserted = try await store.insert(rows)
+                let inserted = try await store.insert(batches)
                 let depth = state.withLock { state -> Int in
                     state.commits += 1
                     state.depth += inserted
@@ -132,7 +146,7 @@ public final class SpoolSink: EventSink {
                 succeeded()
             } catch {
                 failure = error
-                failed(error, refusing: rows.count)
+                failed(error, refusing: batches.reduce(0) { $0 + $1.count })
             }
             for waiting in group { waiting.continuation.resume(returning: failure) }
         }
@@ -147,6 +161,7 @@ public final class SpoolSink: EventSink {
             return state.retention
         }
         await running?.value
+        await checkpointer.stop()
         await store.checkpoint()
         store.close()
     }

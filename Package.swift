@@ -283,7 +283,7 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeSpoolTests",
-        dependencies: ["SockeyeSpool", "SockeyeDaemon", "SockeyeSim", .product(name: "GRDB", package: "GRDB.swift")],
+        dependencies: ["SockeyeSpool", "SockeyeDaemon", "SockeyeOperations", "SockeyeSim", .product(name: "GRDB", package: "GRDB.swift")],
         swiftSettings: strictSwift
     ),
 ]

@@ -51,6 +51,10 @@ public final class CommandSink: EventSink {
 
     public func close() async {}
 
+    public var health: SinkHealth {
+        SinkHealth(kind: "command", figures: [("program", settings.arguments.joined(separator: " ")), ("concurrency", String(settings.concurrency))])
+    }
+
     /// Runs the program for one record: the response payload (if it printed a JSON object),
     /// or why the event must be refused.
     func run(_ record: EventRecord) async -> Result<[UInt8]?, CommandFailure> {

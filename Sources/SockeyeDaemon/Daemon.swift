@@ -70,6 +70,9 @@ public final class Daemon: Sendable {
     /// The apps running now.
     public var runners: [AppRunner] { state.withLock { $0.runners } }
 
+    /// The open sinks by name.
+    public var sinks: [String: any EventSink] { state.withLock { $0.sinks } }
+
     /// Runs until SIGTERM/SIGINT (or `stop()`, or the end of `shutdownAfter`); returns after
     /// the drain.
     public func run(extraServices: [any Service] = [], shutdownAfter: Duration? = nil) async throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where routed events go.
 ///
 /// `accept` receives a batch (the events of one network read routed to this sink, in order)
@@ -11,6 +13,39 @@ public protocol EventSink: AnyObject, Sendable {
     func accept(_ records: [EventRecord]) async -> SinkOutcome
     /// Flushes and releases what the sink holds. Called once, at shutdown.
     func close() async
+    /// How the sink is doing now, for the status page (default: a healthy sink of no
+    /// particular kind).
+    var health: SinkHealth { get }
+}
+
+extension EventSink {
+    public var health: SinkHealth { SinkHealth(kind: "sink") }
+}
+
+/// A sink's state as the status page shows it: what it is, whether it is refusing events
+/// now and why (with what to do), and figures worth a glance (a spool's depth).
+public struct SinkHealth: Sendable, Equatable {
+    /// `stdout`, `file`, `command`, `spool` …
+    public var kind: String
+    /// Why the sink refuses events now (they are nacked, Slack redelivers), nil when it
+    /// takes them.
+    public var problem: String?
+    /// Since when it refuses them (wall clock).
+    public var since: Date?
+    /// Short figures, in display order: `("events", "1204")`.
+    public var figures: [(String, String)]
+
+    public init(kind: String, problem: String? = nil, since: Date? = nil, figures: [(String, String)] = []) {
+        self.kind = kind
+        self.problem = problem
+        self.since = since
+        self.figures = figures
+    }
+
+    public static func == (lhs: SinkHealth, rhs: SinkHealth) -> Bool {
+        lhs.kind == rhs.kind && lhs.problem == rhs.problem && lhs.since == rhs.since
+            && lhs.figures.map(\.0) == rhs.figures.map(\.0) && lhs.figures.map(\.1) == rhs.figures.map(\.1)
+    }
 }
 
 /// What a sink did with a batch.

@@ -9,13 +9,21 @@ public final class JSONLinesSink: EventSink {
     public let name: String
     private let descriptor: Int32
     private let ownsDescriptor: Bool
-    private let lock = Mutex(())
+    /// The failing write's error and when failures began; nil while writes succeed.
+    private let lock = Mutex<(problem: String, since: Date)?>(nil)
+    private let kind: String
+    /// The file written (nil for standard output).
+    private let path: String?
+    /// Lines written so far.
+    private let written = Atomic<Int>(0)
 
     /// A sink writing to standard output.
     public init(standardOutputNamed name: String) {
         self.name = name
         descriptor = STDOUT_FILENO
         ownsDescriptor = false
+        kind = "stdout"
+        path = nil
     }
 
     /// A sink appending to `path` (created with mode 0644 if missing).
@@ -25,6 +33,8 @@ public final class JSONLinesSink: EventSink {
         guard opened >= 0 else { throw SinkError("sink \(name): cannot open \(path): \(String(cString: strerror(errno)))") }
         descriptor = opened
         ownsDescriptor = true
+        kind = "file"
+        self.path = path
     }
 
     public func accept(_ records: [EventRecord]) async -> SinkOutcome {
@@ -34,8 +44,8 @@ public final class JSONLinesSink: EventSink {
             buffer.append(contentsOf: record.line)
             buffer.append(0x0A)
         }
-        let failure: String? = lock.withLock { _ in
-            buffer.withUnsafeBytes { bytes in
+        let failure: String? = lock.withLock { failing in
+            let failure: String? = buffer.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
                     let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -47,11 +57,25 @@ public final class JSONLinesSink: EventSink {
                 }
                 return nil
             }
+            if failure == nil { written.add(records.count, ordering: .relaxed) }
+            if let failure {
+                if failing == nil { failing = (failure, Date()) } else { failing?.problem = failure }
+            } else {
+                failing = nil
+            }
+            return failure
         }
         guard let failure else { return .accepted }
         // Part of the batch may be on disk: its events are nacked anyway and come back, so
         // a reader de-duplicates by event_id (it is in every line).
         return .refusedAll(records.count, "\(name): write failed: \(failure)")
+    }
+
+    public var health: SinkHealth {
+        let failing = lock.withLock { $0 }
+        var figures = [("lines", String(written.load(ordering: .relaxed)))]
+        if let path { figures.append(("file", path)) }
+        return SinkHealth(kind: kind, problem: failing.map { "write failed: \($0.problem)" }, since: failing?.since, figures: figures)
     }
 
     public func close() async {

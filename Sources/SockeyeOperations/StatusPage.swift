@@ -37,6 +37,16 @@ struct StatusPage: Sendable {
         }
     }
 
+    struct SinkView {
+        let name: String
+        let health: SinkHealth
+        var healthy: Bool { health.problem == nil }
+    }
+
+    func sinkViews() -> [SinkView] {
+        daemon.sinks.map { SinkView(name: $0.key, health: $0.value.health) }.sorted { $0.name < $1.name }
+    }
+
     /// Enabled apps without a live connection (disabled ones count as not ready).
     func appsNotReady() -> [String] {
         daemon.runners.filter { $0.clientStats.liveConnections == 0 || $0.status.snapshot.state.hasPrefix("disabled") }
@@ -50,7 +60,16 @@ struct StatusPage: Sendable {
                         "deduplicated": $0.deduplicated, "per_second": $0.rate],
              "reconnects": $0.reconnects, "last_refresh": $0.lastRefresh, "recent_errors": $0.errors]
         }
-        let object: [String: Any] = ["uptime_seconds": Int(Date().timeIntervalSince(started)), "ready": appsNotReady().isEmpty, "apps": apps]
+        let stamp = ISO8601DateFormatter()
+        let sinks: [[String: Any]] = sinkViews().map { sink in
+            var entry: [String: Any] = ["name": sink.name, "kind": sink.health.kind, "ok": sink.healthy,
+                                        "figures": Dictionary(sink.health.figures, uniquingKeysWith: { _, last in last })]
+            if let problem = sink.health.problem { entry["problem"] = problem }
+            if let since = sink.health.since { entry["failing_since"] = stamp.string(from: since) }
+            return entry
+        }
+        let object: [String: Any] = ["uptime_seconds": Int(Date().timeIntervalSince(started)), "ready": appsNotReady().isEmpty,
+                                     "apps": apps, "sinks": sinks]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
@@ -71,6 +90,29 @@ struct StatusPage: Sendable {
 
                 """
         }
+        let stamp = ISO8601DateFormatter()
+        let sinks = sinkViews()
+        var sinkRows = ""
+        for sink in sinks {
+            let figures = sink.health.figures.map { "\(escape($0.0)) <b>\(escape($0.1))</b>" }.joined(separator: " · ")
+            let state: String
+            if let problem = sink.health.problem {
+                let since = sink.health.since.map { " since \(stamp.string(from: $0))" } ?? ""
+                state = "<span class=alarm>REFUSING EVENTS\(since)</span> (nacked, Slack redelivers): \(escape(problem))"
+            } else {
+                state = "ok"
+            }
+            sinkRows += """
+                <tr class="\(sink.healthy ? "ok" : "bad")"><td class=name>\(escape(sink.name))</td><td>\(escape(sink.health.kind))</td>\
+                <td>\(state)</td><td>\(figures)</td></tr>
+
+                """
+        }
+        let failingSinks = sinks.filter { !$0.healthy }.map(\.name)
+        let banner = failingSinks.isEmpty ? "" : """
+            <p class=banner>Sink\(failingSinks.count == 1 ? "" : "s") \(failingSinks.map(escape).joined(separator: ", ")) \
+            refusing events: they are nacked and Slack redelivers them. See below.</p>
+            """
         let uptime = Int(Date().timeIntervalSince(started))
         return """
             <!doctype html>
@@ -85,15 +127,24 @@ struct StatusPage: Sendable {
             th { background: #f4f4f6; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
             tr.ok td.name { border-left: 4px solid #2e9d4c; } tr.bad td.name { border-left: 4px solid #d23c3c; }
             td.errors { font-size: .85em; color: #8a1f1f; max-width: 28em; }
+            .alarm { color: #fff; background: #d23c3c; padding: 0 .3em; font-weight: 600; }
+            .banner { background: #fde8e8; border: 1px solid #d23c3c; padding: .6em .8em; font-weight: 600; }
+            h2 { font-size: 1.1em; margin: 1.4em 0 0; }
             .badge { display: inline-block; padding: .1em .5em; border-radius: .6em; color: #fff; background: \(ready ? "#2e9d4c" : "#d23c3c"); }
             </style></head><body>
             <h1>sockeyed <span class=badge>\(ready ? "ready" : "not ready")</span></h1>
             <div class=muted>up \(uptime / 3600) h \(uptime / 60 % 60) min \(uptime % 60) s · refreshes every 2 s ·
             <a href="/metrics">metrics</a> · <a href="/status.json">status.json</a> · <a href="/readyz">readyz</a></div>
+            \(banner)
+            <h2>apps</h2>
             <table><thead><tr><th>app</th><th>state</th><th>connections</th><th>events/s</th><th>received</th><th>acked</th>
             <th>nacked</th><th>unrouted</th><th>de-duplicated</th><th>reconnects</th><th>last refresh</th><th>recent errors</th></tr></thead>
             <tbody>
             \(rows)</tbody></table>
+            <h2>sinks</h2>
+            <table><thead><tr><th>sink</th><th>kind</th><th>state</th><th>figures</th></tr></thead>
+            <tbody>
+            \(sinkRows)</tbody></table>
             </body></html>
 
             """

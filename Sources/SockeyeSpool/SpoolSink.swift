@@ -31,6 +31,8 @@ public final class SpoolSink: EventSink {
     /// counted at start and after each retention run, with the events stored in between.
     private let depthGauge: Gauge
     private let bytesGauge: Gauge
+    /// `sockeyed_sink_failing{sink}`: 1 while the spool refuses batches, else 0.
+    private let failingGauge: Gauge
 
     /// When retention runs and how often a lasting failure is logged again.
     public struct Schedule: Sendable {
@@ -54,6 +56,7 @@ public final class SpoolSink: EventSink {
         var commits = 0
         var failing: SpoolError?
         var failingSince = 0.0
+        var failingWallClock: Date?
         var lastFailureLog = 0.0
         var refusedEvents = 0
         var batchesSinceRetention = 0
@@ -79,6 +82,8 @@ public final class SpoolSink: EventSink {
         }
         depthGauge = Gauge(label: "sockeyed_spool_events", dimensions: [("sink", name)])
         bytesGauge = Gauge(label: "sockeyed_spool_bytes", dimensions: [("sink", name)])
+        failingGauge = Gauge(label: "sockeyed_sink_failing", dimensions: [("sink", name)])
+        failingGauge.record(0)
         recount()
     }
 
@@ -96,6 +101,14 @@ public final class SpoolSink: EventSink {
 
     /// The failure batches are refused for now, if any.
     public var currentFailure: SpoolError? { state.withLock { $0.failing } }
+
+    public var health: SinkHealth {
+        let (failing, since, refused, depth) = state.withLock { ($0.failing, $0.failingWallClock, $0.refusedEvents, $0.depth) }
+        var figures = [("events", String(depth)), ("file", store.path)]
+        if failing != nil { figures.append(("refused", String(refused))) }
+        return SinkHealth(kind: "spool", problem: failing.map { "\($0.kind.rawValue): \($0.detail); what to do: \($0.advice)" },
+                          since: since, figures: figures)
+    }
 
     public func accept(_ records: [EventRecord]) async -> SinkOutcome {
         guard let failure = await enqueue(.records(records)) else { return .accepted }
@@ -206,6 +219,7 @@ public final class SpoolSink: EventSink {
             if let failing = state.failing {
                 recovered = (failing, now - state.failingSince, state.refusedEvents)
                 state.failing = nil
+                state.failingWallClock = nil
                 state.refusedEvents = 0
             }
             state.batchesSinceRetention += 1
@@ -223,6 +237,7 @@ public final class SpoolSink: EventSink {
             return recovered
         }
         if let (failure, seconds, refused) = recovered {
+            failingGauge.record(0)
             logger.notice("spool writes again: events are stored and acked", metadata: [
                 "sink": .string(name), "path": .string(store.path), "after": .string(failure.kind.rawValue),
                 "seconds": .string(String(format: "%.1f", seconds)), "refused_events": .stringConvertible(refused),
@@ -235,12 +250,16 @@ public final class SpoolSink: EventSink {
         let log = state.withLock { state -> Bool in
             state.refusedEvents += count
             let changed = state.failing?.kind != error.kind
-            if state.failing == nil { state.failingSince = now }
+            if state.failing == nil {
+                state.failingSince = now
+                state.failingWallClock = Date()
+            }
             state.failing = error
             guard changed || now - state.lastFailureLog >= schedule.repeatLogSeconds else { return false }
             state.lastFailureLog = now
             return true
         }
+        failingGauge.record(1)
         guard log else { return }
         logger.error("spool cannot store events: refusing them (nacked, Slack redelivers)", metadata: [
             "sink": .string(name), "path": .string(store.path), "problem": .string(error.kind.rawValue),

@@ -102,6 +102,8 @@ struct DaemonDeliveryTests {
         #expect(await eventually { counters.snapshot.nacked >= 10 }, "\(counters.snapshot)")
         #expect(counters.snapshot.acked == 0 && counters.snapshot.sinkFailures >= 1)
         #expect(counters.snapshot.lastError?.contains("No space left on device") == true, "\(counters.snapshot)")
+        let health = try #require(daemon.sinks["disk"]?.health)
+        #expect(health.kind == "file" && health.problem?.contains("No space left on device") == true && health.since != nil, "\(health)")
         await daemon.stop()
         try await running.value
         #expect(sim.report().total.acked == 0)

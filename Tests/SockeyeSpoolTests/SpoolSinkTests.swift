@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SockeyeDaemon
+import SockeyeOperations
 import SockeyeSim
 import SockeyeSpool
 import Testing
@@ -117,9 +118,13 @@ struct SpoolSinkTests {
         let path = mountPoint + "/spool.db"
         var schedule = SpoolSink.Schedule()
         schedule.repeatLogSeconds = 0.5
+        _ = spoolTestMetrics  // bootstrapped before the sink makes its gauges
         let (daemon, sink) = try spoolDaemon(sim: sim, path: path, schedule: schedule)
-        let running = Task { try await daemon.run() }
-        #expect(await eventually { sim.liveConnections(app: 0) == 1 })
+        let operations = try OperationsServer(address: "127.0.0.1:0", daemon: daemon, metrics: spoolTestMetrics, logger: quietLogger)
+        let running = Task { try await daemon.run(extraServices: [operations.service]) }
+        #expect(await eventually { sim.liveConnections(app: 0) == 1 && operations.port != nil })
+        let port = try #require(operations.port)
+        #expect(try await httpGet(port, "/metrics").1.contains(#"sockeyed_sink_failing{sink="spool"} 0"#))
         let counters = daemon.runners[0].counters
         _ = sim.inject(kind: "message", count: 5)
         #expect(await eventually { counters.snapshot.acked == 5 })
@@ -144,11 +149,23 @@ struct SpoolSinkTests {
         let ackedWhileFull = sim.report().total.acked
         #expect(ackedWhileFull < 45, "the disk filled up but every event was acked")
         #expect(counters.snapshot.lastError?.contains("disk full") == true, "\(counters.snapshot)")
+        // Loud everywhere an operator looks: the sink's health, the status page, the metrics.
+        let health = try #require(sink()?.health)
+        #expect(health.problem?.contains("disk") == true && health.since != nil, "\(health)")
+        #expect(health.figures.contains { $0.0 == "refused" && Int($0.1).map { $0 > 0 } == true }, "\(health.figures)")
+        let page = try await httpGet(port, "/").1
+        #expect(page.contains("REFUSING EVENTS") && page.contains("refusing events: they are nacked"), "\(page.suffix(1500))")
+        let status = try JSONSerialization.jsonObject(with: Data(try await httpGet(port, "/status.json").1.utf8)) as? [String: Any]
+        let sinks = status?["sinks"] as? [[String: Any]]
+        #expect(sinks?.first?["ok"] as? Bool == false && (sinks?.first?["problem"] as? String)?.contains("disk") == true)
+        #expect(try await httpGet(port, "/metrics").1.contains(#"sockeyed_sink_failing{sink="spool"} 1"#))
 
         // Space returns: Slack's redeliveries are stored and acked without any intervention.
         #expect(unlink(filler) == 0)
         #expect(await eventually(seconds: 20) { sim.report().total.acked >= 45 }, "\(sim.report().total)")
-        #expect(sink()?.currentFailure == nil)
+        #expect(sink()?.currentFailure == nil && sink()?.health.problem == nil)
+        #expect(try await httpGet(port, "/metrics").1.contains(#"sockeyed_sink_failing{sink="spool"} 0"#))
+        #expect(!(try await httpGet(port, "/").1.contains("REFUSING EVENTS")))
         await daemon.stop()
         try await running.value
 

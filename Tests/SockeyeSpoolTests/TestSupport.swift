@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
+import SockeyeOperations
 import SockeyeSpool
 import Testing
 
@@ -41,4 +45,13 @@ func row(_ number: Int, app: String = "app", team: String? = "T0SIM0001", eventI
 /// Runs `sql` in the sqlite3 shell-free way: a second connection of our own.
 func fileBytes(_ path: String) -> [UInt8] {
     (FileManager.default.contents(atPath: path).map { [UInt8]($0) }) ?? []
+}
+
+/// swift-metrics may be bootstrapped once per process: every test here shares this export.
+let spoolTestMetrics = MetricsExport.bootstrap()
+
+/// GET `path` on the loopback port: (status, body).
+func httpGet(_ port: Int, _ path: String) async throws -> (Int, String) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }

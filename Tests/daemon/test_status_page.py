@@ -42,8 +42,10 @@ def test_status_page_in_headless_chromium(tmp_path, processes):
     assert "<table" in dom.stdout, dom.stderr[-2000:]
     assert ">demo<" in dom.stdout and "ready" in dom.stdout, dom.stdout[-3000:]
     assert "running" in dom.stdout, dom.stdout[-3000:]
+    # The sinks, each with its state: the demo writes to a file sink that takes every event.
+    assert "<h2>sinks</h2>" in dom.stdout and "REFUSING" not in dom.stdout, dom.stdout[-3000:]
     shot = os.path.join(str(tmp_path), "status-page.png")
-    subprocess.run([browser, *flags, "--window-size=1500,420", f"--screenshot={shot}", f"http://127.0.0.1:{port}/"],
+    subprocess.run([browser, *flags, "--window-size=1500,560", f"--screenshot={shot}", f"http://127.0.0.1:{port}/"],
                    capture_output=True, text=True, timeout=90)
     with open(shot, "rb") as f:
         png = f.read()

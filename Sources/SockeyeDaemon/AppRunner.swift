@@ -72,7 +72,22 @@ public final class AppRunner: Sendable {
                 group.addTask { await self.sampleClientCounters() }
             }
         }
-        defer { watchers.cancel() }
+        // The watchers end before `run` returns: a late state must not overwrite what the
+        // supervisor records next (restarting, disabled).
+        do {
+            try await consume()
+        } catch {
+            watchers.cancel()
+            await watchers.value
+            throw error
+        }
+        watchers.cancel()
+        await watchers.value
+        logger.info("stopped")
+    }
+
+    /// Routes batches until the client's events end (see `run`).
+    private func consume() async throws {
         logger.info("connecting", metadata: ["api": .string(settings.apiURL), "pool_size": .stringConvertible(settings.poolSize)])
         if settings.ignoreOwnMessages, let token = settings.botToken {
             await learnIdentity(token)
@@ -104,7 +119,6 @@ public final class AppRunner: Sendable {
             }
             try await group.waitForAll()
         }
-        logger.info("stopped")
     }
 
     /// Stops taking envelopes, lets the batch in hand finish, flushes acks and closes the

@@ -218,7 +218,7 @@ public final class Daemon: Sendable {
     func superviseApps() async {
         await withTaskGroup(of: Void.self) { group in
             for await runner in starts {
-                group.addTask { [logger] in await Self.runApp(runner, logger: logger) }
+                group.addTask { await self.supervise(runner) }
             }
             await group.waitForAll()
         }
@@ -234,18 +234,72 @@ public final class Daemon: Sendable {
         for runner in runners { Task { await runner.stop() } }
     }
 
-    /// One app: a fatal failure (a token Slack refuses, `link_disabled`) disables it with its
-    /// reason while the others run on; lost connections are the client's to re-establish
-    /// (with backoff) and never end it.
-    static func runApp(_ runner: AppRunner, logger: Logger) async {
-        do {
-            try await runner.run()
-        } catch {
-            runner.counters.update { $0.lastError = "disabled: \(error)" }
-            runner.status.setState("disabled: \(error)")
-            runner.status.error("disabled: \(error)")
-            logger.error("app disabled", metadata: ["app": .string(runner.settings.name), "reason": .string("\(error)")])
+    /// Longest wait before an app that ended on its own is started again.
+    static let maximumRestartDelay: Duration = .seconds(60)
+
+    /// One app, for as long as the configuration wants it:
+    /// - a fatal failure (a token Slack refuses, `link_disabled`) disables it with its reason
+    ///   while the others run on; a reload with a fixed configuration starts it again;
+    /// - lost connections are the client's to re-establish (with backoff) and never end it;
+    /// - if it ends in any other way while still wanted (its client stopped on its own), it
+    ///   is rebuilt and started again after 1 s, 2 s, 4 s … up to 60 s (back to 1 s after a
+    ///   minute of running), so the app never goes silently deaf.
+    func supervise(_ first: AppRunner) async {
+        var runner = first
+        var failures = 0
+        while true {
+            let started = ContinuousClock.now
+            var failure: (any Error)?
+            do {
+                try await runner.run()
+            } catch {
+                failure = error
+            }
+            if let failure, case SocketModeError.terminated = failure {
+                runner.counters.update { $0.lastError = "disabled: \(failure)" }
+                runner.status.setState("disabled: \(failure)")
+                runner.status.error("disabled: \(failure) (fix the app or its token, then reload with SIGHUP)")
+                logger.error("app disabled", metadata: ["app": .string(runner.settings.name), "reason": .string("\(failure)")])
+                return
+            }
+            guard isWanted(runner) else { return }
+            failures = ContinuousClock.now - started > .seconds(60) ? 1 : failures + 1
+            let delay = min(Self.maximumRestartDelay, .seconds(1 << min(failures - 1, 6)))
+            let why = failure.map { "\($0)" } ?? "its client stopped"
+            runner.status.setState("restarting in \(delay) (\(why))")
+            runner.status.error("ended unexpectedly (\(why)); restarting in \(delay)")
+            logger.error("app ended unexpectedly: restarting it", metadata: [
+                "app": .string(runner.settings.name), "reason": .string(why), "restart_in": .string("\(delay)"),
+            ])
+            try? await Task.sleep(for: delay)
+            guard isWanted(runner), let next = replace(runner) else { return }
+            runner = next
         }
+    }
+
+    /// Whether `runner` is still one of the daemon's apps (not removed by a reload, no shutdown).
+    private func isWanted(_ runner: AppRunner) -> Bool {
+        state.withLock { !$0.shuttingDown && $0.runners.contains { $0 === runner } }
+    }
+
+    /// A new runner for `old`'s app in its place, or nil when it cannot be made (logged) or
+    /// `old` is no longer wanted.
+    private func replace(_ old: AppRunner) -> AppRunner? {
+        let sinks = state.withLock { $0.sinks }
+        let next: AppRunner
+        do {
+            next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger)
+        } catch {
+            old.status.setState("disabled: \(error)")
+            logger.error("app disabled: it cannot be restarted", metadata: ["app": .string(old.settings.name), "reason": .string("\(error)")])
+            return nil
+        }
+        let replaced = state.withLock { state -> Bool in
+            guard !state.shuttingDown, let index = state.runners.firstIndex(where: { $0 === old }) else { return false }
+            state.runners[index] = next
+            return true
+        }
+        return replaced ? next : nil
     }
 
     /// The apps as one service of the group.

@@ -94,13 +94,16 @@ public final class MetricsExport: Sendable {
 
     private init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
-    /// Makes swift-metrics record into a Prometheus registry. Call once, before any metric
-    /// is created (before the daemon is built).
-    public static func bootstrap() -> MetricsExport {
+    /// Makes swift-metrics record into a Prometheus registry, before any metric is created
+    /// (before the daemon is built). swift-metrics can be bootstrapped once per process: a
+    /// second call returns the export the first one made.
+    public static func bootstrap() -> MetricsExport { shared }
+
+    private static let shared: MetricsExport = {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return MetricsExport(registry: registry)
-    }
+    }()
 
     /// The registry's text, as `/metrics` serves it.
     public func text() -> String { registry.emitToString() }

@@ -14,7 +14,13 @@ import Foundation
 /// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024],"app":0}`.
 /// - `GET /admin/connections` — open connections with their state.
 /// - `GET /admin/acked-events` — `{"ok":true,"count":N,"event_ids":["Ev…",…]}`: every event id
-///   acked at least once over Socket Mode, in increasing order (HTTP delivery not included).
+///   acked at least once, over Socket Mode or HTTP (a 2xx), in increasing order.
+/// - `POST /admin/delivery` `{"app":0,"mode":"http","request_url":…,"commands_url":…,
+///   "actions_url":…,"signing_secret":…}` — switch one app between Socket Mode and HTTP
+///   delivery; `GET /admin/delivery?app=0` — its mode and URLs.
+/// - `GET /admin/responses` — ack payloads and HTTP reply bodies (`ResponseLog`).
+/// - `POST /admin/http-probe` `{"app":0,"kind":"bad_signature","count":1}` — odd requests
+///   to the app's Request URL (`HTTPProbe`); answered when they are done.
 /// - `POST /admin/events` `{"enabled":false,"app":1}` — disable one app's events (sends it
 ///   `app_rate_limited`) or re-enable them; every app when `app` is omitted.
 extension SimServer {
@@ -37,7 +43,7 @@ extension SimServer {
 
     func admin(_ r: HTTPRequest, now: Double) -> HTTPResponse {
         let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
-        let app = body["app"] as? Int
+        let app = body["app"] as? Int ?? Self.queryInt(r.query, "app")
         if let app, !(0..<core.appCount).contains(app) { return .error("unknown_app") }
         switch r.path {
         case "/admin/stats":
@@ -47,13 +53,26 @@ extension SimServer {
         case "/admin/acked-events":
             let ids = core.ackedEvents.numbers.map(AckedEvents.eventID)
             return .json(200, ["ok": true, "count": ids.count, "event_ids": ids])
+        case "/admin/responses":
+            return .json(200, ["ok": true, "responses": core.responses.json])
+        case "/admin/delivery":
+            if r.method == "GET" { return .json(200, deliveryJSON(app: app ?? 0)) }
+            guard let mode = DeliveryMode(rawValue: body["mode"] as? String ?? "") else { return .error("invalid_mode") }
+            let request = DeliveryRequest(app: app ?? 0, mode: mode, requestURL: body["request_url"] as? String,
+                                          commandsURL: body["commands_url"] as? String, actionsURL: body["actions_url"] as? String,
+                                          signingSecret: body["signing_secret"] as? String, caFile: body["ca_file"] as? String)
+            if let error = setDelivery(request, now: now) { return .error(error) }
+            return .json(200, deliveryJSON(app: app ?? 0))
         case "/admin/connections":
             let list = core.conns.values.sorted { $0.id.raw < $1.id.raw }.map { ["id": Int($0.id.raw), "state": $0.state.rawValue, "app": $0.app] }
             return .json(200, ["ok": true, "connections": list])
         case "/admin/inject":
             let kind = body["kind"] as? String ?? "message"
             let count = body["count"] as? Int ?? 1
-            guard inject(kind: kind, count: count, app: app ?? 0, now: now) else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
+            var overrides: [String: String] = [:]
+            for field in PayloadLibrary.overridableFields { if let v = body[field] as? String { overrides[field] = v } }
+            guard core.inject(kind: kind, overrides: overrides, count: count, app: app ?? 0, now: now)
+            else { return .error("unknown_kind", extra: ["kinds": core.kinds]) }
             return .json(200, ["ok": true])
         case "/admin/disconnect":
             let reason = body["reason"] as? String ?? "refresh_requested"
@@ -80,16 +99,19 @@ extension SimServer {
         }
     }
 
-    /// Delivers generated payloads of `app` over Socket Mode, or over HTTP in HTTP delivery
-    /// mode. False for an unknown kind or app.
+    /// Delivers generated payloads of `app` over its current delivery mode (Socket Mode
+    /// or HTTP). False for an unknown kind or app.
     func inject(kind: String, count: Int, app: Int = 0, now: Double) -> Bool {
-        guard let http else { return core.inject(kind: kind, count: count, app: app, now: now) }
-        guard let t = core.template(kind: kind, app: app) else { return false }
-        for _ in 0..<count {
-            http.deliver(core.templates[t], eventNumber: core.nextEvent)
-            core.nextEvent += 1
+        core.inject(kind: kind, count: count, app: app, now: now)
+    }
+
+    /// The integer value of `name` in a query string (`app=1&x=y`).
+    static func queryInt(_ query: String, _ name: String) -> Int? {
+        for pair in query.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == name { return Int(kv[1]) }
         }
-        return true
+        return nil
     }
 
     /// The report (service thread). In HTTP delivery mode its totals and latencies include
@@ -98,12 +120,14 @@ extension SimServer {
     /// rate, send lag and verdict.
     func fullReport(now: Double) -> SimReport {
         guard let http else { return core.report(now: now, cpuNow: Self.threadCPU()) }
+        drainHTTP(now: now)
         let h = http.reportParts
         var r = core.report(now: now, cpuNow: Self.threadCPU(), extra: (h.counters.delivery, h.latency))
         r.http = h.counters
         r.inFlight += h.inFlight
         r.queued += h.retrying
-        if let l = h.load {
+        // The HTTP load run's figures, unless a Socket Mode run started after it.
+        if let l = h.load, (core.load?.startedAt ?? -.infinity) <= l.startedAt {
             r.elapsedSeconds = max(1e-9, (l.finishedAt ?? now) - l.startedAt)
             r.envelopesPerSecond = Double(r.total.acked) / r.elapsedSeconds
             // Worker CPU over the time the workers could have used (at most one core each).
@@ -122,8 +146,10 @@ extension SimServer {
         return r
     }
 
-    /// Starts a load run (service thread), over Socket Mode or, in HTTP delivery mode, as
-    /// POSTs to the Request URL. Returns nil, or the error code: `unknown_app`,
+    /// Starts a load run (service thread) for an app in its current delivery mode: over
+    /// Socket Mode (the core's generator; if the app is switched to HTTP meanwhile, the
+    /// rest goes over HTTP) or as POSTs to its Request URL (HTTP delivery's generator,
+    /// which stays on HTTP). Returns nil, or the error code: `unknown_app`,
     /// `invalid_arguments` (a rate ≤ 0 or a negative total), `load_running` (HTTP mode).
     @discardableResult
     func startLoad(_ spec: LoadSpec, now: Double) -> String? {
@@ -133,10 +159,11 @@ extension SimServer {
         var mix: [Int] = []
         for kind in spec.kinds ?? [] { if let t = core.template(kind: kind, app: app) { mix.append(t) } }
         for size in spec.sizes ?? [] { mix.append(core.sizedMessage(size: size, app: app)) }
-        if let http {
+        if core.mode(app: app) == .http {
+            let http = startHTTP(routes: routes)
             if mix.isEmpty, let t = core.template(kind: "message", app: app) { mix.append(t) }
             let mode: HTTPLoadState.Mode = spec.rate.map { .rate($0) } ?? .window(max(1, spec.window ?? 1000))
-            guard http.startLoad(mode, total: spec.total, mix: mix.map { core.templates[$0] }, firstEvent: core.nextEvent)
+            guard http.startLoad(mode, total: spec.total, mix: mix.map { ($0, core.templates[$0]) }, app: app, firstEvent: core.nextEvent)
             else { return "load_running" }
             core.nextEvent += UInt64(spec.total)
             return nil

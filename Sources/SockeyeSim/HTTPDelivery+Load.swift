@@ -18,14 +18,17 @@ struct HTTPLoadState: Sendable {
 }
 
 extension HTTPDelivery {
-    /// Starts a load run on its own thread: `total` payloads cycling through `mix`, with
-    /// event numbers from `firstEvent`. Rate mode is open loop: payload *i* is due at
+    /// One payload kind of a load mix: the simulator's template index and the template.
+    typealias MixEntry = (index: Int, template: PayloadTemplate)
+
+    /// Starts a load run on its own thread: `total` payloads for `app` cycling through
+    /// `mix`, with event numbers from `firstEvent`. Rate mode is open loop: payload *i* is due at
     /// start + i/rate and its latency runs from then, however long the app (or a busy
     /// worker) makes it wait. Window mode keeps at most `window` payloads unsettled
     /// (retries included), as fast as the app answers. Replaces a finished run; returns
     /// false while one is still running.
     @discardableResult
-    func startLoad(_ mode: HTTPLoadState.Mode, total: Int, mix: [PayloadTemplate], firstEvent: UInt64) -> Bool {
+    func startLoad(_ mode: HTTPLoadState.Mode, total: Int, mix: [MixEntry], app: Int = 0, firstEvent: UInt64) -> Bool {
         guard !mix.isEmpty else { return false }
         cond.lock()
         if let l = loadState, l.finishedAt == nil, l.issued < l.total || outstanding > 0 { cond.unlock(); return false }
@@ -33,16 +36,17 @@ extension HTTPDelivery {
         loadState = HTTPLoadState(mode: mode, total: total, startedAt: start, cpuAtStart: workerCPU)
         if total == 0 { loadState?.finishedAt = start; loadState?.cpuAtEnd = workerCPU }
         cond.unlock()
-        let t = Thread { [self] in drive(mode, total: total, mix: mix, firstEvent: firstEvent, start: start) }
+        let t = Thread { [self] in drive(mode, total: total, mix: mix, app: app, firstEvent: firstEvent, start: start) }
         t.name = "sockeye-sim-http-load"
         t.start()
         return true
     }
 
-    private func drive(_ mode: HTTPLoadState.Mode, total: Int, mix: [PayloadTemplate], firstEvent: UInt64, start: Double) {
+    private func drive(_ mode: HTTPLoadState.Mode, total: Int, mix: [MixEntry], app: Int, firstEvent: UInt64, start: Double) {
         for i in 0..<total {
-            let template = mix[i % mix.count]
-            let (body, contentType) = Self.body(for: template, eventNumber: firstEvent + UInt64(i))
+            let (index, template) = mix[i % mix.count]
+            let number = firstEvent + UInt64(i)
+            let (body, contentType) = Self.body(for: template, eventNumber: number)
             let intended: Double
             switch mode {
             case .rate(let r):
@@ -52,7 +56,8 @@ extension HTTPDelivery {
                 guard waitForRoom(window: w) else { return }
                 intended = SimServer.monotonic()
             }
-            var job = Job(body: body, contentType: contentType, isEvent: template.type == .eventsAPI, intendedAt: intended)
+            var job = Job(body: body, contentType: contentType, type: template.type, intendedAt: intended,
+                          app: app, template: index, eventNumber: number)
             job.fromLoad = true
             submit(job, isLoad: true)
         }

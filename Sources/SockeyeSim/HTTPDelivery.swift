@@ -1,8 +1,8 @@
 import DequeModule
 import Foundation
 
-/// The HTTP twin of Socket Mode delivery: the same payloads POSTed to the app's Request
-/// URL (`http://` or `https://`), signed like Slack (v0), events retried with
+/// The HTTP twin of Socket Mode delivery: the same payloads POSTed to each app's Request
+/// URLs (`HTTPRoute`: `http://` or `https://`), signed like Slack (v0), events retried with
 /// `X-Slack-Retry-Num` / `X-Slack-Retry-Reason` (up to 3, `X-Slack-No-Retry: 1`
 /// honoured), slash commands form-encoded and interactivity as a `payload=` form field.
 ///
@@ -10,6 +10,11 @@ import Foundation
 /// one request at a time, so that is also the number of concurrent requests. Payloads
 /// wait in a FIFO; retries wait in one FIFO per retry number (their delays are fixed, so
 /// each stays ordered by due time). `HTTPDelivery+Load` drives load runs through it.
+///
+/// Apps are switched in and out at run time (`setRoute`): a payload of an app that has no
+/// route any more (its delivery went back to Socket Mode) is handed back instead of sent.
+/// Every payload that leaves — acked, given up or handed back — is listed for the service
+/// thread (`takeSettled`), which records acked events and responses; `wake` tells it.
 public final class HTTPDelivery: @unchecked Sendable {
     /// Counters of the HTTP delivery mode.
     public struct Counters: Codable, Sendable, Equatable {
@@ -56,19 +61,38 @@ public final class HTTPDelivery: @unchecked Sendable {
     struct Job {
         var body: [UInt8]
         var contentType: String
-        var isEvent: Bool
+        var type: EnvelopeType
+        var isEvent: Bool { type == .eventsAPI }
         var attempt = 0
         var reason: String?
         /// Intended send time (monotonic seconds): latency runs from here.
         var intendedAt: Double
         /// First attempt of a load run: its send lag is tracked.
         var fromLoad = false
+        /// Index of the app the payload is for.
+        var app = 0
+        /// The simulator's template index (-1: unknown) and the event number rendered into it.
+        var template = -1
+        var eventNumber: UInt64 = 0
+        /// Handed over by `SimCore`, which counts it as in flight until it settles.
+        var fromCore = false
     }
 
-    public let requestURL: String
-    public let signingSecret: String
+    /// A payload that left HTTP delivery, for the service thread.
+    struct Settled {
+        enum Outcome {
+            /// Answered 2xx; `body` is the reply body of a slash command or interaction.
+            case acked(body: [UInt8])
+            case failed
+            /// Its app went back to Socket Mode: deliver it there (`job.attempt` is the
+            /// attempt to make, `job.reason` set for a retry).
+            case handBack
+        }
+        var job: Job
+        var outcome: Outcome
+    }
+
     let config: SimConfig
-    let target: RequestTarget
     /// Guards everything below; workers and the load driver wait on it.
     let cond = NSCondition()
     private var ready: Deque<Job> = []
@@ -77,6 +101,12 @@ public final class HTTPDelivery: @unchecked Sendable {
     private(set) var outstanding = 0
     private var sending = 0
     private var counters = Counters()
+    /// Where each app's payloads go; an app without a route is not delivered over HTTP.
+    private var routes: [Int: HTTPRoute]
+    /// Payloads that left, waiting for the service thread.
+    private var settled: [Settled] = []
+    /// Tells the service thread that `settled` is no longer empty (called without the lock).
+    private let wake: @Sendable () -> Void
     private var latency = LatencyRecorder()
     /// CPU seconds the workers spent, all together.
     var workerCPU = 0.0
@@ -87,15 +117,12 @@ public final class HTTPDelivery: @unchecked Sendable {
     /// The clock used for `X-Slack-Request-Timestamp`.
     var timestamp: @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
 
-    /// Checks the Request URL (and loads `caFile` for `https://`) and starts the workers.
-    /// Ignores SIGPIPE process-wide (as libwebsockets does): OpenSSL writes with write(2),
-    /// and an app that closed its end must fail the attempt, not end the process.
-    public init(requestURL: String, signingSecret: String, config: SimConfig, caFile: String? = nil) throws {
+    /// Starts the workers. `routes`: the apps delivered over HTTP from the start.
+    init(config: SimConfig, routes: [Int: HTTPRoute], wake: @escaping @Sendable () -> Void = {}) {
         signal(SIGPIPE, SIG_IGN)
-        self.requestURL = requestURL
-        self.signingSecret = signingSecret
         self.config = config
-        target = try RequestTarget(url: requestURL, caFile: caFile)
+        self.routes = routes
+        self.wake = wake
         retryQueues = Array(repeating: [], count: config.retryDelays.count + 1)
         let n = max(1, config.httpConnections)
         workersAlive = n
@@ -104,6 +131,58 @@ public final class HTTPDelivery: @unchecked Sendable {
             t.name = "sockeye-sim-http-\(i)"
             t.start()
         }
+    }
+
+    /// Checks the Request URL (and loads `caFile` for `https://`) and starts the workers,
+    /// delivering every app of `config` to it. Ignores SIGPIPE process-wide (as
+    /// libwebsockets does): OpenSSL writes with write(2), and an app that closed its end
+    /// must fail the attempt, not end the process.
+    public convenience init(requestURL: String, signingSecret: String, config: SimConfig, caFile: String? = nil) throws {
+        let route = try HTTPRoute(events: requestURL, secret: signingSecret, caFile: caFile)
+        self.init(config: config, routes: Dictionary(uniqueKeysWithValues: config.apps.indices.map { ($0, route) }))
+    }
+
+    /// The first app's Events API Request URL ("" when it has none).
+    public var requestURL: String { route(app: 0)?.events ?? "" }
+
+    /// The route of `app`, nil when it is not delivered over HTTP.
+    public func route(app: Int) -> HTTPRoute? { cond.lock(); defer { cond.unlock() }; return routes[app] }
+
+    /// Sends `app`'s later payloads along `route`, or (nil) stops delivering `app` over
+    /// HTTP: its queued payloads and scheduled retries are removed and returned, to be
+    /// delivered over Socket Mode; payloads being sent finish, and are handed back if
+    /// they need a retry.
+    func setRoute(app: Int, _ route: HTTPRoute?) -> [Job] {
+        cond.lock()
+        routes[app] = route
+        var removed: [Job] = []
+        if route == nil {
+            removed = ready.filter { $0.app == app }
+            ready.removeAll { $0.app == app }
+            for q in retryQueues.indices {
+                removed += retryQueues[q].filter { $0.job.app == app }.map(\.job)
+                retryQueues[q].removeAll { $0.job.app == app }
+            }
+            for _ in removed { settle(now: SimServer.monotonic()) }
+        }
+        cond.broadcast()
+        cond.unlock()
+        return removed
+    }
+
+    /// Payloads that left since the last call (service thread).
+    func takeSettled() -> [Settled] {
+        cond.lock(); defer { cond.unlock() }
+        let out = settled
+        settled = []
+        return out
+    }
+
+    /// Lists a payload that left (lock held); true when the list was empty before, so
+    /// the caller must call `wake` once it released the lock.
+    private func list(_ job: Job, _ outcome: Settled.Outcome) -> Bool {
+        settled.append(Settled(job: job, outcome: outcome))
+        return settled.count == 1
     }
 
     /// Stops the workers (a request in progress ends within `ackDeadline`) and the load
@@ -172,10 +251,10 @@ public final class HTTPDelivery: @unchecked Sendable {
         return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s).replacingOccurrences(of: "%20", with: "+")
     }
 
-    /// Delivers one payload (asynchronously, with retries).
+    /// Delivers one payload for the first app (asynchronously, with retries).
     public func deliver(_ template: PayloadTemplate, eventNumber: UInt64) {
         let (body, contentType) = Self.body(for: template, eventNumber: eventNumber)
-        submit(Job(body: body, contentType: contentType, isEvent: template.type == .eventsAPI, intendedAt: SimServer.monotonic()))
+        submit(Job(body: body, contentType: contentType, type: template.type, intendedAt: SimServer.monotonic(), eventNumber: eventNumber))
     }
 
     /// Queues a first attempt. `isLoad`: it belongs to the running load (counted as issued).
@@ -191,24 +270,30 @@ public final class HTTPDelivery: @unchecked Sendable {
     // MARK: workers
 
     private func workerLoop() {
-        let connection = HTTPClientConnection(target: target)
-        var opened = 0
-        while let job = nextJob() {
+        // One keep-alive connection per target this worker has sent to.
+        var connections: [ObjectIdentifier: HTTPClientConnection] = [:]
+        while let (job, route) = nextJob() {
             let cpu0 = SimServer.threadCPU()
+            let target = route.target(for: job.type)
+            let connection = connections[ObjectIdentifier(target)] ?? HTTPClientConnection(target: target)
+            connections[ObjectIdentifier(target)] = connection
+            let opened = connection.opened
             let ts = String(timestamp())
             var headers: [(String, String)] = [
                 ("Content-Type", job.contentType),
                 ("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)"),
                 ("X-Slack-Request-Timestamp", ts),
-                ("X-Slack-Signature", SlackSignature.sign(secret: signingSecret, timestamp: ts, body: job.body)),
+                ("X-Slack-Signature", SlackSignature.sign(secret: route.secret, timestamp: ts, body: job.body)),
             ]
             if let reason = job.reason { headers += [("X-Slack-Retry-Num", String(job.attempt)), ("X-Slack-Retry-Reason", reason)] }
             let outcome: HTTPRetryPolicy.Outcome
             var failure: String?
             var tlsFailed = false
+            var replyBody: [UInt8] = []
             do {
                 let r = try connection.post(headers: headers, body: job.body, deadline: SimServer.monotonic() + config.ackDeadline)
                 outcome = .status(r.status, noRetry: r.headers["x-slack-no-retry"] == "1")
+                if !job.isEvent { replyBody = r.body }
             } catch HTTPStream.Failure.timeout {
                 outcome = .timeout
             } catch HTTPStream.Failure.tls(let message) {
@@ -218,19 +303,20 @@ public final class HTTPDelivery: @unchecked Sendable {
             } catch {
                 outcome = .connectionFailed; failure = "\(target.hostHeader): connection closed before a complete reply"
             }
-            let newConnections = connection.opened - opened
-            opened = connection.opened
-            finish(job, outcome, error: failure, tls: tlsFailed, newConnections: newConnections,
+            finish(job, outcome, reply: replyBody, error: failure, tls: tlsFailed, newConnections: connection.opened - opened,
                    cpu: SimServer.threadCPU() - cpu0, now: SimServer.monotonic())
         }
-        connection.close()
+        for c in connections.values { c.close() }
         cond.lock(); workersAlive -= 1; cond.unlock()
         workersDone.signal()
     }
 
-    /// The next job to send (first attempts in order, then due retries); nil when stopping.
-    private func nextJob() -> Job? {
-        cond.lock(); defer { cond.unlock() }
+    /// The next job to send and its route (first attempts in order, then due retries);
+    /// nil when stopping. Jobs of an app without a route are handed back.
+    private func nextJob() -> (Job, HTTPRoute)? {
+        cond.lock()
+        var mustWake = false
+        defer { cond.unlock(); if mustWake { wake() } }
         while !stopping {
             let now = SimServer.monotonic()
             for q in retryQueues.indices {
@@ -240,12 +326,17 @@ public final class HTTPDelivery: @unchecked Sendable {
                 }
             }
             if let job = ready.popFirst() {
+                guard let route = routes[job.app] else {
+                    if list(job, .handBack) { mustWake = true }
+                    settle(now: now)
+                    continue
+                }
                 sending += 1
                 if job.fromLoad, var l = loadState {
                     l.maxLag = max(l.maxLag, now - job.intendedAt)
                     loadState = l
                 }
-                return job
+                return (job, route)
             }
             if let due = retryQueues.compactMap({ $0.first?.due }).min() {
                 _ = cond.wait(until: Date(timeIntervalSinceNow: max(0.001, due - now)))
@@ -256,10 +347,12 @@ public final class HTTPDelivery: @unchecked Sendable {
         return nil
     }
 
-    private func finish(_ job: Job, _ outcome: HTTPRetryPolicy.Outcome, error: String?, tls: Bool, newConnections: Int,
+    private func finish(_ job: Job, _ outcome: HTTPRetryPolicy.Outcome, reply: [UInt8], error: String?, tls: Bool, newConnections: Int,
                         cpu: Double, now: Double) {
         let decision = HTTPRetryPolicy.decide(attempt: job.attempt, outcome: outcome, isEvent: job.isEvent, delays: config.retryDelays)
-        cond.lock(); defer { cond.unlock() }
+        cond.lock()
+        var mustWake = false
+        defer { cond.unlock(); if mustWake { wake() } }
         sending -= 1
         workerCPU += cpu
         counters.attempts += 1
@@ -278,11 +371,13 @@ public final class HTTPDelivery: @unchecked Sendable {
         case .acked:
             counters.acked += 1
             latency.record(microseconds: UInt64(max(0, now - job.intendedAt) * 1_000_000))
+            if list(job, .acked(body: reply)) { mustWake = true }
             settle(now: now)
         case .failed(let noRetry):
             counters.failed += 1
             if job.isEvent { counters.failedAfterRetries += 1 } else { counters.userVisibleFailures += 1 }
             if noRetry { counters.noRetry += 1 }
+            if list(job, .failed) { mustWake = true }
             settle(now: now)
         case .retry(let next, let delay, let why):
             var j = job
@@ -290,7 +385,12 @@ public final class HTTPDelivery: @unchecked Sendable {
             j.reason = why
             j.fromLoad = false
             j.intendedAt = now + config.real(delay)
-            retryQueues[min(next, retryQueues.count - 1)].append((j.intendedAt, j))
+            if routes[job.app] == nil {
+                if list(j, .handBack) { mustWake = true }
+                settle(now: now)
+            } else {
+                retryQueues[min(next, retryQueues.count - 1)].append((j.intendedAt, j))
+            }
         }
         cond.broadcast()
     }
@@ -305,16 +405,17 @@ public final class HTTPDelivery: @unchecked Sendable {
         }
     }
 
-    /// Sends Slack's `url_verification` challenge; true when the app echoed it back
-    /// (plain text, `challenge=` form or JSON `{"challenge":…}`).
-    public func verifyURL() -> Bool {
+    /// Sends Slack's `url_verification` challenge to `app`'s Events API Request URL; true
+    /// when the app echoed it back (plain text, `challenge=` form or JSON `{"challenge":…}`).
+    public func verifyURL(app: Int = 0) -> Bool {
+        guard let route = route(app: app) else { return false }
         var rng = FastRandom()
         let challenge = EnvelopeID.random(&rng).description.replacingOccurrences(of: "-", with: "")
         let body = Array(#"{"token":"sim-verification-token","challenge":"\#(challenge)","type":"url_verification"}"#.utf8)
         let ts = String(timestamp())
         let headers = [("Content-Type", "application/json"), ("X-Slack-Request-Timestamp", ts),
-                       ("X-Slack-Signature", SlackSignature.sign(secret: signingSecret, timestamp: ts, body: body))]
-        let connection = HTTPClientConnection(target: target)
+                       ("X-Slack-Signature", SlackSignature.sign(secret: route.secret, timestamp: ts, body: body))]
+        let connection = HTTPClientConnection(target: route.eventsTarget)
         defer { connection.close() }
         guard let r = try? connection.post(headers: headers, body: body, deadline: SimServer.monotonic() + config.ackDeadline),
               (200..<300).contains(r.status) else { return false }

@@ -10,6 +10,10 @@ final class Session {
     var authorization: String?
     var contentType: String?
     var body: [UInt8] = []
+    /// Non-zero while a deferred admin response (`SimServer+Deferred`) is being prepared.
+    var deferred: UInt64 = 0
+    /// A deferred response ready to be written at the next writeable callback.
+    var ready: HTTPResponse?
     // WebSocket
     var app: Int?
     var debugReconnects = false
@@ -79,6 +83,13 @@ extension SimServer {
 
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
             return respond(wsi, session(wsi))
+
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            if let s = sessions[wsi], let res = s.ready {
+                s.ready = nil
+                s.deferred = 0
+                return write(wsi, res)
+            }
 
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
             let s = session(wsi)
@@ -188,12 +199,19 @@ extension SimServer {
         return 0
     }
 
-    /// Routes an HTTP request and writes the whole response.
+    /// Routes an HTTP request and writes the whole response, or leaves it to a deferred
+    /// handler (`SimServer+Deferred`) that writes it later.
     func respond(_ wsi: OpaquePointer, _ s: Session) -> Int32 {
         let req = HTTPRequest(method: s.method, path: s.path, query: s.query, authorization: s.authorization,
                               contentType: s.contentType, body: s.body)
-        let res = route(req)
         s.body = []
+        if let immediate = deferIfNeeded(req, wsi, s) { return write(wsi, immediate) }
+        if s.deferred != 0 { return 0 }
+        return write(wsi, route(req))
+    }
+
+    /// Writes a whole response and completes the HTTP transaction.
+    func write(_ wsi: OpaquePointer, _ res: HTTPResponse) -> Int32 {
         var buf = [UInt8](repeating: 0, count: Int(sockeye_lws_pre()) + 4096)
         let ok: Bool = buf.withUnsafeMutableBufferPointer { b in
             let start = b.baseAddress! + Int(sockeye_lws_pre())

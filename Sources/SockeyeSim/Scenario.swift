@@ -128,9 +128,15 @@ extension SimServer {
         }
     }
 
-    /// True when a load run was started and everything it generated is settled.
+    /// True when a load run was started and everything it generated is settled, over
+    /// Socket Mode and HTTP.
     public func loadDone() -> Bool {
-        if let http { return http.loadFinished }
-        return sync { core, _ in core.load != nil && core.loadFinished }
+        let httpLoad = http?.load
+        if let http, httpLoad != nil, !http.loadFinished { return false }
+        return sync { core, now in
+            UncheckedBox(value: self).value.drainHTTP(now: now)
+            let coreIdle = core.loadFinished && core.table.count == 0 && core.httpInFlight == 0
+            return (core.load != nil || httpLoad != nil) && coreIdle
+        }
     }
 }

@@ -72,6 +72,11 @@ extension SimCore {
             app.droppedWhileDisabled += 1
             return
         }
+        if app.mode == .http {
+            httpOut.append(w)
+            httpInFlight += 1
+            return
+        }
         let candidates = app.connections
         var chosen: Conn?
         if config.routing == .stickToGhost {
@@ -171,10 +176,12 @@ extension SimCore {
             c.counters.unknownAcks += 1
             return
         }
-        ack(eid, payload: frameAck.payload.isPresent, on: c, now: now)
+        let payload = frameAck.payload.isPresent ? Array(frameAck.payload.bytes(in: frame)) : nil
+        ack(eid, payload: payload, on: c, now: now)
     }
 
-    func ack(_ eid: EnvelopeID, payload: Bool, on c: Conn, now: Double) {
+    /// `payload`: the ack's `payload` JSON, when it has one.
+    func ack(_ eid: EnvelopeID, payload: [UInt8]?, on c: Conn, now: Double) {
         guard let slot = table.find(eid) else { c.counters.unknownAcks += 1; return }
         switch table.outcome(slot) {
         case .acked: c.counters.duplicateAcks += 1; return
@@ -195,7 +202,9 @@ extension SimCore {
         let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
         owner.latency.record(microseconds: UInt64(max(0, now - p.work.intendedAt) * 1_000_000))
-        if payload {
+        if let payload {
+            responses.append(ResponseLog.Entry(type: templates[p.work.template].type, label: templateLabel[p.work.template],
+                                               delivery: .socket, envelopeID: eid.description, body: payload))
             if templates[p.work.template].acceptsResponsePayload { owner.counters.responsePayloads += 1 }
             else { owner.counters.ignoredResponsePayloads += 1 }
         }
@@ -271,7 +280,7 @@ extension SimCore {
     /// True once every generated envelope is settled (acked, failed or lost).
     public var loadFinished: Bool {
         guard let l = load else { return true }
-        return l.issued >= l.total && table.count == 0 && waiting.isEmpty && retryQueues.allSatisfy(\.isEmpty)
+        return l.issued >= l.total && table.count == 0 && httpInFlight == 0 && waiting.isEmpty && retryQueues.allSatisfy(\.isEmpty)
     }
 
     /// Rate mode: when the next generated envelope is due (nil: nothing left to send on a
@@ -303,13 +312,13 @@ extension SimCore {
 
     func refillWindow(now: Double) {
         guard var l = load, case .window(let window) = l.mode else { return }
-        while l.issued < l.total, table.count < window {
+        while l.issued < l.total, table.count + httpInFlight < window {
             var w = Work(template: l.mix[l.issued % l.mix.count], eventNumber: nextEvent, attempt: 0, intendedAt: now)
             w.app = l.app
             nextEvent += 1
             l.issued += 1
             deliver(w, now: now)
-            if apps[l.app].connections.isEmpty { break }
+            if apps[l.app].mode == .socket, apps[l.app].connections.isEmpty { break }
         }
         load = l
     }

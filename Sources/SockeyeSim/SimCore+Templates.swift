@@ -23,6 +23,7 @@ extension SimCore {
         let indices = variants.map { t in
             templates.append(t)
             templateIsEvent.append(t.type == .eventsAPI)
+            templateLabel.append(ResponseLog.label(of: t))
             return templates.count - 1
         }
         templateByKind[variants[0].kind] = indices
@@ -37,7 +38,7 @@ extension SimCore {
     }
 
     /// Names of all known payload kinds.
-    public var kinds: [String] { templateByKind.keys.sorted() }
+    public var kinds: [String] { templateByKind.keys.filter { !$0.contains("?") }.sorted() }
 
     /// `app`'s template of `kind`; nil for an unknown kind or app.
     public func template(kind: String, app: Int) -> Int? {

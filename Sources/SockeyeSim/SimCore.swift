@@ -71,6 +71,8 @@ public final class SimCore {
         var droppedWhileDisabled = 0
         /// This app's built-in `app_rate_limited` template.
         var rateLimitedTemplate: Int?
+        /// How this app's payloads are delivered now (SimCore+DeliveryMode).
+        var mode: DeliveryMode = .socket
         init(config: SimConfig.App, key: String, disableRule: EventsDisableRule) {
             self.config = config; self.key = key; self.disableRule = disableRule
         }
@@ -112,8 +114,16 @@ public final class SimCore {
     var retryQueues: [Deque<(Double, Work)>] = [[], [], [], []]
     var waiting: Deque<Work> = []
     var nextEvent: UInt64 = 1
-    /// Events (with an event id) acked at least once over Socket Mode.
+    /// Events (with an event id) acked at least once, over Socket Mode or HTTP.
     var ackedEvents = AckedEvents()
+    /// Per template: the payload's type for the responses log (`/deploy`, `view_submission`, …).
+    var templateLabel: [String] = []
+    /// Work for apps in HTTP mode, waiting for the transport to POST it (SimCore+DeliveryMode).
+    var httpOut: [Work] = []
+    /// Work handed to HTTP delivery and not settled yet.
+    var httpInFlight = 0
+    /// Ack payloads and HTTP reply bodies (`GET /admin/responses`).
+    var responses = ResponseLog()
     var load: LoadRun?
     var startedAt: Double
 

@@ -22,8 +22,9 @@ public final class SimServer: @unchecked Sendable {
         /// Interval of the housekeeping pass in milliseconds (ack deadlines, retries, pings,
         /// refresh schedules). Rate-mode sends are timed on their own schedule.
         public var tickMillis = 5
-        /// HTTP delivery mode: POST payloads here (`http://` or `https://`) instead of
-        /// sending them over Socket Mode.
+        /// HTTP delivery mode for every app from the start: POST payloads here (`http://`
+        /// or `https://`) instead of sending them over Socket Mode. Apps can also be
+        /// switched one by one at run time (`POST /admin/delivery`).
         public var requestURL: String?
         /// PEM file of certificates to trust for an `https://` Request URL (e.g. the app's
         /// self-signed certificate); nil: the system's trust store.
@@ -40,8 +41,15 @@ public final class SimServer: @unchecked Sendable {
     public private(set) var certificatePath: String?
 
     let core: SimCore
-    /// Set in HTTP delivery mode.
-    public let http: HTTPDelivery?
+    /// HTTP delivery, started when the first app is delivered over HTTP (at start with
+    /// `requestURL`, or by `POST /admin/delivery`).
+    public var http: HTTPDelivery? { httpLock.lock(); defer { httpLock.unlock() }; return httpDelivery }
+    var httpDelivery: HTTPDelivery?
+    let httpLock = NSLock()
+    /// Each app's Request URLs, kept after it goes back to Socket Mode (service thread).
+    var routes: [Int: HTTPRoute] = [:]
+    /// Numbers deferred admin responses (`Session.deferred`).
+    var deferredCount: UInt64 = 0
     var context: OpaquePointer?
     var sessions: [OpaquePointer: Session] = [:]
     var wsiByConnection: [ConnectionID: OpaquePointer] = [:]
@@ -69,8 +77,8 @@ public final class SimServer: @unchecked Sendable {
     public init(_ options: Options) throws {
         self.options = options
         core = SimCore(config: options.config, now: SimServer.monotonic())
-        http = try options.requestURL.map {
-            try HTTPDelivery(requestURL: $0, signingSecret: options.signingSecret, config: options.config, caFile: options.requestURLCA)
+        let route = try options.requestURL.map {
+            try HTTPRoute(events: $0, secret: options.signingSecret, caFile: options.requestURLCA)
         }
         if let folder = options.fixtures {
             for t in try PayloadLibrary.loadFixtures(folder: folder) { core.register(t) }
@@ -83,6 +91,13 @@ public final class SimServer: @unchecked Sendable {
         protocols[0].rx_buffer_size = 65_536
         protocols[0].tx_packet_size = 262_144
         if options.tls { certificatePath = try Self.ensureCertificate(options.certDirectory) }
+        if let route {
+            for app in 0..<core.appCount {
+                routes[app] = route
+                core.setMode(.http, app: app, now: Self.monotonic())
+            }
+            startHTTP(routes: routes)
+        }
         let t = Thread { [unchecked = UncheckedBox(value: self)] in unchecked.value.serviceLoop() }
         t.name = "sockeye-sim-service"
         thread = t
@@ -126,6 +141,8 @@ public final class SimServer: @unchecked Sendable {
         if let ctx = context { lws_cancel_service(ctx) }
         lock.unlock()
         finished.wait()
+        // The service thread may have started HTTP delivery meanwhile.
+        http?.stop()
     }
 
     // MARK: service thread
@@ -198,6 +215,7 @@ public final class SimServer: @unchecked Sendable {
 
     /// Asks lws for a writeable callback on every connection with output or an ending due.
     func pump() {
+        if !core.httpOut.isEmpty { flushHTTP() }
         guard !core.wantWrite.isEmpty else { return }
         for id in core.wantWrite {
             if let wsi = wsiByConnection[id] { lws_callback_on_writable(wsi) }

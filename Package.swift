@@ -226,6 +226,7 @@ package.dependencies += [
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
 ]
 package.products += [
     .executable(name: "sockeyed", targets: ["sockeyed"]),
@@ -235,7 +236,7 @@ package.targets += [
     .target(
         name: "SockeyeDaemon",
         dependencies: [
-            "Sockeye", "SockeyeCore", "SockeyeSim",
+            "Sockeye", "SockeyeCore", "SockeyeSim", "CSockeyeTLS",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -258,7 +259,15 @@ package.targets += [
     ),
     .executableTarget(
         name: "sockeyed",
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSpool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge",
+                       .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strictSwift
+    ),
+    // The HTTP forwarder sink: Socket Mode events POSTed to an HTTP-mode app, signed (the bridge).
+    .target(
+        name: "SockeyeBridge",
+        dependencies: ["SockeyeDaemon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                       .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
     ),
     // The durable SQLite spool sink (docs/spool.md) and what `sockeyed spool` reads it with.

@@ -6,7 +6,7 @@ import Synchronization
 public final class AppCounters: Sendable {
     /// A consistent copy of the counts.
     public struct Snapshot: Sendable, Equatable {
-        /// Events taken from the client.
+        /// Events taken from the client and the ingress.
         public var received = 0
         /// Acked after every sink took them (or on receipt).
         public var acked = 0
@@ -16,6 +16,9 @@ public final class AppCounters: Sendable {
         public var unrouted = 0
         /// Authored by the app's own bot: acked and dropped (`ignore_own_messages`).
         public var ownMessages = 0
+        /// Taken already over another channel or by an earlier HTTP attempt (apps with HTTP
+        /// delivery): answered without the sinks.
+        public var duplicates = 0
         /// Batches a sink refused.
         public var sinkFailures = 0
         /// The latest sink failure.

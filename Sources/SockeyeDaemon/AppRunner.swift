@@ -19,7 +19,13 @@ public final class AppRunner: Sendable {
     /// State, last refresh, recent errors (for the status page).
     public let status = AppStatus()
     let metrics: AppMetrics
-    private let client: SocketModeClient
+    /// The Socket Mode client (apps with delivery `socket` or `both`).
+    private let client: SocketModeClient?
+    /// Event ids taken across channels (apps with delivery `http` or `both`).
+    private let claims: EventClaims?
+    /// Deliveries waiting for the loop in `run`.
+    private let inbox = BatchInbox()
+    private let stopping = Atomic<Bool>(false)
     private let runtime: TransportRuntime
     /// What each connection's hello said (host, lifetime), for the refresh log lines.
     private let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
@@ -48,27 +54,57 @@ public final class AppRunner: Sendable {
         // (a slow sink costs a redelivery, which de-duplication then holds, never a loss).
         if settings.ack == .afterSinks { options.ackGuard = nil }
         options.runtime = runtime
-        client = try SocketModeClient(appToken: settings.appToken, options: options)
-        // Subscribed now, before the first hello can arrive: notices are not replayed.
-        notices = client.notices
+        if settings.delivery.usesSocket {
+            let client = try SocketModeClient(appToken: settings.appToken, options: options)
+            self.client = client
+            // Subscribed now, before the first hello can arrive: notices are not replayed.
+            notices = client.notices
+        } else {
+            client = nil
+            notices = nil
+        }
+        claims = settings.delivery.usesHTTP ? EventClaims() : nil
     }
 
     /// How many batches may be in the sinks at once (see `run`).
     static let batchesInFlight = 8
 
     /// The client's notices since it was made (read by `run`).
-    private let notices: AsyncStream<ClientNotice>
+    private let notices: AsyncStream<ClientNotice>?
 
     /// The client's counters (connections, duplicates, reconnects …).
-    public var clientStats: ClientStats { client.stats }
+    public var clientStats: ClientStats { client?.stats ?? ClientStats() }
+
+    /// Whether the app can take events now: a live Socket Mode connection, or (HTTP only)
+    /// running and not disabled.
+    public var isReady: Bool {
+        let state = status.snapshot.state
+        if state.hasPrefix("disabled") || state.hasPrefix("restarting") { return false }
+        if client != nil { return clientStats.liveConnections > 0 }
+        return state.hasPrefix("running")
+    }
+
+    /// Takes one HTTP request's event (the ingress, after the signature check) and returns
+    /// once the sinks are done with it: `ack` (with the response payload of a slash command
+    /// or interaction, if a sink gave one) or `nack`.
+    public func deliver(_ record: EventRecord) async -> HTTPReply.Answer {
+        guard !stopping.load(ordering: .relaxed) else { return .nack("the app is stopping") }
+        let reply = HTTPReply()
+        guard inbox.put([.http(record, reply)]) else { return .nack("the app is stopping") }
+        return await reply.wait()
+    }
 
     /// Consumes events until the client stops (after `stop()`) or fails for good; a fatal
     /// failure (a bad token, `link_disabled`) is thrown.
     public func run() async throws {
         let watchers = Task { [self] in
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { for await notice in self.notices { self.observe(notice) } }
-                group.addTask { for await state in self.client.states { self.status.setState(AppStatus.describe(state)) } }
+                if let notices = self.notices, let client = self.client {
+                    group.addTask { for await notice in notices { self.observe(notice) } }
+                    group.addTask { for await state in client.states { self.status.setState(AppStatus.describe(state)) } }
+                } else {
+                    self.status.setState("running (HTTP requests on \(self.settings.ingress.eventsPath))")
+                }
                 group.addTask { await self.sampleClientCounters() }
             }
         }
@@ -93,12 +129,20 @@ public final class AppRunner: Sendable {
             await learnIdentity(token)
         }
         // Reads that arrive while a batch is in the sinks (a spool commit's fsync) join the
-        // next batch: the sinks get one write or transaction for all of them.
-        let inbox = BatchInbox()
-        let reader = Task { [client] in
+        // next batch: the sinks get one write or transaction for all of them. HTTP requests
+        // join the same batches.
+        let inbox = self.inbox
+        let reader = Task { [client, settings] in
+            guard let client else { return }
             do {
-                for try await batch in client.eventBatches { inbox.put(batch) }
-                inbox.finish(nil)
+                for try await batch in client.eventBatches {
+                    var inbound: [Inbound] = []
+                    inbound.reserveCapacity(batch.count)
+                    for event in batch { inbound.append(.socket(event)) }
+                    inbox.put(inbound)
+                }
+                // With HTTP too, the inbox ends at `stop()`.
+                if !settings.delivery.usesHTTP { inbox.finish(nil) }
             } catch {
                 inbox.finish(error)
             }
@@ -124,7 +168,9 @@ public final class AppRunner: Sendable {
     /// Stops taking envelopes, lets the batch in hand finish, flushes acks and closes the
     /// connections with 1000. Returns once the client stopped.
     public func stop() async {
-        await client.stop()
+        stopping.store(true, ordering: .relaxed)
+        await client?.stop()
+        inbox.finish(nil)
     }
 
     /// Asks `auth.test` who the bot is, for the own-message filter, for at most 10 s (events
@@ -188,7 +234,7 @@ public final class AppRunner: Sendable {
         var lastReceived = counters.snapshot.received
         var lastTime = ContinuousClock.now
         while !Task.isCancelled {
-            let stats = client.stats
+            let stats = clientStats
             let received = counters.snapshot.received
             let now = ContinuousClock.now
             let elapsed = Double(Self.nanoseconds(now - lastTime)) / 1e9
@@ -259,19 +305,40 @@ public final class AppRunner: Sendable {
         }
     }
 
-    private func handle(_ batch: [SocketModeEvent]) async {
+    private func handle(_ batch: [Inbound]) async {
         let now = Timestamp.nowMilliseconds()
         let receivedAt = Timestamp.iso8601(milliseconds: now)
+        let records = batch.map { inbound -> EventRecord in
+            switch inbound {
+            case .socket(let event): EventRecord(event, app: settings.name, receivedAtMilliseconds: now, receivedAt: receivedAt)
+            case .http(let record, _): record
+            }
+        }
         var byType: [String: Int] = [:]
-        for event in batch { byType[event.type, default: 0] += 1 }
+        for record in records { byType[record.envelopeType, default: 0] += 1 }
         for (type, count) in byType { metrics.received(count, type: type) }
-        let records = batch.map { EventRecord($0, app: settings.name, receivedAtMilliseconds: now, receivedAt: receivedAt) }
         // Which records each sink gets, in batch order.
         var perSink: [String: [Int]] = [:]
         var unrouted = 0
         var own = 0
+        var refused = Set<Int>()
+        // Answered without the sinks: taken before (acked) or in the sinks now (nacked).
+        var settled: [Int: Bool] = [:]
+        var claimed: [Int: String] = [:]
+        let clock = Self.monotonicSeconds()
         let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
         for (index, record) in records.enumerated() {
+            if let claims, let key = EventClaims.key(record) {
+                switch claims.claim(key, now: clock) {
+                case .new: claimed[index] = key
+                case .done:
+                    settled[index] = true
+                    continue
+                case .pending:
+                    settled[index] = false
+                    continue
+                }
+            }
             if isOwn(record, bot) {
                 own += 1
                 continue
@@ -280,7 +347,6 @@ public final class AppRunner: Sendable {
             if chosen.isEmpty { unrouted += 1 }
             for name in chosen { perSink[name, default: []].append(index) }
         }
-        var refused = Set<Int>()
         var failures: [String] = []
         var responses: [Int: [UInt8]] = [:]
         await withTaskGroup(of: (indices: [Int], outcome: SinkOutcome).self) { group in
@@ -302,24 +368,39 @@ public final class AppRunner: Sendable {
         }
         var acked = 0
         var nacked = 0
-        if settings.ack == .afterSinks {
-            for (index, event) in batch.enumerated() {
+        let onReceipt = settings.ack == .onReceipt
+        for (index, inbound) in batch.enumerated() {
+            let take = settled[index] ?? !refused.contains(index)
+            if let key = claimed[index] { claims?.finish(key, taken: take, now: clock) }
+            switch inbound {
+            case .socket(let event):
+                if onReceipt {
+                    acked += 1
+                    continue
+                }
                 do {
-                    if refused.contains(index) {
-                        try event.nack()
-                        nacked += 1
-                    } else {
+                    if take {
                         try ack(event, response: responses[index])
                         acked += 1
                         metrics.ackLatency.recordNanoseconds(Self.nanoseconds(event.age))
+                    } else {
+                        try event.nack()
+                        nacked += 1
                     }
                 } catch {
                     logger.warning("could not answer an event", metadata: ["envelope_id": .string(records[index].envelopeID), "error": .string("\(error)")])
                 }
+            case .http(_, let reply):
+                if take {
+                    reply.answer(.ack(response: records[index].acceptsResponsePayload ? responses[index] : nil))
+                    acked += 1
+                } else {
+                    reply.answer(.nack(settled[index] == false ? "the same event is in the sinks now" : failures.first ?? "a sink refused it"))
+                    nacked += 1
+                }
             }
-        } else {
-            acked = batch.count
         }
+        let duplicates = settled.count
         for failure in failures {
             logger.error("sink refused events: they were nacked and Slack will redeliver them", metadata: ["error": .string(failure)])
             status.error(failure)
@@ -327,15 +408,23 @@ public final class AppRunner: Sendable {
         metrics.acked.increment(by: acked)
         metrics.nacked.increment(by: nacked)
         metrics.unrouted.increment(by: unrouted)
+        if duplicates > 0 { metrics.deduplicated.increment(by: duplicates) }
         counters.update {
             $0.received += batch.count
             $0.acked += acked
             $0.nacked += nacked
             $0.unrouted += unrouted
             $0.ownMessages += own
+            $0.duplicates += duplicates
             $0.sinkFailures += failures.count
             if let last = failures.last { $0.lastError = last }
         }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
@@ -383,28 +472,41 @@ public final class AppRunner: Sendable {
     }
 }
 
-/// Batches from the client, merged while the runner is busy: `put` never waits, `takeAll`
-/// returns everything queued (waiting when nothing is), and `nil` once the client ended.
+/// One delivery waiting for the runner: an envelope from the Socket Mode client, or an
+/// HTTP request's event with the reply its listener waits for.
+enum Inbound: Sendable {
+    case socket(SocketModeEvent)
+    case http(EventRecord, HTTPReply)
+}
+
+/// Deliveries merged into batches while the runner is busy: `put` never waits, `takeAll`
+/// returns everything queued (waiting when nothing is), and `nil` once finished.
 final class BatchInbox: Sendable {
     private struct State {
-        var events: [SocketModeEvent] = []
+        var items: [Inbound] = []
         var waiter: CheckedContinuation<Void, Never>?
         var finished = false
         var error: (any Error)?
     }
     private let state = Mutex(State())
 
-    func put(_ batch: [SocketModeEvent]) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.events.append(contentsOf: batch)
+    /// Queues `batch`; false (nothing queued) once the inbox is finished.
+    @discardableResult
+    func put(_ batch: [Inbound]) -> Bool {
+        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.finished else { return (false, nil) }
+            state.items.append(contentsOf: batch)
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
         waiter?.resume()
+        return accepted
     }
 
+    /// No more deliveries after those queued (`error`: the client failed for good).
     func finish(_ error: (any Error)?) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.finished else { return nil }
             state.finished = true
             state.error = error
             defer { state.waiter = nil }
@@ -414,21 +516,21 @@ final class BatchInbox: Sendable {
     }
 
     /// Everything queued, waiting for some if none; nil at the end.
-    func takeAll() async throws -> [SocketModeEvent]? {
+    func takeAll() async throws -> [Inbound]? {
         while true {
-            let taken = state.withLock { state -> (events: [SocketModeEvent], done: Bool, error: (any Error)?) in
-                let events = state.events
-                state.events.removeAll(keepingCapacity: true)
-                return (events, state.finished, state.error)
+            let taken = state.withLock { state -> (items: [Inbound], done: Bool, error: (any Error)?) in
+                let items = state.items
+                state.items.removeAll(keepingCapacity: true)
+                return (items, state.finished, state.error)
             }
-            if !taken.events.isEmpty { return taken.events }
+            if !taken.items.isEmpty { return taken.items }
             if taken.done {
                 if let error = taken.error { throw error }
                 return nil
             }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if !state.events.isEmpty || state.finished { return true }
+                    if !state.items.isEmpty || state.finished { return true }
                     state.waiter = continuation
                     return false
                 }

@@ -231,6 +231,20 @@ struct NodeReader {
                 }
             }
         }
+        var ingressOwners: [String: String] = [:]
+        for (index, app) in apps.enumerated() where app.delivery.usesHTTP && app.enabled {
+            guard listen != nil else {
+                throw fail(appNodes[index], "apps[\(index)].delivery",
+                           "delivery \(app.delivery.rawValue) takes requests on the operations listener, which is off (operations.listen)")
+            }
+            for path in Set(app.ingress.paths) {
+                if let owner = ingressOwners[path], owner != app.name {
+                    throw fail(appNodes[index], "apps[\(index)].ingress",
+                               "the path \(path) is taken by app \"\(owner)\": give each HTTP app its own (ingress: {events: /slack/\(app.name)/events, …})")
+                }
+                ingressOwners[path] = app.name
+            }
+        }
         return DaemonConfiguration(apps: apps, sinks: sinks, operationsAddress: listen)
     }
 
@@ -250,7 +264,8 @@ struct NodeReader {
         var tokenNode: Node?
         var ownMessages: (Bool, Node)?
         let allowed = ["name", "app_token", "bot_token", "ignore_own_messages", "api_url", "pool_size", "max_pool_size", "ack",
-                       "routes", "enabled"]
+                       "routes", "enabled", "delivery", "signing_secret", "ingress"]
+        var deliveryNode: Node?
         for (name, value) in try members(node, key, allowed: allowed) {
             let path = "\(key).\(name)"
             switch name {
@@ -284,6 +299,19 @@ struct NodeReader {
                 settings.ack = policy
             case "enabled":
                 settings.enabled = try bool(value, path)
+            case "delivery":
+                let text = try string(value, path)
+                guard let mode = AppSettings.DeliveryMode(rawValue: text) else {
+                    throw fail(value, path, "expected socket, http or both, got \"\(text)\"")
+                }
+                settings.delivery = mode
+                deliveryNode = value
+            case "signing_secret":
+                let secret = try string(value, path)
+                guard !secret.isEmpty else { throw fail(value, path, "empty: the signing secret from the app's Basic Information page") }
+                settings.signingSecret = secret
+            case "ingress":
+                settings.ingress = try ingress(value, path)
             default:
                 guard case .sequence(let list) = value, !list.isEmpty else {
                     throw fail(value, path, "expected a list of routes (each with `sinks:` and an optional `match:`)")
@@ -294,8 +322,18 @@ struct NodeReader {
             }
         }
         guard !settings.name.isEmpty else { throw fail(node, "\(key).name", "missing: every app needs a name") }
-        guard let tokenNode else { throw fail(node, "\(key).app_token", "missing: the app-level token (xapp-…), e.g. ${SLACK_APP_TOKEN}") }
-        try Self.checkToken(settings.appToken, source: source, key: "\(key).app_token", mark: tokenNode.mark)
+        if settings.delivery.usesSocket {
+            guard let tokenNode else {
+                throw fail(node, "\(key).app_token", "missing: the app-level token (xapp-…), e.g. ${SLACK_APP_TOKEN}")
+            }
+            try Self.checkToken(settings.appToken, source: source, key: "\(key).app_token", mark: tokenNode.mark)
+        } else if let tokenNode, !settings.appToken.isEmpty {
+            try Self.checkToken(settings.appToken, source: source, key: "\(key).app_token", mark: tokenNode.mark)
+        }
+        if settings.delivery.usesHTTP, settings.signingSecret == nil {
+            throw fail(deliveryNode ?? node, "\(key).signing_secret",
+                       "missing: delivery \(settings.delivery.rawValue) needs the app's signing secret, e.g. ${SLACK_SIGNING_SECRET}")
+        }
         if let maximum = settings.maxPoolSize, maximum < settings.poolSize {
             throw fail(node, "\(key).max_pool_size", "must be at least pool_size (\(settings.poolSize))")
         }
@@ -306,6 +344,29 @@ struct NodeReader {
             settings.ignoreOwnMessages = wanted
         } else {
             settings.ignoreOwnMessages = settings.botToken != nil
+        }
+        return settings
+    }
+
+    func ingress(_ node: Node, _ key: String) throws(ConfigError) -> IngressSettings {
+        var settings = IngressSettings()
+        for (name, value) in try members(node, key, allowed: ["events", "commands", "actions", "max_body"]) {
+            let path = "\(key).\(name)"
+            if name == "max_body" {
+                let bytes = try byteCount(value, path)
+                guard bytes <= 64 << 20 else { throw fail(value, path, "at most 64MiB") }
+                settings.maxBodyBytes = Int(bytes)
+                continue
+            }
+            let text = try string(value, path)
+            guard text.hasPrefix("/"), !text.contains(" "), !text.contains("?") else {
+                throw fail(value, path, "expected a path such as /slack/events (no host, no query)")
+            }
+            switch name {
+            case "events": settings.eventsPath = text
+            case "commands": settings.commandsPath = text
+            default: settings.actionsPath = text
+            }
         }
         return settings
     }
@@ -337,16 +398,35 @@ struct NodeReader {
     }
 
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
-        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout"])
+        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout",
+                                                      "url", "commands_url", "actions_url", "signing_secret"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
-            throw fail(node, "\(key).type", "missing: stdout, file, command or spool")
+            throw fail(node, "\(key).type", "missing: stdout, file, command, spool or http")
         }
         let type = try string(typeNode, "\(key).type")
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
         func refuse(_ names: [String]) throws(ConfigError) {
             for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(type) sink") } }
         }
+        if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret"]) }
         switch type {
+        case "http":
+            try refuse(["path", "max_age", "max_size", "command"])
+            func url(_ name: String) throws(ConfigError) -> String? {
+                guard let node = field(name) else { return nil }
+                let text = try string(node, "\(key).\(name)")
+                guard (try? EndpointURL(text)) != nil else { throw fail(node, "\(key).\(name)", "not an http:// or https:// URL") }
+                return text
+            }
+            guard let events = try url("url") else { throw fail(node, "\(key).url", "missing: the app's Request URL for events") }
+            guard let secretNode = field("signing_secret") else {
+                throw fail(node, "\(key).signing_secret", "missing: the signing secret the app checks requests with")
+            }
+            var settings = HTTPForwardSettings(eventsURL: events, commandsURL: try url("commands_url"), actionsURL: try url("actions_url"),
+                                               signingSecret: try string(secretNode, "\(key).signing_secret"))
+            if let concurrency = field("concurrency") { settings.concurrency = try int(concurrency, "\(key).concurrency", range: 1...1024) }
+            if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout") }
+            return .http(settings)
         case "stdout":
             try refuse(["path", "max_age", "max_size", "command", "concurrency", "timeout"])
             return .stdout
@@ -371,7 +451,7 @@ struct NodeReader {
             if let size = field("max_size") { settings.maxBytes = try byteCount(size, "\(key).max_size") }
             return .spool(settings)
         default:
-            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file, command, spool)")
+            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file, command, spool, http)")
         }
     }
 }

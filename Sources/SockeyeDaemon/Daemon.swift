@@ -70,6 +70,20 @@ public final class Daemon: Sendable {
     /// The apps running now.
     public var runners: [AppRunner] { state.withLock { $0.runners } }
 
+    /// The app taking HTTP requests at `path`, and which of its Request URLs the path is
+    /// (several when the app gives one URL for all: the body decides then).
+    public func ingressTarget(_ path: String) -> (AppRunner, [IngressRequest.Kind])? {
+        for runner in runners where runner.settings.delivery.usesHTTP {
+            let ingress = runner.settings.ingress
+            var kinds: [IngressRequest.Kind] = []
+            if ingress.eventsPath == path { kinds.append(.events) }
+            if ingress.commandsPath == path { kinds.append(.commands) }
+            if ingress.actionsPath == path { kinds.append(.actions) }
+            if !kinds.isEmpty { return (runner, kinds) }
+        }
+        return nil
+    }
+
     /// The open sinks by name.
     public var sinks: [String: any EventSink] { state.withLock { $0.sinks } }
 

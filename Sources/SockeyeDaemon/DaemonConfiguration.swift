@@ -49,6 +49,24 @@ public struct AppSettings: Sendable, Equatable {
     public var routes: [Route]
     /// A disabled app is configured but not started.
     public var enabled: Bool
+    /// Over which channel Slack delivers this app's events.
+    public var delivery: DeliveryMode = .socket
+    /// The app's signing secret (Basic Information in the app's settings): HTTP requests
+    /// to the ingress are checked with it. Needed for `http` and `both`.
+    public var signingSecret: String?
+    /// Where the ingress takes this app's HTTP requests (`http` and `both`).
+    public var ingress = IngressSettings()
+
+    /// Socket Mode, HTTP (a Request URL pointing at the daemon's listener), or both at once
+    /// (while the app moves from one to the other: each event is taken once whichever way
+    /// it comes).
+    public enum DeliveryMode: String, Sendable, Equatable, CaseIterable {
+        case socket, http, both
+        /// Whether the app opens Socket Mode connections.
+        public var usesSocket: Bool { self != .http }
+        /// Whether the app takes HTTP requests on the ingress.
+        public var usesHTTP: Bool { self != .socket }
+    }
 
     public init(name: String, appToken: String, apiURL: String = "https://slack.com/api/",
                 poolSize: Int = 2, maxPoolSize: Int? = nil, ack: AckPolicy = .afterSinks,
@@ -62,6 +80,20 @@ public struct AppSettings: Sendable, Equatable {
         self.routes = routes
         self.enabled = enabled
     }
+}
+
+/// The paths of one app on the daemon's HTTP listener, as its Request URLs name them
+/// (Event Subscriptions, Slash Commands, Interactivity), and the largest body taken.
+public struct IngressSettings: Sendable, Equatable {
+    public var eventsPath = "/slack/events"
+    public var commandsPath = "/slack/commands"
+    public var actionsPath = "/slack/actions"
+    /// Bodies larger than this are answered 413 (Slack's payloads stay far below 1 MiB).
+    public var maxBodyBytes = 1 << 20
+    public init() {}
+
+    /// The three paths.
+    public var paths: [String] { [eventsPath, commandsPath, actionsPath] }
 }
 
 /// A route: which events (`match`) go to which sinks.
@@ -112,6 +144,36 @@ public enum SinkSettings: Sendable, Equatable {
     /// anything else (or the timeout) nacks. A JSON object on its standard output becomes
     /// the ack's response payload when the envelope accepts one.
     case command(CommandSettings)
+    /// Each event POSTed to an HTTP-mode app's Request URL(s) as Slack would send it there
+    /// (signed), and acked when the app answers 2xx (the bridge).
+    case http(HTTPForwardSettings)
+}
+
+/// The HTTP forwarder's settings.
+public struct HTTPForwardSettings: Sendable, Equatable {
+    /// Where events go (the app's Event Subscriptions Request URL).
+    public var eventsURL: String
+    /// Where slash commands go; the events URL when nil.
+    public var commandsURL: String?
+    /// Where interactive payloads go; the events URL when nil.
+    public var actionsURL: String?
+    /// The signing secret the app checks requests with.
+    public var signingSecret: String
+    /// Requests in progress at once, per app using the sink.
+    public var concurrency = 32
+    /// After this long without an answer an event is nacked (Slack redelivers it, with
+    /// retry headers); a slash command or interactive payload is acked without a response.
+    public var timeoutSeconds = 2.5
+
+    public init(eventsURL: String, commandsURL: String? = nil, actionsURL: String? = nil, signingSecret: String,
+                concurrency: Int = 32, timeoutSeconds: Double = 2.5) {
+        self.eventsURL = eventsURL
+        self.commandsURL = commandsURL
+        self.actionsURL = actionsURL
+        self.signingSecret = signingSecret
+        self.concurrency = concurrency
+        self.timeoutSeconds = timeoutSeconds
+    }
 }
 
 /// A spool sink's settings.

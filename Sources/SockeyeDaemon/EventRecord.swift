@@ -6,7 +6,7 @@ import SockeyeCore
 /// and the normalized JSON line every sink writes (schema: `docs/event-line.schema.json`).
 ///
 /// The line is one JSON object:
-/// `{"app":…,"delivery":"socket_mode","envelope_type":…,"envelope_id":…,"event_type":…,`
+/// `{"app":…,"delivery":"socket_mode"|"http","envelope_type":…,"envelope_id":…,"event_type":…,`
 /// `"team":…,"channel":…,"user":…,"event_id":…,"retry_attempt":…,"retry_reason":…,`
 /// `"received_at":"2026-11-30T04:24:15.123Z","payload":{…}}` — `payload` is Slack's JSON
 /// exactly as received; absent fields are `null`.
@@ -30,6 +30,20 @@ public struct EventRecord: Sendable {
     public let receivedAtMilliseconds: Int64
     /// The normalized line, without its newline.
     public let line: [UInt8]
+    /// Where Slack's payload is in `line`.
+    let payloadRange: Range<Int>
+
+    /// Slack's payload exactly as received (a copy of its bytes in `line`).
+    public var payloadBytes: [UInt8] { Array(line[payloadRange]) }
+
+    /// How the event reached the daemon (the line's `delivery`).
+    public let delivery: Delivery
+
+    /// Socket Mode or an HTTP request to the ingress.
+    public enum Delivery: String, Sendable {
+        case socketMode = "socket_mode"
+        case http
+    }
 
     /// Reads `event` for app `app`.
     public init(_ event: SocketModeEvent, app: String, receivedAtMilliseconds: Int64) {
@@ -40,37 +54,59 @@ public struct EventRecord: Sendable {
     /// Reads `event` for app `app`; `receivedAt` is `receivedAtMilliseconds` in ISO 8601
     /// (formatted once for a whole batch).
     init(_ event: SocketModeEvent, app: String, receivedAtMilliseconds: Int64, receivedAt: String) {
-        self.app = app
-        envelopeType = event.type
-        envelopeID = event.envelopeID
-        team = event.teamID
-        eventID = event.eventID
-        retryAttempt = event.retryAttempt
-        retryReason = event.retryReason.flatMap { $0.isEmpty ? nil : $0 }
-        acceptsResponsePayload = event.acceptsResponsePayload
-        self.receivedAtMilliseconds = receivedAtMilliseconds
-        let fields = event.withPayloadBytes { bytes in
-            let read = (try? PayloadFields.read(bytes)) ?? PayloadFields()
-            func text(_ view: ByteView) -> String? {
-                guard view.isPresent else { return nil }
-                let raw = view.bytes(in: bytes)
-                guard view.isEscaped else { return String(decoding: raw, as: UTF8.self) }
-                return withUnsafeTemporaryAllocation(byteCount: max(raw.count, 1), alignment: 1) { scratch in
-                    let length = JSONStringDecoder.decode(raw, into: scratch) ?? 0
-                    return String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[0..<length]), as: UTF8.self)
-                }
-            }
-            return (channel: text(read.channel), user: text(read.user), bot: text(read.botID), command: text(read.command))
+        let parts = Parts(envelopeType: event.type, envelopeID: event.envelopeID, eventType: event.eventType,
+                          payloadType: event.payloadType, team: event.teamID, eventID: event.eventID,
+                          retryAttempt: event.retryAttempt, retryReason: event.retryReason,
+                          acceptsResponsePayload: event.acceptsResponsePayload)
+        self = event.withPayloadBytes { payload in
+            EventRecord(app: app, delivery: .socketMode, parts: parts, payload: payload,
+                        receivedAtMilliseconds: receivedAtMilliseconds, receivedAt: receivedAt)
         }
-        channel = fields.channel
-        user = fields.user
-        botID = fields.bot
-        eventType = event.eventType ?? (event.type == "slash_commands" ? fields.command : event.payloadType)
+    }
+
+    /// The envelope's fields, as Socket Mode's envelope (or an HTTP request) gives them.
+    struct Parts {
+        var envelopeType: String
+        var envelopeID: String
+        var eventType: String?
+        var payloadType: String?
+        var team: String?
+        var eventID: String?
+        var retryAttempt: Int
+        var retryReason: String?
+        var acceptsResponsePayload: Bool
+    }
+
+    /// The record of an event whose envelope fields are `parts` and whose payload (Slack's
+    /// JSON object) is `payload`, delivered by `delivery`.
+    init(app: String, delivery: Delivery, parts: Parts, payload: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64,
+         receivedAt: String) {
+        self.app = app
+        self.delivery = delivery
+        envelopeType = parts.envelopeType
+        envelopeID = parts.envelopeID
+        team = parts.team
+        eventID = parts.eventID
+        retryAttempt = parts.retryAttempt
+        retryReason = parts.retryReason.flatMap { $0.isEmpty ? nil : $0 }
+        acceptsResponsePayload = parts.acceptsResponsePayload
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+        let read = (try? PayloadFields.read(payload)) ?? PayloadFields()
+        func text(_ view: ByteView) -> String? {
+            guard view.isPresent else { return nil }
+            let raw = view.bytes(in: payload)
+            guard view.isEscaped else { return String(decoding: raw, as: UTF8.self) }
+            return JSONStringDecoder.string(view, in: payload)
+        }
+        channel = text(read.channel)
+        user = text(read.user)
+        botID = text(read.botID)
+        eventType = parts.eventType ?? (parts.envelopeType == "slash_commands" ? text(read.command) : parts.payloadType)
         var writer = JSONLineWriter()
         // The payload plus the envelope fields (ids and names are short).
-        writer.begin(capacity: event.withPayloadBytes { $0.count } + 320 + app.utf8.count)
+        writer.begin(capacity: payload.count + 320 + app.utf8.count)
         writer.field("app", app)
-        writer.field("delivery", "socket_mode")
+        writer.field("delivery", delivery.rawValue)
         writer.field("envelope_type", envelopeType)
         writer.field("envelope_id", envelopeID)
         writer.field("event_type", eventType)
@@ -82,7 +118,9 @@ public struct EventRecord: Sendable {
         writer.field("retry_reason", retryReason)
         writer.field("received_at", receivedAt)
         writer.key("payload")
-        event.withPayloadBytes { writer.raw($0.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : $0) }
+        let payloadStart = writer.bytes.count
+        writer.raw(payload.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : payload)
+        payloadRange = payloadStart..<writer.bytes.count
         writer.end()
         line = writer.bytes
     }

@@ -14,7 +14,8 @@ import Synchronization
 ///   the apps that do not;
 /// - `GET /metrics`: every metric in Prometheus' text format;
 /// - `GET /`: the status page (plain HTML, refreshes itself every 2 s);
-/// - `GET /status.json`: what the page shows, as JSON.
+/// - `GET /status.json`: what the page shows, as JSON;
+/// - `POST` to an HTTP-mode app's paths: the ingress (`Ingress`).
 /// It is a `Service`: add it to the daemon's services; it stops with them.
 public struct OperationsServer: Sendable {
     let application: Application<RouterResponder<BasicRequestContext>>
@@ -47,6 +48,9 @@ public struct OperationsServer: Sendable {
         router.get("/") { _, _ -> Response in
             Self.response(.ok, "text/html; charset=utf-8", page.html())
         }
+        // Slack's requests to HTTP-mode apps, at the paths their configuration gives.
+        let ingress = Ingress(daemon: daemon, logger: logger)
+        router.post("**") { request, _ -> Response in await ingress.handle(request) }
         let bound = BoundPort()
         boundPort = bound
         var serverLogger = logger

@@ -49,8 +49,7 @@ struct StatusPage: Sendable {
 
     /// Enabled apps without a live connection (disabled ones count as not ready).
     func appsNotReady() -> [String] {
-        daemon.runners.filter { $0.clientStats.liveConnections == 0 || $0.status.snapshot.state.hasPrefix("disabled") }
-            .map(\.settings.name)
+        daemon.runners.filter { !$0.isReady }.map(\.settings.name)
     }
 
     func json() -> String {
@@ -79,7 +78,8 @@ struct StatusPage: Sendable {
         let ready = appsNotReady().isEmpty
         var rows = ""
         for app in apps {
-            let healthy = app.live > 0 && !app.state.hasPrefix("disabled") && !app.state.hasPrefix("failed")
+            let healthy = !app.state.hasPrefix("disabled") && !app.state.hasPrefix("failed") && !app.state.hasPrefix("restarting")
+                && (app.live > 0 || app.state.hasPrefix("running (HTTP"))
             let errors = app.errors.isEmpty ? "<span class=muted>none</span>" : app.errors.map(escape).joined(separator: "<br>")
             rows += """
                 <tr class="\(healthy ? "ok" : "bad")"><td class=name>\(escape(app.name))</td><td>\(escape(app.state))</td>\

@@ -10,6 +10,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SockeyeBridge
 import SockeyeDaemon
 import SockeyeSpool
 import SockeyeOperations
@@ -129,8 +130,11 @@ struct Run: AsyncParsableCommand {
     func makeDaemon(_ configuration: DaemonConfiguration, logger: Logger) throws -> Daemon {
         do {
             return try Daemon(configuration: configuration, logger: logger, makeSink: { name, settings in
-                if case .spool(let spool) = settings { return try SpoolSink(name: name, settings: spool, logger: logger) }
-                return nil
+                switch settings {
+                case .spool(let spool): return try SpoolSink(name: name, settings: spool, logger: logger)
+                case .http(let forward): return HTTPForwarderSink(name: name, settings: forward, logger: logger)
+                default: return nil
+                }
             })
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))

@@ -72,6 +72,14 @@ const char *sockeye_tls_version(const sockeye_tls *tls);
 /** OpenSSL's version text, e.g. "OpenSSL 3.0.x". */
 const char *sockeye_tls_library_version(void);
 
+/** HMAC-SHA256 of `msg` with `key` into `out` (Slack's v0 request signature). Returns 0, or
+ *  -1 on failure. Thread-safe; no allocation kept. */
+int sockeye_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char out[32]);
+
+/** 1 when the `len` bytes at `a` and `b` are equal, else 0, in time that depends only on
+ *  `len` (signature checks). */
+int sockeye_memeq_constant_time(const void *a, const void *b, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,94 @@
+import Synchronization
+
+/// The answer an HTTP request to the ingress is waiting for: given once by the app runner
+/// when the sinks are done (or at once for a duplicate), awaited by the listener.
+public final class HTTPReply: Sendable {
+    /// What the listener sends back.
+    public enum Answer: Sendable, Equatable {
+        /// 200, with the sinks' response body for a slash command or interaction (JSON).
+        case ack(response: [UInt8]?)
+        /// A sink refused the event, or the daemon is stopping: 503, so Slack retries the
+        /// event (a slash command or interaction fails for the user).
+        case nack(String)
+    }
+
+    private struct State {
+        var answer: Answer?
+        var waiter: CheckedContinuation<Answer, Never>?
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Gives the answer; later calls are ignored.
+    func answer(_ answer: Answer) {
+        let waiter = state.withLock { state -> CheckedContinuation<Answer, Never>? in
+            guard state.answer == nil else { return nil }
+            state.answer = answer
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: answer)
+    }
+
+    /// Waits for the answer.
+    public func wait() async -> Answer {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Answer? in
+                if let answer = state.answer { return answer }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// Event ids an app has taken, across its delivery channels, so that an event Slack sends
+/// twice (over Socket Mode and over HTTP while the app moves between them, or an HTTP retry
+/// after a slow answer) reaches the sinks once. An id is claimed when its event arrives,
+/// kept for `window` once the sinks took it, and released if they refused it (so Slack's
+/// redelivery is taken). Only for apps that take HTTP requests; Socket Mode alone has the
+/// client's own de-duplication.
+final class EventClaims: Sendable {
+    /// What a claim found.
+    enum Outcome { case new, pending, done }
+
+    private struct State {
+        var entries: [String: (done: Bool, at: Double)] = [:]
+        var insertsSincePrune = 0
+    }
+    private let state = Mutex(State())
+    let window: Double
+
+    init(windowSeconds: Double = 900) { window = windowSeconds }
+
+    /// Claims `key` at `now` (seconds).
+    func claim(_ key: String, now: Double) -> Outcome {
+        state.withLock { state in
+            if let entry = state.entries[key], entry.done ? now - entry.at < window : true {
+                return entry.done ? .done : .pending
+            }
+            state.entries[key] = (false, now)
+            state.insertsSincePrune += 1
+            if state.insertsSincePrune >= 4096 {
+                state.insertsSincePrune = 0
+                state.entries = state.entries.filter { !$0.value.done || now - $0.value.at < window }
+            }
+            return .new
+        }
+    }
+
+    /// Ends the claim on `key`: kept when the sinks took the event, released when not.
+    func finish(_ key: String, taken: Bool, now: Double) {
+        state.withLock { state in
+            if taken { state.entries[key] = (true, now) } else { state.entries.removeValue(forKey: key) }
+        }
+    }
+
+    /// The claim key of `record` (events with an id only).
+    static func key(_ record: EventRecord) -> String? {
+        guard record.envelopeType == "events_api", let id = record.eventID else { return nil }
+        return "\(record.team ?? "")/\(id)"
+    }
+}

@@ -270,6 +270,14 @@ package.targets += [
                        .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
     ),
+    // The keep-alive HTTP app the forwarder benchmark posts to (checks signatures, answers 200).
+    .executableTarget(
+        name: "sockeye-bench-backend",
+        dependencies: ["SockeyeDaemon", .product(name: "Hummingbird", package: "hummingbird"),
+                       .product(name: "Logging", package: "swift-log")],
+        path: "benchmarks/HTTPBackend",
+        swiftSettings: strictSwift
+    ),
     // The durable SQLite spool sink (docs/spool.md) and what `sockeyed spool` reads it with.
     .target(
         name: "SockeyeSpool",
@@ -287,7 +295,8 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeDaemonTests",
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSim", .product(name: "Yams", package: "Yams")],
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", .product(name: "Yams", package: "Yams"),
+                       .product(name: "Hummingbird", package: "hummingbird")],
         swiftSettings: strictSwift
     ),
     .testTarget(

@@ -29,6 +29,15 @@ public struct AppCheck: Sendable {
     public static func run(_ app: AppSettings, runtime: TransportRuntime, probe: Duration = .seconds(5),
                            environment: [String: String] = ProcessInfo.processInfo.environment) async -> AppCheck {
         var check = AppCheck(app: app)
+        if app.delivery.usesHTTP {
+            let paths = Set(app.ingress.paths).sorted().joined(separator: ", ")
+            check.add(app.signingSecret != nil, "delivery \(app.delivery.rawValue): Slack's requests are taken at \(paths) on the operations listener"
+                      + (app.signingSecret == nil ? ", but no signing_secret is set" : ", checked with the signing secret"))
+        }
+        guard app.delivery.usesSocket else {
+            check.add(true, "delivery http: no Socket Mode checks (the app token is not used)")
+            return check
+        }
         check.add(true, "app token: \(AppTokenKind(app.appToken)) (\(redacted(app.appToken)))")
         do {
             let response = try await runtime.callWebAPI(method: "apps.connections.open", token: app.appToken,

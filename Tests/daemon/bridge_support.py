@@ -1,0 +1,145 @@
+"""Helpers for the tests of sockeyed's delivery modes (issue 15): the simulator's admin API, a
+sockeyed configuration file, the operations endpoints and bounded waits."""
+import json
+import os
+import re
+import signal
+import time
+import urllib.error
+import urllib.request
+
+from conftest import APP_TOKEN, Proc, binary, free_port, start_sim
+
+SECRET = "bridge-test-signing-secret"
+BOT_TOKEN = "xoxb-sim-bot-token"
+
+
+def http(url, body=None, headers=None, timeout=10, method=None):
+    """(status, bytes) of one request; a JSON `body` (dict) is encoded, bytes are sent as they are."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers=dict({"Content-Type": "application/json"}, **(headers or {})),
+                                     method=method or ("POST" if data is not None else "GET"))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+class Sim:
+    """A sockeye-sim process and its admin API."""
+
+    def __init__(self, processes, *args):
+        self.proc, self.api = start_sim(processes, *args)
+        self.base = self.api[: -len("api/")]
+
+    def admin(self, path, body=None):
+        status, data = http(self.base + "admin/" + path, body, timeout=30)
+        assert status == 200, f"/admin/{path}: {status} {data[:500]!r}"
+        return json.loads(data)
+
+    def stats(self):
+        return self.admin("stats")
+
+    def acked_events(self):
+        return self.admin("acked-events")["event_ids"]
+
+    def responses(self):
+        return self.admin("responses")["responses"]
+
+    def delivery(self, mode, port=None, secret=SECRET):
+        body = {"app": 0, "mode": mode}
+        if port is not None:
+            body.update(request_url=f"http://127.0.0.1:{port}/slack/events",
+                        commands_url=f"http://127.0.0.1:{port}/slack/commands",
+                        actions_url=f"http://127.0.0.1:{port}/slack/actions", signing_secret=secret)
+        reply = self.admin("delivery", body)
+        assert reply["ok"] and reply["mode"] == mode, reply
+        return reply
+
+
+def sockeyed_config(path, api, delivery, sinks, routes_to, ops_port, secret=SECRET, name="bridge"):
+    """Writes a configuration with one app (delivery `delivery`, every event to `routes_to`)."""
+    secret_line = f"    signing_secret: {secret}\n"
+    with open(path, "w") as f:
+        f.write(f"""apps:
+  - name: {name}
+    app_token: {APP_TOKEN}
+    api_url: {api}
+    pool_size: 1
+    delivery: {delivery}
+{secret_line}    routes:
+      - sinks: [{", ".join(routes_to)}]
+sinks:
+{sinks}
+operations:
+  listen: 127.0.0.1:{ops_port}
+""")
+    return path
+
+
+def start_sockeyed(processes, config):
+    daemon = Proc([binary("sockeyed"), "run", "--config", config, "--log-level", "warning"])
+    processes.append(daemon)
+    return daemon
+
+
+def ready(port):
+    try:
+        return http(f"http://127.0.0.1:{port}/readyz", timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+def status(port):
+    return json.loads(http(f"http://127.0.0.1:{port}/status.json")[1])
+
+
+def metrics(port):
+    """{(name, frozenset(labels)): value} from the Prometheus text on /metrics."""
+    text = http(f"http://127.0.0.1:{port}/metrics")[1].decode()
+    values = {}
+    for line in text.splitlines():
+        match = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$", line)
+        if not match or line.startswith("#"):
+            continue
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
+        values[(match.group(1), labels)] = float(match.group(3))
+    return values
+
+
+def wait_until(predicate, timeout, what, daemon=None):
+    """Polls `predicate` until it returns something true; fails after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            detail = f"; sockeyed stderr: {daemon.err[-15:]}" if daemon else ""
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}{detail}")
+        time.sleep(0.05)
+
+
+def stop(daemon, timeout=20):
+    daemon.signal(signal.SIGTERM)
+    code = daemon.wait(timeout)
+    assert code == 0, f"sockeyed exit {code}: {daemon.err[-20:]}"
+
+
+def file_sink(name, path):
+    return f"  {name}:\n    type: file\n    path: {path}\n"
+
+
+def reload(daemon, path, text_transform):
+    """Rewrites the configuration at `path` with `text_transform(text)` and sends SIGHUP."""
+    with open(path) as f:
+        text = f.read()
+    with open(path + ".new", "w") as f:
+        f.write(text_transform(text))
+    os.replace(path + ".new", path)
+    daemon.signal(signal.SIGHUP)
+
+
+__all__ = ["SECRET", "BOT_TOKEN", "Sim", "http", "sockeyed_config", "start_sockeyed", "ready", "status", "metrics",
+           "wait_until", "stop", "file_sink", "reload", "free_port"]

@@ -97,18 +97,14 @@ public final class HTTPForwarderSink: EventSink {
     /// Sends `record` and waits at most `timeout` for the answer.
     func forward(_ record: EventRecord) async -> Result {
         let request = makeRequest(record)
-        let timeout = Duration.milliseconds(Int(settings.timeoutSeconds * 1000))
-        let wantsResponse = record.envelopeType != "events_api"
-        let exchange = Task { () -> Result in
-            do {
-                let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds.rounded(.up)) + 30))
-                let body = try await response.body.collect(upTo: 1 << 20)
-                return interpret(status: response.status, headers: response.headers, body: body, record: record)
-            } catch {
-                outcomes["connection_failed"]?.increment()
-                return .refused("\(destination(record)): \(error)")
-            }
+        guard record.envelopeType != "events_api" else {
+            // An event has no reply to wait for past the timeout: the client's own deadline.
+            return await exchange(request, record, timeout: .milliseconds(Int64(settings.timeoutSeconds * 1000)))
         }
+        // A slash command or interaction: at the timeout the user is still waiting, so the ack
+        // goes without a response while the request goes on; what comes later is logged.
+        let timeout = Duration.milliseconds(Int(settings.timeoutSeconds * 1000))
+        let exchange = Task { await self.exchange(request, record, timeout: .seconds(Int64(settings.timeoutSeconds.rounded(.up)) + 30)) }
         let result = await withTaskGroup(of: Result?.self) { group in
             group.addTask { await exchange.value }
             group.addTask {
@@ -120,22 +116,30 @@ public final class HTTPForwarderSink: EventSink {
             return first
         }
         if let result { return result }
-        // No answer in time.
-        if wantsResponse {
-            // The user is waiting: ack now without a response; log what comes later.
-            Task { [logger, late] in
-                let lateResult = await exchange.value
-                late.increment()
-                logger.warning("the app answered after the ack deadline: its response was not sent", metadata: [
-                    "sink": .string(self.name), "envelope_id": .string(record.envelopeID), "result": .string("\(lateResult)"),
-                ])
-            }
-            outcomes["timeout"]?.increment()
-            return .accepted(response: nil)
+        Task { [logger, late, name] in
+            let lateResult = await exchange.value
+            late.increment()
+            logger.warning("the app answered after the ack deadline: its response was not sent", metadata: [
+                "sink": .string(name), "envelope_id": .string(record.envelopeID), "result": .string("\(lateResult)"),
+            ])
         }
-        exchange.cancel()
         outcomes["timeout"]?.increment()
-        return .refused("\(destination(record)): no answer within \(settings.timeoutSeconds) s")
+        return .accepted(response: nil)
+    }
+
+    /// One request and its answer, within `timeout`.
+    private func exchange(_ request: HTTPClientRequest, _ record: EventRecord, timeout: TimeAmount) async -> Result {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return interpret(status: response.status, headers: response.headers, body: body, record: record)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            outcomes["timeout"]?.increment()
+            return .refused("\(destination(record)): no answer within \(settings.timeoutSeconds) s")
+        } catch {
+            outcomes["connection_failed"]?.increment()
+            return .refused("\(destination(record)): \(error)")
+        }
     }
 
     func interpret(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, record: EventRecord) -> Result {

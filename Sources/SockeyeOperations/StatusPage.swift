@@ -32,7 +32,7 @@ struct StatusPage: Sendable {
             return AppView(
                 name: runner.settings.name, state: status.state, live: stats.liveConnections, wanted: stats.targetConnections,
                 received: counts.received, acked: counts.acked, nacked: counts.nacked, unrouted: counts.unrouted,
-                deduplicated: stats.pool.duplicatesDropped, reconnects: stats.pool.connectionsLost, rate: status.eventsPerSecond,
+                deduplicated: stats.pool.duplicatesDropped + counts.duplicates, reconnects: stats.pool.connectionsLost, rate: status.eventsPerSecond,
                 lastRefresh: refresh, errors: status.recentErrors.map { "\(stamp.string(from: $0.at)) \($0.message)" })
         }
     }

@@ -3,7 +3,9 @@ missing, stale and future signatures are refused with 401, a 2 MiB body with 413
 limit is 1 MiB), broken JSON and broken forms with 400; url_verification is answered with its
 challenge; a body sent slowly and a replayed request (valid both) are taken. Nothing refused
 reaches the file sink, and /metrics counts every request by kind and outcome."""
+import json
 import os
+import urllib.request
 
 from conftest import json_lines
 from bridge_support import Sim, file_sink, free_port, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
@@ -64,4 +66,8 @@ def test_ingress_answers_every_probe(tmp_path, processes):
     # The replayed copy was recognised by its event id (already taken: acked, not written).
     assert values.get(("sockeyed_events_deduplicated_total", frozenset({("app", "bridge")}))) == 1, \
         {k: v for k, v in values.items() if "dedup" in k[0]}
+    # The status page counts it too (Socket Mode's duplicates and those taken across channels).
+    with urllib.request.urlopen(f"http://127.0.0.1:{ops_port}/status.json", timeout=5) as reply:
+        status = json.load(reply)
+    assert status["apps"][0]["events"]["deduplicated"] == 1, status["apps"][0]
     stop(daemon)

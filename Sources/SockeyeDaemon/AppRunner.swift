@@ -349,21 +349,30 @@ public final class AppRunner: Sendable {
         }
         var failures: [String] = []
         var responses: [Int: [UInt8]] = [:]
-        await withTaskGroup(of: (indices: [Int], outcome: SinkOutcome).self) { group in
-            for (name, indices) in perSink {
-                guard let sink = sinks[name] else { continue }
-                let part = indices.map { records[$0] }
-                group.addTask {
-                    let started = ContinuousClock.now
-                    let outcome = await sink.accept(part)
-                    AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
-                    return (indices, outcome)
+        func collect(_ indices: [Int], _ outcome: SinkOutcome) {
+            for position in outcome.refused { refused.insert(indices[position]) }
+            for (position, response) in outcome.responses { responses[indices[position]] = response }
+            if let error = outcome.error { failures.append(error) }
+        }
+        if perSink.count == 1, let (name, indices) = perSink.first, let sink = sinks[name] {
+            // One sink (the common case): no child task, one thread hop fewer per batch.
+            let started = ContinuousClock.now
+            let outcome = await sink.accept(indices.count == records.count ? records : indices.map { records[$0] })
+            AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
+            collect(indices, outcome)
+        } else {
+            await withTaskGroup(of: (indices: [Int], outcome: SinkOutcome).self) { group in
+                for (name, indices) in perSink {
+                    guard let sink = sinks[name] else { continue }
+                    let part = indices.map { records[$0] }
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        let outcome = await sink.accept(part)
+                        AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
+                        return (indices, outcome)
+                    }
                 }
-            }
-            for await (indices, outcome) in group {
-                for position in outcome.refused { refused.insert(indices[position]) }
-                for (position, response) in outcome.responses { responses[indices[position]] = response }
-                if let error = outcome.error { failures.append(error) }
+                for await (indices, outcome) in group { collect(indices, outcome) }
             }
         }
         var acked = 0

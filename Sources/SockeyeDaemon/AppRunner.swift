@@ -87,11 +87,28 @@ public final class AppRunner: Sendable {
     /// Takes one HTTP request's event (the ingress, after the signature check) and returns
     /// once the sinks are done with it: `ack` (with the response payload of a slash command
     /// or interaction, if a sink gave one) or `nack`.
+    ///
+    /// The request's own task runs the event through the sinks (no hop through the batch
+    /// loop: each request is already concurrent, and the spool still commits concurrent
+    /// requests together). `stop()` waits for requests in progress.
     public func deliver(_ record: EventRecord) async -> HTTPReply.Answer {
-        guard !stopping.load(ordering: .relaxed) else { return .nack("the app is stopping") }
+        httpInProgress.add(1, ordering: .sequentiallyConsistent)
+        defer { httpInProgress.subtract(1, ordering: .sequentiallyConsistent) }
+        guard !stopping.load(ordering: .sequentiallyConsistent) else { return .nack("the app is stopping") }
         let reply = HTTPReply()
-        guard inbox.put([.http(record, reply)]) else { return .nack("the app is stopping") }
+        await handle([.http(record, reply)])
         return await reply.wait()
+    }
+
+    /// HTTP requests in `deliver` now.
+    private let httpInProgress = Atomic<Int>(0)
+
+    /// Waits (at most `limit`) until no HTTP request is in the sinks.
+    private func drainHTTP(limit: Duration = .seconds(10)) async {
+        let deadline = ContinuousClock.now + limit
+        while httpInProgress.load(ordering: .sequentiallyConsistent) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Consumes events until the client stops (after `stop()`) or fails for good; a fatal
@@ -113,10 +130,12 @@ public final class AppRunner: Sendable {
         do {
             try await consume()
         } catch {
+            await drainHTTP()
             watchers.cancel()
             await watchers.value
             throw error
         }
+        await drainHTTP()
         watchers.cancel()
         await watchers.value
         logger.info("stopped")
@@ -481,8 +500,8 @@ public final class AppRunner: Sendable {
     }
 }
 
-/// One delivery waiting for the runner: an envelope from the Socket Mode client, or an
-/// HTTP request's event with the reply its listener waits for.
+/// One delivery for the runner: an envelope from the Socket Mode client, or an HTTP
+/// request's event with the reply its listener waits for.
 enum Inbound: Sendable {
     case socket(SocketModeEvent)
     case http(EventRecord, HTTPReply)

@@ -48,6 +48,8 @@ public final class HTTPForwarderSink: EventSink {
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(settings.concurrency, 1))
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
+        // No request spans: building their attributes cost about 5 % of a forwarded event.
+        configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var outcomes: [String: Counter] = [:]
         for outcome in ["acked", "no_retry", "http_error", "timeout", "connection_failed"] {

@@ -36,7 +36,16 @@ public final class AppRunner: Sendable {
     private let logger: Logger
 
     /// Builds the client (checking the token and URLs now) for `settings`, writing to `sinks`.
-    public init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger) throws(SocketModeError) {
+    public convenience init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger)
+        throws(SocketModeError) {
+        try self.init(settings: settings, sinks: sinks, runtime: runtime, logger: logger,
+                      claims: settings.delivery.usesHTTP ? EventClaims() : nil)
+    }
+
+    /// `claims`: the event ids the app's earlier instances took (kept across restarts by the
+    /// daemon), for apps that take HTTP requests.
+    init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger,
+         claims: EventClaims?) throws(SocketModeError) {
         self.settings = settings
         self.runtime = runtime
         self.router = Router(routes: settings.routes)
@@ -63,7 +72,7 @@ public final class AppRunner: Sendable {
             client = nil
             notices = nil
         }
-        claims = settings.delivery.usesHTTP ? EventClaims() : nil
+        self.claims = settings.delivery.usesHTTP ? claims : nil
     }
 
     /// How many batches may be in the sinks at once (see `run`).

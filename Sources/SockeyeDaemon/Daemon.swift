@@ -31,6 +31,7 @@ public final class Daemon: Sendable {
     private let ownsRuntime: Bool
     let makeSink: SinkMaker?
     private let state: Mutex<State>
+    private let claimsTable = ClaimsTable()
     private let running = Mutex<ServiceGroup?>(nil)
     /// Runners for the supervisor to start; finished at shutdown.
     private let starts: AsyncStream<AppRunner>
@@ -57,7 +58,7 @@ public final class Daemon: Sendable {
         let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink)
         var runners: [AppRunner] = []
         for app in configuration.apps where app.enabled {
-            runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger))
+            runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable))
         }
         state = Mutex(State(configuration: configuration, runners: runners, sinks: sinks))
         (starts, startContinuation) = AsyncStream.makeStream()
@@ -164,7 +165,7 @@ public final class Daemon: Sendable {
             } else {
                 summary.started.append(app.name)
             }
-            start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger))
+            start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable))
         }
         for runner in old.runners where !new.apps.contains(where: { $0.enabled && $0.name == runner.settings.name }) {
             stop.append(runner)
@@ -187,9 +188,25 @@ public final class Daemon: Sendable {
 
     // MARK: Building
 
-    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger) throws(DaemonError) -> AppRunner {
+    /// Event ids taken by each of this daemon's apps that take HTTP requests, by app name:
+    /// kept across restarts and reloads, so an event taken before a restart is not taken again.
+    final class ClaimsTable: Sendable {
+        private let table = Mutex<[String: EventClaims]>([:])
+        func claims(for app: String) -> EventClaims {
+            table.withLock { table in
+                if let existing = table[app] { return existing }
+                let made = EventClaims()
+                table[app] = made
+                return made
+            }
+        }
+    }
+
+    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger,
+                           claims table: ClaimsTable) throws(DaemonError) -> AppRunner {
+        let claims = app.delivery.usesHTTP ? table.claims(for: app.name) : nil
         do {
-            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger)
+            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger, claims: claims)
         } catch {
             throw .app(app.name, "\(error)")
         }
@@ -302,7 +319,7 @@ public final class Daemon: Sendable {
         let sinks = state.withLock { $0.sinks }
         let next: AppRunner
         do {
-            next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger)
+            next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable)
         } catch {
             old.status.setState("disabled: \(error)")
             logger.error("app disabled: it cannot be restarted", metadata: ["app": .string(old.settings.name), "reason": .string("\(error)")])

@@ -142,6 +142,21 @@ struct IngressTests {
         #expect(metrics.contains(#"sockeyed_ingress_requests_total{app="http-app",kind="events",outcome="bad_signature"} 2"#), "\(metrics)")
         #expect(metrics.contains(#"sockeyed_ingress_requests_total{app="http-app",kind="events",outcome="stale_timestamp"} 1"#))
         #expect(metrics.contains(#"sockeyed_ingress_requests_total{app="http-app",kind="events",outcome="too_large"} 1"#))
+
+        // A restart (a reload that changes the app) keeps the ids taken: Slack's late retry of
+        // the first event is still answered 200 and not written again.
+        var changed = app
+        changed.ingress.maxBodyBytes = 128 * 1024
+        let summary = try await daemon.reload(DaemonConfiguration(apps: [changed], sinks: config.sinks, operationsAddress: nil))
+        #expect(summary.restarted == ["http-app"])
+        #expect(await eventually { daemon.runners.first?.isReady == true })
+        do {
+            let r = try await slackPost(port, "/slack/events", body: eventBody("Ev0INGRESS1"), contentType: "application/json",
+                                        secret: Self.secret, headers: ["X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"])
+            #expect(r.0 == 200, "\(r)")
+        }
+        #expect(jsonLines(folder + "/events.jsonl").count == 3)
+        #expect(daemon.runners.first?.counters.snapshot.duplicates == 1)
         await daemon.stop()
         try await running.value
     }

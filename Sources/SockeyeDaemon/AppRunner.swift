@@ -77,6 +77,8 @@ public final class AppRunner: Sendable {
 
     /// How many batches may be in the sinks at once (see `run`).
     static let batchesInFlight = 8
+    /// Batches this small are handled by the loop itself (see `consume`).
+    static let inlineBatchLimit = 4
 
     /// The client's notices since it was made (read by `run`).
     private let notices: AsyncStream<ClientNotice>?
@@ -182,6 +184,12 @@ public final class AppRunner: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             while let batch = try await inbox.takeAll() {
+                // A few events (a quiet app): handled here, without a task of their own (a
+                // thread hop fewer); what arrives meanwhile makes the next batch.
+                if batch.count <= Self.inlineBatchLimit {
+                    await handle(batch)
+                    continue
+                }
                 if running == Self.batchesInFlight {
                     try await group.next()
                     running -= 1

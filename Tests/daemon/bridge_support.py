@@ -78,8 +78,8 @@ operations:
     return path
 
 
-def start_sockeyed(processes, config):
-    daemon = Proc([binary("sockeyed"), "run", "--config", config, "--log-level", "warning"])
+def start_sockeyed(processes, config, log_level="warning"):
+    daemon = Proc([binary("sockeyed"), "run", "--config", config, "--log-level", log_level])
     processes.append(daemon)
     return daemon
 

@@ -8,7 +8,7 @@ import os
 import urllib.request
 
 from conftest import json_lines
-from bridge_support import Sim, file_sink, free_port, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
+from bridge_support import SECRET, Sim, file_sink, free_port, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
 
 # kind → (statuses the ingress answers, kind label, outcome label in sockeyed_ingress_requests_total)
 EXPECTED = {
@@ -31,7 +31,7 @@ def test_ingress_answers_every_probe(tmp_path, processes):
     sim = Sim(processes)
     ops_port = free_port()
     config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "http", file_sink("out", out), ["out"], ops_port)
-    daemon = start_sockeyed(processes, config)
+    daemon = start_sockeyed(processes, config, log_level="debug")
     wait_until(lambda: ready(ops_port), 60, "sockeyed ready", daemon)
     sim.delivery("http", ops_port)
 
@@ -71,3 +71,7 @@ def test_ingress_answers_every_probe(tmp_path, processes):
         status = json.load(reply)
     assert status["apps"][0]["events"]["deduplicated"] == 1, status["apps"][0]
     stop(daemon)
+    # Every refusal was logged (at debug level, everything is), and never with the secret.
+    log = "\n".join(daemon.err)
+    assert "ingress refused a request" in log, log[-2000:]
+    assert SECRET not in log

@@ -159,8 +159,8 @@ public final class AppRunner: Sendable {
             await learnIdentity(token)
         }
         // Reads that arrive while a batch is in the sinks (a spool commit's fsync) join the
-        // next batch: the sinks get one write or transaction for all of them. HTTP requests
-        // join the same batches.
+        // next batch: the sinks get one write or transaction for all of them. (HTTP requests
+        // do not pass here: `deliver` handles each in its own task.)
         let inbox = self.inbox
         let reader = Task { [client, settings] in
             guard let client else { return }
@@ -361,7 +361,7 @@ public final class AppRunner: Sendable {
         // Answered without the sinks: taken before (acked) or in the sinks now (nacked).
         var settled: [Int: Bool] = [:]
         var claimed: [Int: String] = [:]
-        let clock = Self.monotonicSeconds()
+        let clock = Timestamp.monotonicSeconds()
         let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
         for (index, record) in records.enumerated() {
             if let claims, let key = EventClaims.key(record) {
@@ -464,12 +464,6 @@ public final class AppRunner: Sendable {
             $0.sinkFailures += failures.count
             if let last = failures.last { $0.lastError = last }
         }
-    }
-
-    static func monotonicSeconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -193,9 +193,16 @@ struct JSONLineWriter {
 }
 
 /// Wall-clock formatting without Foundation's formatters on the hot path.
-enum Timestamp {
+public enum Timestamp {
+    /// Seconds on the monotonic clock (for intervals; not wall time).
+    public static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
     /// Milliseconds since 1970, now.
-    static func nowMilliseconds() -> Int64 {
+    public static func nowMilliseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000

@@ -1,5 +1,3 @@
-import SockeyeDaemon
-
 /// One event as the spool stores it: a row of the `events` table (schema: `docs/spool.md`).
 public struct SpoolRow: Sendable, Equatable {
     /// The row's sequence number (`seq`): increases with every insert and is never reused,
@@ -36,14 +34,5 @@ public struct SpoolRow: Sendable, Equatable {
         self.retryReason = retryReason
         self.receivedAtMilliseconds = receivedAtMilliseconds
         self.line = line
-    }
-
-    /// The row for a routed event.
-    public init(_ record: EventRecord) {
-        self.init(app: record.app, envelopeType: record.envelopeType, envelopeID: record.envelopeID,
-                  eventType: record.eventType, team: record.team, channel: record.channel, user: record.user,
-                  eventID: record.eventID, retryAttempt: record.retryAttempt, retryReason: record.retryReason,
-                  receivedAtMilliseconds: record.receivedAtMilliseconds,
-                  line: String(decoding: record.line, as: UTF8.self))
     }
 }

@@ -60,7 +60,7 @@ public final class SpoolSink: EventSink {
         var lastFailureLog = 0.0
         var refusedEvents = 0
         var batchesSinceRetention = 0
-        var lastRetention = SpoolSink.monotonicSeconds()
+        var lastRetention = Timestamp.monotonicSeconds()
         var retention: Task<Void, Never>?
         /// Events in the spool (exact after a count, then kept up to date by inserts).
         var depth = 0
@@ -185,7 +185,7 @@ public final class SpoolSink: EventSink {
         var removed = 0
         do {
             if let maxAge = settings.maxAgeSeconds {
-                let cutoff = Self.nowMilliseconds() - Int64(maxAge * 1000)
+                let cutoff = Timestamp.nowMilliseconds() - Int64(maxAge * 1000)
                 // Bounded chunks: a batch waiting for the writer waits for one chunk at most.
                 for _ in 0..<50 {
                     let chunk = try await store.removeReceived(before: cutoff)
@@ -213,7 +213,7 @@ public final class SpoolSink: EventSink {
     }
 
     private func succeeded() {
-        let now = Self.monotonicSeconds()
+        let now = Timestamp.monotonicSeconds()
         let recovered = state.withLock { state -> (SpoolError, Double, Int)? in
             var recovered: (SpoolError, Double, Int)?
             if let failing = state.failing {
@@ -246,7 +246,7 @@ public final class SpoolSink: EventSink {
     }
 
     private func failed(_ error: SpoolError, refusing count: Int) {
-        let now = Self.monotonicSeconds()
+        let now = Timestamp.monotonicSeconds()
         let log = state.withLock { state -> Bool in
             state.refusedEvents += count
             let changed = state.failing?.kind != error.kind
@@ -266,17 +266,5 @@ public final class SpoolSink: EventSink {
             "error": .string(error.detail), "what_to_do": .string(error.advice),
             "free_bytes": .string(FileSystemSpace.available(near: store.path).map(String.init) ?? "unknown"),
         ])
-    }
-
-    static func monotonicSeconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-
-    static func nowMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -1,0 +1,198 @@
+"""ctypes declarations of the parts of ``sockeye.h`` this package uses, and the loader.
+
+Only the standard library is needed: no compiler at install time. The library is found
+through ``SOCKEYE_LIBRARY`` (a path), then the copy shipped inside the package (wheels),
+then the dynamic loader's search path (``libsockeye.so.0``, then ``libsockeye.so``).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Optional
+
+# --- constants from sockeye.h ---------------------------------------------------------
+
+OK = 0
+E_INVALID_ARGUMENT = -1
+E_MALFORMED = -2
+E_LIMIT = -3
+E_NOT_ENVELOPE = -4
+E_ACK_TOO_LARGE = -5
+E_BUFFER_TOO_SMALL = -6
+E_INVALID_ENVELOPE_ID = -7
+E_INVALID_PAYLOAD = -8
+E_INVALID_HANDLE = -9
+E_ALREADY_ANSWERED = -10
+E_TIMEOUT = -11
+E_STOPPED = -12
+E_WRONG_MODE = -13
+E_INVALID_TOKEN = -14
+E_INVALID_URL = -15
+E_INVALID_OPTION = -16
+E_SYSTEM = -17
+E_WRONG_THREAD = -18
+E_FAILED = -19
+
+ACK_DEFAULT = 0
+ACK_ON_RECEIPT = 1
+ACK_AFTER_HANDLER = 2
+ACK_MANUAL = 3
+
+VIEW_PRESENT = 0x1
+VIEW_ESCAPED = 0x2
+
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+STATE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+EVENT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+class ClientOptions(ctypes.Structure):
+    """``sockeye_client_options`` (size-first: ``struct_size`` is set by the caller)."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("app_token", ctypes.c_char_p),
+        ("api_base_url", ctypes.c_char_p),
+        ("pool_size", ctypes.c_int32),
+        ("ack_mode", ctypes.c_int32),
+        ("ack_guard_ms", ctypes.c_int32),
+        ("dedup_window_s", ctypes.c_int32),
+        ("proxy_url", ctypes.c_char_p),
+        ("ca_file", ctypes.c_char_p),
+        ("on_event", EVENT_FN),
+        ("on_event_user", ctypes.c_void_p),
+        ("on_state", STATE_FN),
+        ("on_state_user", ctypes.c_void_p),
+        ("log", LOG_FN),
+        ("log_user", ctypes.c_void_p),
+        ("log_level", ctypes.c_int32),
+        ("max_pool_size", ctypes.c_int32),
+        ("max_message_size", ctypes.c_int64),
+    ]
+
+
+class View(ctypes.Structure):
+    """``sockeye_view``: bytes inside an event, not NUL-terminated."""
+
+    _fields_ = [("ptr", ctypes.c_void_p), ("len", ctypes.c_size_t), ("flags", ctypes.c_uint32)]
+
+
+STATS_COUNTERS = (
+    "received delivered acked host_acks nacked deduplicated redelivered ack_guarded late_acks "
+    "outstanding reconnects_lost reconnects_refresh reconnects_too_many open_errors "
+    "transport_errors protocol_errors malformed_frames ack_latency_p50_us ack_latency_p90_us "
+    "ack_latency_p99_us ack_latency_max_us"
+).split()
+
+
+class Stats(ctypes.Structure):
+    """``sockeye_stats``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("state", ctypes.c_int32),
+        ("connections_live", ctypes.c_uint32),
+        ("connections_target", ctypes.c_uint32),
+        ("queued", ctypes.c_uint32),
+    ] + [(name, ctypes.c_uint64) for name in STATS_COUNTERS]
+
+
+_handle = ctypes.c_void_p
+_status = ctypes.c_int
+_SIGNATURES = {
+    "sockeye_version": (ctypes.c_char_p, []),
+    "sockeye_version_number": (ctypes.c_uint32, []),
+    "sockeye_strerror": (ctypes.c_char_p, [_status]),
+    "sockeye_state_name": (ctypes.c_char_p, [ctypes.c_int32]),
+    "sockeye_runtime_new": (_status, [ctypes.POINTER(_handle)]),
+    "sockeye_runtime_free": (_status, [_handle]),
+    "sockeye_client_new": (_status, [_handle, ctypes.POINTER(ClientOptions), ctypes.POINTER(_handle)]),
+    "sockeye_client_stop": (_status, [_handle, ctypes.c_int]),
+    "sockeye_client_free": (_status, [_handle]),
+    "sockeye_client_next_event": (_status, [_handle, ctypes.c_int32, ctypes.POINTER(_handle)]),
+    "sockeye_client_event_fd": (_status, [_handle, ctypes.POINTER(ctypes.c_int)]),
+    "sockeye_client_stats": (_status, [_handle, ctypes.POINTER(Stats)]),
+    "sockeye_event_retain": (_status, [_handle]),
+    "sockeye_event_release": (_status, [_handle]),
+    "sockeye_ack": (_status, [_handle, ctypes.c_char_p, ctypes.c_size_t]),
+    "sockeye_nack": (_status, [_handle]),
+    "sockeye_event_kind": (_status, [_handle, ctypes.POINTER(ctypes.c_int32)]),
+    "sockeye_event_retry_attempt": (_status, [_handle, ctypes.POINTER(ctypes.c_int64)]),
+    "sockeye_event_accepts_response_payload": (_status, [_handle, ctypes.POINTER(ctypes.c_int)]),
+    "sockeye_view_decode": (_status, [ctypes.POINTER(View), ctypes.c_char_p, ctypes.c_size_t,
+                                      ctypes.POINTER(ctypes.c_size_t)]),
+}
+VIEW_FIELDS = ("type", "envelope_id", "payload", "team_id", "event_id", "event_type", "payload_type",
+               "retry_reason")
+for _field in VIEW_FIELDS:
+    _SIGNATURES["sockeye_event_" + _field] = (_status, [_handle, ctypes.POINTER(View)])
+
+_lib: Optional[ctypes.CDLL] = None
+_lock = threading.Lock()
+
+
+def library_candidates() -> list:
+    """Where the library is looked for, in order."""
+    candidates = []
+    explicit = os.environ.get("SOCKEYE_LIBRARY")
+    if explicit:
+        candidates.append(explicit)
+    bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_lib", "libsockeye.so")
+    if os.path.exists(bundled):
+        candidates.append(bundled)
+    candidates += ["libsockeye.so.0", "libsockeye.so"]
+    return candidates
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded library with every function's types declared (loaded once per process).
+
+    Raises ``OSError`` naming every place tried when no candidate loads.
+    """
+    global _lib
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        errors = []
+        loaded = None
+        for candidate in library_candidates():
+            try:
+                loaded = ctypes.CDLL(candidate)
+                break
+            except OSError as error:
+                errors.append(f"{candidate}: {error}")
+                # An explicit SOCKEYE_LIBRARY that does not load is an error, not a hint.
+                if candidate == os.environ.get("SOCKEYE_LIBRARY"):
+                    break
+        if loaded is None:
+            raise OSError("libsockeye could not be loaded (set SOCKEYE_LIBRARY to its path): " + "; ".join(errors))
+        for name, (restype, argtypes) in _SIGNATURES.items():
+            function = getattr(loaded, name)
+            function.restype = restype
+            function.argtypes = argtypes
+        _lib = loaded
+        return loaded
+
+
+def view_bytes(view: View) -> Optional[bytes]:
+    """The raw bytes of a view (still JSON-escaped for strings), or None when absent."""
+    if not view.flags & VIEW_PRESENT:
+        return None
+    return ctypes.string_at(view.ptr, view.len) if view.len else b""
+
+
+def view_text(view: View) -> Optional[str]:
+    """A string view decoded (escapes resolved) to ``str``, or None when absent."""
+    if not view.flags & VIEW_PRESENT:
+        return None
+    if not view.flags & VIEW_ESCAPED:
+        return ctypes.string_at(view.ptr, view.len).decode("utf-8") if view.len else ""
+    buffer = ctypes.create_string_buffer(view.len or 1)
+    length = ctypes.c_size_t()
+    status = lib().sockeye_view_decode(ctypes.byref(view), buffer, view.len, ctypes.byref(length))
+    if status != OK:
+        return None
+    return buffer.raw[: length.value].decode("utf-8")

@@ -1,0 +1,494 @@
+"""The blocking API: :class:`Client`, :class:`Event`, :class:`Stats`, :class:`Runtime`.
+
+A :class:`Client` is one Slack app's Socket Mode connection pool, run by libsockeye's
+service thread (no Python thread does network work). Events wait in the library's pull
+queue until Python takes them: iterate the client, call :meth:`Client.next_event` from
+any number of threads, or watch :meth:`Client.fileno` in an event loop (see
+:mod:`sockeye.aio`).
+"""
+from __future__ import annotations
+
+import atexit
+import ctypes
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, fields
+from typing import Any, Iterator, Mapping, Optional, Union
+
+from . import _ffi
+from ._log import LogSink, library_level
+from .errors import ClientFailedError, StoppedError, check, error_for
+
+__all__ = ["Client", "Event", "Stats", "Runtime", "ACK_MODES"]
+
+#: ``ack_mode`` names -> ``sockeye_ack_mode``
+ACK_MODES = {"manual": _ffi.ACK_MANUAL, "after_handler": _ffi.ACK_AFTER_HANDLER, "on_receipt": _ffi.ACK_ON_RECEIPT}
+_KINDS = {1: "hello", 2: "disconnect", 3: "events_api", 4: "slash_commands", 5: "interactive", 6: "unknown"}
+# The longest a blocking call waits inside the library at once, so Ctrl-C (handled
+# between Python bytecodes) is seen within this many milliseconds.
+_SLICE_MS = 250
+
+Payload = Union[Mapping[str, Any], str, bytes, None]
+
+
+class Runtime:
+    """A libsockeye runtime: one native service thread that runs any number of clients.
+
+    Most programs never make one: clients share :meth:`Runtime.default`, freed at exit.
+    """
+
+    _default: Optional["Runtime"] = None
+    _default_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._lib = _ffi.lib()
+        self._handle = ctypes.c_void_p()
+        check(self._lib.sockeye_runtime_new(ctypes.byref(self._handle)), "sockeye_runtime_new")
+
+    @classmethod
+    def default(cls) -> "Runtime":
+        """The process-wide runtime, started on first use and freed at interpreter exit."""
+        with cls._default_lock:
+            if cls._default is None or cls._default._handle is None:
+                cls._default = Runtime()
+                atexit.register(cls._default.close)
+            return cls._default
+
+    @property
+    def handle(self) -> ctypes.c_void_p:
+        """The ``sockeye_runtime *`` (raises :class:`StoppedError` once closed)."""
+        if self._handle is None:
+            raise StoppedError("the runtime is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Stops every client of the runtime at once and ends its thread (waits for it).
+
+        Idempotent. Clients of a closed runtime report :class:`StoppedError`.
+        """
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self._lib.sockeye_runtime_free(handle)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A client's counters since it was made (``sockeye_stats``; see ``sockeye.h``)."""
+
+    state: str
+    connections_live: int
+    connections_target: int
+    queued: int
+    received: int
+    delivered: int
+    acked: int
+    host_acks: int
+    nacked: int
+    deduplicated: int
+    redelivered: int
+    ack_guarded: int
+    late_acks: int
+    outstanding: int
+    reconnects_lost: int
+    reconnects_refresh: int
+    reconnects_too_many: int
+    open_errors: int
+    transport_errors: int
+    protocol_errors: int
+    malformed_frames: int
+    ack_latency_p50_us: int
+    ack_latency_p90_us: int
+    ack_latency_p99_us: int
+    ack_latency_max_us: int
+
+    def as_dict(self) -> dict:
+        """The counters as a plain ``dict`` (for logging or JSON)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Event:
+    """One envelope: an Events API event, a slash command or an interactive payload.
+
+    Every field is copied out of the library when the event is taken, so reading them is
+    plain attribute access. The event holds one library reference until it is answered
+    (:meth:`ack` / :meth:`nack`) or :meth:`release`\\ d; an event that is garbage-collected
+    unanswered is released then. What happens to an unanswered event depends on the
+    client's ``ack_mode`` (see :class:`Client`).
+
+    Attributes:
+        kind: ``"events_api"``, ``"slash_commands"``, ``"interactive"`` or ``"unknown"``.
+        type: the envelope's ``type`` as sent.
+        envelope_id: what the ack names.
+        payload_bytes: the raw JSON text of ``payload``.
+        event_id: ``payload.event_id`` (Events API), else None.
+        team_id: ``payload.team_id``, else ``payload.team.id``, else None.
+        event_type: ``payload.event.type`` (``message``, ``app_mention`` …), else None.
+        payload_type: ``payload.type`` (``event_callback``, ``block_actions`` …), else None.
+        retry_attempt: 0 for a first delivery, else Slack's retry number.
+        retry_reason: ``retry_reason`` of a redelivery, else None.
+        accepts_response_payload: True when :meth:`ack` may carry a response payload.
+    """
+
+    __slots__ = ("kind", "type", "envelope_id", "payload_bytes", "event_id", "team_id", "event_type",
+                 "payload_type", "retry_attempt", "retry_reason", "accepts_response_payload", "_handle",
+                 "_lock", "_payload", "_answer", "__weakref__")
+
+    def __init__(self, handle: ctypes.c_void_p) -> None:
+        lib = _ffi.lib()
+        view = _ffi.View()
+        ref = ctypes.byref(view)
+        lib.sockeye_event_type(handle, ref)
+        self.type = _ffi.view_text(view) or ""
+        lib.sockeye_event_envelope_id(handle, ref)
+        self.envelope_id = _ffi.view_text(view) or ""
+        lib.sockeye_event_payload(handle, ref)
+        self.payload_bytes = _ffi.view_bytes(view) or b"{}"
+        lib.sockeye_event_event_id(handle, ref)
+        self.event_id = _ffi.view_text(view)
+        lib.sockeye_event_team_id(handle, ref)
+        self.team_id = _ffi.view_text(view)
+        lib.sockeye_event_event_type(handle, ref)
+        self.event_type = _ffi.view_text(view)
+        lib.sockeye_event_payload_type(handle, ref)
+        self.payload_type = _ffi.view_text(view)
+        lib.sockeye_event_retry_reason(handle, ref)
+        self.retry_reason = _ffi.view_text(view)
+        number = ctypes.c_int64()
+        lib.sockeye_event_retry_attempt(handle, ctypes.byref(number))
+        self.retry_attempt = number.value
+        flag = ctypes.c_int()
+        lib.sockeye_event_accepts_response_payload(handle, ctypes.byref(flag))
+        self.accepts_response_payload = bool(flag.value)
+        kind = ctypes.c_int32()
+        lib.sockeye_event_kind(handle, ctypes.byref(kind))
+        self.kind = _KINDS.get(kind.value, "unknown")
+        self._handle: Optional[ctypes.c_void_p] = handle
+        self._lock = threading.Lock()
+        self._payload: Any = None
+        self._answer: Optional[str] = None
+
+    @property
+    def payload(self) -> Any:
+        """``payload`` parsed with :func:`json.loads` (once, on first use)."""
+        if self._payload is None:
+            self._payload = json.loads(self.payload_bytes)
+        return self._payload
+
+    @property
+    def answered(self) -> Optional[str]:
+        """``"ack"`` or ``"nack"`` once answered through this object, else None."""
+        return self._answer
+
+    def ack(self, payload: Payload = None) -> None:
+        """Acknowledges the event, optionally with a response payload.
+
+        Args:
+            payload: None for a plain ack; else one JSON object as a ``dict`` (serialised
+                here), ``str`` or ``bytes`` — e.g. ``{"text": "Done"}`` for a slash
+                command or ``{"response_action": "clear"}`` for a view submission. Allowed
+                when :attr:`accepts_response_payload` is true.
+
+        Returns at once: the library copies the ack and its service thread writes it.
+        Raises :class:`~sockeye.errors.InvalidPayloadError` (the event stays unanswered
+        and can be acked again), :class:`~sockeye.errors.AckTooLargeError`,
+        :class:`~sockeye.errors.AlreadyAnsweredError`, :class:`~sockeye.errors.StoppedError`
+        (the client was closed; nothing is sent). Thread-safe.
+        """
+        if payload is None:
+            data = None
+        elif isinstance(payload, bytes):
+            data = payload
+        elif isinstance(payload, str):
+            data = payload.encode("utf-8")
+        else:
+            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        with self._lock:
+            handle = self._handle
+            if handle is None:
+                raise error_for(_ffi.E_ALREADY_ANSWERED if self._answer else _ffi.E_INVALID_HANDLE, "ack")
+            status = _ffi.lib().sockeye_ack(handle, data, len(data) if data else 0)
+            if status in (_ffi.E_INVALID_PAYLOAD, _ffi.E_ACK_TOO_LARGE):
+                raise error_for(status, "ack")
+            self._answer = "ack"
+            self._handle = None
+        _ffi.lib().sockeye_event_release(handle)
+        check(status, "ack")
+
+    def nack(self) -> None:
+        """Declines the event: nothing is acked, and Slack's redelivery (``retry_attempt``
+        + 1) is delivered again later. Slack retries Events API events; slash commands and
+        interactions are not retried (the user sees an error). Thread-safe."""
+        with self._lock:
+            handle = self._handle
+            if handle is None:
+                raise error_for(_ffi.E_ALREADY_ANSWERED if self._answer else _ffi.E_INVALID_HANDLE, "nack")
+            status = _ffi.lib().sockeye_nack(handle)
+            self._answer = "nack"
+            self._handle = None
+        _ffi.lib().sockeye_event_release(handle)
+        check(status, "nack")
+
+    def release(self) -> None:
+        """Gives the library reference back without answering (idempotent).
+
+        ``manual`` mode: the ack guard acks the event empty shortly before Slack's 3 s
+        deadline. ``after_handler`` mode: the release itself acks it.
+        """
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            _ffi.lib().sockeye_event_release(handle)
+
+    def __enter__(self) -> "Event":
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.release()
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None and _ffi._lib is not None:
+            _ffi._lib.sockeye_event_release(handle)
+
+    def __repr__(self) -> str:
+        detail = self.event_type or self.payload_type or ""
+        return f"<sockeye.Event {self.kind} {detail} envelope_id={self.envelope_id!r} retry={self.retry_attempt}>"
+
+
+class Client:
+    """One Slack app's Socket Mode client: a pool of connections that acks, de-duplicates,
+    refreshes and reconnects on its own. Connecting starts in the constructor.
+
+    Use it as a context manager (``with Client(token) as client:``) or call :meth:`close`.
+
+    Args:
+        app_token: the app-level token, ``xapp-…``.
+        api_url: the Web API base URL; default ``$SOCKEYE_API_URL``, else
+            ``https://slack.com/api/``.
+        pool_size: connections kept open (1..10); default 2.
+        max_pool_size: grow the pool under load up to this many; 0: fixed.
+        ack_mode: ``"manual"`` (default: you :meth:`Event.ack` or :meth:`Event.nack`; an
+            event left unanswered is acked empty by the ack guard shortly before Slack's
+            3 s deadline), ``"after_handler"`` (acked when released unless answered) or
+            ``"on_receipt"`` (acked before you see it; fastest, no nack, no payloads).
+        ack_guard_ms: the guard's delay after receipt; 0: 2 500 ms; negative: off.
+        dedup_window_s: how long delivered event ids are remembered to drop Slack's
+            redeliveries; 0: 900 s.
+        proxy_url: ``http://[user:pass@]host:port``; None: ``HTTPS_PROXY`` & co.
+        ca_file: PEM file to trust instead of the system store.
+        max_message_size: largest message accepted; 0: 1 MiB.
+        logger: where the library's log lines go; default ``logging.getLogger("sockeye")``.
+            Its effective level decides how verbose the library is.
+        runtime: the :class:`Runtime` to run on; default :meth:`Runtime.default`.
+
+    Raises :class:`~sockeye.errors.InvalidTokenError`,
+    :class:`~sockeye.errors.InvalidURLError`, :class:`~sockeye.errors.InvalidOptionError`
+    for what can be checked without the network; network failures are retried with backoff
+    and logged, and a fatal one (``invalid_auth``, ``link_disabled``) ends iteration with
+    :class:`~sockeye.errors.ClientFailedError`.
+    """
+
+    def __init__(
+        self,
+        app_token: str,
+        *,
+        api_url: Optional[str] = None,
+        pool_size: int = 2,
+        max_pool_size: int = 0,
+        ack_mode: str = "manual",
+        ack_guard_ms: int = 0,
+        dedup_window_s: int = 0,
+        proxy_url: Optional[str] = None,
+        ca_file: Optional[str] = None,
+        max_message_size: int = 0,
+        logger: Optional[logging.Logger] = None,
+        runtime: Optional[Runtime] = None,
+    ) -> None:
+        self._lib = _ffi.lib()
+        self._handle: Optional[ctypes.c_void_p] = None
+        if ack_mode not in ACK_MODES:
+            raise ValueError(f"ack_mode must be one of {', '.join(ACK_MODES)}, not {ack_mode!r}")
+        self.logger = logger or logging.getLogger("sockeye")
+        self.ack_mode = ack_mode
+        self._runtime = runtime or Runtime.default()
+        self._log = LogSink(self.logger)
+        api_url = api_url or os.environ.get("SOCKEYE_API_URL") or None
+        options = _ffi.ClientOptions()
+        options.struct_size = ctypes.sizeof(_ffi.ClientOptions)
+        options.app_token = (app_token or "").encode("utf-8")
+        options.api_base_url = api_url.encode("utf-8") if api_url else None
+        options.pool_size = pool_size
+        options.max_pool_size = max_pool_size
+        options.ack_mode = ACK_MODES[ack_mode]
+        options.ack_guard_ms = ack_guard_ms
+        options.dedup_window_s = dedup_window_s
+        options.proxy_url = proxy_url.encode("utf-8") if proxy_url else None
+        options.ca_file = ca_file.encode("utf-8") if ca_file else None
+        options.max_message_size = max_message_size
+        options.log = self._log.callback
+        options.log_level = library_level(self.logger)
+        handle = ctypes.c_void_p()
+        status = self._lib.sockeye_client_new(self._runtime.handle, ctypes.byref(options), ctypes.byref(handle))
+        if status != _ffi.OK:
+            self._log.close()
+            raise error_for(status, "sockeye_client_new")
+        self._handle = handle
+        self._stopping = False
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+    def stop(self, drain: bool = True) -> None:
+        """Stops taking envelopes. With ``drain``: envelopes arriving from now on are left
+        to Slack to redeliver elsewhere, events already taken may still be acked for up to
+        3 s, then the connections close; events still queued can still be taken, then
+        iteration ends. Without: the connections close at once. Returns at once; harmless
+        twice."""
+        handle = self._handle
+        self._stopping = True
+        if handle is not None:
+            self._lib.sockeye_client_stop(handle, 1 if drain else 0)
+
+    def close(self, drain: bool = True, timeout: float = 5.0) -> None:
+        """Stops (draining by default), waits up to ``timeout`` seconds for the connections
+        to close, then frees the client. Events still queued are declined (Slack redelivers
+        them); events you hold stay readable, and acking them raises
+        :class:`~sockeye.errors.StoppedError`. Idempotent."""
+        if self._handle is None:
+            return
+        self.stop(drain)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.stats.state in ("stopped", "failed"):
+                    break
+            except Exception:
+                break
+            time.sleep(0.02)
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self._lib.sockeye_client_free(handle)
+        self._log.close()
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None and _ffi._lib is not None:
+            _ffi._lib.sockeye_client_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._handle is None
+
+    def _live(self) -> ctypes.c_void_p:
+        handle = self._handle
+        if handle is None:
+            raise StoppedError("the client is closed", _ffi.E_STOPPED)
+        return handle
+
+    # --- events ------------------------------------------------------------------------
+
+    def next_event(self, timeout: Optional[float] = None) -> Optional[Event]:
+        """Takes the next event, waiting up to ``timeout`` seconds (None: until one comes).
+
+        Returns None when the timeout passed. Raises :class:`~sockeye.errors.StoppedError`
+        when the client is stopped and its queue is empty, and
+        :class:`~sockeye.errors.ClientFailedError` when it gave up for good. Any number of
+        threads may call it at once (each event goes to one of them); the GIL is released
+        while waiting.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        out = ctypes.c_void_p()
+        next_event = self._lib.sockeye_client_next_event
+        while True:
+            if deadline is None:
+                wait = _SLICE_MS
+            else:
+                wait = max(0, min(_SLICE_MS, int((deadline - time.monotonic()) * 1000)))
+            status = next_event(self._live(), wait, ctypes.byref(out))
+            if status == _ffi.OK:
+                return Event(out)
+            if status == _ffi.E_TIMEOUT:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+                continue
+            if status == _ffi.E_FAILED:
+                reason = self._log.last_error
+                raise ClientFailedError(f"the client gave up{': ' + reason if reason else ''}", status)
+            if status == _ffi.E_INVALID_HANDLE and self._handle is None:
+                raise StoppedError("the client is closed", _ffi.E_STOPPED)
+            raise error_for(status, "next_event")
+
+    def next_event_nowait(self) -> Optional[Event]:
+        """The next queued event, or None when none is queued (never waits).
+
+        Raises like :meth:`next_event`."""
+        out = ctypes.c_void_p()
+        status = self._lib.sockeye_client_next_event(self._live(), 0, ctypes.byref(out))
+        if status == _ffi.OK:
+            return Event(out)
+        if status == _ffi.E_TIMEOUT:
+            return None
+        if status == _ffi.E_FAILED:
+            reason = self._log.last_error
+            raise ClientFailedError(f"the client gave up{': ' + reason if reason else ''}", status)
+        raise error_for(status, "next_event")
+
+    def __iter__(self) -> Iterator[Event]:
+        """Yields events until the client is stopped (or closed) and its queue is empty.
+
+        Raises :class:`~sockeye.errors.ClientFailedError` when it gave up for good.
+        """
+        while True:
+            try:
+                event = self.next_event()
+            except StoppedError:
+                return
+            if event is not None:
+                yield event
+
+    def fileno(self) -> int:
+        """The pull queue's eventfd: readable while an event is queued, and once the client
+        stopped or failed. Put it in a poll loop, never read it; then take events with
+        :meth:`next_event_nowait` until it returns None."""
+        fd = ctypes.c_int()
+        check(self._lib.sockeye_client_event_fd(self._live(), ctypes.byref(fd)), "event_fd")
+        return fd.value
+
+    # --- state -------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> Stats:
+        """The client's latest counters (see :class:`Stats`)."""
+        raw = _ffi.Stats()
+        raw.struct_size = ctypes.sizeof(_ffi.Stats)
+        check(self._lib.sockeye_client_stats(self._live(), ctypes.byref(raw)), "stats")
+        values = {name: getattr(raw, name) for name in _ffi.STATS_COUNTERS}
+        return Stats(state=self._lib.sockeye_state_name(raw.state).decode(), connections_live=raw.connections_live,
+                     connections_target=raw.connections_target, queued=raw.queued, **values)
+
+    @property
+    def state(self) -> str:
+        """``"connecting"``, ``"running"``, ``"stopping"``, ``"stopped"`` or ``"failed"``."""
+        return self.stats.state
+
+    def wait_until_running(self, timeout: float = 30.0, connections: int = 1) -> bool:
+        """Waits until at least ``connections`` connections are live; False on timeout or
+        when the client failed or stopped first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.stats
+            if stats.connections_live >= connections:
+                return True
+            if stats.state in ("failed", "stopped"):
+                return False
+            time.sleep(0.02)
+        return False

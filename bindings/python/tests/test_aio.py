@@ -25,7 +25,7 @@ def test_async_for_takes_and_acks_every_event_without_threads(sim):
                 event.ack({"text": "async"} if event.accepts_response_payload else None)
                 if len(seen) == 201:
                     break
-            assert threading.active_count() == threads_before
+            assert threading.active_count() <= threads_before
             assert client.stats.host_acks == 201
             return seen
 

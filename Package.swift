@@ -227,6 +227,7 @@ package.dependencies += [
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
 ]
 package.products += [
     .executable(name: "sockeyed", targets: ["sockeyed"]),
@@ -247,12 +248,30 @@ package.targets += [
         ],
         swiftSettings: strictSwift
     ),
-    // The operations HTTP listener: /metrics, /healthz, /readyz and the status page.
+    // A small HTTP/1.1 server and keep-alive client on SwiftNIO, for the cheap request/response
+    // exchanges of the ingress, the operations listener, the forwarder and its benchmark backend.
+    .target(
+        name: "SockeyeHTTP",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strictSwift
+    ),
+    .testTarget(
+        name: "SockeyeHTTPTests",
+        dependencies: ["SockeyeHTTP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                       .product(name: "NIOHTTP1", package: "swift-nio")],
+        swiftSettings: strictSwift
+    ),
+    // The operations HTTP listener: /metrics, /healthz, /readyz, the status page and the ingress.
     .target(
         name: "SockeyeOperations",
         dependencies: [
-            "SockeyeDaemon",
-            .product(name: "Hummingbird", package: "hummingbird"),
+            "SockeyeDaemon", "SockeyeHTTP",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         swiftSettings: strictSwift

@@ -15,6 +15,8 @@ import Synchronization
 /// and are acked, connections close with 1000.
 public final class AppRunner: Sendable {
     public let settings: AppSettings
+    /// The signing secret's bytes (HTTP ingress), empty when none is set.
+    public let signingSecretBytes: [UInt8]
     public let counters = AppCounters()
     /// State, last refresh, recent errors (for the status page).
     public let status = AppStatus()
@@ -47,6 +49,7 @@ public final class AppRunner: Sendable {
     init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger,
          claims: EventClaims?) throws(SocketModeError) {
         self.settings = settings
+        signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
         self.runtime = runtime
         self.router = Router(routes: settings.routes)
         self.sinks = sinks
@@ -95,23 +98,30 @@ public final class AppRunner: Sendable {
         return state.hasPrefix("running")
     }
 
-    /// Takes one HTTP request's event (the ingress, after the signature check) and returns
-    /// once the sinks are done with it: `ack` (with the response payload of a slash command
-    /// or interaction, if a sink gave one) or `nack`.
-    ///
-    /// The request's own task runs the event through the sinks (no hop through the batch
-    /// loop: each request is already concurrent, and the spool still commits concurrent
-    /// requests together). `stop()` waits for requests in progress.
-    public func deliver(_ record: EventRecord) async -> HTTPReply.Answer {
+    /// Takes one HTTP request's event (the ingress, after the signature check) without
+    /// waiting: it joins the batch loop with whatever else arrived meanwhile (one sink write
+    /// or spool transaction for all of them), and `onAnswer` is called once the sinks are
+    /// done: `ack` (with the response payload of a slash command or interaction, if a sink
+    /// gave one) or `nack` — at once when the app is stopping. `stop()` waits for requests
+    /// in progress.
+    public func submit(_ record: EventRecord, onAnswer: @escaping @Sendable (HTTPReply.Answer) -> Void) {
+        guard !stopping.load(ordering: .sequentiallyConsistent) else { return onAnswer(.nack("the app is stopping")) }
         httpInProgress.add(1, ordering: .sequentiallyConsistent)
-        defer { httpInProgress.subtract(1, ordering: .sequentiallyConsistent) }
-        guard !stopping.load(ordering: .sequentiallyConsistent) else { return .nack("the app is stopping") }
-        let reply = HTTPReply()
-        await handle([.http(record, reply)])
-        return await reply.wait()
+        let reply = HTTPReply { [self] answer in
+            self.httpInProgress.subtract(1, ordering: .sequentiallyConsistent)
+            onAnswer(answer)
+        }
+        if !inbox.put([.http(record, reply)]) { reply.answer(.nack("the app is stopping")) }
     }
 
-    /// HTTP requests in `deliver` now.
+    /// `submit`, awaiting the answer.
+    public func deliver(_ record: EventRecord) async -> HTTPReply.Answer {
+        await withCheckedContinuation { continuation in
+            submit(record) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// HTTP requests submitted and not answered yet.
     private let httpInProgress = Atomic<Int>(0)
 
     /// Waits (at most `limit`) until no HTTP request is in the sinks.
@@ -160,7 +170,7 @@ public final class AppRunner: Sendable {
         }
         // Reads that arrive while a batch is in the sinks (a spool commit's fsync) join the
         // next batch: the sinks get one write or transaction for all of them. (HTTP requests
-        // do not pass here: `deliver` handles each in its own task.)
+        // join the same batches: see `submit`.)
         let inbox = self.inbox
         let reader = Task { [client, settings] in
             guard let client else { return }

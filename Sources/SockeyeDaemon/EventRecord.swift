@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Sockeye
 import SockeyeCore
 
@@ -210,12 +211,20 @@ public enum Timestamp {
 
     /// `2026-11-30T04:24:15.123Z`.
     static func iso8601(milliseconds: Int64) -> String {
-        var seconds = time_t(milliseconds / 1000)
+        let second = milliseconds / 1000
+        let millis = Int(milliseconds % 1000)
+        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        // The date and time up to the second change once a second: formatted once for it.
+        if let prefix = secondPrefix.withLock({ $0.second == second ? $0.text : nil }) { return prefix + fraction + "Z" }
+        var seconds = time_t(second)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = Int(milliseconds % 1000)
-        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+        let prefix = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
+        secondPrefix.withLock { $0 = (second, prefix) }
+        return prefix + fraction + "Z"
     }
+
+    /// The last second `iso8601` formatted, and its text up to the fraction.
+    private static let secondPrefix = Mutex<(second: Int64, text: String)>((-1, ""))
 }

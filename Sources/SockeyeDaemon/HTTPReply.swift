@@ -17,17 +17,25 @@ public final class HTTPReply: Sendable {
         var waiter: CheckedContinuation<Answer, Never>?
     }
     private let state = Mutex(State())
+    private let onAnswer: (@Sendable (Answer) -> Void)?
 
-    public init() {}
+    /// A reply to await with `wait()`.
+    public init() { onAnswer = nil }
+
+    /// A reply that calls `onAnswer` once, on the thread that answers (a sink's task), instead
+    /// of being awaited.
+    public init(onAnswer: @escaping @Sendable (Answer) -> Void) { self.onAnswer = onAnswer }
 
     /// Gives the answer; later calls are ignored.
     func answer(_ answer: Answer) {
-        let waiter = state.withLock { state -> CheckedContinuation<Answer, Never>? in
-            guard state.answer == nil else { return nil }
+        let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Answer, Never>?) in
+            guard state.answer == nil else { return (false, nil) }
             state.answer = answer
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
+        guard first else { return }
+        onAnswer?(answer)
         waiter?.resume(returning: answer)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SockeyeCore
 
 /// One HTTP request from Slack to the ingress (an HTTP-mode app's Request URL), read into
@@ -52,7 +53,7 @@ public enum IngressRequest {
         }
         // Scanned inside a Socket Mode-shaped envelope, so the fields come out exactly as
         // they do for Socket Mode (the same scanner, the same rules).
-        let envelopeID = "http-" + UUID().uuidString.lowercased()
+        let envelopeID = HTTPEnvelopeID.next()
         var frame: [UInt8] = []
         frame.reserveCapacity(payload.count + 96)
         frame.append(contentsOf: #"{"envelope_id":""#.utf8)
@@ -116,5 +117,37 @@ public enum IngressRequest {
                   let member = members.first(where: { $0.name == "challenge" && $0.isString }) else { return nil }
             return JSONStringDecoder.string(member.value, in: bytes)
         }
+    }
+}
+
+/// Ids for HTTP requests' events (`http-` and a UUID-shaped value): a random 64-bit prefix
+/// chosen once per process, then a counter, so ids never repeat within a process and
+/// practically never across processes (no random source read per request).
+enum HTTPEnvelopeID {
+    private static let prefix: UInt64 = UInt64.random(in: 0...UInt64.max)
+    private static let counter = Atomic<UInt64>(0)
+
+    /// The next id, e.g. `http-3f2a9c1e-77d0-4b1a-8000-00000000002a`.
+    static func next() -> String {
+        let count = counter.add(1, ordering: .relaxed).newValue
+        var text = [UInt8]()
+        text.reserveCapacity(41)
+        text.append(contentsOf: "http-".utf8)
+        func hex(_ value: UInt64, digits: Int) {
+            for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
+                let nibble = UInt8((value >> UInt64(shift)) & 0xF)
+                text.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+            }
+        }
+        hex(prefix >> 32, digits: 8)
+        text.append(0x2D)
+        hex(prefix >> 16, digits: 4)
+        text.append(0x2D)
+        hex(prefix, digits: 4)
+        text.append(0x2D)
+        hex(count >> 48, digits: 4)
+        text.append(0x2D)
+        hex(count, digits: 12)
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -1,80 +1,88 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import Metrics
 import NIOCore
 import SockeyeDaemon
+import SockeyeHTTP
+import Synchronization
 
 /// HTTP ingress: Slack's requests to HTTP-mode apps (`delivery: http` or `both`) on the
 /// operations listener, at each app's configured paths (`/slack/events`,
 /// `/slack/commands`, `/slack/actions` by default).
 ///
-/// Each request is checked before anything else reads it: body size (413), the v0 signature
-/// with the app's signing secret and a 5-minute window (401), then the body (400). A valid
-/// request's event goes through the app's routes and sinks like a Socket Mode envelope; the
-/// answer is 200 once the sinks took it (with the response a sink gave for a slash command
-/// or interaction), 503 when one refused it (Slack retries events). Every request is
-/// counted in `sockeyed_ingress_requests_total{app,kind,outcome}`.
+/// Each request is checked before anything else reads it: body size (413, by the server
+/// before the body is read: `bodyLimit`), the v0 signature with the app's signing secret
+/// and a 5-minute window (401), then the body (400). A valid request's event joins the app's
+/// batch loop like a Socket Mode envelope; the answer is 200 once the sinks took it (with
+/// the response a sink gave for a slash command or interaction), 503 when one refused it
+/// (Slack retries events). Runs on the connection's event loop and never blocks it: the
+/// response is sent when the sinks answer. Every request is counted in
+/// `sockeyed_ingress_requests_total{app,kind,outcome}`.
 struct Ingress: Sendable {
     let daemon: Daemon
     let logger: Logger
 
-    func handle(_ request: Request) async -> Response {
-        let path = request.uri.path
+    /// The body limit for a request to `path`: the app's `max_body`, or nil when no app
+    /// takes requests there.
+    func bodyLimit(path: Substring) -> Int? {
+        daemon.ingressTarget(String(path)).map { $0.0.settings.ingress.maxBodyBytes }
+    }
+
+    /// Counts a request refused for its size.
+    func refusedTooLarge(path: Substring) {
+        guard let (runner, kinds) = daemon.ingressTarget(String(path)) else { return }
+        count(runner.settings.name, kinds.first, "too_large")
+        logger.warning("ingress refused a request", metadata: ["app": .string(runner.settings.name), "path": .string(String(path)),
+                                                               "reason": "the body is larger than the limit"])
+    }
+
+    func handle(_ request: HTTPServerRequest, _ sender: HTTPResponseSender) {
+        let path = String(request.path)
         guard let (runner, kinds) = daemon.ingressTarget(path) else {
-            return Self.text(.notFound, "no app takes requests at \(path)\n")
+            return sender.send(.text(.notFound, "no app takes requests at \(path)\n"))
         }
         let app = runner.settings.name
-        let limit = runner.settings.ingress.maxBodyBytes
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit)
-        } catch {
-            count(app, kinds.first, "too_large")
-            return Self.text(.contentTooLarge, "the body is larger than \(limit) bytes\n")
-        }
-        let now = Int64(Date().timeIntervalSince1970)
-        let secret = Array((runner.settings.signingSecret ?? "").utf8)
-        let verdict = body.withUnsafeReadableBytes { bytes in
-            SlackRequestSignature.verify(secret: secret, timestamp: request.headers[Self.timestampHeader],
-                                         signature: request.headers[Self.signatureHeader], body: bytes, now: now)
+        let now = Timestamp.nowMilliseconds()
+        let verdict = request.body.withUnsafeReadableBytes { bytes in
+            SlackRequestSignature.verify(secret: runner.signingSecretBytes, timestamp: request.header("X-Slack-Request-Timestamp"),
+                                         signature: request.header("X-Slack-Signature"), body: bytes, now: now / 1000)
         }
         guard verdict == .valid else {
             count(app, kinds.first, verdict.reason)
             logger.warning("ingress refused a request", metadata: ["app": .string(app), "path": .string(path),
                                                                    "reason": .string(verdict.description)])
-            return Self.text(.unauthorized, "\(verdict.description)\n")
+            return sender.send(.text(.unauthorized, "\(verdict.description)\n"))
         }
-        let kind = body.withUnsafeReadableBytes { Self.kind(of: $0, among: kinds) }
-        let reading = body.withUnsafeReadableBytes { bytes in
-            IngressRequest.read(bytes, kind: kind, app: app, retryNumber: request.headers[Self.retryNumberHeader],
-                                retryReason: request.headers[Self.retryReasonHeader],
-                                receivedAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let kind = request.body.withUnsafeReadableBytes { Self.kind(of: $0, among: kinds) }
+        let reading = request.body.withUnsafeReadableBytes { bytes in
+            IngressRequest.read(bytes, kind: kind, app: app, retryNumber: request.header("X-Slack-Retry-Num"),
+                                retryReason: request.header("X-Slack-Retry-Reason"), receivedAtMilliseconds: now)
         }
         switch reading {
         case .invalid(let why):
             count(app, kind, "malformed")
             logger.warning("ingress: not a request Slack sends", metadata: ["app": .string(app), "path": .string(path), "reason": .string(why)])
-            return Self.text(.badRequest, "\(why)\n")
+            sender.send(.text(.badRequest, "\(why)\n"))
         case .urlVerification(let challenge):
             count(app, kind, "url_verification")
             logger.notice("ingress: answered Slack's URL verification", metadata: ["app": .string(app), "path": .string(path)])
-            return Self.text(.ok, challenge)
+            sender.send(.text(.ok, challenge))
         case .notice(let message):
             count(app, kind, "notice")
             logger.warning("\(message)", metadata: ["app": .string(app)])
-            return Self.text(.ok, "")
+            sender.send(.text(.ok, ""))
         case .event(let record):
-            switch await runner.deliver(record) {
-            case .ack(let response):
-                count(app, kind, "acked")
-                guard let response, !response.isEmpty else { return Self.text(.ok, "") }
-                return Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: response)))
-            case .nack(let why):
-                count(app, kind, "nacked")
-                return Self.text(.serviceUnavailable, "\(why)\n")
+            let counters = outcomeCounters(app, kind)
+            runner.submit(record) { answer in
+                switch answer {
+                case .ack(let response):
+                    counters.acked.increment()
+                    guard let response, !response.isEmpty else { return sender.send(.text(.ok, "")) }
+                    sender.send(HTTPServerResponse(status: .ok, contentType: "application/json", body: ByteBuffer(bytes: response)))
+                case .nack(let why):
+                    counters.nacked.increment()
+                    sender.send(.text(.serviceUnavailable, "\(why)\n"))
+                }
             }
         }
     }
@@ -89,17 +97,25 @@ struct Ingress: Sendable {
     }
 
     func count(_ app: String, _ kind: IngressRequest.Kind?, _ outcome: String) {
-        Counter(label: "sockeyed_ingress_requests_total",
-                dimensions: [("app", app), ("kind", kind?.rawValue ?? "unknown"), ("outcome", outcome)]).increment()
+        Self.counter(app, kind, outcome).increment()
     }
 
-    static let timestampHeader = HTTPField.Name("X-Slack-Request-Timestamp")!
-    static let signatureHeader = HTTPField.Name("X-Slack-Signature")!
-    static let retryNumberHeader = HTTPField.Name("X-Slack-Retry-Num")!
-    static let retryReasonHeader = HTTPField.Name("X-Slack-Retry-Reason")!
-
-    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    /// The acked and nacked counters of `app` and `kind`.
+    func outcomeCounters(_ app: String, _ kind: IngressRequest.Kind) -> (acked: Counter, nacked: Counter) {
+        (Self.counter(app, kind, "acked"), Self.counter(app, kind, "nacked"))
     }
+
+    /// The counter of `app`, `kind` and `outcome` (made once: making one looks it up in the
+    /// registry, which costs more than the request's other bookkeeping).
+    static func counter(_ app: String, _ kind: IngressRequest.Kind?, _ outcome: String) -> Counter {
+        let kindName = kind?.rawValue ?? "unknown"
+        let key = app + "\u{0}" + kindName + "\u{0}" + outcome
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = Counter(label: "sockeyed_ingress_requests_total",
+                              dimensions: [("app", app), ("kind", kindName), ("outcome", outcome)])
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    private static let counters = Mutex<[String: Counter]>([:])
 }

@@ -1,12 +1,12 @@
 import Foundation
-import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
 import SockeyeDaemon
-import Synchronization
+import SockeyeHTTP
 
 /// The daemon's operations listener (loopback by default):
 /// - `GET /healthz`: 200 while the process serves requests;
@@ -16,64 +16,63 @@ import Synchronization
 /// - `GET /`: the status page (plain HTML, refreshes itself every 2 s);
 /// - `GET /status.json`: what the page shows, as JSON;
 /// - `POST` to an HTTP-mode app's paths: the ingress (`Ingress`).
-/// It is a `Service`: add it to the daemon's services; it stops with them.
+/// It is a `Service`: add it to the daemon's services; it stops with them (requests in
+/// progress are answered first).
 public struct OperationsServer: Sendable {
-    let application: Application<RouterResponder<BasicRequestContext>>
-    let boundPort: BoundPort
-
-    /// The port the listener bound (useful with port 0), once it runs.
-    public final class BoundPort: Sendable {
-        private let value = Mutex<Int?>(nil)
-        public var port: Int? { value.withLock { $0 } }
-        func set(_ port: Int?) { value.withLock { $0 = port } }
-    }
+    let server: HTTPServer
+    let host: String
+    let logger: Logger
 
     /// A listener on `address` (`host:port`) for `daemon`, exporting `metrics`.
     public init(address: String, daemon: Daemon, metrics: MetricsExport, logger: Logger) throws(OperationsError) {
         let (host, port) = try Self.split(address)
-        let router = Router()
         let page = StatusPage(daemon: daemon)
-        router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ -> Response in
-            let waiting = page.appsNotReady()
-            let text = waiting.isEmpty ? "ready\n" : "not ready: " + waiting.joined(separator: ", ") + "\n"
-            return Self.response(waiting.isEmpty ? .ok : .serviceUnavailable, "text/plain; charset=utf-8", text)
-        }
-        router.get("/metrics") { _, _ -> Response in
-            Self.response(.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.text())
-        }
-        router.get("/status.json") { _, _ -> Response in
-            Self.response(.ok, "application/json", page.json())
-        }
-        router.get("/") { _, _ -> Response in
-            Self.response(.ok, "text/html; charset=utf-8", page.html())
-        }
-        // Slack's requests to HTTP-mode apps, at the paths their configuration gives.
         let ingress = Ingress(daemon: daemon, logger: logger)
-        router.post("**") { request, _ -> Response in await ingress.handle(request) }
-        let bound = BoundPort()
-        boundPort = bound
-        var serverLogger = logger
-        serverLogger.logLevel = max(logger.logLevel, .warning)
-        application = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "sockeyed"),
-            onServerRunning: { channel in
-                bound.set(channel.localAddress?.port)
-                logger.info("operations listener ready", metadata: ["address": .string("\(host):\(channel.localAddress?.port ?? port)")])
-            },
-            logger: serverLogger)
+        let limits = HTTPServer.Limits(
+            // Unknown paths read up to 1 MiB and are answered 404; GETs carry no body.
+            bodyLimit: { head in head.method == .POST ? ingress.bodyLimit(path: Self.path(head.uri)) ?? (1 << 20) : 0 },
+            onRefusedTooLarge: { head in ingress.refusedTooLarge(path: Self.path(head.uri)) })
+        server = HTTPServer(host: host, port: port, limits: limits) { request, sender in
+            switch (request.head.method, request.path) {
+            case (.POST, _):
+                ingress.handle(request, sender)
+            case (.GET, "/healthz"), (.HEAD, "/healthz"):
+                sender.send(.text(.ok, "ok\n"))
+            case (.GET, "/readyz"), (.HEAD, "/readyz"):
+                let waiting = page.appsNotReady()
+                let text = waiting.isEmpty ? "ready\n" : "not ready: " + waiting.joined(separator: ", ") + "\n"
+                sender.send(.text(waiting.isEmpty ? .ok : .serviceUnavailable, text))
+            case (.GET, "/metrics"), (.HEAD, "/metrics"):
+                sender.send(Self.response("text/plain; version=0.0.4; charset=utf-8", metrics.text()))
+            case (.GET, "/status.json"), (.HEAD, "/status.json"):
+                sender.send(Self.response("application/json", page.json()))
+            case (.GET, "/"), (.HEAD, "/"):
+                sender.send(Self.response("text/html; charset=utf-8", page.html()))
+            case (.GET, _), (.HEAD, _):
+                sender.send(.text(.notFound, "not found\n"))
+            default:
+                sender.send(HTTPServerResponse(status: .methodNotAllowed, contentType: "text/plain; charset=utf-8",
+                                               body: ByteBuffer(string: "method not allowed\n"),
+                                               extraHeaders: [("Allow", "GET, HEAD, POST")]))
+            }
+        }
+        self.host = host
+        self.logger = logger
     }
 
     /// The service to run with the daemon.
-    public var service: any Service { application }
+    public var service: any Service { Running(server: server, host: host, logger: logger) }
 
     /// The bound port, once running.
-    public var port: Int? { boundPort.port }
+    public var port: Int? { server.port }
 
-    static func response(_ status: HTTPResponse.Status, _ type: String, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: type, .cacheControl: "no-store"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    static func response(_ type: String, _ text: String) -> HTTPServerResponse {
+        HTTPServerResponse(status: .ok, contentType: type, body: ByteBuffer(string: text))
+    }
+
+    static func path(_ uri: String) -> Substring {
+        let target = uri[...]
+        return target.firstIndex(of: "?").map { target[..<$0] } ?? target
     }
 
     static func split(_ address: String) throws(OperationsError) -> (String, Int) {
@@ -83,6 +82,28 @@ public struct OperationsServer: Sendable {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    /// The listener as a service: binds (failing the daemon when it cannot), serves until
+    /// shutdown or cancellation, then stops.
+    struct Running: Service {
+        let server: HTTPServer
+        let host: String
+        let logger: Logger
+
+        func run() async throws {
+            do {
+                try await server.start()
+            } catch {
+                throw OperationsError("operations listener: cannot listen on \(host): \(error)")
+            }
+            logger.info("operations listener ready", metadata: ["address": .string("\(host):\(server.port ?? 0)")])
+            await withTaskCancellationOrGracefulShutdownHandler {
+                await server.waitUntilStopped()
+            } onCancelOrGracefulShutdown: { [server] in
+                Task { await server.stop() }
+            }
+        }
     }
 }
 

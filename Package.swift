@@ -256,7 +256,8 @@ package.targets += [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+            "SockeyeCore",
         ],
         swiftSettings: strictSwift
     ),
@@ -285,15 +286,15 @@ package.targets += [
     // The HTTP forwarder sink: Socket Mode events POSTed to an HTTP-mode app, signed (the bridge).
     .target(
         name: "SockeyeBridge",
-        dependencies: ["SockeyeDaemon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                       .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
     ),
     // The keep-alive HTTP app the forwarder benchmark posts to (checks signatures, answers 200).
     .executableTarget(
         name: "sockeye-bench-backend",
-        dependencies: ["SockeyeDaemon", .product(name: "Hummingbird", package: "hummingbird"),
-                       .product(name: "Logging", package: "swift-log")],
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP"],
         path: "benchmarks/HTTPBackend",
         swiftSettings: strictSwift
     ),

@@ -4,6 +4,9 @@ import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import SockeyeCore
+import SockeyeHTTP
 import SockeyeDaemon
 import Synchronization
 
@@ -22,35 +25,83 @@ import Synchronization
 ///   a timeout or a refused connection nack (Slack redelivers, and the retry headers reach
 ///   the app), except `X-Slack-No-Retry: 1`, which acks and drops as Slack does.
 ///
-/// Connections are kept alive and pooled (async-http-client); each app using the sink has
-/// its own limit of requests in progress (`concurrency`), so a slow app never stalls another.
+/// Connections are kept alive and pooled: `http://` URLs through SockeyeHTTP's
+/// `HTTPConnectionPool` (one request at a time per connection, up to `concurrency`
+/// connections per origin), `https://` through async-http-client. Each app using the sink
+/// has its own limit of requests in progress (`concurrency`), so a slow app never stalls
+/// another. No task per request: exchanges complete through callbacks and a batch resumes
+/// once, when its last answer is in.
 public final class HTTPForwarderSink: EventSink {
     public let name: String
     let settings: HTTPForwardSettings
-    let client: HTTPClient
     let logger: Logger
     private let secret: [UInt8]
-    private let slots = Mutex<[String: AsyncSemaphore]>([:])
+    /// The events, commands and actions URLs' transports (the events one for a kind without
+    /// its own URL).
+    private let events: ForwardTransport
+    private let commands: ForwardTransport
+    private let actions: ForwardTransport
+    /// Connections: plain `http://` origins' pools, and the TLS client (only when a URL is `https://`).
+    private let pools: [HTTPConnectionPool]
+    private let tlsClient: HTTPClient?
+    private let limiters = Mutex<[String: CallbackLimiter]>([:])
     private let outcomes: [String: Counter]
     private let late = Counter(label: "sockeyed_forward_late_responses_total")
+    /// Where the reply deadlines of slash commands and interactions run.
+    private let timers: any EventLoop
 
     static let userAgent = "Sockeye-sockeyed/0.2 (+Socket Mode bridge)"
     /// A request still unanswered this long after its timeout is given up.
     static let hardLimit: Duration = .seconds(30)
 
+    /// A sink for `settings`. The URLs were checked when the configuration was read; one that
+    /// does not parse here fails every request with its reason.
     public init(name: String, settings: HTTPForwardSettings, logger: Logger) {
         self.name = name
         self.settings = settings
         self.logger = logger
         secret = Array(settings.signingSecret.utf8)
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60),
-                                             concurrentHTTP1ConnectionsPerHostSoftLimit: max(settings.concurrency, 1))
-        configuration.decompression = .disabled
-        configuration.redirectConfiguration = .disallow
-        // No request spans: building their attributes cost about 5 % of a forwarded event.
-        configuration.tracing.tracer = nil
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        timers = MultiThreadedEventLoopGroup.singleton.next()
+        let urls = [settings.eventsURL, settings.commandsURL ?? settings.eventsURL, settings.actionsURL ?? settings.eventsURL]
+        let parsed = urls.map { text -> Swift.Result<EndpointURL, EndpointURLError> in
+            do throws(EndpointURLError) { return .success(try EndpointURL(text)) } catch { return .failure(error) }
+        }
+        var tlsClient: HTTPClient?
+        if parsed.contains(where: { (try? $0.get())?.scheme.isSecure ?? false }) {
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool = .init(idleTimeout: .seconds(60),
+                                                 concurrentHTTP1ConnectionsPerHostSoftLimit: max(settings.concurrency, 1))
+            configuration.decompression = .disabled
+            configuration.redirectConfiguration = .disallow
+            configuration.tracing.tracer = nil
+            tlsClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        }
+        self.tlsClient = tlsClient
+        // One pool per plain origin, shared by the URLs on it.
+        var pools: [String: HTTPConnectionPool] = [:]
+        var transports: [ForwardTransport] = []
+        for (text, result) in zip(urls, parsed) {
+            let url: EndpointURL
+            switch result {
+            case .failure(let error):
+                transports.append(.invalid("\(text): \(error)"))
+                continue
+            case .success(let parsedURL):
+                url = parsedURL
+            }
+            if url.scheme.isSecure, let tlsClient {
+                transports.append(.tls(client: tlsClient, url: text))
+                continue
+            }
+            let origin = "\(url.host):\(url.port)"
+            let pool = pools[origin] ?? HTTPConnectionPool(host: url.host, port: url.port, maxConnections: max(settings.concurrency, 1))
+            pools[origin] = pool
+            transports.append(.plain(pool: pool, target: url.requestTarget, hostHeader: url.hostHeader))
+        }
+        self.pools = Array(pools.values)
+        events = transports[0]
+        commands = transports[1]
+        actions = transports[2]
         var outcomes: [String: Counter] = [:]
         for outcome in ["acked", "no_retry", "http_error", "timeout", "connection_failed"] {
             outcomes[outcome] = Counter(label: "sockeyed_forward_requests_total", dimensions: [("sink", name), ("outcome", outcome)])
@@ -65,104 +116,89 @@ public final class HTTPForwarderSink: EventSink {
     }
 
     public func accept(_ records: [EventRecord]) async -> SinkOutcome {
-        let app = records.first?.app ?? ""
-        let semaphore = slots.withLock { slots -> AsyncSemaphore in
-            if let existing = slots[app] { return existing }
-            let made = AsyncSemaphore(settings.concurrency)
-            slots[app] = made
+        guard let app = records.first?.app else { return .accepted }
+        let limiter = limiters.withLock { limiters -> CallbackLimiter in
+            if let existing = limiters[app] { return existing }
+            let made = CallbackLimiter(settings.concurrency)
+            limiters[app] = made
             return made
         }
-        var outcome = SinkOutcome(refused: [], error: nil)
-        await withTaskGroup(of: (Int, Result).self) { group in
+        let parts = await withCheckedContinuation { (continuation: CheckedContinuation<SinkOutcomeParts, Never>) in
+            let results = BatchResults(count: records.count) { continuation.resume(returning: $0) }
             for (index, record) in records.enumerated() {
-                group.addTask {
-                    await semaphore.acquire()
-                    let result = await self.forward(record)
-                    await semaphore.release()
-                    return (index, result)
-                }
-            }
-            for await (index, result) in group {
-                switch result {
-                case .accepted(let response):
-                    if let response { outcome.responses[index] = response }
-                case .refused(let why):
-                    outcome.refused.append(index)
-                    if outcome.error == nil { outcome.error = "sink \(name): \(why)" }
+                limiter.acquire {
+                    self.forward(record) { result in
+                        limiter.release()
+                        results.set(index, result)
+                    }
                 }
             }
         }
-        outcome.refused.sort()
-        return outcome
+        return SinkOutcome(refused: parts.refused.sorted(), error: parts.error.map { "sink \(name): \($0)" }, responses: parts.responses)
     }
 
-    /// Sends `record` and waits at most `timeout` for the answer.
-    func forward(_ record: EventRecord) async -> Result {
-        let request = makeRequest(record)
+    /// Sends `record`; `completion` gets what it came to. An event waits at most `timeout`
+    /// for its answer (then it is nacked). A slash command or interaction is acked without a
+    /// response at the timeout, since the user is still waiting, while the request goes on
+    /// (up to `hardLimit` more); what comes later is logged.
+    func forward(_ record: EventRecord, completion: @escaping @Sendable (Result) -> Void) {
+        let (headers, body) = makeRequest(record)
+        let transport = transport(record)
+        let timeout = TimeAmount.milliseconds(Int64(settings.timeoutSeconds * 1000))
         guard record.envelopeType != "events_api" else {
-            // An event has no reply to wait for past the timeout: the client's own deadline.
-            return await exchange(request, record, timeout: .milliseconds(Int64(settings.timeoutSeconds * 1000)))
-        }
-        // A slash command or interaction: at the timeout the user is still waiting, so the ack
-        // goes without a response while the request goes on; what comes later is logged.
-        let timeout = Duration.milliseconds(Int(settings.timeoutSeconds * 1000))
-        let exchange = Task { await self.exchange(request, record, timeout: .seconds(Int64(settings.timeoutSeconds.rounded(.up)) + 30)) }
-        let result = await withTaskGroup(of: Result?.self) { group in
-            group.addTask { await exchange.value }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
+            return transport.post(headers: headers, body: body, timeout: timeout) { answer in
+                completion(self.interpret(answer, record: record))
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
-        if let result { return result }
-        Task { [logger, late, name] in
-            let lateResult = await exchange.value
-            late.increment()
-            logger.warning("the app answered after the ack deadline: its response was not sent", metadata: [
-                "sink": .string(name), "envelope_id": .string(record.envelopeID), "result": .string("\(lateResult)"),
-            ])
+        let once = Once()
+        let deadline = timers.scheduleTask(in: timeout) {
+            guard once.take() else { return }
+            self.outcomes["timeout"]?.increment()
+            completion(.accepted(response: nil))
         }
-        outcomes["timeout"]?.increment()
-        return .accepted(response: nil)
+        let hard = timeout + .nanoseconds(Self.hardLimit.components.seconds * 1_000_000_000)
+        transport.post(headers: headers, body: body, timeout: hard) { [logger, late, name] answer in
+            let result = self.interpret(answer, record: record)
+            if once.take() {
+                deadline.cancel()
+                completion(result)
+            } else {
+                late.increment()
+                logger.warning("the app answered after the ack deadline: its response was not sent", metadata: [
+                    "sink": .string(name), "envelope_id": .string(record.envelopeID), "result": .string("\(result)"),
+                ])
+            }
+        }
     }
 
-    /// One request and its answer, within `timeout`.
-    private func exchange(_ request: HTTPClientRequest, _ record: EventRecord, timeout: TimeAmount) async -> Result {
-        do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return interpret(status: response.status, headers: response.headers, body: body, record: record)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+    func interpret(_ answer: ForwardTransport.Answer, record: EventRecord) -> Result {
+        switch answer {
+        case .timeout:
             outcomes["timeout"]?.increment()
             return .refused("\(destination(record)): no answer within \(settings.timeoutSeconds) s")
-        } catch {
+        case .failed(let why):
             outcomes["connection_failed"]?.increment()
-            return .refused("\(destination(record)): \(error)")
+            return .refused("\(destination(record)): \(why)")
+        case .response(let status, let headers, let body):
+            func header(_ name: String) -> String? { headers.first { $0.hasName(name) }?.value }
+            if (200..<300).contains(status) {
+                outcomes["acked"]?.increment()
+                guard record.envelopeType != "events_api", !body.isEmpty else { return .accepted(response: nil) }
+                let isJSON = header("content-type")?.lowercased().contains("json") == true
+                    || body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B
+                if isJSON { return .accepted(response: body) }
+                // A plain-text reply to a slash command is a message's text.
+                return .accepted(response: FormEncoding.jsonObject(fromPairs: [("text", String(decoding: body, as: UTF8.self))]))
+            }
+            if header("x-slack-no-retry") == "1" {
+                outcomes["no_retry"]?.increment()
+                logger.notice("the app answered \(status) with X-Slack-No-Retry: 1: the event is acked and dropped",
+                              metadata: ["sink": .string(name), "envelope_id": .string(record.envelopeID)])
+                return .accepted(response: nil)
+            }
+            outcomes["http_error"]?.increment()
+            return .refused("\(destination(record)) answered \(status)")
         }
-    }
-
-    func interpret(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, record: EventRecord) -> Result {
-        if (200..<300).contains(status.code) {
-            outcomes["acked"]?.increment()
-            guard record.envelopeType != "events_api", body.readableBytes > 0 else { return .accepted(response: nil) }
-            let bytes = Array(body.readableBytesView)
-            let isJSON = headers.first(name: "content-type")?.lowercased().contains("json") == true
-                || bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B
-            if isJSON { return .accepted(response: bytes) }
-            // A plain-text reply to a slash command is a message's text.
-            return .accepted(response: FormEncoding.jsonObject(fromPairs: [("text", String(decoding: bytes, as: UTF8.self))]))
-        }
-        if headers.first(name: "x-slack-no-retry") == "1" {
-            outcomes["no_retry"]?.increment()
-            logger.notice("the app answered \(status.code) with X-Slack-No-Retry: 1: the event is acked and dropped",
-                          metadata: ["sink": .string(name), "envelope_id": .string(record.envelopeID)])
-            return .accepted(response: nil)
-        }
-        outcomes["http_error"]?.increment()
-        return .refused("\(destination(record)) answered \(status.code)")
     }
 
     func destination(_ record: EventRecord) -> String {
@@ -173,8 +209,16 @@ public final class HTTPForwarderSink: EventSink {
         }
     }
 
-    /// The request Slack would have sent for `record` in HTTP mode.
-    func makeRequest(_ record: EventRecord) -> HTTPClientRequest {
+    func transport(_ record: EventRecord) -> ForwardTransport {
+        switch record.envelopeType {
+        case "slash_commands": commands
+        case "interactive": actions
+        default: events
+        }
+    }
+
+    /// The header fields and body Slack would have sent for `record` in HTTP mode.
+    func makeRequest(_ record: EventRecord) -> (headers: [(String, String)], body: [UInt8]) {
         let body: [UInt8]
         let contentType: String
         let payload = record.payloadBytes
@@ -189,24 +233,23 @@ public final class HTTPForwarderSink: EventSink {
             body = payload
             contentType = "application/json"
         }
-        let timestamp = String(Int(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: destination(record))
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: contentType)
-        request.headers.add(name: "User-Agent", value: Self.userAgent)
-        request.headers.add(name: "X-Slack-Request-Timestamp", value: timestamp)
-        request.headers.add(name: "X-Slack-Signature",
-                            value: body.withUnsafeBytes { SlackRequestSignature.sign(secret: secret, timestamp: timestamp, body: $0) })
+        let timestamp = String(Timestamp.nowMilliseconds() / 1000)
+        var headers: [(String, String)] = [
+            ("Content-Type", contentType),
+            ("User-Agent", Self.userAgent),
+            ("X-Slack-Request-Timestamp", timestamp),
+            ("X-Slack-Signature", body.withUnsafeBytes { SlackRequestSignature.sign(secret: secret, timestamp: timestamp, body: $0) }),
+        ]
         if record.retryAttempt > 0 {
-            request.headers.add(name: "X-Slack-Retry-Num", value: String(record.retryAttempt))
-            request.headers.add(name: "X-Slack-Retry-Reason", value: record.retryReason ?? "timeout")
+            headers.append(("X-Slack-Retry-Num", String(record.retryAttempt)))
+            headers.append(("X-Slack-Retry-Reason", record.retryReason ?? "timeout"))
         }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        return request
+        return (headers, body)
     }
 
     public func close() async {
-        try? await client.shutdown()
+        for pool in pools { await pool.shutdown() }
+        try? await tlsClient?.shutdown()
     }
 
     public var health: SinkHealth {

@@ -14,7 +14,8 @@
 /// the connection closes. Chunk extensions are skipped; trailers are kept apart in
 /// `HTTPResponse.trailers`. Interim 1xx responses (`100 Continue`, `103 Early Hints`) are
 /// skipped; `101` is returned as final, with no body. Bytes after a complete response are
-/// ignored (requests that use this parser ask for `Connection: close`). After an error,
+/// not read (`lastConsumed` says where the response ended; a keep-alive client treats more
+/// as a protocol error, since it sends one request at a time). After an error,
 /// every further call throws the same error; after completion, every call returns the same
 /// response.
 public struct HTTPResponseParser: Sendable {
@@ -41,6 +42,19 @@ public struct HTTPResponseParser: Sendable {
     private var trailerReader: HTTPHeadReader
     private var chunkLine: [UInt8] = []
     private var response = HTTPResponse(status: 0)
+
+    /// How many bytes of the last `receive` call's input belong to the response: fewer than
+    /// were given when the response completed before their end (a keep-alive client then
+    /// knows the peer sent more than it was asked for).
+    public private(set) var lastConsumed = 0
+
+    /// Whether the connection can carry another request after this (complete) response:
+    /// its end was framed by a length or chunks, not by the connection closing.
+    public var endsByFraming: Bool {
+        if case .done = phase { return !readUntilClose }
+        return false
+    }
+    private var readUntilClose = false
 
     /// A parser for one response. `maxHeaderBytes` bounds the status line and headers (and,
     /// separately, the trailers); `maxBodyBytes` the decoded body. Set `requestWasHEAD` when
@@ -87,9 +101,11 @@ public struct HTTPResponseParser: Sendable {
         // single-byte read is guarded by `i < bytes.count` (or `j < bytes.count`) just before
         // it. Fuzzed under AddressSanitizer with random split points.
         var i = 0
+        lastConsumed = bytes.count
         while true {
             switch phase {
             case .done:
+                lastConsumed = i
                 return response
             case .failed(let error):
                 throw error
@@ -167,6 +183,7 @@ public struct HTTPResponseParser: Sendable {
         let lengths = listValues("Content-Length")
         guard let first = lengths.first else {
             phase = .untilClose
+            readUntilClose = true
             return
         }
         var length = 0

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import SockeyeCore
+import SockeyeHTTP
+import SockeyeDaemon
+import Synchronization
+
+/// How the forwarder reaches one Request URL: `http://` over SockeyeHTTP's keep-alive pool
+/// (the cheap path), `https://` over async-http-client (TLS).
+enum ForwardTransport: Sendable {
+    case plain(pool: HTTPConnectionPool, target: String, hostHeader: String)
+    case tls(client: HTTPClient, url: String)
+    /// A URL that does not parse: every request fails with the reason.
+    case invalid(String)
+
+    /// An answer, or why there is none.
+    enum Answer: Sendable {
+        case response(status: Int, headers: [HTTPHeader], body: [UInt8])
+        case timeout
+        case failed(String)
+    }
+
+    /// POSTs `body` with `headers`; `completion` gets the answer within `timeout`.
+    func post(headers: [(String, String)], body: [UInt8], timeout: TimeAmount, completion: @escaping @Sendable (Answer) -> Void) {
+        switch self {
+        case .plain(let pool, let target, let hostHeader):
+            let request = HTTPRequestBytes(target: target, host: hostHeader, headers: headers, body: body)
+            pool.execute(request, timeout: timeout) { result in
+                switch result {
+                case .success(let response): completion(.response(status: response.status, headers: response.headers, body: response.body))
+                case .failure(.timeout): completion(.timeout)
+                case .failure(let failure): completion(.failed(failure.description))
+                }
+            }
+        case .invalid(let why):
+            completion(.failed(why))
+        case .tls(let client, let url):
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: body))
+            Task {
+                do {
+                    let response = try await client.execute(request, timeout: timeout)
+                    let collected = try await response.body.collect(upTo: 1 << 20)
+                    let fields = response.headers.map { HTTPHeader(name: $0.name, value: $0.value) }
+                    completion(.response(status: Int(response.status.code), headers: fields, body: Array(collected.readableBytesView)))
+                } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                    completion(.timeout)
+                } catch {
+                    completion(.failed("\(error)"))
+                }
+            }
+        }
+    }
+}
+
+/// At most `limit` exchanges of one app in progress; the rest start in order as earlier ones
+/// finish. Callback-based (no task per request).
+final class CallbackLimiter: Sendable {
+    private struct State {
+        var available: Int
+        var waiting: [@Sendable () -> Void] = []
+        var head = 0
+    }
+    private let state: Mutex<State>
+
+    init(_ limit: Int) { state = Mutex(State(available: max(1, limit))) }
+
+    /// Runs `work` now if a slot is free, else when one is released.
+    func acquire(_ work: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if state.available > 0 {
+                state.available -= 1
+                return true
+            }
+            state.waiting.append(work)
+            return false
+        }
+        if now { work() }
+    }
+
+    /// Frees a slot (or hands it to the oldest waiting work).
+    func release() {
+        let next = state.withLock { state -> (@Sendable () -> Void)? in
+            guard state.head < state.waiting.count else {
+                state.available += 1
+                return nil
+            }
+            let work = state.waiting[state.head]
+            state.head += 1
+            if state.head > 256 && state.head * 2 > state.waiting.count {
+                state.waiting.removeFirst(state.head)
+                state.head = 0
+            }
+            return work
+        }
+        next?()
+    }
+}
+
+/// The outcome of a batch, filled in as its exchanges finish (any thread); `done` runs once,
+/// after the last.
+final class BatchResults: Sendable {
+    private struct State {
+        var outcome = SinkOutcomeParts()
+        var remaining: Int
+    }
+    private let state: Mutex<State>
+    private let done: @Sendable (SinkOutcomeParts) -> Void
+
+    init(count: Int, done: @escaping @Sendable (SinkOutcomeParts) -> Void) {
+        state = Mutex(State(remaining: count))
+        self.done = done
+    }
+
+    func set(_ index: Int, _ result: HTTPForwarderSink.Result) {
+        let finished = state.withLock { state -> SinkOutcomeParts? in
+            switch result {
+            case .accepted(let response):
+                if let response { state.outcome.responses[index] = response }
+            case .refused(let why):
+                state.outcome.refused.append(index)
+                if state.outcome.error == nil { state.outcome.error = why }
+            }
+            state.remaining -= 1
+            return state.remaining == 0 ? state.outcome : nil
+        }
+        if let finished { done(finished) }
+    }
+}
+
+/// What `BatchResults` collects.
+struct SinkOutcomeParts: Sendable {
+    var refused: [Int] = []
+    var error: String?
+    var responses: [Int: [UInt8]] = [:]
+}
+
+/// Runs a closure at most once, whichever caller comes first.
+final class Once: Sendable {
+    private let taken = Mutex(false)
+    /// True for the first caller only.
+    func take() -> Bool { taken.withLock { taken in defer { taken = true }; return !taken } }
+}

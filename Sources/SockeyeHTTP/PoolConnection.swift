@@ -1,0 +1,170 @@
+import NIOCore
+import SockeyeCore
+
+/// One keep-alive connection of an `HTTPConnectionPool`, on the pool's event loop: sends one
+/// request, parses its answer, and reports the outcome once.
+final class PoolConnection {
+    /// How an exchange ended.
+    enum Outcome {
+        /// A complete answer; `reusable` when the connection can carry the next request.
+        case answered(HTTPResponse, reusable: Bool)
+        /// No complete answer. `staleReuse`: the connection had served earlier requests and
+        /// closed before any byte of this answer (the server dropped an idle keep-alive
+        /// connection as the request went out), so sending again on a new one is safe.
+        case failed(HTTPConnectionPool.Failure, staleReuse: Bool)
+    }
+
+    let channel: any Channel
+    let handler: Handler
+    private let maxResponseBytes: Int
+    private let idleTimeout: TimeAmount
+    private let onIdleClose: (PoolConnection) -> Void
+    private var parser: HTTPResponseParser
+    private var current: ((Outcome) -> Void)?
+    private var receivedBytes = 0
+    private var served = 0
+    private var deadlineTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    private var closed = false
+
+    init(channel: any Channel, maxResponseBytes: Int, idleTimeout: TimeAmount, onIdleClose: @escaping (PoolConnection) -> Void) {
+        self.channel = channel
+        self.maxResponseBytes = maxResponseBytes
+        self.idleTimeout = idleTimeout
+        self.onIdleClose = onIdleClose
+        parser = HTTPResponseParser(maxBodyBytes: maxResponseBytes)
+        handler = Handler()
+        handler.connection = self
+    }
+
+    /// Sends `exchange`'s request; `done` is called once with the outcome.
+    func start(_ exchange: PendingExchange, done: @escaping (Outcome) -> Void) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        guard !closed else { return done(.failed(.connectionClosed, staleReuse: served > 0)) }
+        current = done
+        receivedBytes = 0
+        parser = HTTPResponseParser(maxBodyBytes: maxResponseBytes)
+        let loop = channel.eventLoop.assumeIsolated()
+        deadlineTimer = loop.scheduleTask(deadline: exchange.deadline) { [self] in
+            finish(.failed(.timeout, staleReuse: false))
+        }
+        channel.writeAndFlush(exchange.request.bytes).assumeIsolated().whenFailure { [self] _ in
+            finish(.failed(.connectionClosed, staleReuse: served > 0 && receivedBytes == 0))
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        idleTimer?.cancel()
+        channel.close(promise: nil)
+    }
+
+    private func finish(_ outcome: Outcome) {
+        guard let done = current else { return }
+        current = nil
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        if case .answered(_, true) = outcome {
+            served += 1
+            let loop = channel.eventLoop.assumeIsolated()
+            idleTimer = loop.scheduleTask(in: idleTimeout) { [self] in
+                close()
+                onIdleClose(self)
+            }
+        } else {
+            close()
+        }
+        done(outcome)
+    }
+
+    fileprivate func received(_ buffer: ByteBuffer) {
+        guard current != nil else {
+            // Bytes nobody asked for (an idle connection): the connection cannot be trusted.
+            close()
+            onIdleClose(self)
+            return
+        }
+        receivedBytes += buffer.readableBytes
+        let result: HTTPResponse?
+        do {
+            result = try buffer.withUnsafeReadableBytes { try parser.receive($0) }
+        } catch {
+            return finish(.failed(.malformedResponse("\(error)"), staleReuse: false))
+        }
+        guard let response = result else { return }
+        let extra = parser.lastConsumed < buffer.readableBytes
+        let keepAlive = !extra && parser.endsByFraming && !Self.asksToClose(response)
+        finish(.answered(response, reusable: keepAlive))
+    }
+
+    fileprivate func ended() {
+        closed = true
+        idleTimer?.cancel()
+        guard current != nil else {
+            onIdleClose(self)
+            return
+        }
+        if receivedBytes > 0, let response = try? parser.receiveEnd() {
+            return finish(.answered(response, reusable: false))
+        }
+        finish(.failed(.connectionClosed, staleReuse: served > 0 && receivedBytes == 0))
+    }
+
+    static func asksToClose(_ response: HTTPResponse) -> Bool {
+        response.headers.contains { $0.hasName("Connection") && $0.value.lowercased().contains("close") }
+    }
+
+    /// The connection's only pipeline handler: bytes in, bytes out.
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        weak var connection: PoolConnection?
+        /// Keeps the connection alive as long as its channel is.
+        private var owner: PoolConnection?
+
+        func handlerAdded(context: ChannelHandlerContext) { owner = connection }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            connection?.received(unwrapInboundIn(data))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            connection?.ended()
+            owner = nil
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// One request, encoded for the wire: request line, header fields (with `Host` and
+/// `Content-Length` added) and body.
+public struct HTTPRequestBytes: Sendable {
+    let bytes: ByteBuffer
+
+    /// `method target` with `headers` and `body`, for `host` (the `Host` field's value).
+    public init(method: String = "POST", target: String, host: String, headers: [(String, String)], body: [UInt8]) {
+        var out = ByteBuffer()
+        out.reserveCapacity(256 + body.count)
+        out.writeString(method)
+        out.writeStaticString(" ")
+        out.writeString(target)
+        out.writeStaticString(" HTTP/1.1\r\nHost: ")
+        out.writeString(host)
+        out.writeStaticString("\r\n")
+        for (name, value) in headers {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Content-Length: ")
+        out.writeString(String(body.count))
+        out.writeStaticString("\r\n\r\n")
+        out.writeBytes(body)
+        bytes = out
+    }
+}

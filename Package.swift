@@ -263,7 +263,7 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeHTTPTests",
-        dependencies: ["SockeyeHTTP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        dependencies: ["SockeyeHTTP", "SockeyeCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "NIOHTTP1", package: "swift-nio")],
         swiftSettings: strictSwift
     ),

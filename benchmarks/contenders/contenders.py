@@ -16,6 +16,9 @@ PYTHON_FULL = {"saturation_total": 30_000, "rate_total": 30_000}
 # slack_sdk's builtin client (and Bolt on top of it) needs small bursts: see its note.
 BUILTIN_FULL = {**PYTHON_FULL, "window": 100, "rate": 1_000, "rate_total": 10_000}
 BUILTIN_SMOKE = {"window": 50, "rate": 1_000, "rate_total": 1_000}
+# Bolt on Bolt's handler and on sockeye.bolt side by side at 1 000 envelopes in flight.
+BOLT_1000_FULL = {"window": 1_000, "saturation_total": 30_000, "rate": 10_000, "rate_total": 30_000}
+BOLT_1000_SMOKE = {"window": 1_000, "saturation_total": 3_000, "rate": 10_000, "rate_total": 3_000}
 
 CONTENDERS = [
     {
@@ -55,6 +58,40 @@ CONTENDERS = [
         "smoke": BUILTIN_SMOKE,
         "note": "App + event listener + SocketModeHandler: the builtin client underneath, "
                 "so paced like it (at 10 000/s it desynchronised and needed redeliveries)",
+    },
+    {
+        "key": "bolt-sockeye",
+        "name": "slack_bolt on sockeye.bolt",
+        "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "full": BUILTIN_FULL,
+        "smoke": BUILTIN_SMOKE,
+        "note": "the slack_bolt row's app with one import changed (bindings/python: "
+                "sockeye.bolt.SocketModeHandler, a pool of 2, 10 dispatch threads); same load as that row",
+    },
+    {
+        "key": "bolt-1000",
+        "name": "slack_bolt, 1 000 in flight",
+        "command": ["{python}", "{here}/slack_bolt_app.py"],
+        "transports": ["ws"],
+        "family": "slack_sdk",
+        "full": BOLT_1000_FULL,
+        "smoke": BOLT_1000_SMOKE,
+        # Bolt's own handler is expected to lose envelopes here: that is what the row shows.
+        "loss_expected": True,
+        "note": "Bolt's own SocketModeHandler at window 1 000 and 10 000/s: the load its builtin "
+                "client cannot take (losses here are reported, not a failure)",
+    },
+    {
+        "key": "bolt-sockeye-1000",
+        "name": "slack_bolt on sockeye.bolt, 1 000 in flight",
+        "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "full": BOLT_1000_FULL,
+        "smoke": BOLT_1000_SMOKE,
+        "note": "the same app and load as the row above on sockeye.bolt.SocketModeHandler: no loss allowed",
     },
     {
         "key": "sockeye",

@@ -128,7 +128,21 @@ VIEW_FIELDS = ("type", "envelope_id", "payload", "team_id", "event_id", "event_t
 for _field in VIEW_FIELDS:
     _SIGNATURES["sockeye_event_" + _field] = (_status, [_handle, ctypes.POINTER(View)])
 
+# Functions that never wait are also bound without releasing the GIL (ctypes.PyDLL): a
+# CDLL call drops and re-takes the GIL, and under load every drop hands the GIL to another
+# thread, so the ~14 calls per event became ~14 thread switches. Safe because the library
+# never calls back into the host (which needs the GIL) while holding a lock these functions
+# take: its callbacks may themselves call every one of them. Functions that wait (a
+# blocking next_event, client_free and runtime_free, which wait for the service thread,
+# whose log callback needs the GIL) are only bound through the CDLL.
+_NO_WAIT = ("sockeye_version", "sockeye_strerror", "sockeye_state_name", "sockeye_client_stop",
+            "sockeye_client_next_event", "sockeye_client_event_fd", "sockeye_client_stats",
+            "sockeye_event_retain", "sockeye_event_release", "sockeye_ack", "sockeye_nack", "sockeye_event_kind",
+            "sockeye_event_retry_attempt", "sockeye_event_accepts_response_payload", "sockeye_view_decode") + tuple(
+    "sockeye_event_" + field for field in VIEW_FIELDS)
+
 _lib: Optional[ctypes.CDLL] = None
+_fast: Optional[ctypes.PyDLL] = None
 _lock = threading.Lock()
 
 
@@ -173,8 +187,26 @@ def lib() -> ctypes.CDLL:
             function = getattr(loaded, name)
             function.restype = restype
             function.argtypes = argtypes
+        global _fast
+        fast = ctypes.PyDLL(loaded._name, handle=loaded._handle)
+        for name in _NO_WAIT:
+            restype, argtypes = _SIGNATURES[name]
+            function = getattr(fast, name)
+            function.restype = restype
+            function.argtypes = argtypes
+        _fast = fast
         _lib = loaded
         return loaded
+
+
+def fast() -> ctypes.PyDLL:
+    """The library's functions that never wait, called without releasing the GIL. Only
+    ``_NO_WAIT`` functions are declared on it; ``sockeye_client_next_event`` only with a
+    timeout of 0."""
+    if _fast is None:
+        lib()
+    assert _fast is not None
+    return _fast
 
 
 def view_bytes(view: View) -> Optional[bytes]:
@@ -192,7 +224,7 @@ def view_text(view: View) -> Optional[str]:
         return ctypes.string_at(view.ptr, view.len).decode("utf-8") if view.len else ""
     buffer = ctypes.create_string_buffer(view.len or 1)
     length = ctypes.c_size_t()
-    status = lib().sockeye_view_decode(ctypes.byref(view), buffer, view.len, ctypes.byref(length))
+    status = fast().sockeye_view_decode(ctypes.byref(view), buffer, view.len, ctypes.byref(length))
     if status != OK:
         return None
     return buffer.raw[: length.value].decode("utf-8")

@@ -137,7 +137,7 @@ class Event:
                  "_lock", "_payload", "_answer", "__weakref__")
 
     def __init__(self, handle: ctypes.c_void_p) -> None:
-        lib = _ffi.lib()
+        lib = _ffi.fast()
         view = _ffi.View()
         ref = ctypes.byref(view)
         lib.sockeye_event_type(handle, ref)
@@ -209,12 +209,12 @@ class Event:
             handle = self._handle
             if handle is None:
                 raise error_for(_ffi.E_ALREADY_ANSWERED if self._answer else _ffi.E_INVALID_HANDLE, "ack")
-            status = _ffi.lib().sockeye_ack(handle, data, len(data) if data else 0)
+            status = _ffi.fast().sockeye_ack(handle, data, len(data) if data else 0)
             if status in (_ffi.E_INVALID_PAYLOAD, _ffi.E_ACK_TOO_LARGE):
                 raise error_for(status, "ack")
             self._answer = "ack"
             self._handle = None
-        _ffi.lib().sockeye_event_release(handle)
+        _ffi.fast().sockeye_event_release(handle)
         check(status, "ack")
 
     def nack(self) -> None:
@@ -225,10 +225,10 @@ class Event:
             handle = self._handle
             if handle is None:
                 raise error_for(_ffi.E_ALREADY_ANSWERED if self._answer else _ffi.E_INVALID_HANDLE, "nack")
-            status = _ffi.lib().sockeye_nack(handle)
+            status = _ffi.fast().sockeye_nack(handle)
             self._answer = "nack"
             self._handle = None
-        _ffi.lib().sockeye_event_release(handle)
+        _ffi.fast().sockeye_event_release(handle)
         check(status, "nack")
 
     def release(self) -> None:
@@ -240,7 +240,7 @@ class Event:
         with self._lock:
             handle, self._handle = self._handle, None
         if handle is not None:
-            _ffi.lib().sockeye_event_release(handle)
+            _ffi.fast().sockeye_event_release(handle)
 
     def __enter__(self) -> "Event":
         return self
@@ -250,8 +250,8 @@ class Event:
 
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)
-        if handle is not None and _ffi._lib is not None:
-            _ffi._lib.sockeye_event_release(handle)
+        if handle is not None and _ffi._fast is not None:
+            _ffi._fast.sockeye_event_release(handle)
 
     def __repr__(self) -> str:
         detail = self.event_type or self.payload_type or ""
@@ -432,7 +432,7 @@ class Client:
 
         Raises like :meth:`next_event`."""
         out = ctypes.c_void_p()
-        status = self._lib.sockeye_client_next_event(self._live(), 0, ctypes.byref(out))
+        status = _ffi.fast().sockeye_client_next_event(self._live(), 0, ctypes.byref(out))
         if status == _ffi.OK:
             return Event(out)
         if status == _ffi.E_TIMEOUT:
@@ -470,7 +470,7 @@ class Client:
         """The client's latest counters (see :class:`Stats`)."""
         raw = _ffi.Stats()
         raw.struct_size = ctypes.sizeof(_ffi.Stats)
-        check(self._lib.sockeye_client_stats(self._live(), ctypes.byref(raw)), "stats")
+        check(_ffi.fast().sockeye_client_stats(self._live(), ctypes.byref(raw)), "stats")
         values = {name: getattr(raw, name) for name in _ffi.STATS_COUNTERS}
         return Stats(state=self._lib.sockeye_state_name(raw.state).decode(), connections_live=raw.connections_live,
                      connections_target=raw.connections_target, queued=raw.queued, **values)

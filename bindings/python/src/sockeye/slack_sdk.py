@@ -301,7 +301,10 @@ class SocketModeClient(_Responder):
         last_expiry = time.monotonic()
         while True:
             try:
-                event = client.next_event(timeout=1.0)
+                # Under load the queue is rarely empty: taking the next event without
+                # waiting keeps the GIL (no thread switch per event); only an empty queue
+                # makes the worker wait, with the GIL released.
+                event = client.next_event_nowait() or client.next_event(timeout=1.0)
             except StoppedError:
                 return
             except SockeyeError as error:

@@ -272,6 +272,9 @@ package.targets += [
         name: "SockeyeOperations",
         dependencies: [
             "SockeyeDaemon", "SockeyeHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],

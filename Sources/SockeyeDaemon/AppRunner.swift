@@ -17,6 +17,8 @@ public final class AppRunner: Sendable {
     public let settings: AppSettings
     /// The signing secret's bytes (HTTP ingress), empty when none is set.
     public let signingSecretBytes: [UInt8]
+    /// The ingress's request counters (apps that take HTTP requests).
+    public let ingressCounters: IngressCounters?
     public let counters = AppCounters()
     /// State, last refresh, recent errors (for the status page).
     public let status = AppStatus()
@@ -50,6 +52,7 @@ public final class AppRunner: Sendable {
          claims: EventClaims?) throws(SocketModeError) {
         self.settings = settings
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
+        ingressCounters = settings.delivery.usesHTTP ? IngressCounters(app: settings.name) : nil
         self.runtime = runtime
         self.router = Router(routes: settings.routes)
         self.sinks = sinks
@@ -105,13 +108,29 @@ public final class AppRunner: Sendable {
     /// gave one) or `nack` — at once when the app is stopping. `stop()` waits for requests
     /// in progress.
     public func submit(_ record: EventRecord, onAnswer: @escaping @Sendable (HTTPReply.Answer) -> Void) {
-        guard !stopping.load(ordering: .sequentiallyConsistent) else { return onAnswer(.nack("the app is stopping")) }
-        httpInProgress.add(1, ordering: .sequentiallyConsistent)
-        let reply = HTTPReply { [self] answer in
-            self.httpInProgress.subtract(1, ordering: .sequentiallyConsistent)
-            onAnswer(answer)
+        submit([(record, onAnswer)])
+    }
+
+    /// `submit` for several requests at once (those one read of the listener's event loop
+    /// brought): they join the batch loop together, with one wake-up.
+    public func submit(_ requests: [(record: EventRecord, onAnswer: @Sendable (HTTPReply.Answer) -> Void)]) {
+        guard !stopping.load(ordering: .sequentiallyConsistent) else {
+            for request in requests { request.onAnswer(.nack("the app is stopping")) }
+            return
         }
-        if !inbox.put([.http(record, reply)]) { reply.answer(.nack("the app is stopping")) }
+        httpInProgress.add(requests.count, ordering: .sequentiallyConsistent)
+        var inbound: [Inbound] = []
+        inbound.reserveCapacity(requests.count)
+        for request in requests {
+            let onAnswer = request.onAnswer
+            inbound.append(.http(request.record, HTTPReply { [self] answer in
+                self.httpInProgress.subtract(1, ordering: .sequentiallyConsistent)
+                onAnswer(answer)
+            }))
+        }
+        if !inbox.put(inbound) {
+            for case .http(_, let reply) in inbound { reply.answer(.nack("the app is stopping")) }
+        }
     }
 
     /// `submit`, awaiting the answer.

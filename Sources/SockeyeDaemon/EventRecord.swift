@@ -215,13 +215,16 @@ public enum Timestamp {
         let millis = Int(milliseconds % 1000)
         let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
         // The date and time up to the second change once a second: formatted once for it.
-        if let prefix = secondPrefix.withLock({ $0.second == second ? $0.text : nil }) { return prefix + fraction + "Z" }
+        // Never waits for the lock: a thread that finds it taken formats the prefix itself.
+        if let prefix = secondPrefix.withLockIfAvailable({ $0.second == second ? $0.text : nil }) ?? nil {
+            return prefix + fraction + "Z"
+        }
         var seconds = time_t(second)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let prefix = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
-        secondPrefix.withLock { $0 = (second, prefix) }
+        _ = secondPrefix.withLockIfAvailable { $0 = (second, prefix) }
         return prefix + fraction + "Z"
     }
 

@@ -15,14 +15,15 @@ enum HTTPDate {
     static func now() -> String {
         var now = time(nil)
         let second = Int(now)
-        if let text = cache.withLock({ $0.second == second ? $0.text : nil }) { return text }
+        // Never waits for the lock: a thread that finds it taken formats the date itself.
+        if let text = cache.withLockIfAvailable({ $0.second == second ? $0.text : nil }) ?? nil { return text }
         var parts = tm()
         gmtime_r(&now, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         // Fixed English names: the format is not localized.
         let text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(1900 + parts.tm_year) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
-        cache.withLock { $0 = (second, text) }
+        _ = cache.withLockIfAvailable { $0 = (second, text) }
         return text
     }
 }

@@ -86,18 +86,19 @@ public struct HTTPResponseSender: Sendable {
     let sequence: Int
     let keepAlive: Bool
     let isHead: Bool
+    let outbox: ResponseOutbox
+
+    /// The event loop of the request's connection (where the handler runs).
+    public var eventLoop: any EventLoop { connection.eventLoop }
 
     /// Sends `response`; the connection closes afterwards when the client asked for it
     /// (`Connection: close`, HTTP/1.0 without keep-alive).
     public func send(_ response: HTTPServerResponse) {
         let bytes = response.encoded(keepAlive: keepAlive, withBody: !isHead)
-        let eventLoop = connection.eventLoop
-        if eventLoop.inEventLoop {
+        if connection.eventLoop.inEventLoop {
             connection.value.complete(sequence, bytes, close: !keepAlive)
         } else {
-            eventLoop.execute { [connection, sequence, keepAlive] in
-                connection.value.complete(sequence, bytes, close: !keepAlive)
-            }
+            outbox.post(ResponseOutbox.Item(connection: connection, sequence: sequence, bytes: bytes, close: !keepAlive))
         }
     }
 }

@@ -45,6 +45,7 @@ public final class HTTPServer: Sendable {
     private let handler: Handler
     private let group: any EventLoopGroup
     private struct State {
+        var outboxes: [ObjectIdentifier: ResponseOutbox] = [:]
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var stopped = false
@@ -77,7 +78,8 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try pipeline.addHandler(RequestCollector(limits: limits, handler: handler))
+                    let outbox = self?.outbox(for: channel.eventLoop) ?? ResponseOutbox(eventLoop: channel.eventLoop)
+                    try pipeline.addHandler(RequestCollector(limits: limits, outbox: outbox, handler: handler))
                     self?.track(channel)
                 }
             }
@@ -105,6 +107,16 @@ public final class HTTPServer: Sendable {
         try? await listener?.close()
         for connection in connections {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
+    /// The outbox of `eventLoop` (one per loop, shared by its connections).
+    private func outbox(for eventLoop: any EventLoop) -> ResponseOutbox {
+        state.withLock { state in
+            if let existing = state.outboxes[ObjectIdentifier(eventLoop)] { return existing }
+            let made = ResponseOutbox(eventLoop: eventLoop)
+            state.outboxes[ObjectIdentifier(eventLoop)] = made
+            return made
         }
     }
 

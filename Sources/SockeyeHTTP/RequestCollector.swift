@@ -15,6 +15,7 @@ final class RequestCollector: ChannelDuplexHandler {
 
     private let limits: HTTPServer.Limits
     private let handler: HTTPServer.Handler
+    private let outbox: ResponseOutbox
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var refusing = false
@@ -22,8 +23,9 @@ final class RequestCollector: ChannelDuplexHandler {
     private var connection: ServerConnection?
     private var idleCheck: RepeatedTask?
 
-    init(limits: HTTPServer.Limits, handler: @escaping HTTPServer.Handler) {
+    init(limits: HTTPServer.Limits, outbox: ResponseOutbox, handler: @escaping HTTPServer.Handler) {
         self.limits = limits
+        self.outbox = outbox
         self.handler = handler
     }
 
@@ -89,7 +91,7 @@ final class RequestCollector: ChannelDuplexHandler {
             body = ByteBuffer()
             let sender = HTTPResponseSender(connection: NIOLoopBound(connection, eventLoop: context.eventLoop),
                                             sequence: connection.take(), keepAlive: head.isKeepAlive,
-                                            isHead: head.method == .HEAD)
+                                            isHead: head.method == .HEAD, outbox: outbox)
             handler(request, sender)
         }
     }

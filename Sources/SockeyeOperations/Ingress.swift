@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import SockeyeDaemon
 import SockeyeHTTP
-import Synchronization
 
 /// HTTP ingress: Slack's requests to HTTP-mode apps (`delivery: http` or `both`) on the
 /// operations listener, at each app's configured paths (`/slack/events`,
@@ -21,6 +21,14 @@ import Synchronization
 struct Ingress: Sendable {
     let daemon: Daemon
     let logger: Logger
+    /// The listener's event loops' batchers (the listener runs on NIO's shared group).
+    let batchers: [ObjectIdentifier: SubmitBatcher]
+
+    init(daemon: Daemon, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.daemon = daemon
+        self.logger = logger
+        batchers = SubmitBatcher.perLoop(of: group)
+    }
 
     /// The body limit for a request to `path`: the app's `max_body`, or nil when no app
     /// takes requests there.
@@ -31,7 +39,7 @@ struct Ingress: Sendable {
     /// Counts a request refused for its size.
     func refusedTooLarge(path: Substring) {
         guard let (runner, kinds) = daemon.ingressTarget(String(path)) else { return }
-        count(runner.settings.name, kinds.first, "too_large")
+        runner.ingressCounters?.count(kinds.first, "too_large")
         logger.warning("ingress refused a request", metadata: ["app": .string(runner.settings.name), "path": .string(String(path)),
                                                                "reason": "the body is larger than the limit"])
     }
@@ -42,13 +50,14 @@ struct Ingress: Sendable {
             return sender.send(.text(.notFound, "no app takes requests at \(path)\n"))
         }
         let app = runner.settings.name
+        let counters = runner.ingressCounters
         let now = Timestamp.nowMilliseconds()
         let verdict = request.body.withUnsafeReadableBytes { bytes in
             SlackRequestSignature.verify(secret: runner.signingSecretBytes, timestamp: request.header("X-Slack-Request-Timestamp"),
                                          signature: request.header("X-Slack-Signature"), body: bytes, now: now / 1000)
         }
         guard verdict == .valid else {
-            count(app, kinds.first, verdict.reason)
+            counters?.count(kinds.first, verdict.reason)
             logger.warning("ingress refused a request", metadata: ["app": .string(app), "path": .string(path),
                                                                    "reason": .string(verdict.description)])
             return sender.send(.text(.unauthorized, "\(verdict.description)\n"))
@@ -60,29 +69,33 @@ struct Ingress: Sendable {
         }
         switch reading {
         case .invalid(let why):
-            count(app, kind, "malformed")
+            counters?.count(kind, "malformed")
             logger.warning("ingress: not a request Slack sends", metadata: ["app": .string(app), "path": .string(path), "reason": .string(why)])
             sender.send(.text(.badRequest, "\(why)\n"))
         case .urlVerification(let challenge):
-            count(app, kind, "url_verification")
+            counters?.count(kind, "url_verification")
             logger.notice("ingress: answered Slack's URL verification", metadata: ["app": .string(app), "path": .string(path)])
             sender.send(.text(.ok, challenge))
         case .notice(let message):
-            count(app, kind, "notice")
+            counters?.count(kind, "notice")
             logger.warning("\(message)", metadata: ["app": .string(app)])
             sender.send(.text(.ok, ""))
         case .event(let record):
-            let counters = outcomeCounters(app, kind)
-            runner.submit(record) { answer in
+            let onAnswer: @Sendable (HTTPReply.Answer) -> Void = { answer in
                 switch answer {
                 case .ack(let response):
-                    counters.acked.increment()
+                    counters?.count(kind, "acked")
                     guard let response, !response.isEmpty else { return sender.send(.text(.ok, "")) }
                     sender.send(HTTPServerResponse(status: .ok, contentType: "application/json", body: ByteBuffer(bytes: response)))
                 case .nack(let why):
-                    counters.nacked.increment()
+                    counters?.count(kind, "nacked")
                     sender.send(.text(.serviceUnavailable, "\(why)\n"))
                 }
+            }
+            if let batcher = batchers[ObjectIdentifier(sender.eventLoop)] {
+                batcher.submit(record, to: runner, onAnswer: onAnswer)
+            } else {
+                runner.submit(record, onAnswer: onAnswer)
             }
         }
     }
@@ -96,26 +109,4 @@ struct Ingress: Sendable {
         return kinds.contains(.commands) ? .commands : kinds[0]
     }
 
-    func count(_ app: String, _ kind: IngressRequest.Kind?, _ outcome: String) {
-        Self.counter(app, kind, outcome).increment()
-    }
-
-    /// The acked and nacked counters of `app` and `kind`.
-    func outcomeCounters(_ app: String, _ kind: IngressRequest.Kind) -> (acked: Counter, nacked: Counter) {
-        (Self.counter(app, kind, "acked"), Self.counter(app, kind, "nacked"))
-    }
-
-    /// The counter of `app`, `kind` and `outcome` (made once: making one looks it up in the
-    /// registry, which costs more than the request's other bookkeeping).
-    static func counter(_ app: String, _ kind: IngressRequest.Kind?, _ outcome: String) -> Counter {
-        let kindName = kind?.rawValue ?? "unknown"
-        let key = app + "\u{0}" + kindName + "\u{0}" + outcome
-        if let counter = counters.withLock({ $0[key] }) { return counter }
-        let counter = Counter(label: "sockeyed_ingress_requests_total",
-                              dimensions: [("app", app), ("kind", kindName), ("outcome", outcome)])
-        counters.withLock { $0[key] = counter }
-        return counter
-    }
-
-    private static let counters = Mutex<[String: Counter]>([:])
 }

@@ -42,8 +42,10 @@ struct IngressTests {
         let reply = CommandSettings(arguments: ["sh", "-c", #"cat > /dev/null; echo '{"text":"deployed"}'"#])
         let config = DaemonConfiguration(apps: [app], sinks: ["file": .file(path: folder + "/events.jsonl"), "reply": .command(reply)],
                                          operationsAddress: nil)
+        // Metrics first, as sockeyed does: the daemon's counters are made when its apps are.
+        let metricsExport = sharedMetrics
         let daemon = try Daemon(configuration: config, logger: quietLogger)
-        let operations = try OperationsServer(address: "127.0.0.1:0", daemon: daemon, metrics: sharedMetrics, logger: quietLogger)
+        let operations = try OperationsServer(address: "127.0.0.1:0", daemon: daemon, metrics: metricsExport, logger: quietLogger)
         let running = Task { try await daemon.run(extraServices: [operations.service]) }
         #expect(await eventually { operations.port != nil && daemon.runners.first?.isReady == true })
         let port = try #require(operations.port)

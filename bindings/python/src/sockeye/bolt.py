@@ -33,7 +33,6 @@ from time import time
 from typing import Any, Dict, Optional
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_bolt.util.utils import get_boot_message
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -186,6 +185,9 @@ class AsyncSocketModeHandler:
     async def handle(self, client: AsyncSocketModeClient, req: SocketModeRequest) -> None:
         """Runs one envelope through the app and acks it with Bolt's response (or declines
         it when Bolt's answer is not a 200)."""
+        # Imported here: Bolt's async internals need aiohttp, which sync apps may not have.
+        from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+
         start = time()
         if isinstance(self.app, App):
             bolt_resp = run_bolt_app(self.app, req)

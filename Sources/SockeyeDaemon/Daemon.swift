@@ -19,9 +19,20 @@ public final class Daemon: Sendable {
     /// What is running now.
     struct State {
         var configuration: DaemonConfiguration
-        var runners: [AppRunner]
+        var runners: [AppRunner] {
+            didSet { ingressRoutes = IngressRoute.table(runners) }
+        }
         var sinks: [String: any EventSink]
         var shuttingDown = false
+        /// HTTP-mode apps by ingress path, kept in step with `runners`.
+        var ingressRoutes: [String: IngressRoute]
+
+        init(configuration: DaemonConfiguration, runners: [AppRunner], sinks: [String: any EventSink]) {
+            self.configuration = configuration
+            self.runners = runners
+            self.sinks = sinks
+            ingressRoutes = IngressRoute.table(runners)
+        }
     }
 
     let logger: Logger
@@ -74,15 +85,13 @@ public final class Daemon: Sendable {
     /// The app taking HTTP requests at `path`, and which of its Request URLs the path is
     /// (several when the app gives one URL for all: the body decides then).
     public func ingressTarget(_ path: String) -> (AppRunner, [IngressRequest.Kind])? {
-        for runner in runners where runner.settings.delivery.usesHTTP {
-            let ingress = runner.settings.ingress
-            var kinds: [IngressRequest.Kind] = []
-            if ingress.eventsPath == path { kinds.append(.events) }
-            if ingress.commandsPath == path { kinds.append(.commands) }
-            if ingress.actionsPath == path { kinds.append(.actions) }
-            if !kinds.isEmpty { return (runner, kinds) }
-        }
-        return nil
+        ingressRoute(path).map { ($0.runner, $0.kinds) }
+    }
+
+    /// The app taking HTTP requests at `path`, with what it takes there and its body limit
+    /// (one dictionary lookup: the ingress asks for every request).
+    public func ingressRoute(_ path: String) -> IngressRoute? {
+        state.withLock { $0.ingressRoutes[path] }
     }
 
     /// The open sinks by name.

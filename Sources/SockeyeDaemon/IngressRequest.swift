@@ -151,3 +151,29 @@ enum HTTPEnvelopeID {
         return String(decoding: text, as: UTF8.self)
     }
 }
+
+/// Where the ingress sends requests to one path: the app, the Request URL kinds it takes
+/// there (several when the app gives one path for several), and its body limit.
+public struct IngressRoute: Sendable {
+    public let runner: AppRunner
+    public let kinds: [IngressRequest.Kind]
+    public let maxBodyBytes: Int
+
+    /// The routes of the HTTP-mode apps among `runners`, by path (the first app wins a path
+    /// two apps give; the configuration refuses that).
+    static func table(_ runners: [AppRunner]) -> [String: IngressRoute] {
+        var table: [String: IngressRoute] = [:]
+        for runner in runners where runner.settings.delivery.usesHTTP {
+            let ingress = runner.settings.ingress
+            var kindsByPath: [String: [IngressRequest.Kind]] = [:]
+            for (path, kind) in [(ingress.eventsPath, IngressRequest.Kind.events), (ingress.commandsPath, .commands),
+                                 (ingress.actionsPath, .actions)] {
+                kindsByPath[path, default: []].append(kind)
+            }
+            for (path, kinds) in kindsByPath where table[path] == nil {
+                table[path] = IngressRoute(runner: runner, kinds: kinds, maxBodyBytes: ingress.maxBodyBytes)
+            }
+        }
+        return table
+    }
+}

@@ -33,22 +33,24 @@ struct Ingress: Sendable {
     /// The body limit for a request to `path`: the app's `max_body`, or nil when no app
     /// takes requests there.
     func bodyLimit(path: Substring) -> Int? {
-        daemon.ingressTarget(String(path)).map { $0.0.settings.ingress.maxBodyBytes }
+        daemon.ingressRoute(String(path))?.maxBodyBytes
     }
 
     /// Counts a request refused for its size.
     func refusedTooLarge(path: Substring) {
-        guard let (runner, kinds) = daemon.ingressTarget(String(path)) else { return }
-        runner.ingressCounters?.count(kinds.first, "too_large")
+        guard let route = daemon.ingressRoute(String(path)) else { return }
+        let runner = route.runner
+        runner.ingressCounters?.count(route.kinds.first, "too_large")
         logger.warning("ingress refused a request", metadata: ["app": .string(runner.settings.name), "path": .string(String(path)),
                                                                "reason": "the body is larger than the limit"])
     }
 
     func handle(_ request: HTTPServerRequest, _ sender: HTTPResponseSender) {
         let path = String(request.path)
-        guard let (runner, kinds) = daemon.ingressTarget(path) else {
+        guard let route = daemon.ingressRoute(path) else {
             return sender.send(.text(.notFound, "no app takes requests at \(path)\n"))
         }
+        let (runner, kinds) = (route.runner, route.kinds)
         let app = runner.settings.name
         let counters = runner.ingressCounters
         let now = Timestamp.nowMilliseconds()

@@ -41,6 +41,9 @@ def on_mention(event):
 
 class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: 32 clients reconnecting at once (wsgiref
+    # closes the connection after each request) would wait for SYN retries (1 s, 3 s …).
+    request_queue_size = 128
 
 
 class QuietHandler(WSGIRequestHandler):

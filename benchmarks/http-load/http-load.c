@@ -42,6 +42,8 @@ struct connection {
     size_t in_len;
     double started;      /* when the request's first byte was written */
     int busy;            /* a request is out */
+    long served;         /* answers received on this connection */
+    int closing;         /* the last answer said Connection: close */
 };
 
 static const char *host = "127.0.0.1";
@@ -163,7 +165,7 @@ static void start_request(struct connection *c) {
 
 /* A complete response at the start of c->in: its length (head + body), or 0 if incomplete.
    Sets *status. 1xx responses are skipped by the caller. */
-static size_t complete_response(struct connection *c, int *status) {
+static size_t complete_response(struct connection *c, int *status, int *closes) {
     char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
     if (!end) return 0;
     size_t head_len = (size_t)(end - c->in) + 4;
@@ -174,6 +176,8 @@ static size_t complete_response(struct connection *c, int *status) {
         char *next = memmem(line, (size_t)(end - line), "\r\n", 2);
         if (!next) break;
         if ((size_t)(next - line) > 15 && strncasecmp(line, "content-length:", 15) == 0) length = atol(line + 15);
+        if ((size_t)(next - line) >= 17 && strncasecmp(line, "connection:", 11) == 0
+            && memmem(line, (size_t)(next - line), "close", 5)) *closes = 1;
         line = next + 2;
     }
     if (c->in_len < head_len + (size_t)length) return 0;
@@ -226,9 +230,9 @@ int main(int argc, char **argv) {
                 ssize_t n = recv(c->fd, c->in + c->in_len, READ_BUFFER - c->in_len, 0);
                 if (n == 0 || (n < 0 && errno != EAGAIN)) failed = 1;
                 else if (n > 0) c->in_len += (size_t)n;
-                int status = 0;
+                int status = 0, closes = 0;
                 size_t length;
-                while (!failed && (length = complete_response(c, &status)) != 0) {
+                while (!failed && !c->closing && (length = complete_response(c, &status, &closes)) != 0) {
                     if (length == (size_t)-1) { failed = 1; break; }
                     memmove(c->in, c->in + length, c->in_len - length);
                     c->in_len -= length;
@@ -236,23 +240,46 @@ int main(int argc, char **argv) {
                     if (c->busy) {
                         latencies[answered] = now_seconds() - c->started;
                         answered++;
+                        c->served++;
+                        c->busy = 0;
                         if (status >= 200 && status < 300) ok++; else not_ok++;
+                        if (closes) {
+                            /* The server ends the connection: the next request goes on a new one. */
+                            c->closing = 1;
+                            failed = 1;
+                            break;
+                        }
                         start_request(c);
                         if (c->busy && flush_request(c) < 0) failed = 1;
                     }
                 }
             }
             if (failed) {
-                /* The request in hand is counted as an error; the connection is opened again. */
-                if (c->busy) { errors++; c->busy = 0; }
+                /* A request sent on a reused connection the server had closed (no byte of its
+                   answer came) is sent again on a new one, as HTTP clients do; any other
+                   request in hand is counted as an error. The connection is opened again. */
+                int resend = c->busy && c->served > 0 && c->in_len == 0 && !c->closing;
+                if (c->busy && !resend) { errors++; c->busy = 0; }
                 epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, NULL);
                 close(c->fd);
                 c->in_len = 0;
+                c->served = 0;
+                c->closing = 0;
+                if (resend) {
+                    c->sent = 0;
+                    c->started = now_seconds();
+                } else {
+                    start_request(c);
+                }
+                if (!c->busy) {
+                    /* Nothing left to send: the connection stays closed. */
+                    c->fd = -1;
+                    continue;
+                }
                 c->fd = open_connection();
                 if (c->fd < 0) die("cannot connect again");
                 struct epoll_event event = {.events = EPOLLIN | EPOLLOUT, .data.u32 = events[e].data.u32};
                 epoll_ctl(epoll, EPOLL_CTL_ADD, c->fd, &event);
-                start_request(c);
             } else if (c->busy) {
                 /* Wait for the answer, or for room to send the rest. */
                 uint32_t wanted = c->sent == c->request_len ? EPOLLIN : (EPOLLIN | EPOLLOUT);

@@ -29,6 +29,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web import WebClient
 
+from ._workers import Workers
 from .client import Client, Event
 from .errors import SockeyeError, StoppedError
 
@@ -161,9 +162,11 @@ class _Responder:
 class SocketModeClient(_Responder):
     """slack_sdk's ``SocketModeClient`` surface on libsockeye (threads, no asyncio).
 
-    Listeners run on ``concurrency`` worker threads that take events from the library's
-    queue themselves (one listener call per envelope, in no particular order across
-    threads); a listener that blocks holds one worker, the others keep delivering.
+    Listeners run on up to ``concurrency`` threads: one takes envelopes from the library's
+    queue and runs them; the others are woken only while every running one has been busy
+    with one envelope for more than 20 ms and envelopes are waiting (measured: fewer
+    threads contending for the GIL is what makes Python fast here). A listener that blocks
+    holds one thread, the others keep delivering.
 
     Args:
         app_token: the app-level token (``xapp-…``).
@@ -220,7 +223,7 @@ class SocketModeClient(_Responder):
         self.on_close_listeners = on_close_listeners or []
         self.closed = False
         self.sockeye: Optional[Client] = None
-        self._workers: List[threading.Thread] = []
+        self._workers: Optional[Workers] = None
         self._lock = threading.Lock()
         self._init_responder()
 
@@ -237,10 +240,8 @@ class SocketModeClient(_Responder):
             self.sockeye = Client(self.app_token, api_url=self.api_url, pool_size=self.pool_size,
                                   proxy_url=self.proxy, ca_file=self.ca_file, logger=self.logger)
             client = self.sockeye
-            self._workers = [threading.Thread(target=self._work, args=(client,), name=f"sockeye-worker-{n}",
-                                              daemon=True) for n in range(self.concurrency)]
-            for worker in self._workers:
-                worker.start()
+            self._workers = Workers(client, self._deliver, self.concurrency, self.logger, self._on_error,
+                                    lambda: self._pending.expire(_KEEP_UNANSWERED_S))
         if not client.wait_until_running(self.connect_timeout):
             self.logger.warning(f"No Socket Mode connection after {self.connect_timeout:g} s; still trying")
 
@@ -262,12 +263,12 @@ class SocketModeClient(_Responder):
         redeliver. Waits for the workers. :meth:`connect` may be called again."""
         with self._lock:
             client, self.sockeye = self.sockeye, None
-            workers, self._workers = self._workers, []
+            workers, self._workers = self._workers, None
         if client is None:
             return
         client.stop(drain=True)
-        for worker in workers:
-            worker.join(timeout=5)
+        if workers is not None:
+            workers.join(timeout=5)
         client.close()
         self._pending.clear()
         for listener in self.on_close_listeners:
@@ -297,30 +298,12 @@ class SocketModeClient(_Responder):
 
     # --- the workers -------------------------------------------------------------------
 
-    def _work(self, client: Client) -> None:
-        last_expiry = time.monotonic()
-        while True:
+    def _on_error(self, error: Exception) -> None:
+        for listener in self.on_error_listeners:
             try:
-                # Under load the queue is rarely empty: taking the next event without
-                # waiting keeps the GIL (no thread switch per event); only an empty queue
-                # makes the worker wait, with the GIL released.
-                event = client.next_event_nowait() or client.next_event(timeout=1.0)
-            except StoppedError:
-                return
-            except SockeyeError as error:
-                self.logger.error(f"Socket Mode client stopped: {error}")
-                for listener in self.on_error_listeners:
-                    try:
-                        listener(error)
-                    except Exception:
-                        self.logger.exception("Failed to run an on_error listener")
-                return
-            now = time.monotonic()
-            if now - last_expiry > 1.0:
-                last_expiry = now
-                self._pending.expire(_KEEP_UNANSWERED_S)
-            if event is not None:
-                self._deliver(event)
+                listener(error)
+            except Exception:
+                self.logger.exception("Failed to run an on_error listener")
 
     def _deliver(self, event: Event) -> None:
         self._pending.add(event)

@@ -17,6 +17,8 @@ enum ForwardTransport: Sendable {
     /// An answer, or why there is none.
     enum Answer: Sendable {
         case response(status: Int, headers: [HTTPHeader], body: [UInt8])
+        /// A status whose body was too large to read (the app's reply cannot be used).
+        case oversize(status: Int, description: String)
         case timeout
         case failed(String)
     }
@@ -30,7 +32,12 @@ enum ForwardTransport: Sendable {
                 switch result {
                 case .success(let response): completion(.response(status: response.status, headers: response.headers, body: response.body))
                 case .failure(.timeout): completion(.timeout)
-                case .failure(let failure): completion(.failed(failure.description))
+                case .failure(let failure):
+                    if case .responseTooLarge(let status, _) = failure {
+                        completion(.oversize(status: status, description: failure.description))
+                    } else {
+                        completion(.failed(failure.description))
+                    }
                 }
             }
         case .invalid(let why):
@@ -43,7 +50,12 @@ enum ForwardTransport: Sendable {
             Task {
                 do {
                     let response = try await client.execute(request, timeout: timeout)
-                    let collected = try await response.body.collect(upTo: 1 << 20)
+                    let collected: ByteBuffer
+                    do {
+                        collected = try await response.body.collect(upTo: 1 << 20)
+                    } catch is NIOTooManyBytesError {
+                        return completion(.oversize(status: Int(response.status.code), description: "the answer's body is over 1 MiB"))
+                    }
                     let fields = response.headers.map { HTTPHeader(name: $0.name, value: $0.value) }
                     completion(.response(status: Int(response.status.code), headers: fields, body: Array(collected.readableBytesView)))
                 } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {

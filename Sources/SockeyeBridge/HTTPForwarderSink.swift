@@ -179,6 +179,11 @@ public final class HTTPForwarderSink: EventSink {
         case .failed(let why):
             outcomes["connection_failed"]?.increment()
             return .refused("\(destination(record)): \(why)")
+        case .oversize(let status, let description):
+            // The status decides; the reply itself cannot be used.
+            logger.warning("the app's answer was too large to read: acked or nacked by its status, without its reply",
+                           metadata: ["sink": .string(name), "envelope_id": .string(record.envelopeID), "answer": .string(description)])
+            return interpret(.response(status: status, headers: [], body: []), record: record)
         case .response(let status, let headers, let body):
             func header(_ name: String) -> String? { headers.first { $0.hasName(name) }?.value }
             if (200..<300).contains(status) {

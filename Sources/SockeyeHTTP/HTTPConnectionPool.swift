@@ -32,8 +32,11 @@ public final class HTTPConnectionPool: Sendable {
         case timeout
         /// The connection ended before the answer was complete.
         case connectionClosed
-        /// The answer was not HTTP/1.1 the parser accepts (or over the size limit).
+        /// The answer was not HTTP/1.1 the parser accepts.
         case malformedResponse(String)
+        /// The answer's body is larger than the pool's limit; `status` is its status code
+        /// (the body was not read, the connection is closed).
+        case responseTooLarge(status: Int, limit: Int)
         /// The pool was shut down.
         case shutDown
 
@@ -43,6 +46,7 @@ public final class HTTPConnectionPool: Sendable {
             case .timeout: "no answer within the timeout"
             case .connectionClosed: "the connection closed before the answer was complete"
             case .malformedResponse(let why): "malformed answer: \(why)"
+            case .responseTooLarge(let status, let limit): "the answer (status \(status)) has a body over \(limit) bytes"
             case .shutDown: "the client was shut down"
             }
         }

@@ -22,6 +22,8 @@ final class PoolConnection {
     private var parser: HTTPResponseParser
     private var current: ((Outcome) -> Void)?
     private var receivedBytes = 0
+    /// The first bytes of the current answer (its status line's start).
+    private var answerStart: [UInt8] = []
     private var served = 0
     private var deadlineTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
@@ -44,6 +46,7 @@ final class PoolConnection {
         guard !closed else { return done(.failed(.connectionClosed, staleReuse: served > 0)) }
         current = done
         receivedBytes = 0
+        answerStart.removeAll(keepingCapacity: true)
         parser = HTTPResponseParser(maxBodyBytes: maxResponseBytes)
         let loop = channel.eventLoop.assumeIsolated()
         deadlineTimer = loop.scheduleTask(deadline: exchange.deadline) { [self] in
@@ -87,10 +90,14 @@ final class PoolConnection {
             return
         }
         receivedBytes += buffer.readableBytes
+        if answerStart.count < 16 { answerStart.append(contentsOf: buffer.readableBytesView.prefix(16 - answerStart.count)) }
         let result: HTTPResponse?
-        do {
-            result = try buffer.withUnsafeReadableBytes { try parser.receive($0) }
+        do throws(HTTPParseError) {
+            result = try buffer.withUnsafeReadableBytes { bytes throws(HTTPParseError) in try parser.receive(bytes) }
         } catch {
+            if case .bodyTooLarge(let limit) = error, let status = Self.status(answerStart) {
+                return finish(.failed(.responseTooLarge(status: status, limit: limit), staleReuse: false))
+            }
             return finish(.failed(.malformedResponse("\(error)"), staleReuse: false))
         }
         guard let response = result else { return }
@@ -110,6 +117,14 @@ final class PoolConnection {
             return finish(.answered(response, reusable: false))
         }
         finish(.failed(.connectionClosed, staleReuse: served > 0 && receivedBytes == 0))
+    }
+
+    /// The status code of an answer starting `HTTP/1.x NNN`.
+    static func status(_ start: [UInt8]) -> Int? {
+        guard start.count >= 12, start.starts(with: Array("HTTP/1.".utf8)), start[8] == 0x20 else { return nil }
+        let digits = start[9..<12]
+        guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     static func asksToClose(_ response: HTTPResponse) -> Bool {

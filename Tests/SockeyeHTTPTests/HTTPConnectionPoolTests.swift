@@ -125,6 +125,19 @@ struct HTTPConnectionPoolTests {
         raw.stop()
     }
 
+    @Test("an answer over the body limit fails with its status, without reading the body")
+    func tooLarge() async throws {
+        let server = try RawHTTPServer { _, _, descriptor in
+            RawHTTPServer.write(descriptor, "HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n" + String(repeating: "x", count: 1000))
+            return false
+        }
+        let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1, maxResponseBytes: 4096)
+        let result = await pool.execute(Self.request(), timeout: .seconds(3))
+        #expect(result == .failure(.responseTooLarge(status: 200, limit: 4096)), "\(result)")
+        await pool.shutdown()
+        server.stop()
+    }
+
     @Test("a refused connection, a malformed answer and an answer cut short are failures, not crashes")
     func failures() async throws {
         let closedPort: Int = try {

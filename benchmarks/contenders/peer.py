@@ -19,15 +19,23 @@ def require_environment():
 
 
 class Counter:
-    """Envelopes received, counted from listener threads."""
+    """Envelopes received, counted from listener threads; with a key (the event id), the
+    distinct ones too, so a fault run can tell how many reached the app twice."""
 
     def __init__(self):
         self.value = 0
+        self.keys = set()
         self._lock = threading.Lock()
 
-    def add(self):
+    def add(self, key=None):
         with self._lock:
             self.value += 1
+            if key is not None:
+                self.keys.add(key)
+
+    @property
+    def duplicates(self):
+        return self.value - len(self.keys) if self.keys else None
 
 
 def stop_event():
@@ -38,6 +46,15 @@ def stop_event():
     return stop
 
 
+def event_key(payload):
+    """What identifies an event across redeliveries: its event_id (Events API), else None."""
+    return payload.get("event_id") if isinstance(payload, dict) else None
+
+
 def report(received, **extra):
-    """The last stdout line: allocations are not counted for Python peers."""
+    """The last stdout line: allocations are not counted for Python peers. `received` may be
+    a Counter (its duplicates are reported when it saw event ids)."""
+    if isinstance(received, Counter):
+        extra.setdefault("duplicates", received.duplicates)
+        received = received.value
     print(json.dumps({"received": received, "allocationsPerEvent": None, **extra}), flush=True)

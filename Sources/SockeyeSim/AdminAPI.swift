@@ -11,7 +11,8 @@ import Foundation
 ///   "connection":3,"app":0,"seconds":2,"count":4}` — network faults; without `connection`
 ///   they hit every connection of `app` (default 0), `ghosts` registers for `app`.
 /// - `POST /admin/open-error` `{"error":"ratelimited","remaining":2}` (`{"error":null}` clears).
-/// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024],"app":0}`.
+/// - `POST /admin/load` `{"rate":1000,"window":null,"total":5000,"kinds":["message"],"sizes":[1024],"app":0}`;
+///   `"apps":[0,1,2]` instead of `app` spreads the run round-robin over several apps.
 /// - `GET /admin/connections` — open connections with their state.
 /// - `GET /admin/acked-events` — `{"ok":true,"count":N,"event_ids":["Ev…",…]}`: every event id
 ///   acked at least once, over Socket Mode or HTTP (a 2xx), in increasing order.
@@ -44,7 +45,9 @@ extension SimServer {
     func admin(_ r: HTTPRequest, now: Double) -> HTTPResponse {
         let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
         let app = body["app"] as? Int ?? Self.queryInt(r.query, "app")
-        if let app, !(0..<core.appCount).contains(app) { return .error("unknown_app") }
+        if let app, !(0..<core.appCount).contains(app) {
+            return .error("unknown_app", extra: ["message": "app \(app), but the config has \(core.appCount) app(s)"])
+        }
         switch r.path {
         case "/admin/stats":
             return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
@@ -92,7 +95,7 @@ extension SimServer {
             return .json(200, ["ok": true])
         case "/admin/load":
             guard let spec = try? JSONDecoder().decode(LoadSpec.self, from: Data(r.body)) else { return .error("invalid_arguments") }
-            if let error = startLoad(spec, now: now) { return .error(error) }
+            do throws(LoadRefusal) { try startLoadOrExplain(spec, now: now) } catch { return .error(error.code, extra: ["message": error.message]) }
             return .json(200, ["ok": true])
         default:
             return .error("unknown_method")
@@ -128,6 +131,7 @@ extension SimServer {
         r.queued += h.retrying
         // The HTTP load run's figures, unless a Socket Mode run started after it.
         if let l = h.load, (core.load?.startedAt ?? -.infinity) <= l.startedAt {
+            r.loadApps = nil
             r.elapsedSeconds = max(1e-9, (l.finishedAt ?? now) - l.startedAt)
             r.envelopesPerSecond = Double(r.total.acked) / r.elapsedSeconds
             // Worker CPU over the time the workers could have used (at most one core each).
@@ -150,26 +154,53 @@ extension SimServer {
     /// Socket Mode (the core's generator; if the app is switched to HTTP meanwhile, the
     /// rest goes over HTTP) or as POSTs to its Request URL (HTTP delivery's generator,
     /// which stays on HTTP). Returns nil, or the error code: `unknown_app`,
-    /// `invalid_arguments` (a rate ≤ 0 or a negative total), `load_running` (HTTP mode).
+    /// `invalid_arguments` (a rate ≤ 0, a negative total, a bad app list, several apps
+    /// with one in HTTP mode), `load_running` (HTTP mode).
     @discardableResult
     func startLoad(_ spec: LoadSpec, now: Double) -> String? {
-        let app = spec.app ?? 0
-        guard core.config.apps.indices.contains(app) else { return "unknown_app" }
-        guard spec.total >= 0, (spec.rate ?? 1) > 0 else { return "invalid_arguments" }
-        var mix: [Int] = []
-        for kind in spec.kinds ?? [] { if let t = core.template(kind: kind, app: app) { mix.append(t) } }
-        for size in spec.sizes ?? [] { mix.append(core.sizedMessage(size: size, app: app)) }
+        do throws(LoadRefusal) { try startLoadOrExplain(spec, now: now) } catch { return error.code }
+        return nil
+    }
+
+    /// `startLoad`, throwing the reason it did not start. A run over several apps
+    /// (`spec.apps` with two or more) is Socket Mode only: if one of them is in HTTP
+    /// delivery mode at the start it is refused (`invalid_arguments`); a one-app list is
+    /// the same as `app`.
+    func startLoadOrExplain(_ spec: LoadSpec, now: Double) throws(LoadRefusal) {
+        let list = try spec.appIndices(appCount: core.appCount)
+        guard spec.total >= 0, (spec.rate ?? 1) > 0 else {
+            throw LoadRefusal(code: "invalid_arguments", message: "total must be ≥ 0 and rate > 0")
+        }
+        func mix(for app: Int) -> [Int] {
+            var mix: [Int] = []
+            for kind in spec.kinds ?? [] { if let t = core.template(kind: kind, app: app) { mix.append(t) } }
+            for size in spec.sizes ?? [] { mix.append(core.sizedMessage(size: size, app: app)) }
+            return mix
+        }
+        if list.count > 1 {
+            if let http = list.first(where: { core.mode(app: $0) == .http }) {
+                throw LoadRefusal(code: "invalid_arguments",
+                                  message: "app \(http) is in HTTP delivery mode: a load run over several apps is Socket Mode only")
+            }
+            guard core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mixes: list.map(mix(for:)), apps: list,
+                                 now: now, cpuNow: Self.threadCPU())
+            else { throw LoadRefusal(code: "invalid_arguments", message: "the load run could not start") }
+            return
+        }
+        let app = list[0]
+        var mix = mix(for: app)
         if core.mode(app: app) == .http {
             let http = startHTTP(routes: routes)
             if mix.isEmpty, let t = core.template(kind: "message", app: app) { mix.append(t) }
             let mode: HTTPLoadState.Mode = spec.rate.map { .rate($0) } ?? .window(max(1, spec.window ?? 1000))
             guard http.startLoad(mode, total: spec.total, mix: mix.map { ($0, core.templates[$0]) }, app: app, firstEvent: core.nextEvent)
-            else { return "load_running" }
+            else { throw LoadRefusal(code: "load_running", message: "an HTTP load run is still going") }
             core.nextEvent += UInt64(spec.total)
-            return nil
+            return
         }
-        return core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now,
-                              cpuNow: Self.threadCPU()) ? nil : "unknown_app"
+        guard core.startLoad(rate: spec.rate, window: spec.window, total: spec.total, mix: mix, app: app, now: now,
+                             cpuNow: Self.threadCPU())
+        else { throw LoadRefusal(code: "unknown_app", message: "app \(app), but the config has \(core.appCount) app(s)") }
     }
 }
 
@@ -184,9 +215,74 @@ public struct LoadSpec: Codable, Sendable {
     public var kinds: [String]?
     /// Message payload sizes in bytes to cycle through (a size mix; repeat for weight).
     public var sizes: [Int]?
-    /// Index of the app to load (nil: the first).
+    /// Index of the app to load (nil: the first, unless `apps` is given).
     public var app: Int?
-    public init(rate: Double? = nil, window: Int? = nil, total: Int, kinds: [String]? = nil, sizes: [Int]? = nil, app: Int? = nil) {
+    /// Indices of several apps to load round-robin (envelope *i* goes to `apps[i % n]`);
+    /// not together with `app`. Socket Mode only when it has two or more.
+    public var apps: [Int]?
+    public init(rate: Double? = nil, window: Int? = nil, total: Int, kinds: [String]? = nil, sizes: [Int]? = nil, app: Int? = nil,
+                apps: [Int]? = nil) {
         self.rate = rate; self.window = window; self.total = total; self.kinds = kinds; self.sizes = sizes; self.app = app
+        self.apps = apps
     }
+
+    /// The app indices the run loads, in round-robin order: `apps`, or `[app ?? 0]`.
+    /// Throws `invalid_arguments` when both are given, for an empty list or an index
+    /// listed twice, and `unknown_app` for an index the config (of `appCount` apps) lacks.
+    public func appIndices(appCount: Int) throws(LoadRefusal) -> [Int] {
+        if app != nil, apps != nil { throw LoadRefusal(code: "invalid_arguments", message: "give app or apps, not both") }
+        let list = apps ?? [app ?? 0]
+        guard !list.isEmpty else { throw LoadRefusal(code: "invalid_arguments", message: "apps is empty") }
+        if let bad = list.first(where: { !(0..<appCount).contains($0) }) {
+            throw LoadRefusal(code: "unknown_app", message: "app \(bad), but the config has \(appCount) app(s)")
+        }
+        var seen = Set<Int>()
+        if let twice = list.first(where: { !seen.insert($0).inserted }) {
+            throw LoadRefusal(code: "invalid_arguments", message: "app \(twice) is listed twice")
+        }
+        return list
+    }
+
+    /// The apps of the command line's `--load-app N` / `--load-apps all|I,J,…` (at most
+    /// one of them; neither: app 0), checked against a config of `appCount` apps.
+    /// Returns the `app`/`apps` pair for a `LoadSpec`.
+    public static func commandLineApps(loadApp: Int?, loadApps: String?, appCount: Int) throws(LoadRefusal) -> (app: Int?, apps: [Int]?) {
+        guard let loadApps else {
+            let app = loadApp ?? 0
+            _ = try LoadSpec(total: 0, app: app).appIndices(appCount: appCount)
+            return (app, nil)
+        }
+        if loadApp != nil {
+            throw LoadRefusal(code: "invalid_arguments", message: "--load-app and --load-apps are mutually exclusive")
+        }
+        let text = loadApps.trimmingCharacters(in: .whitespaces)
+        let list: [Int]
+        if text == "all" {
+            list = Array(0..<appCount)
+        } else {
+            var parsed: [Int] = []
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let i = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw LoadRefusal(code: "invalid_arguments",
+                                      message: "--load-apps \(loadApps): expected all or comma-separated app indices")
+                }
+                parsed.append(i)
+            }
+            list = parsed
+        }
+        do throws(LoadRefusal) {
+            return (nil, try LoadSpec(total: 0, apps: list).appIndices(appCount: appCount))
+        } catch {
+            throw LoadRefusal(code: error.code, message: "--load-apps \(loadApps): " + error.message)
+        }
+    }
+}
+
+/// Why a load run did not start: an admin error code (`unknown_app`,
+/// `invalid_arguments`, `load_running`) and a sentence for a person.
+public struct LoadRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public init(code: String, message: String) { self.code = code; self.message = message }
+    public var description: String { "\(code): \(message)" }
 }

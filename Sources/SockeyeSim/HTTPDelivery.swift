@@ -76,6 +76,9 @@ public final class HTTPDelivery: @unchecked Sendable {
         var eventNumber: UInt64 = 0
         /// Handed over by `SimCore`, which counts it as in flight until it settles.
         var fromCore = false
+        /// Handed over by `SimCore` from its load run (a Socket Mode run whose app went to
+        /// HTTP): its outcome counts in the run's per-app totals.
+        var fromCoreLoad = false
     }
 
     /// A payload that left HTTP delivery, for the service thread.

@@ -3,7 +3,8 @@ import Yams
 
 /// A scripted run: configuration overrides plus timed steps (inject, fault, disconnect,
 /// open-error, load). `inject`, `fault`, `disconnect` and `load` take an `app` index
-/// (default 0); an index the config does not have is a parse error. Written as YAML or JSON:
+/// (default 0), `load` also `apps: [0, 1, 2]` (round-robin over several apps, not with
+/// `app`); an index the config does not have is a parse error. Written as YAML or JSON:
 ///
 /// ```yaml
 /// config: { ackDeadline: 1, timeScale: 60 }
@@ -49,6 +50,11 @@ public struct Scenario: Sendable {
             for app in [step.inject?.app, step.fault?.app, step.disconnect?.app, step.load?.app].compactMap({ $0 })
             where !config.apps.indices.contains(app) {
                 throw SimError.badScenario("step at \(step.at): app \(app), but the config has \(config.apps.count) app(s)")
+            }
+            if let load = step.load, load.apps != nil {
+                do throws(LoadRefusal) { _ = try load.appIndices(appCount: config.apps.count) } catch {
+                    throw SimError.badScenario("step at \(step.at): load: \(error.message)")
+                }
             }
         }
         return Scenario(config: config, steps: steps)
@@ -108,6 +114,17 @@ extension SimServer {
         sync { _, now in UncheckedBox(value: self).value.startLoad(spec, now: now) == nil }
     }
 
+    /// Starts a load run from another thread; throws why it did not start (`LoadRefusal`:
+    /// an unknown app, a bad app list, a rate ≤ 0, several apps with one in HTTP mode, an
+    /// HTTP run still going).
+    public func startLoadOrExplain(_ spec: LoadSpec) throws(LoadRefusal) {
+        let refusal: LoadRefusal? = sync { _, now in
+            do throws(LoadRefusal) { try UncheckedBox(value: self).value.startLoadOrExplain(spec, now: now) } catch { return error }
+            return nil
+        }
+        if let refusal { throw refusal }
+    }
+
     /// The current report (from another thread).
     public func report() -> SimReport {
         sync { _, now in UncheckedBox(value: self).value.fullReport(now: now) }
@@ -125,6 +142,20 @@ extension SimServer {
         sync { core, _ in
             guard app >= 0, app < core.appCount else { return 0 }
             return core.connections(app: app).filter { core.conns[$0]?.helloSent == true && core.state($0) == .live }.count
+        }
+    }
+
+    /// The fewest connections that received hello among `apps` (0 for an unknown index
+    /// or an empty list): `--wait-connections` with `--load-apps` waits for every app.
+    public func fewestLiveConnections(apps: [Int]) -> Int {
+        sync { core, _ in
+            var fewest = apps.isEmpty ? 0 : Int.max
+            for app in apps {
+                guard app >= 0, app < core.appCount else { return 0 }
+                let live = core.connections(app: app).filter { core.conns[$0]?.helloSent == true && core.state($0) == .live }.count
+                fewest = min(fewest, live)
+            }
+            return fewest
         }
     }
 

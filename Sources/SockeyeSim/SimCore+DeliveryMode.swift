@@ -40,6 +40,7 @@ extension SimCore {
             var w = p.work
             guard w.attempt < config.retryDelays.count else {
                 if let c = conns[p.connection] { c.counters.failedAfterRetries += 1 } else { retiredCounters.failedAfterRetries += 1 }
+                if w.fromLoad { apps[app].loadLost += 1 }
                 continue
             }
             w.attempt += 1
@@ -67,6 +68,7 @@ extension SimCore {
         let known = templates.indices.contains(job.template)
         switch s.outcome {
         case .acked(let body):
+            if job.fromCoreLoad, apps.indices.contains(job.app) { apps[job.app].loadAcked += 1 }
             guard known else { break }
             if templates[job.template].eventIDDigits != nil { ackedEvents.insert(job.eventNumber) }
             if !body.isEmpty {
@@ -74,11 +76,12 @@ extension SimCore {
                                                    delivery: .http, envelopeID: nil, body: body))
             }
         case .failed:
-            break
+            if job.fromCoreLoad, apps.indices.contains(job.app) { apps[job.app].loadLost += 1 }
         case .handBack:
             guard known else { break }
             var w = Work(template: job.template, eventNumber: job.eventNumber, attempt: job.attempt, intendedAt: now)
             w.app = job.app
+            w.fromLoad = job.fromCoreLoad
             deliver(w, now: now)
         }
         if load != nil { refillWindow(now: now) }

@@ -48,6 +48,7 @@ extension SimServer {
         j.attempt = w.attempt
         j.reason = w.attempt > 0 ? "http_timeout" : nil
         j.fromCore = true
+        j.fromCoreLoad = w.fromLoad
         return j
     }
 

@@ -95,6 +95,21 @@ public struct AppReport: Codable, Sendable {
     public var windowAcked: Int
 }
 
+/// One app's share of the current Socket Mode load run (`SimReport.loadApps`).
+public struct LoadAppReport: Codable, Sendable, Equatable {
+    /// The app's index in the configuration.
+    public var index: Int
+    /// The `A…` app id.
+    public var app: String
+    /// Envelopes the run generated for this app so far.
+    public var issued: Int
+    /// Of those, acked (over Socket Mode, or HTTP 2xx after a switch; a retry's ack counts).
+    public var acked: Int
+    /// Of those, lost for good: events failed after their retries or dropped while the
+    /// app's events were disabled, commands and interactions not acked in time.
+    public var lost: Int
+}
+
 /// The run report, printed as JSON or as a table.
 public struct SimReport: Codable, Sendable {
     public var elapsedSeconds: Double
@@ -123,6 +138,9 @@ public struct SimReport: Codable, Sendable {
     public var droppedWhileDisabled = 0
     /// The events disabling rule per app, in configuration order.
     public var apps: [AppReport] = []
+    /// The current Socket Mode load run's totals per app, in the run's order (absent
+    /// before a run and for a run made by HTTP delivery's generator).
+    public var loadApps: [LoadAppReport]?
     /// HTTP delivery mode counters (also added into `total` and `latencyMs`).
     public var http: HTTPDelivery.Counters?
     /// Envelopes that never got acked for good: `total.failedAfterRetries` +
@@ -158,6 +176,11 @@ public struct SimReport: Codable, Sendable {
         }
         let disabled = apps.filter(\.eventsDisabled).map { "\($0.app) (dropped \($0.droppedWhileDisabled))" }
         if !disabled.isEmpty { lines.append("events disabled: " + disabled.joined(separator: ", ")) }
+        if let per = loadApps, per.count > 1, let fewest = per.map(\.acked).min(), let most = per.map(\.acked).max() {
+            let lossy = per.filter { $0.lost > 0 }.map { "\($0.app) (\($0.lost))" }
+            lines.append("load over \(per.count) apps: acked \(fewest)–\(most) per app, lost \(per.reduce(0) { $0 + $1.lost })"
+                         + (lossy.isEmpty ? "" : " — " + lossy.prefix(10).joined(separator: ", ") + (lossy.count > 10 ? ", …" : "")))
+        }
         if let busy = simBusyFraction, let sat = saturated {
             lines.append(String(format: "%@ busy %.0f%% -> saturated: %@", http == nil ? "sim service thread" : "sim HTTP workers", busy * 100, sat))
         }

@@ -31,8 +31,9 @@ struct SockeyeSimCommand: ParsableCommand {
     @Option(help: "Load: total envelopes (0: no load run).") var loadTotal = 0
     @Option(help: "Load: payload size mix in bytes, comma separated (e.g. 1024,1024,4096).") var loadSizes: String?
     @Option(help: "Load: payload kinds, comma separated (e.g. message,app_mention).") var loadKinds: String?
-    @Option(help: "Load: index of the app to load (0: the first app in the config).") var loadApp = 0
-    @Option(help: "Load: wait for this many live connections before starting (Socket Mode only).") var waitConnections = 1
+    @Option(help: "Load: index of the app to load (default 0: the first app in the config).") var loadApp: Int?
+    @Option(help: "Load: spread the run round-robin over several apps: all, or comma-separated indices (e.g. 0,1,2). Not with --load-app; Socket Mode only.") var loadApps: String?
+    @Option(help: "Load: wait for this many live connections before starting (with --load-apps: on every listed app; Socket Mode only).") var waitConnections = 1
     @Option(help: "Load: seconds to wait after the connections are live before starting.") var loadDelay = 0.2
     @Option(help: "HTTP delivery mode: POST payloads (inject, load) to this Request URL (http:// or https://) instead of Socket Mode.") var requestURL: String?
     @Option(name: .customLong("request-url-ca"), help: "HTTP mode: PEM file of certificates to trust for an https:// Request URL (e.g. its self-signed certificate).") var requestURLCA: String?
@@ -56,9 +57,13 @@ struct SockeyeSimCommand: ParsableCommand {
         if let routing { cfg.routing = SimConfig.Routing(rawValue: routing) ?? .roundRobin }
         if ghostOnUncleanClose { cfg.ghostOnUncleanClose = true }
         if let httpConnections { cfg.httpConnections = httpConnections }
-        guard cfg.apps.indices.contains(loadApp) else {
-            throw ValidationError("--load-app \(loadApp): the config has \(cfg.apps.count) app(s)")
+        let loadTarget: (app: Int?, apps: [Int]?)
+        do throws(LoadRefusal) {
+            loadTarget = try LoadSpec.commandLineApps(loadApp: loadApp, loadApps: loadApps, appCount: cfg.apps.count)
+        } catch {
+            throw ValidationError(loadApps == nil ? "--load-app \(loadApp ?? 0): \(error.message)" : error.message)
         }
+        let waitApps = loadTarget.apps ?? [loadTarget.app ?? 0]
 
         var o = SimServer.Options()
         o.config = cfg
@@ -92,16 +97,18 @@ struct SockeyeSimCommand: ParsableCommand {
         if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         if loadTotal > 0 {
             if requestURL == nil {
-                while server.liveConnections(app: loadApp) < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
+                while server.fewestLiveConnections(apps: waitApps) < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
                 Thread.sleep(forTimeInterval: loadDelay)
             }
             let sizes = loadSizes?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let kinds = loadKinds?.split(separator: ",").map(String.init)
-            guard server.startLoad(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,
-                                            kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil), app: loadApp))
-            else {
+            do throws(LoadRefusal) {
+                try server.startLoadOrExplain(LoadSpec(rate: loadRate, window: loadRate == nil ? (loadWindow ?? 1000) : nil, total: loadTotal,
+                                                       kinds: kinds, sizes: sizes ?? (kinds == nil ? [1024] : nil),
+                                                       app: loadTarget.app, apps: loadTarget.apps))
+            } catch {
                 server.stop()
-                throw ValidationError("the load run could not start (check --load-rate > 0)")
+                throw ValidationError("the load run could not start: \(error.message)")
             }
             while !server.loadDone(), !timeUp() { Thread.sleep(forTimeInterval: 0.05) }
         } else {

@@ -7,7 +7,10 @@
 // counted process-wide between the first and the last event, and the client's counters.
 //
 // Options (environment): SOCKEYE_POOL_SIZE (default 1), SOCKEYE_ACK_MODE (manual,
-// after_handler, on_receipt; default manual).
+// after_handler, on_receipt; default manual), SLACK_APP_TOKENS (comma-separated: one client
+// per app token in this process, for the many-apps scenario; allocations are then not
+// counted), SOCKEYE_BENCH_TRACK_IDS=1 (count events whose event_id reached the handler more
+// than once: `duplicates` in the JSON line; off by default, it allocates per event).
 import CMallocCounter
 import Foundation
 import Sockeye
@@ -18,6 +21,8 @@ guard let token = environment["SLACK_APP_TOKEN"], let api = environment["SOCKEYE
     FileHandle.standardError.write(Data("sockeye-bench-client: set SLACK_APP_TOKEN and SOCKEYE_API_URL\n".utf8))
     exit(2)
 }
+let tokens = environment["SLACK_APP_TOKENS"].map { $0.split(separator: ",").map(String.init) } ?? [token]
+let trackIDs = environment["SOCKEYE_BENCH_TRACK_IDS"] == "1"
 var options = SocketModeOptions()
 options.apiBaseURL = api
 options.poolSize = Int(environment["SOCKEYE_POOL_SIZE"] ?? "") ?? 1
@@ -29,18 +34,27 @@ options.ackMode =
     }
 options.caFile = environment["SSL_CERT_FILE"]
 
-let client: SocketModeClient
+var clients: [SocketModeClient] = []
 do {
-    client = try SocketModeClient(appToken: token, options: options)
+    for appToken in tokens { clients.append(try SocketModeClient(appToken: appToken, options: options)) }
 } catch {
     FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
     exit(2)
 }
+let allClients = clients
 
 /// Counts of the consumer task. Only that task touches them while it runs; `summary` is read
 /// after it ended (`await consumer.value` orders the two), so no lock is taken per event.
 final class Progress: @unchecked Sendable {
-    private var received = 0
+    private(set) var received = 0
+    /// Event ids seen (SOCKEYE_BENCH_TRACK_IDS) and how many came again.
+    private var seen = Set<String>()
+    private(set) var duplicates = 0
+
+    func record(eventID: String?) {
+        if let eventID, !seen.insert(eventID).inserted { duplicates += 1 }
+        record()
+    }
     private var firstAllocations: UInt64 = 0
     private var lastAllocations: UInt64 = 0
     private var windowEvents = 0
@@ -61,32 +75,36 @@ final class Progress: @unchecked Sendable {
     }
 }
 
-let progress = Progress()
+let progresses = allClients.map { _ in Progress() }
 let stopSignal = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
 let interruptSignal = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
 signal(SIGTERM, SIG_IGN)
 signal(SIGINT, SIG_IGN)
 for source in [stopSignal, interruptSignal] {
-    source.setEventHandler { Task { await client.stop() } }
+    source.setEventHandler { Task { for client in allClients { await client.stop() } } }
     source.resume()
 }
 
 // The handler runs off the main actor, as a server's would (no hop to the main thread per event).
 let ackMode = options.ackMode
-let consumer = Task.detached {
-    do {
-        for try await event in client.events {
-            progress.record()
-            if ackMode == .manual { try event.ack(payloadBytes: nil) }
+let consumers = zip(allClients, progresses).map { client, progress in
+    Task.detached {
+        do {
+            for try await event in client.events {
+                if trackIDs { progress.record(eventID: event.eventID) } else { progress.record() }
+                if ackMode == .manual { try event.ack(payloadBytes: nil) }
+            }
+        } catch {
+            FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
         }
-    } catch {
-        FileHandle.standardError.write(Data("sockeye-bench-client: \(error)\n".utf8))
     }
 }
-await consumer.value
-let (received, perEvent) = progress.summary
-let stats = client.stats
+for consumer in consumers { await consumer.value }
+let received = progresses.reduce(0) { $0 + $1.received }
+let perEvent = allClients.count == 1 ? progresses[0].summary.allocationsPerEvent : nil
+let pools = allClients.map(\.stats.pool)
 let allocations = perEvent.map { String(format: "%.3f", $0) } ?? "null"
-print("{\"received\":\(received),\"allocationsPerEvent\":\(allocations),\"acksSent\":\(stats.pool.acksSent),"
-    + "\"duplicatesDropped\":\(stats.pool.duplicatesDropped),\"connectionsLost\":\(stats.pool.connectionsLost),"
-    + "\"ackGuardFired\":\(stats.pool.ackGuardFired)}")
+let duplicates = trackIDs ? String(progresses.reduce(0) { $0 + $1.duplicates }) : "null"
+print("{\"received\":\(received),\"allocationsPerEvent\":\(allocations),\"acksSent\":\(pools.reduce(0) { $0 + $1.acksSent }),"
+    + "\"duplicatesDropped\":\(pools.reduce(0) { $0 + $1.duplicatesDropped }),\"connectionsLost\":\(pools.reduce(0) { $0 + $1.connectionsLost }),"
+    + "\"ackGuardFired\":\(pools.reduce(0) { $0 + $1.ackGuardFired }),\"duplicates\":\(duplicates)}")

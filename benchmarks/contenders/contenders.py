@@ -24,9 +24,13 @@ CONTENDERS = [
     {
         "key": "ack-client",
         "name": "C ack-client",
-        "command": ["{root}/benchmarks/ack-client/ack-client", "--port", "{port}", "--duration", "3600"],
+        "command": ["{root}/benchmarks/ack-client/ack-client", "--port", "{port}", "--duration", "3600",
+                    "--connections", "{connections}"],
         "transports": ["ws"],
         "family": "c",
+        "pool": True,
+        # Acks frames as they come (no event layer): not a client to run under faults.
+        "scenarios": ["connections", "payload", "rate", "transport", "idle"],
         "note": "libwebsockets handshake, then its own frame reader: the limit of the machine",
     },
     {
@@ -35,6 +39,7 @@ CONTENDERS = [
         "command": ["{python}", "{here}/slack_sdk_builtin.py"],
         "transports": ["ws"],
         "family": "slack_sdk",
+        "max_rate": 1_000,
         "full": BUILTIN_FULL,
         "smoke": BUILTIN_SMOKE,
         "note": "window 100 (smoke 50) and 1 000/s: its frame parser recurses per buffered "
@@ -44,8 +49,9 @@ CONTENDERS = [
         "key": "sdk-aiohttp",
         "name": "slack_sdk aiohttp",
         "command": ["{python}", "{here}/slack_sdk_aiohttp.py"],
-        "transports": ["ws"],
+        "transports": ["ws", "wss"],
         "family": "slack_sdk",
+        "max_rate": 10_000,
         "full": PYTHON_FULL,
     },
     {
@@ -54,6 +60,7 @@ CONTENDERS = [
         "command": ["{python}", "{here}/slack_bolt_app.py"],
         "transports": ["ws"],
         "family": "slack_sdk",
+        "max_rate": 1_000,
         "full": BUILTIN_FULL,
         "smoke": BUILTIN_SMOKE,
         "note": "App + event listener + SocketModeHandler: the builtin client underneath, "
@@ -65,6 +72,7 @@ CONTENDERS = [
         "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so"],
         "transports": ["ws"],
         "family": "sockeye",
+        "max_rate": 1_000,
         "full": BUILTIN_FULL,
         "smoke": BUILTIN_SMOKE,
         "note": "the slack_bolt row's app with one import changed (bindings/python: "
@@ -76,6 +84,8 @@ CONTENDERS = [
         "command": ["{python}", "{here}/slack_bolt_app.py"],
         "transports": ["ws"],
         "family": "slack_sdk",
+        # One row only: the 1 000-in-flight comparison of Bolt's handler and sockeye.bolt.
+        "scenarios": ["connections"],
         "full": BOLT_1000_FULL,
         "smoke": BOLT_1000_SMOKE,
         # Bolt's own handler is expected to lose envelopes here: that is what the row shows.
@@ -89,9 +99,40 @@ CONTENDERS = [
         "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so"],
         "transports": ["ws"],
         "family": "sockeye",
+        # One row only: the 1 000-in-flight comparison of Bolt's handler and sockeye.bolt.
+        "scenarios": ["connections"],
         "full": BOLT_1000_FULL,
         "smoke": BOLT_1000_SMOKE,
         "note": "the same app and load as the row above on sockeye.bolt.SocketModeHandler: no loss allowed",
+    },
+    {
+        "key": "sdk-websockets",
+        "name": "slack_sdk websockets",
+        "command": ["{python}", "{here}/slack_sdk_websockets.py"],
+        "transports": ["ws"],
+        "family": "slack_sdk",
+        "full": PYTHON_FULL,
+        "max_rate": 10_000,
+    },
+    {
+        "key": "sdk-websocket-client",
+        "name": "slack_sdk websocket-client",
+        "command": ["{python}", "{here}/slack_sdk_websocket_client.py"],
+        "transports": ["ws"],
+        "family": "slack_sdk",
+        "full": PYTHON_FULL,
+        "max_rate": 1_000,
+        "note": "slack_sdk's SocketModeClient on the websocket-client package (threads)",
+    },
+    {
+        "key": "bolt-async",
+        "name": "slack_bolt async",
+        "command": ["{python}", "{here}/slack_bolt_async_app.py"],
+        "transports": ["ws"],
+        "family": "slack_sdk",
+        "full": PYTHON_FULL,
+        "max_rate": 10_000,
+        "note": "AsyncApp + AsyncSocketModeHandler (slack_sdk's aiohttp client underneath)",
     },
     {
         "key": "sockeye",
@@ -99,6 +140,7 @@ CONTENDERS = [
         "command": ["{scratch}/release/sockeye-bench-client"],
         "transports": ["ws", "wss"],
         "family": "sockeye",
+        "pool": True,
         # A missing binary is skipped with a note in a full run, a failure with --smoke.
         "required_in_smoke": True,
         "note": "Swift API (SocketModeClient), manual event.ack()",
@@ -109,6 +151,7 @@ CONTENDERS = [
         "command": ["{root}/benchmarks/c-abi-client/c-abi-client", "--mode", "pull"],
         "transports": ["ws"],
         "family": "sockeye",
+        "pool": True,
         "note": "libsockeye's C ABI, installed with make install: a consumer thread takes events "
                 "from the pull queue and acks each (sockeye_ack, manual mode)",
     },
@@ -118,14 +161,42 @@ CONTENDERS = [
         "command": ["{root}/benchmarks/c-abi-client/c-abi-client", "--mode", "callback"],
         "transports": ["ws"],
         "family": "sockeye",
+        "pool": True,
         "note": "libsockeye's C ABI: the event callback acks on the service thread (manual mode)",
+    },
+    {
+        "key": "sockeyed",
+        "name": "sockeyed (file sink)",
+        "command": ["{python}", "{here}/sockeyed_contender.py", "{scratch}/release/sockeyed"],
+        "transports": ["ws", "wss"],
+        "family": "sockeye",
+        "pool": True,
+        "apps": True,
+        "note": "the daemon: every event routed and written as a normalized JSON line to a file "
+                "sink on /dev/null, acked after the write",
     },
 ]
 
-# (key, label, sim load arguments for a size table)
-SCENARIOS = [
-    ("saturation", lambda s: f"window {s['window']}",
-     lambda s: ["--load-total", str(s["saturation_total"]), "--load-window", str(s["window"])]),
-    ("latency", lambda s: f"{s['rate']}/s open loop",
-     lambda s: ["--load-total", str(s["rate_total"]), "--load-rate", str(s["rate"])]),
-]
+# The matrix (benchmarks/run): scenario -> the points of a full run and of --smoke.
+#   connections  saturation with N connections (contenders without "pool" run 1 only)
+#   payload      saturation with payloads of N bytes
+#   rate         open loop at N events/s (latency from the scheduled send time)
+#   apps         N apps in one process, the load spread over them (contenders with "apps")
+#   faults       a refresh storm, random drops: lost, delivered twice, longest gap
+#   transport    saturation over ws and wss (contenders whose "transports" include it)
+#   idle         N idle connections, no load: RSS per idle connection
+SCENARIOS = {
+    "connections": {"full": [1, 2, 4, 10], "smoke": [1, 2]},
+    "payload": {"full": [300, 1024, 10240, 30720], "smoke": [30720]},
+    "rate": {"full": [1_000, 10_000, 50_000, 100_000], "smoke": [1_000]},
+    "apps": {"full": [1, 10, 100], "smoke": [10]},
+    "faults": {"full": ["refresh-storm", "drops"], "smoke": ["drops"]},
+    "transport": {"full": ["ws", "wss"], "smoke": ["wss"]},
+    "idle": {"full": [1, 10], "smoke": []},
+}
+# Seconds of offered load in a rate row (the total is rate x seconds, at most MAX_RATE_TOTAL)
+# and in a fault row, and the fault rows' offered rate.
+RATE_SECONDS = {"full": 4, "smoke": 1}
+MAX_RATE_TOTAL = 300_000
+FAULT_SECONDS = {"full": 20, "smoke": 6}
+FAULT_RATE = {"full": 2_000, "smoke": 1_000}

@@ -53,6 +53,13 @@ struct LoadRun {
         let k = i % n
         return (mix[k * perApp + (i / n) % perApp], apps[k])
     }
+
+    /// Envelopes issued so far to `apps[k]` (counted from `issued`, so the hot path keeps
+    /// no per-app counter for it).
+    func issued(toAppAt k: Int) -> Int {
+        let n = apps.count
+        return issued / n + (k < issued % n ? 1 : 0)
+    }
 }
 
 /// Fixed byte strings of the envelope JSON around the id and payload.
@@ -213,11 +220,13 @@ extension SimCore {
         }
         let p = table.settle(slot, acked: true)
         if templates[p.work.template].eventIDDigits != nil { ackedEvents.insert(p.work.eventNumber) }
-        if p.work.fromLoad { apps[p.work.app].loadAcked += 1 }
-        if templateIsEvent[p.work.template] {
+        if p.work.fromLoad || templateIsEvent[p.work.template] {
             let app = apps[p.work.app]
-            app.disableRule.delivered()
-            app.disableRule.acked()
+            if p.work.fromLoad { app.loadAcked += 1 }
+            if templateIsEvent[p.work.template] {
+                app.disableRule.delivered()
+                app.disableRule.acked()
+            }
         }
         let owner = p.connection == c.id ? c : (conns[p.connection] ?? c)
         owner.counters.acked += 1
@@ -308,7 +317,7 @@ extension SimCore {
         let perApp = filled[0].count
         guard filled.allSatisfy({ $0.count == perApp }) else { return false }
         let mode: LoadRun.Mode = rate.map { .rate($0) } ?? .window(max(1, window ?? 1000))
-        for a in apps { a.loadIssued = 0; a.loadAcked = 0; a.loadLost = 0 }
+        for a in apps { a.loadAcked = 0; a.loadLost = 0 }
         load = LoadRun(mode: mode, apps: list, mix: filled.flatMap { $0 }, perApp: perApp, total: total,
                        startedAt: now, startCPU: cpuNow)
         startedAt = now
@@ -341,7 +350,6 @@ extension SimCore {
                 var w = Work(template: template, eventNumber: nextEvent, attempt: 0, intendedAt: intended)
                 w.app = app
                 w.fromLoad = true
-                apps[app].loadIssued += 1
                 nextEvent += 1
                 l.issued += 1
                 deliver(w, now: now)
@@ -368,7 +376,6 @@ extension SimCore {
             w.app = app
             w.fromLoad = true
             let state = apps[app]
-            state.loadIssued += 1
             nextEvent += 1
             l.issued += 1
             deliver(w, now: now)
@@ -415,8 +422,8 @@ extension SimCore {
         r.droppedWhileDisabled = droppedWhileDisabled
         r.apps = appReports()
         if let l = load {
-            r.loadApps = l.apps.map { i in
-                LoadAppReport(index: i, app: apps[i].config.appID, issued: apps[i].loadIssued,
+            r.loadApps = l.apps.enumerated().map { k, i in
+                LoadAppReport(index: i, app: apps[i].config.appID, issued: l.issued(toAppAt: k),
                               acked: apps[i].loadAcked, lost: apps[i].loadLost)
             }
         }

@@ -73,9 +73,8 @@ public final class SimCore {
         var rateLimitedTemplate: Int?
         /// How this app's payloads are delivered now (SimCore+DeliveryMode).
         var mode: DeliveryMode = .socket
-        /// The current load run's envelopes for this app: generated, acked, lost for good
-        /// (reset when a run starts; `SimReport.loadApps`).
-        var loadIssued = 0
+        /// The current load run's envelopes for this app acked and lost for good (reset
+        /// when a run starts; `SimReport.loadApps`).
         var loadAcked = 0
         var loadLost = 0
         init(config: SimConfig.App, key: String, disableRule: EventsDisableRule) {

@@ -76,7 +76,8 @@ CONTENDERS = [
         "full": BUILTIN_FULL,
         "smoke": BUILTIN_SMOKE,
         "note": "the slack_bolt row's app with one import changed (bindings/python: "
-                "sockeye.bolt.SocketModeHandler, a pool of 2, 10 dispatch threads); same load as that row",
+                "sockeye.bolt.SocketModeHandler: a pool of 2, one dispatch thread plus up to 9 woken "
+                "while it is stuck); same load as that row",
     },
     {
         "key": "bolt-1000",

@@ -69,7 +69,9 @@ CONTENDERS = [
     {
         "key": "bolt-sockeye",
         "name": "slack_bolt on sockeye.bolt",
-        "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so"],
+        "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so",
+                    "--connections", "{connections}"],
+        "pool": True,
         "transports": ["ws"],
         "family": "sockeye",
         "max_rate": 1_000,
@@ -97,7 +99,9 @@ CONTENDERS = [
     {
         "key": "bolt-sockeye-1000",
         "name": "slack_bolt on sockeye.bolt, 1 000 in flight",
-        "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so"],
+        "command": ["{python}", "{here}/slack_bolt_sockeye_app.py", "--library", "{scratch}/release/libsockeye.so",
+                    "--connections", "{connections}"],
+        "pool": True,
         "transports": ["ws"],
         "family": "sockeye",
         # One row only: the 1 000-in-flight comparison of Bolt's handler and sockeye.bolt.

@@ -3,7 +3,8 @@ sockeye.bolt.SocketModeHandler (libsockeye underneath) instead of Bolt's own han
 one-import change of bindings/python. Bolt acks each event after dispatch, as there.
 
 The package comes from bindings/python/src unless it is installed; the library from
-SOCKEYE_LIBRARY, else --library (benchmarks/run passes the release build's)."""
+SOCKEYE_LIBRARY, else --library (benchmarks/run passes the release build's); the pool
+size from --connections (default 2, the handler's own default)."""
 import os
 import sys
 
@@ -34,7 +35,9 @@ def on_message(ack):
     received.add()
 
 
-handler = SocketModeHandler(app, peer.APP_TOKEN)
+# --connections N: the pool size benchmarks/run asks for (sockeye.bolt's default is 2).
+pool = int(sys.argv[sys.argv.index("--connections") + 1]) if "--connections" in sys.argv else 2
+handler = SocketModeHandler(app, peer.APP_TOKEN, pool_size=pool)
 handler.connect()
 while not stop.wait(0.5):
     pass

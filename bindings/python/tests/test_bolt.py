@@ -284,3 +284,27 @@ def test_the_async_handler_serves_an_async_app(sim):
     asyncio.run(asyncio.wait_for(main(), 60))
     assert dict(calls) == {"message": 10, "app_mention": 10, "command": 10, "action": 10, "view": 10}
     check_getting_started_answers(sim, 10)
+
+
+def test_lazy_listeners_run_after_the_ack(sim):
+    # process_before_response + lazy listeners (Bolt's FaaS style): the ack goes out with
+    # the command's text, the lazy function runs afterwards on Bolt's own thread.
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=sim.api), process_before_response=True)
+    done = threading.Event()
+
+    def acknowledge(ack, command):
+        ack(f"working on {command['text']}")
+
+    def work(body):
+        done.set()
+
+    app.command("/deploy")(ack=acknowledge, lazy=[work])
+    handler = SocketModeHandler(app, APP_TOKEN)
+    handler.connect()
+    try:
+        sim.inject("slash_command", 1, command="/deploy", text="api")
+        assert done.wait(10), "the lazy listener never ran"
+        assert sim.wait_for(lambda: sim.total()["acked"] == 1, 10)
+    finally:
+        handler.close()
+    assert [r["payload"] for r in sim.responses()] == [{"text": "working on api"}]

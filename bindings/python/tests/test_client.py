@@ -3,6 +3,7 @@ Slack's redelivery, typed errors, stats and lifecycle."""
 from __future__ import annotations
 
 import json
+import logging
 import select
 import threading
 import time
@@ -170,3 +171,14 @@ def test_stats_and_version(sim):
         stats = client.stats
         assert stats.connections_live == 3 and stats.connections_target == 3
         assert json.loads(json.dumps(stats.as_dict()))["state"] == "running"
+
+
+def test_library_log_lines_reach_the_python_logger(sim, caplog):
+    with caplog.at_level(logging.INFO, logger="sockeye"):
+        with sockeye.Client(APP_TOKEN, api_url=sim.api, pool_size=1) as client:
+            assert client.wait_until_running(20)
+            sim.request("/admin/fault", {"kind": "drop"})
+            assert sim.wait_for(lambda: client.stats.reconnects_lost >= 1, 10)
+            assert sim.wait_for(lambda: any(r.levelno == logging.WARNING and r.name == "sockeye"
+                                            for r in caplog.records), 5), caplog.text
+    assert "xapp-1-A0SIMAPP01-1-simsecret" not in caplog.text  # the token is never logged

@@ -308,3 +308,28 @@ def test_lazy_listeners_run_after_the_ack(sim):
     finally:
         handler.close()
     assert [r["payload"] for r in sim.responses()] == [{"text": "working on api"}]
+
+
+def test_a_listener_slower_than_the_guard_finds_its_envelope_acked(start_sim, caplog):
+    sim = start_sim("--ack-deadline", "3")
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=sim.api), process_before_response=True)
+    answered = threading.Event()
+
+    @app.command("/slow")
+    def slow(ack):
+        time.sleep(3.0)
+        ack("too late")
+        answered.set()
+
+    handler = SocketModeHandler(app, APP_TOKEN)
+    handler.connect()
+    try:
+        sim.inject("slash_command", 1, command="/slow")
+        assert answered.wait(10)
+        assert sim.wait_for(lambda: sim.total()["acked"] == 1, 5)
+        time.sleep(0.5)
+        assert handler.client.sockeye.stats.ack_guarded == 1
+    finally:
+        handler.close()
+    total = sim.total()
+    assert total["responsePayloads"] == 0 and total["userVisibleFailures"] == 0 and total["duplicateAcks"] == 0, total

@@ -152,6 +152,7 @@ CONTENDERS = [
         "transports": ["ws", "wss"],
         "family": "sockeye",
         "pool": True,
+        "apps": True,
         # A missing binary is skipped with a note in a full run, a failure with --smoke.
         "required_in_smoke": True,
         "note": "Swift API (SocketModeClient), manual event.ack()",

@@ -297,7 +297,7 @@ package.targets += [
     // The keep-alive HTTP app the forwarder benchmark posts to (checks signatures, answers 200).
     .executableTarget(
         name: "sockeye-bench-backend",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP"],
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP", .product(name: "NIOPosix", package: "swift-nio")],
         path: "benchmarks/HTTPBackend",
         swiftSettings: strictSwift
     ),

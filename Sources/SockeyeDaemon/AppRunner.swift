@@ -133,13 +133,6 @@ public final class AppRunner: Sendable {
         }
     }
 
-    /// `submit`, awaiting the answer.
-    public func deliver(_ record: EventRecord) async -> HTTPReply.Answer {
-        await withCheckedContinuation { continuation in
-            submit(record) { continuation.resume(returning: $0) }
-        }
-    }
-
     /// HTTP requests submitted and not answered yet.
     private let httpInProgress = Atomic<Int>(0)
 

@@ -82,12 +82,6 @@ public final class Daemon: Sendable {
     /// The apps running now.
     public var runners: [AppRunner] { state.withLock { $0.runners } }
 
-    /// The app taking HTTP requests at `path`, and which of its Request URLs the path is
-    /// (several when the app gives one URL for all: the body decides then).
-    public func ingressTarget(_ path: String) -> (AppRunner, [IngressRequest.Kind])? {
-        ingressRoute(path).map { ($0.runner, $0.kinds) }
-    }
-
     /// The app taking HTTP requests at `path`, with what it takes there and its body limit
     /// (one dictionary lookup: the ingress asks for every request).
     public func ingressRoute(_ path: String) -> IngressRoute? {

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// The answer an HTTP request to the ingress is waiting for: given once by the app runner
-/// when the sinks are done (or at once for a duplicate), awaited by the listener.
+/// when the sinks are done (or at once for a duplicate, or when the app is stopping), and
+/// passed to the listener's callback on the thread that gives it.
 public final class HTTPReply: Sendable {
     /// What the listener sends back.
     public enum Answer: Sendable, Equatable {
@@ -12,43 +13,16 @@ public final class HTTPReply: Sendable {
         case nack(String)
     }
 
-    private struct State {
-        var answer: Answer?
-        var waiter: CheckedContinuation<Answer, Never>?
-    }
-    private let state = Mutex(State())
-    private let onAnswer: (@Sendable (Answer) -> Void)?
+    private let answered = Atomic<Bool>(false)
+    private let onAnswer: @Sendable (Answer) -> Void
 
-    /// A reply to await with `wait()`.
-    public init() { onAnswer = nil }
-
-    /// A reply that calls `onAnswer` once, on the thread that answers (a sink's task), instead
-    /// of being awaited.
+    /// A reply that calls `onAnswer` once.
     public init(onAnswer: @escaping @Sendable (Answer) -> Void) { self.onAnswer = onAnswer }
 
     /// Gives the answer; later calls are ignored.
     func answer(_ answer: Answer) {
-        let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Answer, Never>?) in
-            guard state.answer == nil else { return (false, nil) }
-            state.answer = answer
-            defer { state.waiter = nil }
-            return (true, state.waiter)
-        }
-        guard first else { return }
-        onAnswer?(answer)
-        waiter?.resume(returning: answer)
-    }
-
-    /// Waits for the answer.
-    public func wait() async -> Answer {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Answer? in
-                if let answer = state.answer { return answer }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        guard !answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        onAnswer(answer)
     }
 }
 

@@ -42,8 +42,17 @@ final class EventClaims: Sendable {
     }
     private let state = Mutex(State())
     let window: Double
+    /// At most this many ids are kept: past it, the oldest taken ones go first (the window
+    /// shrinks for a while), so a sustained flood cannot grow the table without bound.
+    let maxEntries: Int
 
-    init(windowSeconds: Double = 900) { window = windowSeconds }
+    init(windowSeconds: Double = 900, maxEntries: Int = 500_000) {
+        window = windowSeconds
+        self.maxEntries = maxEntries
+    }
+
+    /// Ids kept now (taken or in the sinks).
+    var count: Int { state.withLock { $0.entries.count } }
 
     /// Claims `key` at `now` (seconds).
     func claim(_ key: String, now: Double) -> Outcome {
@@ -53,9 +62,18 @@ final class EventClaims: Sendable {
             }
             state.entries[key] = (false, now)
             state.insertsSincePrune += 1
-            if state.insertsSincePrune >= 4096 {
+            // Pruning walks the whole table: it runs once the table has grown by half since
+            // the last time (or past the limit), so its cost per claim stays constant.
+            if state.entries.count > maxEntries || state.insertsSincePrune >= max(4096, state.entries.count / 2) {
                 state.insertsSincePrune = 0
-                state.entries = state.entries.filter { !$0.value.done || now - $0.value.at < window }
+                var kept = window
+                state.entries = state.entries.filter { !$0.value.done || now - $0.value.at < kept }
+                // Too many: keep a shorter past (halving it) until the table is at most three
+                // quarters of the limit.
+                while state.entries.count > maxEntries * 3 / 4 && kept > 0.001 {
+                    kept /= 2
+                    state.entries = state.entries.filter { !$0.value.done || now - $0.value.at < kept }
+                }
             }
             return .new
         }

@@ -26,12 +26,16 @@ public struct HTTPServerRequest: Sendable {
 /// `Cache-Control: no-store` and, when the connection ends, `Connection: close` are added by
 /// the server.
 public struct HTTPServerResponse: Sendable {
+    /// The status line's code and reason.
     public var status: HTTPResponseStatus
+    /// `Content-Type`, when there is one.
     public var contentType: String?
+    /// The body (not sent for a HEAD request; its length is).
     public var body: ByteBuffer
     /// Further header fields (name, value).
     public var extraHeaders: [(String, String)]
 
+    /// A response of `status` with `body` of `contentType` and `extraHeaders`.
     public init(status: HTTPResponseStatus, contentType: String? = nil, body: ByteBuffer = ByteBuffer(),
                 extraHeaders: [(String, String)] = []) {
         self.status = status

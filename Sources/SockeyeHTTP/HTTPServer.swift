@@ -15,8 +15,9 @@ import Synchronization
 /// HTTP/1 decoder cannot parse gets 400, and a connection idle for `Limits.idleTimeout` with
 /// nothing pending is closed.
 ///
-/// `run()` binds and serves until `stop()`; `stop()` closes the listening socket, lets
-/// requests in progress be answered, and closes idle connections (`ChannelShouldQuiesceEvent`).
+/// `start()` binds (and throws when it cannot); `waitUntilStopped()` returns once the
+/// listening socket is closed; `stop()` closes it, lets requests in progress be answered,
+/// and closes idle connections (`ChannelShouldQuiesceEvent`). Thread-safe.
 public final class HTTPServer: Sendable {
     /// Called on the event loop for each complete request.
     public typealias Handler = @Sendable (HTTPServerRequest, HTTPResponseSender) -> Void

@@ -116,19 +116,19 @@ final class CallbackLimiter: Sendable {
 /// after the last.
 final class BatchResults: Sendable {
     private struct State {
-        var outcome = SinkOutcomeParts()
+        var outcome = SinkOutcome(refused: [], error: nil)
         var remaining: Int
     }
     private let state: Mutex<State>
-    private let done: @Sendable (SinkOutcomeParts) -> Void
+    private let done: @Sendable (SinkOutcome) -> Void
 
-    init(count: Int, done: @escaping @Sendable (SinkOutcomeParts) -> Void) {
+    init(count: Int, done: @escaping @Sendable (SinkOutcome) -> Void) {
         state = Mutex(State(remaining: count))
         self.done = done
     }
 
     func set(_ index: Int, _ result: HTTPForwarderSink.Result) {
-        let finished = state.withLock { state -> SinkOutcomeParts? in
+        let finished = state.withLock { state -> SinkOutcome? in
             switch result {
             case .accepted(let response):
                 if let response { state.outcome.responses[index] = response }
@@ -141,13 +141,6 @@ final class BatchResults: Sendable {
         }
         if let finished { done(finished) }
     }
-}
-
-/// What `BatchResults` collects.
-struct SinkOutcomeParts: Sendable {
-    var refused: [Int] = []
-    var error: String?
-    var responses: [Int: [UInt8]] = [:]
 }
 
 /// Runs a closure at most once, whichever caller comes first.

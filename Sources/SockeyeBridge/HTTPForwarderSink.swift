@@ -52,7 +52,7 @@ public final class HTTPForwarderSink: EventSink {
 
     static let userAgent = "Sockeye-sockeyed/0.2 (+Socket Mode bridge)"
     /// A request still unanswered this long after its timeout is given up.
-    static let hardLimit: Duration = .seconds(30)
+    static let hardLimit: TimeAmount = .seconds(30)
 
     /// A sink for `settings`. The URLs were checked when the configuration was read; one that
     /// does not parse here fails every request with its reason.
@@ -123,7 +123,7 @@ public final class HTTPForwarderSink: EventSink {
             limiters[app] = made
             return made
         }
-        let parts = await withCheckedContinuation { (continuation: CheckedContinuation<SinkOutcomeParts, Never>) in
+        var outcome = await withCheckedContinuation { (continuation: CheckedContinuation<SinkOutcome, Never>) in
             let results = BatchResults(count: records.count) { continuation.resume(returning: $0) }
             for (index, record) in records.enumerated() {
                 limiter.acquire {
@@ -134,7 +134,9 @@ public final class HTTPForwarderSink: EventSink {
                 }
             }
         }
-        return SinkOutcome(refused: parts.refused.sorted(), error: parts.error.map { "sink \(name): \($0)" }, responses: parts.responses)
+        outcome.refused.sort()
+        outcome.error = outcome.error.map { "sink \(name): \($0)" }
+        return outcome
     }
 
     /// Sends `record`; `completion` gets what it came to. An event waits at most `timeout`
@@ -156,7 +158,7 @@ public final class HTTPForwarderSink: EventSink {
             self.outcomes["timeout"]?.increment()
             completion(.accepted(response: nil))
         }
-        let hard = timeout + .nanoseconds(Self.hardLimit.components.seconds * 1_000_000_000)
+        let hard = timeout + Self.hardLimit
         transport.post(headers: headers, body: body, timeout: hard) { [logger, late, name] answer in
             let result = self.interpret(answer, record: record)
             if once.take() {

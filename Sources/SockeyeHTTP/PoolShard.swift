@@ -60,7 +60,7 @@ final class PoolShard: Sendable {
         let state = self.state.value
         guard !state.shutDown else { return exchange.completion(.failure(.shutDown)) }
         state.waiting.append(exchange)
-        if state.waiting.count == 1 { scheduleQueueTimeout() }
+        if !state.queueTimerRunning { scheduleQueueTimeout() }
         dispatch()
     }
 
@@ -163,9 +163,12 @@ final class PoolShard: Sendable {
     }
 
     /// Fails requests that waited for a connection past their deadline.
+    /// One chain of checks at a time, while requests wait.
     private func scheduleQueueTimeout() {
+        state.value.queueTimerRunning = true
         eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(100)) { [self] in
             let state = self.state.value
+            state.queueTimerRunning = false
             let now = NIODeadline.now()
             // Requests may have different timeouts: every waiting one is checked.
             var kept: Deque<PendingExchange> = []
@@ -191,6 +194,8 @@ final class PoolState {
     var connecting = 0
     var open = 0
     var shutDown = false
+    /// A queue-timeout check is scheduled.
+    var queueTimerRunning = false
     var total: Int { open + connecting }
 }
 

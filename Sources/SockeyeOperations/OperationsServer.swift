@@ -30,8 +30,8 @@ public struct OperationsServer: Sendable {
         let ingress = Ingress(daemon: daemon, logger: logger)
         let limits = HTTPServer.Limits(
             // Unknown paths read up to 1 MiB and are answered 404; GETs carry no body.
-            bodyLimit: { head in head.method == .POST ? ingress.bodyLimit(path: Self.path(head.uri)) ?? (1 << 20) : 0 },
-            onRefusedTooLarge: { head in ingress.refusedTooLarge(path: Self.path(head.uri)) })
+            bodyLimit: { head in head.method == .POST ? ingress.bodyLimit(path: HTTPServerRequest.path(of: head.uri)) ?? (1 << 20) : 0 },
+            onRefusedTooLarge: { head in ingress.refusedTooLarge(path: HTTPServerRequest.path(of: head.uri)) })
         server = HTTPServer(host: host, port: port, limits: limits) { request, sender in
             switch (request.head.method, request.path) {
             case (.POST, _):
@@ -68,11 +68,6 @@ public struct OperationsServer: Sendable {
 
     static func response(_ type: String, _ text: String) -> HTTPServerResponse {
         HTTPServerResponse(status: .ok, contentType: type, body: ByteBuffer(string: text))
-    }
-
-    static func path(_ uri: String) -> Substring {
-        let target = uri[...]
-        return target.firstIndex(of: "?").map { target[..<$0] } ?? target
     }
 
     static func split(_ address: String) throws(OperationsError) -> (String, Int) {

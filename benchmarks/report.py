@@ -76,6 +76,9 @@ def scenario_table(rows, scenario, repetitions):
     if scenario == "rate":
         head.append("p99.9 ms")
     head += ["CPU s / M events (user + sys)", "peak RSS MiB", "sim CPU", "lost"]
+    counts_allocations = any(run.get("allocationsPerEvent") is not None for r in picked for run in r.get("runs", []))
+    if counts_allocations:
+        head.append("allocations / event")
     if scenario == "faults":
         head += ["delivered twice", "longest gap ms"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -95,9 +98,37 @@ def scenario_table(rows, scenario, repetitions):
             cells.append(cell(runs, "p999Ms", ".2f", repetitions))
         cells += [cpu, cell(runs, "rssMiB", ".1f", repetitions), "-" if sim is None else f"{sim * 100:.0f} %",
                   str(max((r.get("lost") or 0) for r in runs) if runs else "-")]
+        if counts_allocations:
+            cells.append(cell(runs, "allocationsPerEvent", ".2f", repetitions))
         if scenario == "faults":
             cells += [str(max((r.get("duplicates") or 0) for r in runs) if runs else "-"),
                       cell(runs, "longestGapMs", ",.0f", repetitions)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def idle_table(rows, repetitions):
+    """Markdown table of the idle rows: RSS with 1 and 10 idle connections, and what each
+    idle connection beyond the first costs ((RSS at 10 - RSS at 1) / 9, medians)."""
+    picked = [r for r in rows if r["scenario"] == "idle"]
+    if not picked:
+        return []
+    lines = ["| contender | RSS, 1 idle connection MiB | RSS, 10 idle connections MiB | per idle connection KiB |",
+             "|---|---|---|---|"]
+    for contender in sorted({r["contender"] for r in picked}):
+        by_point = {r["point"]: r for r in picked if r["contender"] == contender}
+        cells, values = [contender], {}
+        for point in (1, 10):
+            row = by_point.get(point)
+            if row is None or row.get("skipped"):
+                cells.append(row["skipped"] if row else "-")
+                continue
+            values[point] = median_of(row["runs"], "idleRssMiB")[0]
+            cells.append(cell(row["runs"], "idleRssMiB", ".1f", repetitions))
+        if values.get(1) is not None and values.get(10) is not None:
+            cells.append(f"{(values[10] - values[1]) * 1024 / 9:,.0f}")
+        else:
+            cells.append("-")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -177,7 +208,7 @@ def plot(rows, out_dir):
     return made
 
 
-def write(matrix, out_dir):
+def write(matrix, out_dir, daemon=None):
     rows = matrix["rows"]
     enrich(rows)
     machine = matrix["machine"]
@@ -201,6 +232,18 @@ def write(matrix, out_dir):
         table = scenario_table(rows, scenario, repetitions)
         if table:
             lines += [f"## {titles[scenario]}", ""] + table + [""]
+    idle = idle_table(rows, repetitions)
+    if idle:
+        lines += ["## Idle connections (RSS from /proc, no load)", ""] + idle + [""]
+    if daemon:
+        with open(daemon) as f:
+            text = f.read().splitlines()
+        lines += ["## sockeyed end to end and the HTTP ingress (benchmarks/daemon-bench, one run)", "",
+                  "Run after the matrix on the same machine: many apps idle in one daemon, the stdout, spool and "
+                  "HTTP-forwarder sinks at saturation beside the Swift API client, the forwarder's added latency at "
+                  "an open-loop rate, and signed Events API requests to the ingress and to a slack_bolt HTTP app. "
+                  "See benchmarks/README.md for what each row does.", ""]
+        lines += [l for l in text if not l.startswith("# ")] + [""]
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({stem}/{p})" for p in plots] + [""]
     notes = matrix.get("notes", [])
@@ -216,10 +259,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("matrix", help="the JSON benchmarks/run wrote")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    parser.add_argument("--daemon", help="benchmarks/daemon-bench's tables (markdown) to append")
     args = parser.parse_args()
     with open(args.matrix) as f:
         matrix = json.load(f)
-    path, plots = write(matrix, args.out)
+    path, plots = write(matrix, args.out, args.daemon)
     print(f"report: {path} ({len(plots)} plots)")
     return 0
 

@@ -179,6 +179,18 @@ CONTENDERS = [
         "note": "libsockeye's C ABI: the event callback acks on the service thread (manual mode)",
     },
     {
+        "key": "python-sockeye",
+        "name": "Python sockeye.Client",
+        "command": ["{python}", "{here}/python_sockeye.py", "--library", "{scratch}/release/libsockeye.so",
+                    "--connections", "{connections}"],
+        "pool": True,
+        "transports": ["ws", "wss"],
+        "family": "sockeye",
+        "max_rate": 10_000,
+        "full": PYTHON_FULL,
+        "note": "bindings/python's blocking client: one loop takes each event and acks it (ctypes, manual mode)",
+    },
+    {
         "key": "sockeyed",
         "name": "sockeyed (file sink)",
         "command": ["{python}", "{here}/sockeyed_contender.py", "{scratch}/release/sockeyed"],
@@ -188,6 +200,42 @@ CONTENDERS = [
         "apps": True,
         "note": "the daemon: every event routed and written as a normalized JSON line to a file "
                 "sink on /dev/null, acked after the write",
+    },
+    {
+        "key": "sockeyed-stdout",
+        "name": "sockeyed (stdout sink)",
+        "command": ["{python}", "{here}/sockeyed_contender.py", "{scratch}/release/sockeyed", "--sink", "stdout"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "pool": True,
+        "scenarios": ["connections"],
+        "note": "the daemon's stdout sink (JSON lines; stdout is /dev/null), acked after the write",
+    },
+    {
+        "key": "sockeyed-spool",
+        "name": "sockeyed (SQLite spool)",
+        "command": ["{python}", "{here}/sockeyed_contender.py", "{scratch}/release/sockeyed", "--sink", "spool"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "pool": True,
+        "scenarios": ["connections", "faults"],
+        "full": {"saturation_total": 200_000},
+        "note": "the durable spool (SQLite, synchronous FULL): each batch committed and fsynced before "
+                "its events are acked; a fresh database per run",
+    },
+    {
+        "key": "sockeyed-http",
+        "name": "sockeyed (HTTP forwarder)",
+        "command": ["{python}", "{here}/sockeyed_contender.py", "{scratch}/release/sockeyed", "--sink", "http"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "pool": True,
+        "scenarios": ["connections"],
+        "full": {"saturation_total": 200_000},
+        "note": "the HTTP forwarder: each event signed and POSTed to a keep-alive backend on the same "
+                "machine that checks every signature (sockeye-bench-backend; its CPU, about a third of "
+                "the daemon's per event, is not counted here but shares the two cores); acked after "
+                "the backend's 200",
     },
 ]
 

@@ -243,7 +243,10 @@ def write(matrix, out_dir, daemon=None):
                   "HTTP-forwarder sinks at saturation beside the Swift API client, the forwarder's added latency at "
                   "an open-loop rate, and signed Events API requests to the ingress and to a slack_bolt HTTP app. "
                   "See benchmarks/README.md for what each row does.", ""]
-        lines += [l for l in text if not l.startswith("# ")] + [""]
+        text = [l for l in text if not l.startswith("# ")]
+        while text and not text[0].strip():
+            text.pop(0)
+        lines += text + [""]
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({stem}/{p})" for p in plots] + [""]
     notes = matrix.get("notes", [])

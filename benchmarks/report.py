@@ -249,7 +249,7 @@ def write(matrix, out_dir, daemon=None):
         lines += text + [""]
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({stem}/{p})" for p in plots] + [""]
-    notes = matrix.get("notes", [])
+    notes = list(dict.fromkeys(matrix.get("notes", [])))
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     path = os.path.join(out_dir, stem + ".md")
@@ -258,14 +258,49 @@ def write(matrix, out_dir, daemon=None):
     return path, plots
 
 
+def merge(paths):
+    """One matrix from one or more runs' JSON (see --help); parts after the first add a note."""
+    with open(paths[0]) as f:
+        matrix = json.load(f)
+    for path in paths[1:]:
+        with open(path) as f:
+            part = json.load(f)
+        replaced = {(r["key"], r["scenario"], str(r["point"])) for r in part["rows"]}
+        matrix["rows"] = [r for r in matrix["rows"] if (r["key"], r["scenario"], str(r["point"])) not in replaced]
+        matrix["rows"] += part["rows"]
+        matrix["notes"] = matrix.get("notes", []) + part.get("notes", [])
+        matrix["failures"] = matrix.get("failures", []) + part.get("failures", [])
+        scenarios = sorted({r["scenario"] for r in part["rows"]})
+        matrix["notes"].append(f"rows of {', '.join(scenarios)} from a second part of the run, started "
+                               f"{part.get('when', '?')} on the same machine with the same builds")
+    if len(paths) > 1 or matrix.get("partial"):
+        # The ratios between rows are benchmarks/run's own notes: taken again over the merged rows.
+        from importlib.machinery import SourceFileLoader
+        run = SourceFileLoader("benchmarks_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run")).load_module()
+        ours = ("Sockeye (Swift API), ", "slack_bolt on sockeye.bolt")
+        matrix["notes"] = [n for n in matrix["notes"] if not n.startswith(ours)]
+        matrix["notes"] += run.ratios(matrix["rows"]) + run.compare_bolt(matrix["rows"])
+        keys = {r["key"] for r in matrix["rows"]}
+        matrix["notes"] += [f"{c['name']}: {c['note']}" for c in run.CONTENDERS if c.get("note") and c["key"] in keys]
+    return matrix
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("matrix", help="the JSON benchmarks/run wrote")
+    parser.add_argument("matrix", nargs="+",
+                        help="the JSON benchmarks/run wrote; with several (one run completed in parts, e.g. "
+                             "--scenarios), a later file's rows replace the earlier files' rows of the same "
+                             "contender, scenario and point, and the report says which part each came from")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    parser.add_argument("--without", default="",
+                        help="comma-separated scenarios left out of the report (e.g. rows known to be distorted)")
     parser.add_argument("--daemon", help="benchmarks/daemon-bench's tables (markdown) to append")
     args = parser.parse_args()
-    with open(args.matrix) as f:
-        matrix = json.load(f)
+    matrix = merge(args.matrix)
+    left_out = [k for k in args.without.split(",") if k]
+    if left_out:
+        matrix["rows"] = [r for r in matrix["rows"] if r["scenario"] not in left_out]
+        matrix["notes"] = [n for n in matrix["notes"] if not any(f" {k} " in n for k in left_out)]
     path, plots = write(matrix, args.out, args.daemon)
     print(f"report: {path} ({len(plots)} plots)")
     return 0

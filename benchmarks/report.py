@@ -144,9 +144,14 @@ def plot(rows, out_dir):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from cycler import cycler
     except ImportError:
         print("report: matplotlib is not installed: no plots", file=sys.stderr)
         return []
+    # Up to 20 contenders, each its own colour and marker (the default cycle repeats after 10).
+    colours = list(plt.cm.tab20.colors[::2]) + list(plt.cm.tab20.colors[1::2])
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"] * 2
+    plt.rcParams["axes.prop_cycle"] = cycler(color=colours) + cycler(marker=markers)
     made = []
     for name, scenario, xlabel, ylabel, logx in PLOTS:
         picked = [r for r in rows if r["scenario"] == scenario and r.get("runs")]
@@ -159,8 +164,8 @@ def plot(rows, out_dir):
                 points = sorted((r["point"], median_of(r["runs"], "rssMiB")[0], median_of(r["runs"], "cpuUserPerMillion")[0])
                                 for r in picked if r["contender"] == contender)
                 xs = [p[0] for p in points]
-                axes[0].plot(xs, [p[1] for p in points], marker="o", label=contender)
-                axes[1].plot(xs, [p[2] for p in points], marker="o", label=contender)
+                axes[0].plot(xs, [p[1] for p in points], label=contender)
+                axes[1].plot(xs, [p[2] for p in points], label=contender)
             axes[0].set_ylabel("peak RSS (MiB)")
             axes[1].set_ylabel("user CPU s per million events")
             for ax in axes:
@@ -190,7 +195,7 @@ def plot(rows, out_dir):
                 points = [p for p in points if p[1] is not None]
                 if not points:
                     continue
-                line, = ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=contender)
+                line, = ax.plot([p[0] for p in points], [p[1] for p in points], label=contender)
                 if scenario == "rate":
                     ax.plot([p[0] for p in points], [p[2] for p in points], linestyle=":", color=line.get_color())
             ax.set_xlabel(xlabel)

@@ -12,6 +12,24 @@ APP_TOKEN = os.environ.get("SLACK_APP_TOKEN", "")
 BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "xoxb-sim-bot-token")
 
 
+def use_sockeye_package():
+    """Makes `import sockeye` work for the contenders built on bindings/python: the library
+    from SOCKEYE_LIBRARY, else the command line's --library PATH; the package as installed,
+    else from bindings/python/src."""
+    if "--library" in sys.argv:
+        os.environ.setdefault("SOCKEYE_LIBRARY", sys.argv[sys.argv.index("--library") + 1])
+    try:
+        import sockeye  # noqa: F401
+    except ImportError:
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, os.path.join(here, "..", "..", "bindings", "python", "src"))
+
+
+def pool_size(default=2):
+    """The pool size benchmarks/run asks for (--connections N), else `default`."""
+    return int(sys.argv[sys.argv.index("--connections") + 1]) if "--connections" in sys.argv else default
+
+
 def require_environment():
     if not API_URL or not APP_TOKEN:
         sys.stderr.write("set SOCKEYE_API_URL and SLACK_APP_TOKEN\n")

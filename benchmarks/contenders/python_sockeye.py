@@ -6,26 +6,17 @@ SOCKEYE_LIBRARY, else --library (benchmarks/run passes the release build's); the
 from --connections; SSL_CERT_FILE (wss against the sim) becomes the client's ca_file. With
 SOCKEYE_BENCH_TRACK_IDS set, event ids are kept to count what reached the app twice."""
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if "--library" in sys.argv:
-    os.environ.setdefault("SOCKEYE_LIBRARY", sys.argv[sys.argv.index("--library") + 1])
-try:
-    import sockeye  # noqa: F401
-except ImportError:
-    sys.path.insert(0, os.path.join(HERE, "..", "..", "bindings", "python", "src"))
+import peer
 
+peer.use_sockeye_package()
 import sockeye  # noqa: E402
-
-import peer  # noqa: E402
 
 peer.require_environment()
 stop = peer.stop_event()
 received = peer.Counter()
 track = bool(os.environ.get("SOCKEYE_BENCH_TRACK_IDS"))
-pool = int(sys.argv[sys.argv.index("--connections") + 1]) if "--connections" in sys.argv else 2
-client = sockeye.Client(peer.APP_TOKEN, api_url=peer.API_URL, pool_size=pool,
+client = sockeye.Client(peer.APP_TOKEN, api_url=peer.API_URL, pool_size=peer.pool_size(),
                         ca_file=os.environ.get("SSL_CERT_FILE") or None)
 while not stop.is_set():
     event = client.next_event(timeout=0.2)

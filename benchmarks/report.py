@@ -263,6 +263,17 @@ def write(matrix, out_dir, daemon=None):
     return path, plots
 
 
+def load_runner():
+    """benchmarks/run as a module (its file has no .py suffix), for its ratio notes."""
+    from importlib.machinery import SourceFileLoader
+    from importlib.util import module_from_spec, spec_from_loader
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run")
+    spec = spec_from_loader("benchmarks_run", SourceFileLoader("benchmarks_run", path))
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def merge(paths):
     """One matrix from one or more runs' JSON (see --help); parts after the first add a note."""
     with open(paths[0]) as f:
@@ -280,8 +291,7 @@ def merge(paths):
                                f"{part.get('when', '?')} on the same machine with the same builds")
     if len(paths) > 1 or matrix.get("partial"):
         # The ratios between rows are benchmarks/run's own notes: taken again over the merged rows.
-        from importlib.machinery import SourceFileLoader
-        run = SourceFileLoader("benchmarks_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run")).load_module()
+        run = load_runner()
         ours = ("Sockeye (Swift API), ", "slack_bolt on sockeye.bolt")
         matrix["notes"] = [n for n in matrix["notes"] if not n.startswith(ours)]
         matrix["notes"] += run.ratios(matrix["rows"]) + run.compare_bolt(matrix["rows"])

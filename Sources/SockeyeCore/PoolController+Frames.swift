@@ -68,6 +68,7 @@ extension PoolController {
         if let old = connections.firstIndex(where: { $0.retiring != nil && $0.closeWhenReplaced && $0.phase == .live }) {
             beginClose(old, now: now)
         }
+        refreshRescue = false  // a connection is live again: the pool is not deaf
         if target < sizer.size {
             regrowAt = now + tooManyWebsocketsBackoff.base
         } else if liveCount >= sizer.size {
@@ -81,6 +82,14 @@ extension PoolController {
         case .warning:
             retire(index, .warning, closeWhenReplaced: false, now: now)
         case .refreshRequested:
+            // The close that follows would leave the pool deaf: allow a replacement past the limiter.
+            if !connections[index].closeWhenReplaced && connections[index].phase == .live
+                && !connections.indices.contains(where: {
+                    $0 != index && connections[$0].phase == .live && connections[$0].retiring == nil
+                })
+            {
+                refreshRescue = true
+            }
             retire(index, .refreshRequested, closeWhenReplaced: true, now: now)
             // Already replaced (after a warning): close now.
             if connections[index].phase == .live && liveReplacementExists(for: index) {

@@ -135,7 +135,7 @@ extension PoolController {
             // Only a dynamic pool has one: an idle static pool never wakes for sizing.
             consider(sizer.nextEvaluationAt)
             if activeCount < target && !urlRequestInFlight && connections.count < configuration.connectionBudget {
-                consider(max(retryNotBefore, limiter.nextAvailable(now: now)))
+                consider(deafAfterRefresh ? retryNotBefore : max(retryNotBefore, limiter.nextAvailable(now: now)))
             }
         }
         return next

@@ -11,6 +11,9 @@
 /// - a pool of 1–10 connections; a URL from `apps.connections.open` is used once;
 ///   URL requests are single-flight, rate-limited and backed off with full jitter, and
 ///   `Retry-After` is a floor; backoff resets only once a connection reaches `hello`;
+///   a connection Slack retired with `refresh_requested` is replaced past the rate limit
+///   when the pool has no live connection left (Slack asked; the pool must not go deaf
+///   waiting for its own budget);
 /// - make-before-break refresh on `warning`, `refresh_requested` and at 90 % of
 ///   `approximate_connection_time`; `link_disabled` and fatal auth errors are terminal;
 ///   `too_many_websockets` shrinks the pool and backs off for tens of seconds or more;
@@ -50,6 +53,11 @@ public struct PoolController {
     var backoff: Backoff
     var tooManyWebsocketsBackoff: Backoff
     var limiter: RequestRateLimiter
+    /// A `refresh_requested` arrived on the last live, non-retiring connection: one URL
+    /// request may then go past `limiter` once no connection is live (the refresh left the
+    /// pool deaf). Cleared by the next `hello`. Slack's own limit still answers that request
+    /// (`ratelimited` with `Retry-After`, honoured as ever).
+    var refreshRescue = false
     /// Connections wanted now: the sizer's size (`poolSize` when static), less after
     /// `too_many_websockets`.
     var target: Int
@@ -193,8 +201,12 @@ public struct PoolController {
             target = min(sizer.size, target + 1)
         }
         guard activeCount < target, !urlRequestInFlight, now >= retryNotBefore,
-            connections.count < configuration.connectionBudget, limiter.tryAcquire(now: now)
+            connections.count < configuration.connectionBudget
         else { return }
+        if !limiter.tryAcquire(now: now) {
+            guard deafAfterRefresh else { return }
+            refreshRescue = false
+        }
         urlRequestInFlight = true
         metrics.urlRequests += 1
         emit(.requestURL)
@@ -249,6 +261,10 @@ public struct PoolController {
             lose(record.id, .closedByPeer(code), now: now)
         }
     }
+
+    /// No connection is live, and a `refresh_requested` allows one replacement past the
+    /// rate limiter.
+    var deafAfterRefresh: Bool { refreshRescue && liveCount == 0 }
 
     /// Records an unplanned loss and schedules the next attempt with backoff.
     mutating func lose(_ id: ConnectionID, _ reason: ConnectionLoss, now: Instant) {

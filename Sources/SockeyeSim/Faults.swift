@@ -10,6 +10,8 @@ public struct Fault: Codable, Sendable {
     /// Index of the app whose connections (or ghost registrations) the fault hits; nil: 0.
     public var app: Int?
     public var seconds: Double?
+    /// `ghosts`: registrations to add. `drop`, `rst`, `close`, `stall`, `half_open` without
+    /// `connection`: hit at most this many of the app's connections, oldest first (nil: all).
     public var count: Int?
     public init(kind: String, connection: Int? = nil, app: Int? = nil, seconds: Double? = nil, count: Int? = nil) {
         self.kind = kind; self.connection = connection; self.app = app; self.seconds = seconds; self.count = count
@@ -21,7 +23,8 @@ extension SimServer {
     func apply(_ f: Fault, now: Double) -> Bool {
         let app = f.app ?? 0
         guard (0..<core.appCount).contains(app) else { return false }
-        let targets = f.connection.map { [ConnectionID(UInt64($0))] } ?? core.connections(app: app)
+        var targets = f.connection.map { [ConnectionID(UInt64($0))] } ?? core.connections(app: app)
+        if f.connection == nil, f.kind != "ghosts", let count = f.count { targets = Array(targets.prefix(max(0, count))) }
         switch f.kind {
         case "drop": targets.forEach { core.end($0, .drop(reset: false)) }
         case "rst": targets.forEach { core.end($0, .drop(reset: true)) }

@@ -12,7 +12,7 @@ struct SockeyeSimCommand: ParsableCommand {
     @Flag(help: "Serve wss:// and https:// with a self-signed certificate (created on first start).") var tls = false
     @Option(help: "Folder for the self-signed certificate.") var certDir: String?
     @Option(help: "YAML/JSON file of configuration overrides (keys of SimConfig).") var config: String?
-    @Option(help: "YAML/JSON scenario file (config + timed steps).") var scenario: String?
+    @Option(help: "YAML/JSON scenario file (config + timed steps). With --load-total the steps run beside the load, timed from its start; without, from the sim's start.") var scenario: String?
     @Option(help: "Folder of JSON fixtures {\"type\":…,\"payload\":{…}} to register as payload kinds.") var fixtures: String?
     @Option(help: "App-level token to accept (repeatable; replaces the default).") var appToken: [String] = []
     @Option(help: "Bot token for auth.test (repeatable; replaces the default).") var botToken: [String] = []
@@ -94,7 +94,10 @@ struct SockeyeSimCommand: ParsableCommand {
         let started = Date()
         let stop = StopFlag()
         func timeUp() -> Bool { stop.isSet || (duration > 0 && Date().timeIntervalSince(started) >= duration) }
-        if let scen { server.run(scen) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        let logStep: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        // Without a load the steps run here, from the start; with one they run beside it,
+        // timed from the load's start, so faults hit envelopes in flight.
+        if let scen, loadTotal <= 0 { server.run(scen, log: logStep) }
         if loadTotal > 0 {
             if requestURL == nil {
                 while server.fewestLiveConnections(apps: waitApps) < waitConnections, !timeUp() { Thread.sleep(forTimeInterval: 0.01) }
@@ -109,6 +112,9 @@ struct SockeyeSimCommand: ParsableCommand {
             } catch {
                 server.stop()
                 throw ValidationError("the load run could not start: \(error.message)")
+            }
+            if let scen {
+                Thread.detachNewThread { server.run(scen, log: logStep) }
             }
             while !server.loadDone(), !timeUp() { Thread.sleep(forTimeInterval: 0.05) }
         } else {

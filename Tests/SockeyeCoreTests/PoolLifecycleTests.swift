@@ -300,4 +300,40 @@ struct PoolLifecycleTests {
         #expect(h.run(for: .seconds(50)).urlRequests == 0)
         #expect(h.run(for: .seconds(15)).urlRequests == 1)
     }
+
+    /// A pool of one whose URL budget a warning then a failed replacement spent.
+    private func poolWithSpentBudget() -> (PoolHarness, ConnectionID) {
+        var h = PoolHarness {
+            $0.poolSize = 1
+            $0.urlRequestBurst = 2
+            $0.urlRequestRefill = .seconds(60)
+        }
+        let old = h.startLive(1)[0]
+        // The warning's replacement takes the last token and fails.
+        #expect(h.frame(Frames.disconnect("warning"), on: old).urlRequests == 1)
+        _ = h.handle(.urlResponse(.transportFailure("down")))
+        #expect(h.run(for: .seconds(5)).urlRequests == 0)
+        return (h, old)
+    }
+
+    @Test("a refresh_requested that leaves the pool deaf is replaced past the spent URL budget, once")
+    func refreshRescuePastBudget() {
+        var (h, old) = poolWithSpentBudget()
+        let afterRefresh = h.frame(Frames.disconnect("refresh_requested"), on: old)
+        #expect(afterRefresh.urlRequests == 0)  // still live: waits for the budget
+        // Slack closes it: nothing is live, so the replacement goes now, not in a minute.
+        #expect(h.handle(.closed(old, code: 1000)).urlRequests == 1)
+        // One rescue only: if that request fails, the budget rules again.
+        _ = h.handle(.urlResponse(.transportFailure("down")))
+        #expect(h.run(for: .seconds(30)).urlRequests == 0)
+        #expect(h.run(for: .seconds(40)).urlRequests == 1)
+    }
+
+    @Test("an unplanned loss with the URL budget spent waits for the budget")
+    func lossDoesNotBypassBudget() {
+        var (h, old) = poolWithSpentBudget()
+        #expect(h.handle(.closed(old, code: 1006)).urlRequests == 0)
+        #expect(h.run(for: .seconds(30)).urlRequests == 0)
+        #expect(h.run(for: .seconds(40)).urlRequests == 1)
+    }
 }

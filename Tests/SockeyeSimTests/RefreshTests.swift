@@ -79,6 +79,20 @@ struct RefreshTests {
         #expect(try h.connect().1["type"] as? String == "hello")
     }
 
+    @Test("a fault with a count and no connection hits that many of the app's connections, oldest first")
+    func faultCountHitsOldestFirst() throws {
+        let h = try Harness()
+        let (oldest, _) = try h.connect()
+        let (middle, _) = try h.connect()
+        let (newest, _) = try h.connect()
+        _ = try TestHTTP.admin(h.port, "/admin/fault", #"{"kind":"drop","count":1}"#)
+        #expect(throws: TestWebSocket.Failure.closed) { _ = try oldest.next(timeout: 3) }
+        h.inject("message", count: 2)
+        // The two left are still live: each gets one of the two payloads (round robin).
+        #expect(try middle.next(timeout: 3).text.contains("envelope_id"))
+        #expect(try newest.next(timeout: 3).text.contains("envelope_id"))
+    }
+
     @Test("ghost registrations count toward the limit and swallow payloads until they expire")
     func ghosts() throws {
         let h = try Harness { $0.ackDeadline = 0.2; $0.retryDelays = [0] }

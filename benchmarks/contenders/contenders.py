@@ -258,7 +258,7 @@ SCENARIOS = {
     "payload": {"full": [300, 1024, 10240, 30720], "smoke": [30720]},
     "rate": {"full": [1_000, 10_000, 50_000, 100_000], "smoke": [1_000]},
     "apps": {"full": [1, 10, 100], "smoke": [10]},
-    "faults": {"full": ["refresh-storm", "drops"], "smoke": ["drops"]},
+    "faults": {"full": ["refresh-storm", "drops"], "smoke": ["refresh-storm", "drops"]},
     "transport": {"full": ["ws", "wss"], "smoke": ["wss"]},
     "idle": {"full": [1, 10], "smoke": []},
 }
@@ -267,4 +267,4 @@ SCENARIOS = {
 RATE_SECONDS = {"full": 4, "smoke": 1}
 MAX_RATE_TOTAL = 300_000
 FAULT_SECONDS = {"full": 12, "smoke": 6}
-FAULT_RATE = {"full": 2_000, "smoke": 1_000}
+FAULT_RATE = {"full": 1_000, "smoke": 1_000}

@@ -101,7 +101,8 @@ def scenario_table(rows, scenario, repetitions):
         if counts_allocations:
             cells.append(cell(runs, "allocationsPerEvent", ".2f", repetitions))
         if scenario == "faults":
-            cells += [str(max((r.get("duplicates") or 0) for r in runs) if runs else "-"),
+            twice = [r["duplicates"] for r in runs if r.get("duplicates") is not None]
+            cells += [str(max(twice)) if twice else "-",
                       cell(runs, "longestGapMs", ",.0f", repetitions)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines

@@ -23,6 +23,9 @@ public struct PoolConfiguration: Sendable, Hashable {
     /// Backoff after `too_many_websockets` (equal jitter: never near zero).
     public var tooManyWebsocketsBackoff = Backoff(base: .seconds(30), cap: .seconds(600), jitter: .equal)
     /// `apps.connections.open` calls allowed back to back, then one per `urlRequestRefill`.
+    /// One exception: when Slack's `refresh_requested` on the last live connection leaves
+    /// the pool with none, one replacement goes at once even with the budget spent (Slack
+    /// asked for it; its `ratelimited` answer, if any, is honoured as ever).
     public var urlRequestBurst: Int = 10
     /// Sustained rate of `apps.connections.open` calls (Tier 1 is about one a minute).
     public var urlRequestRefill: Duration = .seconds(60)

@@ -15,14 +15,13 @@ import sockeye  # noqa: E402
 peer.require_environment()
 stop = peer.stop_event()
 received = peer.Counter()
-track = bool(os.environ.get("SOCKEYE_BENCH_TRACK_IDS"))
 client = sockeye.Client(peer.APP_TOKEN, api_url=peer.API_URL, pool_size=peer.pool_size(),
                         ca_file=os.environ.get("SSL_CERT_FILE") or None)
 while not stop.is_set():
     event = client.next_event(timeout=0.2)
     if event is None:
         continue
-    key = event.event_id if track else None
+    key = event.event_id if peer.TRACK_IDS else None
     event.ack()
     received.add(key)
 stats = client.stats.as_dict()

@@ -13,9 +13,9 @@ app = App(client=WebClient(base_url=peer.API_URL, token=peer.BOT_TOKEN))
 
 
 @app.event("message")
-def on_message(ack):
+def on_message(ack, body):
     ack()
-    received.add()
+    received.add(peer.event_key(body))
 
 
 handler = SocketModeHandler(app, peer.APP_TOKEN)
@@ -23,4 +23,4 @@ handler.connect()
 while not stop.wait(0.5):
     pass
 handler.close()
-peer.report(received.value)
+peer.report(received)

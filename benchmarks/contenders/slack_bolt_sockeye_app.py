@@ -20,9 +20,9 @@ app = App(client=WebClient(base_url=peer.API_URL, token=peer.BOT_TOKEN))
 
 
 @app.event("message")
-def on_message(ack):
+def on_message(ack, body):
     ack()
-    received.add()
+    received.add(peer.event_key(body))
 
 
 # --connections N: the pool size benchmarks/run asks for (sockeye.bolt's default is 2).
@@ -32,4 +32,4 @@ while not stop.wait(0.5):
     pass
 stats = handler.client.sockeye.stats.as_dict() if handler.client.sockeye else None
 handler.close()
-peer.report(received.value, sockeye=stats)
+peer.report(received, sockeye=stats)

@@ -10,11 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 import peer
 
 peer.require_environment()
-received = 0
+received = peer.Counter()
 
 
 async def main():
-    global received
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -23,9 +22,8 @@ async def main():
     client = SocketModeClient(app_token=peer.APP_TOKEN, web_client=AsyncWebClient(base_url=peer.API_URL))
 
     async def on_request(c, req):
-        global received
         await c.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-        received += 1
+        received.add(peer.event_key(req.payload))
 
     client.socket_mode_request_listeners.append(on_request)
     await client.connect()

@@ -14,7 +14,7 @@ client = SocketModeClient(app_token=peer.APP_TOKEN, web_client=WebClient(base_ur
 
 def on_request(c, req):
     c.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-    received.add()
+    received.add(peer.event_key(req.payload))
 
 
 client.socket_mode_request_listeners.append(on_request)
@@ -22,4 +22,4 @@ client.connect()
 while not stop.wait(0.5):
     pass
 client.close()
-peer.report(received.value)
+peer.report(received)

@@ -25,6 +25,12 @@ import os
 import statistics
 import sys
 
+FAULTS_LEGEND = ("Lost: not acked a minute after the load's last envelope was due (or given up by the sim). "
+                 "Redelivered: envelopes the sim sent again because no ack came within Slack's 3 s. Delivered "
+                 "twice: events that reached the client's handler more than once, counted by event id ('-' where "
+                 "the client does not count them). Longest gap: the longest time without a new ack while the load "
+                 "ran, polled at about 10 Hz, so about 100 ms means no gap was seen.")
+
 PLOTS = [
     ("throughput-vs-connections.png", "connections", "connections", "acked events/s", False),
     ("throughput-vs-payload.png", "payload", "payload bytes", "acked events/s", True),
@@ -80,7 +86,7 @@ def scenario_table(rows, scenario, repetitions):
     if counts_allocations:
         head.append("allocations / event")
     if scenario == "faults":
-        head += ["delivered twice", "longest gap ms"]
+        head += ["redelivered by the sim", "delivered twice", "longest gap ms"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in sorted(picked, key=lambda r: (order(r["point"]), r["family"] != "sockeye", r["contender"])):
         runs = row.get("runs", [])
@@ -102,7 +108,7 @@ def scenario_table(rows, scenario, repetitions):
             cells.append(cell(runs, "allocationsPerEvent", ".2f", repetitions))
         if scenario == "faults":
             twice = [r["duplicates"] for r in runs if r.get("duplicates") is not None]
-            cells += [str(max(twice)) if twice else "-",
+            cells += [cell(runs, "redelivered", ",.0f", repetitions), str(max(twice)) if twice else "-",
                       cell(runs, "longestGapMs", ",.0f", repetitions)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -175,18 +181,24 @@ def plot(rows, out_dir):
                 ax.grid(True, alpha=0.3)
             axes[1].legend(fontsize=7)
         elif scenario == "faults":
-            fig, ax = plt.subplots(figsize=(9, 4.2))
+            fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
             faults = sorted({r["point"] for r in picked}, key=str)
             width = 0.8 / max(len(faults), 1)
-            for index, fault in enumerate(faults):
-                values = [max((run.get("lost") or 0) for run in next((r["runs"] for r in picked
-                          if r["contender"] == c and r["point"] == fault), [{}])) for c in contenders]
-                ax.bar([i + index * width for i in range(len(contenders))], values, width, label=str(fault))
-            ax.set_xticks([i + width * (len(faults) - 1) / 2 for i in range(len(contenders))])
-            ax.set_xticklabels(contenders, rotation=30, ha="right", fontsize=7)
-            ax.set_ylabel(ylabel)
-            ax.legend(fontsize=7)
-            ax.grid(True, axis="y", alpha=0.3)
+            panels = [(axes[0], ylabel, lambda runs: max((run.get("lost") or 0) for run in runs), False),
+                      (axes[1], "longest gap without an ack (s, median)",
+                       lambda runs: (median_of(runs, "longestGapMs")[0] or 0) / 1000, True)]
+            for ax, label, value, log_scale in panels:
+                for index, fault in enumerate(faults):
+                    values = [value(next((r["runs"] for r in picked if r["contender"] == c and r["point"] == fault),
+                                         [{}])) for c in contenders]
+                    ax.bar([i + index * width for i in range(len(contenders))], values, width, label=str(fault))
+                ax.set_xticks([i + width * (len(faults) - 1) / 2 for i in range(len(contenders))])
+                ax.set_xticklabels(contenders, rotation=35, ha="right", fontsize=7)
+                ax.set_ylabel(label)
+                if log_scale:
+                    ax.set_yscale("log")
+                ax.grid(True, axis="y", alpha=0.3)
+            axes[0].legend(fontsize=7)
         else:
             fig, ax = plt.subplots(figsize=(9, 4.8))
             field = "p99Ms" if scenario == "rate" else "eventsPerSecond"
@@ -237,7 +249,7 @@ def write(matrix, out_dir, daemon=None):
     for scenario in ("connections", "payload", "rate", "apps", "faults", "transport"):
         table = scenario_table(rows, scenario, repetitions)
         if table:
-            lines += [f"## {titles[scenario]}", ""] + table + [""]
+            lines += [f"## {titles[scenario]}", ""] + ([FAULTS_LEGEND, ""] if scenario == "faults" else []) + table + [""]
     idle = idle_table(rows, repetitions)
     if idle:
         lines += ["## Idle connections (RSS from /proc, no load)", ""] + idle + [""]

@@ -295,13 +295,18 @@ def merge(paths):
         with open(path) as f:
             part = json.load(f)
         replaced = {(r["key"], r["scenario"], str(r["point"])) for r in part["rows"]}
+        # A replaced row's notes and failures go with it ("<contender> <scenario> <point>: …").
+        gone = tuple(f"{r['contender']} {r['scenario']} {r['point']}: " for r in matrix["rows"]
+                     if (r["key"], r["scenario"], str(r["point"])) in replaced)
         matrix["rows"] = [r for r in matrix["rows"] if (r["key"], r["scenario"], str(r["point"])) not in replaced]
         matrix["rows"] += part["rows"]
-        matrix["notes"] = matrix.get("notes", []) + part.get("notes", [])
-        matrix["failures"] = matrix.get("failures", []) + part.get("failures", [])
+        matrix["notes"] = [n for n in matrix.get("notes", []) if not n.startswith(gone)] + part.get("notes", [])
+        matrix["failures"] = ([f for f in matrix.get("failures", []) if not f.startswith(gone)]
+                              + part.get("failures", []))
         scenarios = sorted({r["scenario"] for r in part["rows"]})
-        matrix["notes"].append(f"rows of {', '.join(scenarios)} from a second part of the run, started "
-                               f"{part.get('when', '?')} on the same machine with the same builds")
+        commit = f" at commit {part['commit']}" if part.get("commit") else ""
+        matrix["notes"].append(f"rows of {', '.join(scenarios)} ({len(part['rows'])}) from a later part of the run, "
+                               f"started {part.get('when', '?')} on the same machine{commit}")
     if len(paths) > 1 or matrix.get("partial"):
         # The ratios between rows are benchmarks/run's own notes: taken again over the merged rows.
         run = load_runner()

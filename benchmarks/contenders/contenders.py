@@ -166,6 +166,17 @@ CONTENDERS = [
         "note": "Swift API (SocketModeClient), manual event.ack()",
     },
     {
+        # The same client held to one connection, like the slack_sdk clients: how fast it
+        # comes back when that connection is dropped or refreshed.
+        "key": "sockeye-1",
+        "name": "Sockeye, one connection",
+        "command": ["{scratch}/release/sockeye-bench-client"],
+        "transports": ["ws"],
+        "family": "sockeye",
+        "scenarios": ["faults"],
+        "note": "Swift API held to one connection (pool size 1), for the fault rows",
+    },
+    {
         "key": "c-abi-pull",
         "name": "C via ABI (pull)",
         "command": ["{root}/benchmarks/c-abi-client/c-abi-client", "--mode", "pull"],

@@ -84,9 +84,7 @@ extension PoolController {
         case .refreshRequested:
             // The close that follows would leave the pool deaf: allow a replacement past the limiter.
             if !connections[index].closeWhenReplaced && connections[index].phase == .live
-                && !connections.indices.contains(where: {
-                    $0 != index && connections[$0].phase == .live && connections[$0].retiring == nil
-                })
+                && activeLiveCount(excluding: index) == 0
             {
                 refreshRescue = true
             }
@@ -118,12 +116,12 @@ extension PoolController {
         }
     }
 
-    /// Whether a live, non-retiring connection other than `index` exists to take over.
-    func liveReplacementExists(for index: Int) -> Bool {
-        let activeLive = connections.indices.filter {
-            $0 != index && connections[$0].phase == .live && connections[$0].retiring == nil
-        }.count
-        return activeLive >= target
+    /// Whether enough live, non-retiring connections other than `index` exist to take over.
+    func liveReplacementExists(for index: Int) -> Bool { activeLiveCount(excluding: index) >= target }
+
+    /// Live, non-retiring connections other than `index`.
+    func activeLiveCount(excluding index: Int) -> Int {
+        connections.indices.filter { $0 != index && connections[$0].phase == .live && connections[$0].retiring == nil }.count
     }
 
     /// Marks a connection for replacement; the pump opens the replacement because retiring

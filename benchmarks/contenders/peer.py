@@ -56,7 +56,7 @@ class Counter:
 
     @property
     def duplicates(self):
-        return self.value - len(self.keys) if TRACK_IDS and self.keys else None
+        return self.value - len(self.keys) if self.keys else None
 
 
 def stop_event():

@@ -97,7 +97,11 @@ def sim_report(sim, timeout):
 
 
 def json_lines(path):
+    """The complete lines of a JSON-lines file, parsed. A writer may be in the middle of a
+    line (even of a UTF-8 sequence): only what ends in a newline is read."""
     if not os.path.exists(path):
         return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    with open(path, "rb") as f:
+        data = f.read()
+    complete = data[:data.rfind(b"\n") + 1]
+    return [json.loads(line) for line in complete.split(b"\n") if line.strip()]

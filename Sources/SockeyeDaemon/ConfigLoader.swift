@@ -195,8 +195,9 @@ struct NodeReader {
         var appNodes: [Node] = []
         var sinks: [String: SinkSettings] = ["stdout": .stdout]
         var listen: String? = "127.0.0.1:9464"
+        var listeners = ListenerSettings()
         var sawApps = false
-        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations"]) {
+        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations", "public"]) {
             switch name {
             case "apps":
                 sawApps = true
@@ -211,11 +212,10 @@ struct NodeReader {
                 for (sinkName, settings) in try anyMembers(value, "sinks") {
                     sinks[sinkName] = try sink(settings, "sinks.\(sinkName)")
                 }
+            case "public":
+                try publicSection(value, listeners: &listeners)
             default:
-                for (key, setting) in try members(value, "operations", allowed: ["listen"]) where key == "listen" {
-                    let text = try string(setting, "operations.listen")
-                    listen = text == "off" ? nil : text
-                }
+                try operationsSection(value, listen: &listen, listeners: &listeners)
             }
         }
         guard sawApps else { throw fail(root, "apps", "missing: the file needs an `apps:` list") }
@@ -233,9 +233,11 @@ struct NodeReader {
         }
         var ingressOwners: [String: String] = [:]
         for (index, app) in apps.enumerated() where app.delivery.usesHTTP && app.enabled {
-            guard listen != nil else {
+            // The ingress is only on the public listener: the operations listener stays for
+            // local clients, with its Host check and tighter limits.
+            guard listeners.publicAddress != nil else {
                 throw fail(appNodes[index], "apps[\(index)].delivery",
-                           "delivery \(app.delivery.rawValue) takes requests on the operations listener, which is off (operations.listen)")
+                           "delivery \(app.delivery.rawValue) takes Slack's requests on the public listener: add `public: {listen: 0.0.0.0:3000}`")
             }
             for path in Set(app.ingress.paths) {
                 if let owner = ingressOwners[path], owner != app.name {
@@ -245,7 +247,9 @@ struct NodeReader {
                 ingressOwners[path] = app.name
             }
         }
-        return DaemonConfiguration(apps: apps, sinks: sinks, operationsAddress: listen)
+        var configuration = DaemonConfiguration(apps: apps, sinks: sinks, operationsAddress: listen)
+        configuration.listeners = listeners
+        return configuration
     }
 
     /// The members of a mapping whose keys are names chosen by the user.

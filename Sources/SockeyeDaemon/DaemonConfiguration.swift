@@ -11,6 +11,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Where the operations HTTP listener binds (`/metrics`, `/healthz`, `/readyz`, `/`);
     /// `nil` turns it off.
     public var operationsAddress: String?
+    /// The listeners' limits, the operations listener's allowed hosts and the public
+    /// listener (the ingress).
+    public var listeners = ListenerSettings()
 
     public init(apps: [AppSettings], sinks: [String: SinkSettings], operationsAddress: String? = "127.0.0.1:9464") {
         self.apps = apps

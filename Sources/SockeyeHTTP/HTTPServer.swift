@@ -22,21 +22,64 @@ public final class HTTPServer: Sendable {
     /// Called on the event loop for each complete request.
     public typealias Handler = @Sendable (HTTPServerRequest, HTTPResponseSender) -> Void
 
-    /// What the server accepts.
+    /// What the server accepts. The defaults suit a trusted client; listeners facing
+    /// strangers set them from their configuration.
     public struct Limits: Sendable {
         /// The largest body taken for a request (by its head: method and path).
         public var bodyLimit: @Sendable (HTTPRequestHead) -> Int
+        /// Looks at each head before anything else: a refusal is answered at once, without
+        /// reading the body, and the connection closes (a path nobody serves, a wrong `Host`).
+        public var screen: @Sendable (HTTPRequestHead) -> Refusal?
         /// Called when a request is refused with 413 (for counting).
         public var onRefusedTooLarge: @Sendable (HTTPRequestHead) -> Void
+        /// Called for every request or connection refused by these limits (for counting and
+        /// logging); on an event loop, must not block.
+        public var onRejected: @Sendable (RejectionReason) -> Void
         /// An open connection with nothing to read and nothing pending is closed after this.
         public var idleTimeout: TimeAmount
+        /// A request head must be complete within this of its first byte (absolute).
+        public var headTimeout: TimeAmount
+        /// A body must be complete within `bodyTimeout + size / minBodyBytesPerSecond`.
+        public var bodyTimeout: TimeAmount
+        public var minBodyBytesPerSecond: Int
+        /// Connections open at once; one more is closed when accepted.
+        public var maxConnections: Int
+        /// Requests on one connection; the last one's answer says `Connection: close`.
+        public var maxRequestsPerConnection: Int
 
         public init(bodyLimit: @escaping @Sendable (HTTPRequestHead) -> Int = { _ in 1 << 20 },
+                    screen: @escaping @Sendable (HTTPRequestHead) -> Refusal? = { _ in nil },
                     onRefusedTooLarge: @escaping @Sendable (HTTPRequestHead) -> Void = { _ in },
-                    idleTimeout: TimeAmount = .seconds(75)) {
+                    onRejected: @escaping @Sendable (RejectionReason) -> Void = { _ in },
+                    idleTimeout: TimeAmount = .seconds(75), headTimeout: TimeAmount = .seconds(10),
+                    bodyTimeout: TimeAmount = .seconds(10), minBodyBytesPerSecond: Int = 16 * 1024,
+                    maxConnections: Int = 1024, maxRequestsPerConnection: Int = 1000) {
             self.bodyLimit = bodyLimit
+            self.screen = screen
             self.onRefusedTooLarge = onRefusedTooLarge
+            self.onRejected = onRejected
             self.idleTimeout = idleTimeout
+            self.headTimeout = headTimeout
+            self.bodyTimeout = bodyTimeout
+            self.minBodyBytesPerSecond = max(1, minBodyBytesPerSecond)
+            self.maxConnections = max(1, maxConnections)
+            self.maxRequestsPerConnection = max(1, maxRequestsPerConnection)
+        }
+
+        /// How often each connection checks its deadlines: often enough for the shortest.
+        var tick: TimeAmount {
+            let shortest = min(idleTimeout, headTimeout, bodyTimeout)
+            return max(.milliseconds(10), min(.seconds(1), .nanoseconds(shortest.nanoseconds / 4)))
+        }
+    }
+
+    /// A request answered without reading its body; the connection closes after it.
+    public struct Refusal: Sendable {
+        public var response: HTTPServerResponse
+        public var reason: RejectionReason
+        public init(_ response: HTTPServerResponse, reason: RejectionReason) {
+            self.response = response
+            self.reason = reason
         }
     }
 
@@ -73,15 +116,32 @@ public final class HTTPServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Out of file descriptors (EMFILE), accept fails while the connection stays in the
+            // backlog: without a back-off the loop would retry at once, for ever. This
+            // bootstrap's `bind` does not add NIO's back-off handler itself.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(backoffProvider: { _ in .milliseconds(250) }))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard let server = self else { return channel.close(promise: nil) }
+                    guard server.track(channel, limit: limits.maxConnections) else {
+                        // Beyond the cap (or stopping): closed at once, before reading anything.
+                        limits.onRejected(.connectionLimit)
+                        return channel.close(promise: nil)
+                    }
+                    let deadlines = ConnectionDeadlines(accepted: .now(), idle: limits.idleTimeout, head: limits.headTimeout,
+                                                        bodyBase: limits.bodyTimeout, minBodyBytesPerSecond: limits.minBodyBytesPerSecond)
+                    let connection = ServerConnection(channel: channel, deadlines: deadlines)
                     let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ByteWatcher(connection: connection))
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    let outbox = self?.outbox(for: channel.eventLoop) ?? ResponseOutbox(eventLoop: channel.eventLoop)
-                    try pipeline.addHandler(RequestCollector(limits: limits, outbox: outbox, handler: handler))
-                    self?.track(channel)
+                    try pipeline.addHandler(RequestCollector(limits: limits, connection: connection,
+                                                             outbox: server.outbox(for: channel.eventLoop), handler: handler))
                 }
             }
         let listener = try await bootstrap.bind(host: host, port: requestedPort).get()
@@ -121,19 +181,44 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func track(_ channel: any Channel) {
+    /// Counts `channel` among the open connections; false when `limit` are open already or
+    /// the server is stopping.
+    private func track(_ channel: any Channel, limit: Int) -> Bool {
         let id = ObjectIdentifier(channel)
         let accepted = state.withLock { state -> Bool in
-            guard !state.stopped else { return false }
+            guard !state.stopped, state.connections.count < limit else { return false }
             state.connections[id] = channel
             return true
         }
-        guard accepted else {
-            channel.close(promise: nil)
-            return
-        }
+        guard accepted else { return false }
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
         }
+        return true
     }
+
+    /// Connections open now.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+}
+
+/// Why a listener refused a connection or a request (a metric label).
+public enum RejectionReason: String, Sendable, CaseIterable {
+    /// `maxConnections` were open.
+    case connectionLimit = "connection_limit"
+    /// The head did not arrive within `headTimeout`.
+    case headTimeout = "head_timeout"
+    /// The body did not arrive within its deadline.
+    case bodyTimeout = "body_timeout"
+    /// The body is larger than the path's limit (413).
+    case tooLarge = "too_large"
+    /// No one serves the path (404, body not read).
+    case unknownPath = "unknown_path"
+    /// The `Host` is not one this listener answers (421).
+    case host
+    /// A method the path does not take (405).
+    case method
+    /// Not HTTP/1.1 the decoder can parse (400).
+    case malformed
+    /// A request the listener's handler refused (e.g. a bad signature).
+    case unauthorized
 }

@@ -1,13 +1,16 @@
 import NIOCore
 import NIOHTTP1
 
-/// The handler after NIO's HTTP/1 request decoder on a server connection: gathers each
-/// request's head and body (up to the limit), answers `Expect: 100-continue`, refuses an
-/// oversize body with 413 (and ends the connection, since the rest of the body is not read),
-/// answers a request the decoder cannot parse with 400, and hands complete requests to the
-/// server's handler on the event loop. Responses are written as raw bytes (no encoder in the
+/// The handler after NIO's HTTP/1 request decoder on a server connection: screens each head
+/// (a refusal is answered without reading the body, and the connection ends), gathers the
+/// body up to the path's limit, answers `Expect: 100-continue`, refuses an oversize body
+/// with 413 (and ends the connection, since the rest of the body is not read), answers a
+/// request the decoder cannot parse with 400, and hands complete requests to the server's
+/// handler on the event loop. Responses are written as raw bytes (no encoder in the
 /// pipeline) in request order by `ServerConnection`; reads pause while
-/// `ServerConnection.maxUnanswered` requests wait, and an idle connection is closed.
+/// `ServerConnection.maxUnanswered` requests wait. A timer closes the connection when its
+/// head, body or idle deadline (`ConnectionDeadlines`) runs out, and the last request
+/// `maxRequestsPerConnection` allows is answered with `Connection: close`.
 final class RequestCollector: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
@@ -16,45 +19,50 @@ final class RequestCollector: ChannelDuplexHandler {
     private let limits: HTTPServer.Limits
     private let handler: HTTPServer.Handler
     private let outbox: ResponseOutbox
+    private let connection: ServerConnection
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var refusing = false
     private var limit = 0
-    private var connection: ServerConnection?
-    private var idleCheck: RepeatedTask?
+    private var deadlineCheck: RepeatedTask?
 
-    init(limits: HTTPServer.Limits, outbox: ResponseOutbox, handler: @escaping HTTPServer.Handler) {
+    init(limits: HTTPServer.Limits, connection: ServerConnection, outbox: ResponseOutbox, handler: @escaping HTTPServer.Handler) {
         self.limits = limits
+        self.connection = connection
         self.outbox = outbox
         self.handler = handler
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let connection = ServerConnection(channel: context.channel)
-        self.connection = connection
-        let timeout = limits.idleTimeout
         let bound = NIOLoopBound(connection, eventLoop: context.eventLoop)
-        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: timeout, delay: .seconds(1)) { _ in
+        let onRejected = limits.onRejected
+        let tick = limits.tick
+        deadlineCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { task in
             let connection = bound.value
-            if connection.unanswered == 0, NIODeadline.now() - connection.lastActivity > timeout {
-                connection.channel.close(promise: nil)
+            guard let expired = connection.deadlines.expired(at: .now()) else { return }
+            task.cancel()
+            switch expired {
+            case .head: onRejected(.headTimeout)
+            case .body: onRejected(.bodyTimeout)
+            case .idle: break
             }
+            connection.channel.close(promise: nil)
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
-        idleCheck = nil
+        deadlineCheck?.cancel()
+        deadlineCheck = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
-        idleCheck = nil
+        deadlineCheck?.cancel()
+        deadlineCheck = nil
         context.fireChannelInactive()
     }
 
     func read(context: ChannelHandlerContext) {
-        if let connection, connection.unanswered >= ServerConnection.maxUnanswered {
+        if connection.unanswered >= ServerConnection.maxUnanswered {
             connection.readHeld = true
             return
         }
@@ -62,18 +70,25 @@ final class RequestCollector: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let connection, !connection.ending else { return }
-        connection.lastActivity = .now()
+        guard !connection.ending else { return }
         switch unwrapInboundIn(data) {
         case .head(let received):
             head = received
             body.clear()
             refusing = false
-            limit = limits.bodyLimit(received)
-            if let length = received.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+            if let refusal = limits.screen(received) {
+                refusing = true
+                limits.onRejected(refusal.reason)
+                connection.fail(refusal.response.encoded(keepAlive: false, withBody: received.method != .HEAD))
+                return
+            }
+            limit = max(0, limits.bodyLimit(received))
+            let declared = received.headers.first(name: "content-length").map { Int($0) ?? Int.max }
+            if let declared, declared > limit {
                 refuse(context, received)
                 return
             }
+            connection.deadlines.headRead(at: .now(), bodyBytes: declared ?? (received.headers.contains(name: "transfer-encoding") ? limit : 0))
             if received.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
@@ -89,9 +104,14 @@ final class RequestCollector: ChannelDuplexHandler {
             self.head = nil
             let request = HTTPServerRequest(head: head, body: body)
             body = ByteBuffer()
+            // The last request the limit allows: its answer closes the connection, and no
+            // later request on it is read.
+            let last = connection.nextSequence + 1 >= limits.maxRequestsPerConnection
             let sender = HTTPResponseSender(connection: NIOLoopBound(connection, eventLoop: context.eventLoop),
-                                            sequence: connection.take(), keepAlive: head.isKeepAlive,
+                                            sequence: connection.take(), keepAlive: head.isKeepAlive && !last,
                                             isHead: head.method == .HEAD, outbox: outbox)
+            connection.deadlines.requestRead(at: .now(), unanswered: connection.unanswered)
+            if last { connection.end() }
             handler(request, sender)
         }
     }
@@ -100,21 +120,22 @@ final class RequestCollector: ChannelDuplexHandler {
     private func refuse(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         refusing = true
         limits.onRefusedTooLarge(head)
+        limits.onRejected(.tooLarge)
         let response = HTTPServerResponse.text(.payloadTooLarge, "the body is larger than \(limit) bytes\n")
-        connection?.fail(response.encoded(keepAlive: false, withBody: true))
+        connection.fail(response.encoded(keepAlive: false, withBody: true))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            connection?.end()
+            connection.end()
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let connection else { return context.close(promise: nil) }
         if error is HTTPParserError {
+            if !connection.ending { limits.onRejected(.malformed) }
             connection.fail(HTTPServerResponse.text(.badRequest, "malformed HTTP request\n").encoded(keepAlive: false, withBody: true))
         } else {
             context.close(promise: nil)

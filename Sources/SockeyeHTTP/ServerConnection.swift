@@ -18,10 +18,13 @@ final class ServerConnection {
     private(set) var ending = false
     /// A `read` held back by `maxUnanswered`.
     var readHeld = false
-    /// When something was last read or written (idle timeout).
-    var lastActivity = NIODeadline.now()
+    /// The connection's head, body and idle deadlines.
+    var deadlines: ConnectionDeadlines
 
-    init(channel: any Channel) { self.channel = channel }
+    init(channel: any Channel, deadlines: ConnectionDeadlines) {
+        self.channel = channel
+        self.deadlines = deadlines
+    }
 
     /// Requests read and not answered.
     var unanswered: Int { nextSequence - nextToWrite }
@@ -49,7 +52,7 @@ final class ServerConnection {
             }
         }
         guard wrote else { return }
-        lastActivity = .now()
+        deadlines.answered(at: .now(), unanswered: unanswered)
         if closing {
             ending = true
             waiting.removeAll()

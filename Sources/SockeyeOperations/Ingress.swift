@@ -7,7 +7,7 @@ import SockeyeDaemon
 import SockeyeHTTP
 
 /// HTTP ingress: Slack's requests to HTTP-mode apps (`delivery: http` or `both`) on the
-/// operations listener, at each app's configured paths (`/slack/events`,
+/// public listener (`PublicServer`), at each app's configured paths (`/slack/events`,
 /// `/slack/commands`, `/slack/actions` by default).
 ///
 /// Each request is checked before anything else reads it: body size (413, by the server
@@ -17,16 +17,20 @@ import SockeyeHTTP
 /// the response a sink gave for a slash command or interaction), 503 when one refused it
 /// (Slack retries events). Runs on the connection's event loop and never blocks it: the
 /// response is sent when the sinks answer. Every request is counted in
-/// `sockeyed_ingress_requests_total{app,kind,outcome}`.
+/// `sockeyed_ingress_requests_total{app,kind,outcome}`; refusals are logged through the
+/// listener's rate limit (`ListenerRejections`), since anyone can send them.
 struct Ingress: Sendable {
     let daemon: Daemon
     let logger: Logger
+    /// The listener's refusal counters and rate-limited log.
+    let rejections: ListenerRejections
     /// The listener's event loops' batchers (the listener runs on NIO's shared group).
     let batchers: [ObjectIdentifier: SubmitBatcher]
 
-    init(daemon: Daemon, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    init(daemon: Daemon, logger: Logger, rejections: ListenerRejections, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.daemon = daemon
         self.logger = logger
+        self.rejections = rejections
         batchers = SubmitBatcher.perLoop(of: group)
     }
 
@@ -41,8 +45,8 @@ struct Ingress: Sendable {
         guard let route = daemon.ingressRoute(String(path)) else { return }
         let runner = route.runner
         runner.ingressCounters?.count(route.kinds.first, "too_large")
-        logger.warning("ingress refused a request", metadata: ["app": .string(runner.settings.name), "path": .string(String(path)),
-                                                               "reason": "the body is larger than the limit"])
+        rejections.warn(key: "\(runner.settings.name)/too_large", "ingress refused a request",
+                        ["app": .string(runner.settings.name), "reason": "the body is larger than the limit"])
     }
 
     func handle(_ request: HTTPServerRequest, _ sender: HTTPResponseSender) {
@@ -60,8 +64,9 @@ struct Ingress: Sendable {
         }
         guard verdict == .valid else {
             counters?.count(kinds.first, verdict.reason)
-            logger.warning("ingress refused a request", metadata: ["app": .string(app), "path": .string(path),
-                                                                   "reason": .string(verdict.description)])
+            rejections.count(.unauthorized)
+            rejections.warn(key: "\(app)/\(verdict.reason)", "ingress refused a request",
+                            ["app": .string(app), "reason": .string(verdict.description)])
             return sender.send(.text(.unauthorized, "\(verdict.description)\n"))
         }
         let kind = request.body.withUnsafeReadableBytes { Self.kind(of: $0, among: kinds) }
@@ -72,7 +77,7 @@ struct Ingress: Sendable {
         switch reading {
         case .invalid(let why):
             counters?.count(kind, "malformed")
-            logger.warning("ingress: not a request Slack sends", metadata: ["app": .string(app), "path": .string(path), "reason": .string(why)])
+            rejections.warn(key: "\(app)/malformed", "ingress: not a request Slack sends", ["app": .string(app), "reason": .string(why)])
             sender.send(.text(.badRequest, "\(why)\n"))
         case .urlVerification(let challenge):
             counters?.count(kind, "url_verification")

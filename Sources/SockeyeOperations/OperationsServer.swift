@@ -14,8 +14,11 @@ import SockeyeHTTP
 ///   the apps that do not;
 /// - `GET /metrics`: every metric in Prometheus' text format;
 /// - `GET /`: the status page (plain HTML, refreshes itself every 2 s);
-/// - `GET /status.json`: what the page shows, as JSON;
-/// - `POST` to an HTTP-mode app's paths: the ingress (`Ingress`).
+/// - `GET /status.json`: what the page shows, as JSON.
+/// Only requests whose `Host` passes `HostCheck` are answered (421 otherwise: no DNS
+/// rebinding); no path takes a body (any other method is 405, an unknown path 404, both
+/// without reading a body); the listener's `ListenerLimits` bound connections and time.
+/// Slack's requests go to the public listener (`PublicServer`), never here.
 /// It is a `Service`: add it to the daemon's services; it stops with them (requests in
 /// progress are answered first).
 public struct OperationsServer: Sendable {
@@ -23,45 +26,59 @@ public struct OperationsServer: Sendable {
     let host: String
     let logger: Logger
 
-    /// A listener on `address` (`host:port`) for `daemon`, exporting `metrics`.
-    public init(address: String, daemon: Daemon, metrics: MetricsExport, logger: Logger) throws(OperationsError) {
+    /// The paths this listener serves.
+    static let paths: Set<Substring> = ["/healthz", "/readyz", "/metrics", "/status.json", "/"]
+
+    /// A listener on `address` (`host:port`) for `daemon`, exporting `metrics`, within
+    /// `limits`, answering the loopback names, IP literals and `allowedHosts`.
+    public init(address: String, limits: ListenerLimits = .operations, allowedHosts: [String] = [], daemon: Daemon,
+                metrics: MetricsExport, logger: Logger) throws(OperationsError) {
         let (host, port) = try Self.split(address)
         let page = StatusPage(daemon: daemon)
-        let ingress = Ingress(daemon: daemon, logger: logger)
-        let limits = HTTPServer.Limits(
-            // Unknown paths read up to 1 MiB and are answered 404; GETs carry no body.
-            bodyLimit: { head in head.method == .POST ? ingress.bodyLimit(path: HTTPServerRequest.path(of: head.uri)) ?? (1 << 20) : 0 },
-            onRefusedTooLarge: { head in ingress.refusedTooLarge(path: HTTPServerRequest.path(of: head.uri)) })
-        server = HTTPServer(host: host, port: port, limits: limits) { request, sender in
-            switch (request.head.method, request.path) {
-            case (.POST, _):
-                ingress.handle(request, sender)
-            case (.GET, "/healthz"), (.HEAD, "/healthz"):
+        let hosts = HostCheck(allowed: allowedHosts)
+        let rejections = ListenerRejections(listener: "operations", logger: logger)
+        let serverLimits = limits.serverLimits(bodyLimit: { _ in 0 }, screen: { head in Self.screen(head, hosts) }, rejections: rejections)
+        server = HTTPServer(host: host, port: port, limits: serverLimits) { request, sender in
+            switch request.path {
+            case "/healthz":
                 sender.send(.text(.ok, "ok\n"))
-            case (.GET, "/readyz"), (.HEAD, "/readyz"):
+            case "/readyz":
                 let waiting = page.appsNotReady()
                 let text = waiting.isEmpty ? "ready\n" : "not ready: " + waiting.joined(separator: ", ") + "\n"
                 sender.send(.text(waiting.isEmpty ? .ok : .serviceUnavailable, text))
-            case (.GET, "/metrics"), (.HEAD, "/metrics"):
+            case "/metrics":
                 sender.send(Self.response("text/plain; version=0.0.4; charset=utf-8", metrics.text()))
-            case (.GET, "/status.json"), (.HEAD, "/status.json"):
+            case "/status.json":
                 sender.send(Self.response("application/json", page.json()))
-            case (.GET, "/"), (.HEAD, "/"):
+            case "/":
                 sender.send(Self.response("text/html; charset=utf-8", page.html()))
-            case (.GET, _), (.HEAD, _):
-                sender.send(.text(.notFound, "not found\n"))
             default:
-                sender.send(HTTPServerResponse(status: .methodNotAllowed, contentType: "text/plain; charset=utf-8",
-                                               body: ByteBuffer(string: "method not allowed\n"),
-                                               extraHeaders: [("Allow", "GET, HEAD, POST")]))
+                sender.send(.text(.notFound, "not found\n"))
             }
         }
         self.host = host
         self.logger = logger
     }
 
+    /// Refuses, before any body is read: a `Host` not allowed (421), a method other than GET
+    /// and HEAD (405), a path not served here (404).
+    static func screen(_ head: HTTPRequestHead, _ hosts: HostCheck) -> HTTPServer.Refusal? {
+        guard hosts.allows(head.headers.first(name: "host")) else {
+            return HTTPServer.Refusal(.text(.misdirectedRequest, "this listener does not answer for that Host\n"), reason: .host)
+        }
+        guard head.method == .GET || head.method == .HEAD else {
+            return HTTPServer.Refusal(HTTPServerResponse(status: .methodNotAllowed, contentType: "text/plain; charset=utf-8",
+                                                         body: ByteBuffer(string: "method not allowed\n"), extraHeaders: [("Allow", "GET, HEAD")]),
+                                      reason: .method)
+        }
+        guard paths.contains(HTTPServerRequest.path(of: head.uri)) else {
+            return HTTPServer.Refusal(.text(.notFound, "not found\n"), reason: .unknownPath)
+        }
+        return nil
+    }
+
     /// The service to run with the daemon.
-    public var service: any Service { Running(server: server, host: host, logger: logger) }
+    public var service: any Service { ListenerService(server: server, name: "operations", host: host, logger: logger) }
 
     /// The bound port, once running.
     public var port: Int? { server.port }
@@ -73,31 +90,32 @@ public struct OperationsServer: Sendable {
     static func split(_ address: String) throws(OperationsError) -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
             (0...65535).contains(port)
-        else { throw OperationsError("operations listen address \"\(address)\": expected host:port, e.g. 127.0.0.1:9464") }
+        else { throw OperationsError("listen address \"\(address)\": expected host:port, e.g. 127.0.0.1:9464") }
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "127.0.0.1" : host, port)
     }
+}
 
-    /// The listener as a service: binds (failing the daemon when it cannot), serves until
-    /// shutdown or cancellation, then stops.
-    struct Running: Service {
-        let server: HTTPServer
-        let host: String
-        let logger: Logger
+/// A listener as a service: binds (failing the daemon when it cannot), serves until
+/// shutdown or cancellation, then stops.
+struct ListenerService: Service {
+    let server: HTTPServer
+    let name: String
+    let host: String
+    let logger: Logger
 
-        func run() async throws {
-            do {
-                try await server.start()
-            } catch {
-                throw OperationsError("operations listener: cannot listen on \(host): \(error)")
-            }
-            logger.info("operations listener ready", metadata: ["address": .string("\(host):\(server.port ?? 0)")])
-            await withTaskCancellationOrGracefulShutdownHandler {
-                await server.waitUntilStopped()
-            } onCancelOrGracefulShutdown: { [server] in
-                Task { await server.stop() }
-            }
+    func run() async throws {
+        do {
+            try await server.start()
+        } catch {
+            throw OperationsError("\(name) listener: cannot listen on \(host): \(error)")
+        }
+        logger.info("\(name) listener ready", metadata: ["address": .string("\(host):\(server.port ?? 0)")])
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await server.waitUntilStopped()
+        } onCancelOrGracefulShutdown: { [server] in
+            Task { await server.stop() }
         }
     }
 }

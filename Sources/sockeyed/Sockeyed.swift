@@ -63,6 +63,7 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "sockeyed")
         let metrics = MetricsExport.bootstrap()
+        OpenFileLimit.raiseToHardLimit()
 
         let configuration: DaemonConfiguration?
         do {
@@ -93,7 +94,10 @@ struct Run: AsyncParsableCommand {
                 })
             }
             if let address = configuration.operationsAddress {
-                services.append(try makeOperations(address, daemon, metrics, logger).service)
+                services.append(try makeOperations(address, daemon, metrics, logger, configuration.listeners).service)
+            }
+            if let address = configuration.listeners.publicAddress {
+                services.append(try makePublic(address, daemon, logger, configuration.listeners.publicLimits).service)
             }
             try await daemon.run(extraServices: services)
             return
@@ -118,9 +122,20 @@ struct Run: AsyncParsableCommand {
         demo.simulator.stop()
     }
 
-    func makeOperations(_ address: String, _ daemon: Daemon, _ metrics: MetricsExport, _ logger: Logger) throws -> OperationsServer {
+    func makeOperations(_ address: String, _ daemon: Daemon, _ metrics: MetricsExport, _ logger: Logger,
+                        _ listeners: ListenerSettings = ListenerSettings()) throws -> OperationsServer {
         do {
-            return try OperationsServer(address: address, daemon: daemon, metrics: metrics, logger: logger)
+            return try OperationsServer(address: address, limits: listeners.operations, allowedHosts: listeners.allowedHosts,
+                                        daemon: daemon, metrics: metrics, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    func makePublic(_ address: String, _ daemon: Daemon, _ logger: Logger, _ limits: ListenerLimits) throws -> PublicServer {
+        do {
+            return try PublicServer(address: address, limits: limits, daemon: daemon, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
             throw ExitCode(2)

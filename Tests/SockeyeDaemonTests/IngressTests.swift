@@ -46,10 +46,14 @@ struct IngressTests {
         let metricsExport = sharedMetrics
         let daemon = try Daemon(configuration: config, logger: quietLogger)
         let operations = try OperationsServer(address: "127.0.0.1:0", daemon: daemon, metrics: metricsExport, logger: quietLogger)
-        let running = Task { try await daemon.run(extraServices: [operations.service]) }
-        #expect(await eventually { operations.port != nil && daemon.runners.first?.isReady == true })
-        let port = try #require(operations.port)
-        #expect(try await httpGet(port, "/readyz").0 == 200)
+        let publicListener = try PublicServer(address: "127.0.0.1:0", daemon: daemon, logger: quietLogger)
+        let running = Task { try await daemon.run(extraServices: [operations.service, publicListener.service]) }
+        #expect(await eventually { operations.port != nil && publicListener.port != nil && daemon.runners.first?.isReady == true })
+        let opsPort = try #require(operations.port)
+        let port = try #require(publicListener.port)
+        #expect(try await httpGet(opsPort, "/readyz").0 == 200)
+        // Other tests' listeners count into the same series: compare with what was there.
+        let before = try await httpGet(opsPort, "/metrics").1
 
         // URL verification answers the challenge.
         let challenge = Array(#"{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#.utf8)
@@ -140,10 +144,17 @@ struct IngressTests {
         #expect(interactive["event_type"] as? String == "block_actions" && interactive["channel"] as? String == "C0OPS")
         let counts = daemon.runners[0].counters.snapshot
         #expect(counts.received == 4 && counts.acked == 4 && counts.duplicates == 1, "\(counts)")
-        let metrics = try await httpGet(port, "/metrics").1
+        let metrics = try await httpGet(opsPort, "/metrics").1
         #expect(metrics.contains(#"sockeyed_ingress_requests_total{app="http-app",kind="events",outcome="bad_signature"} 2"#), "\(metrics)")
         #expect(metrics.contains(#"sockeyed_ingress_requests_total{app="http-app",kind="events",outcome="stale_timestamp"} 1"#))
         #expect(metrics.contains(#"sockeyed_ingress_requests_total{app="http-app",kind="events",outcome="too_large"} 1"#))
+        // The listener's own count: refused before the body was read, or by the signature.
+        func rejections(_ text: String, _ reason: String) -> Int {
+            metricValue(text, #"sockeyed_listener_rejections_total{listener="public",reason="\#(reason)"}"#)
+        }
+        #expect(rejections(metrics, "unknown_path") - rejections(before, "unknown_path") == 1, "\(metrics)")
+        #expect(rejections(metrics, "too_large") - rejections(before, "too_large") == 1)
+        #expect(rejections(metrics, "unauthorized") - rejections(before, "unauthorized") == 3)
 
         // A restart (a reload that changes the app) keeps the ids taken: Slack's late retry of
         // the first event is still answered 200 and not written again.
@@ -162,4 +173,41 @@ struct IngressTests {
         await daemon.stop()
         try await running.value
     }
+
+    @Test("the ingress is only on the public listener: the operations listener refuses Slack's requests, the public one serves nothing else")
+    func ingressOnlyOnPublicListener() async throws {
+        var app = AppSettings(name: "split-app", appToken: "")
+        app.delivery = .http
+        app.signingSecret = Self.secret
+        app.routes = [Route(sinks: ["file"])]
+        let folder = temporaryDirectory()
+        let config = DaemonConfiguration(apps: [app], sinks: ["file": .file(path: folder + "/events.jsonl")], operationsAddress: nil)
+        let metricsExport = sharedMetrics
+        let daemon = try Daemon(configuration: config, logger: quietLogger)
+        let operations = try OperationsServer(address: "127.0.0.1:0", daemon: daemon, metrics: metricsExport, logger: quietLogger)
+        let publicListener = try PublicServer(address: "127.0.0.1:0", daemon: daemon, logger: quietLogger)
+        let running = Task { try await daemon.run(extraServices: [operations.service, publicListener.service]) }
+        #expect(await eventually { operations.port != nil && publicListener.port != nil && daemon.runners.first?.isReady == true })
+        let opsPort = try #require(operations.port)
+        let port = try #require(publicListener.port)
+
+        let signed = try await slackPost(opsPort, "/slack/events", body: eventBody("Ev0SPLIT1"), contentType: "application/json", secret: Self.secret)
+        #expect(signed.0 == 405, "\(signed)")
+        #expect(try await httpGet(port, "/metrics").0 == 404)
+        #expect(try await httpGet(port, "/slack/events").0 == 405)
+        let served = try await slackPost(port, "/slack/events", body: eventBody("Ev0SPLIT1"), contentType: "application/json", secret: Self.secret)
+        #expect(served.0 == 200, "\(served)")
+        #expect(await eventually { jsonLines(folder + "/events.jsonl").count == 1 })
+        await daemon.stop()
+        try await running.value
+    }
+}
+
+/// The value of the series `series` (name and labels as written) in a Prometheus text
+/// exposition, 0 when absent.
+func metricValue(_ text: String, _ series: String) -> Int {
+    for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+        return Int(Double(line.dropFirst(series.count + 1)) ?? 0)
+    }
+    return 0
 }

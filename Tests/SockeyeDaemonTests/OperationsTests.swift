@@ -72,4 +72,63 @@ struct OperationsTests {
         await daemon.stop()
         try await running.value
     }
+
+    @Test("Host check: a name the listener does not answer for is refused with 421 and counted; loopback names, IP literals and allowed names are served")
+    func hostCheck() async throws {
+        let app = AppSettings(name: "host-app", appToken: SimConfig().apps[0].appTokens[0], apiURL: "http://127.0.0.1:1/api/")
+        let config = DaemonConfiguration(apps: [app], sinks: ["stdout": .stdout], operationsAddress: nil)
+        let daemon = try Daemon(configuration: config, logger: quietLogger)
+        let operations = try OperationsServer(address: "127.0.0.1:0", allowedHosts: ["sockeyed.internal"], daemon: daemon,
+                                              metrics: sharedMetrics, logger: quietLogger)
+        let running = Task { try await daemon.run(extraServices: [operations.service]) }
+        #expect(await eventually { operations.port != nil })
+        let port = try #require(operations.port)
+        let before = try await httpGet(port, "/metrics").1
+        for host in ["evil.example", "evil.example:\(port)", "localhost.evil.example", "127.0.0.1.nip.io", "", "localhost:x"] {
+            let answer = rawExchange(port, "GET /status.json HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 421 "), "Host \(host): \(answer)")
+            #expect(!answer.contains("\"apps\""), "Host \(host) read the status")
+        }
+        #expect(rawExchange(port, "GET /metrics HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 421 "), "no Host")
+        for host in ["localhost", "localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)", "LOCALHOST", "sockeyed.internal:\(port)", "10.1.2.3:9464"] {
+            let answer = rawExchange(port, "GET /healthz HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 200 "), "Host \(host): \(answer)")
+        }
+        let after = try await httpGet(port, "/metrics").1
+        let series = #"sockeyed_listener_rejections_total{listener="operations",reason="host"}"#
+        #expect(metricValue(after, series) - metricValue(before, series) == 7, "\(after)")
+        // A POST with a body is refused before its body is read.
+        let post = rawExchange(port, "POST /slack/events HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000000\r\n\r\n")
+        #expect(post.hasPrefix("HTTP/1.1 405 "), "\(post)")
+        await daemon.stop()
+        try await running.value
+    }
+}
+
+/// Sends `text` on a new connection to the loopback `port` and reads until the server closes
+/// it or nothing arrives for 5 s.
+func rawExchange(_ port: Int, _ text: String) -> String {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return "" }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return "" }
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while out.count < 1 << 20 {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 5000) > 0 else { break }
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        if count <= 0 { break }
+        out.append(contentsOf: buffer[..<count])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

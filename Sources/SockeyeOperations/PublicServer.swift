@@ -1,0 +1,55 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import SockeyeDaemon
+import SockeyeHTTP
+
+/// The daemon's public listener (`public.listen`): Slack's requests to HTTP-mode apps
+/// (`Ingress`), and nothing else. Before a body is read, a request is refused when no app
+/// takes requests at its path (404) or it is not a POST (405), and the connection closes;
+/// a body is read up to the app's `ingress.max_body`, then the signature is checked before
+/// anything else is done with it. `ListenerLimits` bound connections and time; every
+/// refusal is counted in `sockeyed_listener_rejections_total{listener="public",reason}`.
+/// It is a `Service`, like `OperationsServer`.
+public struct PublicServer: Sendable {
+    let server: HTTPServer
+    let host: String
+    let logger: Logger
+
+    /// A listener on `address` (`host:port`) serving `daemon`'s HTTP-mode apps within `limits`.
+    public init(address: String, limits: ListenerLimits = .publicListener, daemon: Daemon, logger: Logger) throws(OperationsError) {
+        let (host, port) = try OperationsServer.split(address)
+        let rejections = ListenerRejections(listener: "public", logger: logger)
+        let ingress = Ingress(daemon: daemon, logger: logger, rejections: rejections)
+        let serverLimits = limits.serverLimits(
+            bodyLimit: { head in ingress.bodyLimit(path: HTTPServerRequest.path(of: head.uri)) ?? 0 },
+            screen: { head in Self.screen(head, ingress) },
+            onRefusedTooLarge: { head in ingress.refusedTooLarge(path: HTTPServerRequest.path(of: head.uri)) },
+            rejections: rejections)
+        server = HTTPServer(host: host, port: port, limits: serverLimits) { request, sender in
+            ingress.handle(request, sender)
+        }
+        self.host = host
+        self.logger = logger
+    }
+
+    /// Refuses, before the body is read: a path no app takes (404), a method other than POST (405).
+    static func screen(_ head: HTTPRequestHead, _ ingress: Ingress) -> HTTPServer.Refusal? {
+        guard ingress.bodyLimit(path: HTTPServerRequest.path(of: head.uri)) != nil else {
+            return HTTPServer.Refusal(.text(.notFound, "no app takes requests at this path\n"), reason: .unknownPath)
+        }
+        guard head.method == .POST else {
+            return HTTPServer.Refusal(HTTPServerResponse(status: .methodNotAllowed, contentType: "text/plain; charset=utf-8",
+                                                         body: ByteBuffer(string: "Slack's requests are POSTs\n"), extraHeaders: [("Allow", "POST")]),
+                                      reason: .method)
+        }
+        return nil
+    }
+
+    /// The service to run with the daemon.
+    public var service: any Service { ListenerService(server: server, name: "public", host: host, logger: logger) }
+
+    /// The bound port, once running.
+    public var port: Int? { server.port }
+}

@@ -15,8 +15,11 @@ import Synchronization
 /// - `timeout` counts from `execute`: a request still waiting for a connection, or for its
 ///   answer, fails with `.timeout` then (its connection is closed: a late answer must not be
 ///   read as the next request's).
-/// - A request sent on a reused connection that the server had closed meanwhile (the
-///   keep-alive race: closed with no byte of answer) is sent once more on a new connection.
+/// - A request is sent again (on another connection) only when it provably never reached
+///   the server: its reused keep-alive connection was found closed by the server before any
+///   byte of it was written. A connection that closes after the request was written, with no
+///   answer or part of one, fails the request with `.connectionClosed` and the caller decides
+///   (the server may have read it and acted on it: a POST is not safe to replay).
 ///
 /// The connections are spread over the event loop group's loops (one `PoolShard` each,
 /// requests given to them in turn), so the exchanges of a busy forwarder use every core.

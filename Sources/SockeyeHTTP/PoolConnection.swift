@@ -8,10 +8,13 @@ final class PoolConnection {
     enum Outcome {
         /// A complete answer; `reusable` when the connection can carry the next request.
         case answered(HTTPResponse, reusable: Bool)
-        /// No complete answer. `staleReuse`: the connection had served earlier requests and
-        /// closed before any byte of this answer (the server dropped an idle keep-alive
-        /// connection as the request went out), so sending again on a new one is safe.
-        case failed(HTTPConnectionPool.Failure, staleReuse: Bool)
+        /// No complete answer. `neverSent`: not one byte of the request was written, because
+        /// the reused connection was found closed by the server before the write (it dropped
+        /// an idle keep-alive connection), so the request provably never reached the server
+        /// and may go out on another connection. Every other failure leaves a doubt (a server
+        /// that read the request and closed, or answered too slowly, may have acted on it), so
+        /// the request is not sent again: a POST is not safe to replay.
+        case failed(HTTPConnectionPool.Failure, neverSent: Bool)
     }
 
     let channel: any Channel
@@ -43,18 +46,38 @@ final class PoolConnection {
     func start(_ exchange: PendingExchange, done: @escaping (Outcome) -> Void) {
         idleTimer?.cancel()
         idleTimer = nil
-        guard !closed else { return done(.failed(.connectionClosed, staleReuse: served > 0)) }
+        guard !closed, !(served > 0 && peerHasClosed()) else {
+            close()
+            return done(.failed(.connectionClosed, neverSent: true))
+        }
         current = done
         receivedBytes = 0
         answerStart.removeAll(keepingCapacity: true)
         parser = HTTPResponseParser(maxBodyBytes: maxResponseBytes)
         let loop = channel.eventLoop.assumeIsolated()
         deadlineTimer = loop.scheduleTask(deadline: exchange.deadline) { [self] in
-            finish(.failed(.timeout, staleReuse: false))
+            finish(.failed(.timeout, neverSent: false))
         }
+        // A failed write may have put part of the request on the wire: not sent again.
         channel.writeAndFlush(exchange.request.bytes).assumeIsolated().whenFailure { [self] _ in
-            finish(.failed(.connectionClosed, staleReuse: served > 0 && receivedBytes == 0))
+            finish(.failed(.connectionClosed, neverSent: false))
         }
+    }
+
+    /// Whether the kernel has already seen the server close this connection (its FIN or RST
+    /// arrived) though the event loop has not read the end yet: the keep-alive race caught
+    /// before any byte is written. Asked on the connection's event loop, where the socket
+    /// option is read at once.
+    private func peerHasClosed() -> Bool {
+        #if os(Linux)
+            guard let provider = channel as? any SocketOptionProvider else { return false }
+            var state: UInt8?
+            provider.getTCPInfo().assumeIsolated().whenSuccess { state = $0.tcpi_state }
+            // 1 is TCP_ESTABLISHED; a FIN received makes it CLOSE_WAIT, an RST CLOSE.
+            return state.map { $0 != 1 } ?? false
+        #else
+            return false
+        #endif
     }
 
     func close() {
@@ -96,9 +119,9 @@ final class PoolConnection {
             result = try buffer.withUnsafeReadableBytes { bytes throws(HTTPParseError) in try parser.receive(bytes) }
         } catch {
             if case .bodyTooLarge(let limit) = error, let status = Self.status(answerStart) {
-                return finish(.failed(.responseTooLarge(status: status, limit: limit), staleReuse: false))
+                return finish(.failed(.responseTooLarge(status: status, limit: limit), neverSent: false))
             }
-            return finish(.failed(.malformedResponse("\(error)"), staleReuse: false))
+            return finish(.failed(.malformedResponse("\(error)"), neverSent: false))
         }
         guard let response = result else { return }
         let extra = parser.lastConsumed < buffer.readableBytes
@@ -116,7 +139,9 @@ final class PoolConnection {
         if receivedBytes > 0, let response = try? parser.receiveEnd() {
             return finish(.answered(response, reusable: false))
         }
-        finish(.failed(.connectionClosed, staleReuse: served > 0 && receivedBytes == 0))
+        // The request was written: the server may have read it and acted on it before it
+        // closed, so this is a failure for the caller to decide on, never a resend.
+        finish(.failed(.connectionClosed, neverSent: false))
     }
 
     /// The status code of an answer starting `HTTP/1.x NNN`.

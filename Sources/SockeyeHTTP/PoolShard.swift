@@ -140,12 +140,15 @@ final class PoolShard: Sendable {
                 state.open -= 1
             }
             exchange.completion(.success(response))
-        case .failed(let failure, let staleReuse):
+        case .failed(let failure, let neverSent):
             connection.close()
             state.open -= 1
-            if staleReuse && !exchange.retried && exchange.deadline > .now() {
+            // Only a request that provably never reached the server goes out again (a POST
+            // sent twice is an event delivered twice); each resend used up a stale idle
+            // connection, and the count bounds it even against a server that keeps doing that.
+            if neverSent && exchange.resends < PendingExchange.maxResends && exchange.deadline > .now() {
                 var again = exchange
-                again.retried = true
+                again.resends += 1
                 state.waiting.prepend(again)
             } else {
                 exchange.completion(.failure(failure))
@@ -204,5 +207,9 @@ struct PendingExchange {
     let request: HTTPRequestBytes
     let deadline: NIODeadline
     let completion: HTTPConnectionPool.Completion
-    var retried = false
+    /// How often it went out again after finding its connection closed before any byte of it
+    /// was written.
+    var resends = 0
+    /// The bound on `resends`.
+    static let maxResends = 8
 }

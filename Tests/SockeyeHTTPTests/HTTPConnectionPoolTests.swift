@@ -10,16 +10,22 @@ import Testing
 /// answers the way broken or impatient servers do.
 @Suite("HTTP connection pool", .serialized)
 struct HTTPConnectionPoolTests {
-    static func request(_ body: String = "{}") -> HTTPRequestBytes {
-        HTTPRequestBytes(target: "/slack/events", host: "127.0.0.1", headers: [("Content-Type", "application/json")],
+    /// A request carrying `marker`, so that the server counts only this test's requests (a
+    /// client of another test may reach a port that was handed out again).
+    static func request(_ body: String = "{}", marker: String) -> HTTPRequestBytes {
+        HTTPRequestBytes(target: "/slack/events", host: "127.0.0.1",
+                         headers: [("Content-Type", "application/json"), (RawHTTPServer.markerHeader, marker)],
                          body: Array(body.utf8))
     }
+
+    static func request(to server: RawHTTPServer) -> HTTPRequestBytes { request(marker: server.marker) }
 
     @Test("requests reuse keep-alive connections, never more than the limit, and every answer comes back")
     func reuseAndLimit() async throws {
         let served = Atomic<Int>(0)
+        let marker = "pool-\(UInt64.random(in: 1...UInt64.max))"
         let server = HTTPServer(host: "127.0.0.1", port: 0) { request, sender in
-            served.add(1, ordering: .relaxed)
+            if request.header(RawHTTPServer.markerHeader) == marker { served.add(1, ordering: .relaxed) }
             sender.send(HTTPServerResponse(status: .ok, contentType: "application/json", body: request.body))
         }
         try await server.start()
@@ -27,7 +33,7 @@ struct HTTPConnectionPoolTests {
         let bodies = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<200 {
                 group.addTask {
-                    let response = try await pool.execute(Self.request("{\"n\":\(index)}"), timeout: .seconds(5)).get()
+                    let response = try await pool.execute(Self.request("{\"n\":\(index)}", marker: marker), timeout: .seconds(5)).get()
                     #expect(response.status == 200)
                     return String(decoding: response.body, as: UTF8.self)
                 }
@@ -48,7 +54,7 @@ struct HTTPConnectionPoolTests {
         let limited = HTTPConnectionPool(host: "127.0.0.1", port: raw.port, maxConnections: 3)
         let statuses = await withTaskGroup(of: Int.self) { group in
             for _ in 0..<100 {
-                group.addTask { (try? await limited.execute(Self.request(), timeout: .seconds(10)).get())?.status ?? 0 }
+                group.addTask { (try? await limited.execute(Self.request(to: raw), timeout: .seconds(10)).get())?.status ?? 0 }
             }
             return await group.reduce(into: [Int]()) { $0.append($1) }
         }
@@ -66,12 +72,105 @@ struct HTTPConnectionPoolTests {
             return false
         }
         let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
-        for _ in 0..<3 {
-            let result = await pool.execute(Self.request(), timeout: .seconds(3))
+        for round in 1...3 {
+            let result = await pool.execute(Self.request(to: server), timeout: .seconds(10))
             #expect((try? result.get())?.status == 200, "\(result)")
-            try await Task.sleep(for: .milliseconds(50))
+            // The next request goes out once the server has closed this connection.
+            #expect(await RawHTTPServer.wait { server.closedCount == round })
         }
         #expect(server.acceptedCount == 3)
+        #expect(server.requestCount == 3)
+        await pool.shutdown()
+        server.stop()
+    }
+
+    @Test("a reused connection the server closed before the request went out (its end not yet read) is replaced without writing to it")
+    func closedBeforeReuse() async throws {
+        let server = try RawHTTPServer { _, _, descriptor in
+            RawHTTPServer.write(descriptor, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            return false
+        }
+        // One event loop, held busy while the server closes the idle connection: the request
+        // is handed to the pool in the same turn of the loop, before the loop reads the end.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1, group: group)
+        let first = await pool.execute(Self.request(to: server), timeout: .seconds(10))
+        #expect((try? first.get())?.status == 200, "\(first)")
+        let handedOver = Flag()
+        let held = group.next().submit {
+            var polls = 0
+            while !(server.closedCount == 1 && handedOver.value.load(ordering: .relaxed)) && polls < 3000 {
+                Thread.sleep(forTimeInterval: 0.01)
+                polls += 1
+            }
+            // Time for the server's FIN to reach this side's kernel.
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let second: Result<HTTPResponse, HTTPConnectionPool.Failure> = await withCheckedContinuation { continuation in
+            pool.execute(Self.request(to: server), timeout: .seconds(10)) { continuation.resume(returning: $0) }
+            handedOver.value.store(true, ordering: .relaxed)
+        }
+        try await held.get()
+        #expect((try? second.get())?.status == 200, "\(second)")
+        // Not a byte went to the closed connection: the server read each request once.
+        #expect(server.requestCount == 2)
+        #expect(server.acceptedCount == 2)
+        await pool.shutdown()
+        try await group.shutdownGracefully()
+        server.stop()
+    }
+
+    @Test("a request the server read on a reused connection, then closed without answering, is not sent again")
+    func noResendAfterRequestWasRead() async throws {
+        // The first request is answered with keep-alive; the second is read on the same
+        // connection and never answered (a server that crashed while handling it, or an
+        // answer lost). It may have been acted on: sending it again would deliver it twice.
+        let server = try RawHTTPServer { connection, index, descriptor in
+            if connection == 1 && index == 2 { return false }
+            RawHTTPServer.write(descriptor, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            return true
+        }
+        let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
+        let first = await pool.execute(Self.request(to: server), timeout: .seconds(10))
+        #expect((try? first.get())?.status == 200, "\(first)")
+        let second = await pool.execute(Self.request(to: server), timeout: .seconds(10))
+        #expect(second == .failure(.connectionClosed), "\(second)")
+        #expect(server.requestCount == 2)
+        #expect(server.acceptedCount == 1)
+        // The caller's own retry is a new request, on a new connection.
+        let third = await pool.execute(Self.request(to: server), timeout: .seconds(10))
+        #expect((try? third.get())?.status == 200, "\(third)")
+        #expect(server.requestCount == 3)
+        await pool.shutdown()
+        server.stop()
+    }
+
+    @Test("a request whose answer was cut short, or never came in time, on a reused connection is not sent again")
+    func noResendAfterPartialOrLateAnswer() async throws {
+        let server = try RawHTTPServer { connection, index, descriptor in
+            if connection == 1 && index == 2 {
+                RawHTTPServer.write(descriptor, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+                return false
+            }
+            if connection == 2 && index == 2 {
+                Thread.sleep(forTimeInterval: 0.6)
+                return false
+            }
+            RawHTTPServer.write(descriptor, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            return true
+        }
+        let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
+        #expect((try? await pool.execute(Self.request(to: server), timeout: .seconds(10)).get())?.status == 200)
+        let cut = await pool.execute(Self.request(to: server), timeout: .seconds(10))
+        #expect(cut == .failure(.connectionClosed), "\(cut)")
+        #expect(server.requestCount == 2)
+        #expect((try? await pool.execute(Self.request(to: server), timeout: .seconds(10)).get())?.status == 200)
+        let late = await pool.execute(Self.request(to: server), timeout: .milliseconds(200))
+        #expect(late == .failure(.timeout), "\(late)")
+        // The server reads the late request once and then closes; nothing else arrives.
+        #expect(await RawHTTPServer.wait { server.closedCount == 2 })
+        #expect(server.requestCount == 4)
+        #expect(server.acceptedCount == 2)
         await pool.shutdown()
         server.stop()
     }
@@ -87,10 +186,12 @@ struct HTTPConnectionPoolTests {
             return true
         }
         let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
-        let first = await pool.execute(Self.request(), timeout: .milliseconds(200))
+        let first = await pool.execute(Self.request(to: server), timeout: .milliseconds(200))
         #expect(first == .failure(.timeout))
-        let second = await pool.execute(Self.request(), timeout: .seconds(3))
+        let second = await pool.execute(Self.request(to: server), timeout: .seconds(10))
         #expect((try? second.get())?.status == 204, "\(second)")
+        // The request that timed out was not sent again.
+        #expect(server.requestCount == 2)
         await pool.shutdown()
         server.stop()
     }
@@ -106,7 +207,7 @@ struct HTTPConnectionPoolTests {
             return false
         }
         let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
-        let chunked = try await pool.execute(Self.request(), timeout: .seconds(3)).get()
+        let chunked = try await pool.execute(Self.request(to: server), timeout: .seconds(10)).get()
         #expect(String(decoding: chunked.body, as: UTF8.self) == "abcde")
         // The same connection again: it now answers close-delimited.
         let raw = try RawHTTPServer { _, _, descriptor in
@@ -114,9 +215,9 @@ struct HTTPConnectionPoolTests {
             return false
         }
         let other = HTTPConnectionPool(host: "127.0.0.1", port: raw.port, maxConnections: 1)
-        let delimited = try await other.execute(Self.request(), timeout: .seconds(3)).get()
+        let delimited = try await other.execute(Self.request(to: raw), timeout: .seconds(10)).get()
         #expect(String(decoding: delimited.body, as: UTF8.self) == "until the end")
-        let again = try await other.execute(Self.request(), timeout: .seconds(3)).get()
+        let again = try await other.execute(Self.request(to: raw), timeout: .seconds(10)).get()
         #expect(again.status == 200)
         #expect(raw.acceptedCount == 2)
         await pool.shutdown()
@@ -132,7 +233,7 @@ struct HTTPConnectionPoolTests {
             return false
         }
         let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1, maxResponseBytes: 4096)
-        let result = await pool.execute(Self.request(), timeout: .seconds(3))
+        let result = await pool.execute(Self.request(to: server), timeout: .seconds(10))
         #expect(result == .failure(.responseTooLarge(status: 200, limit: 4096)), "\(result)")
         await pool.shutdown()
         server.stop()
@@ -140,29 +241,41 @@ struct HTTPConnectionPoolTests {
 
     @Test("a refused connection, a malformed answer and an answer cut short are failures, not crashes")
     func failures() async throws {
-        let closedPort: Int = try {
-            let server = try RawHTTPServer { _, _, _ in false }
-            server.stop()
-            return server.port
-        }()
-        let refused = HTTPConnectionPool(host: "127.0.0.1", port: closedPort, maxConnections: 1)
-        if case .failure(.connectFailed) = await refused.execute(Self.request(), timeout: .seconds(3)) {} else {
-            Issue.record("a refused connection should fail with connectFailed")
+        // A port held bound and not listening: refused for certain (a closed server's port
+        // could be handed to another test's server meanwhile).
+        let closed = try RefusingPort()
+        let refused = HTTPConnectionPool(host: "127.0.0.1", port: closed.port, maxConnections: 1)
+        let refusal = await refused.execute(HTTPConnectionPoolTests.request(marker: "none"), timeout: .seconds(10))
+        if case .failure(.connectFailed) = refusal {} else {
+            Issue.record("a refused connection should fail with connectFailed: \(refusal)")
         }
         let server = try RawHTTPServer { connection, _, descriptor in
             if connection == 1 { RawHTTPServer.write(descriptor, "NOT HTTP\r\n\r\n") }
             if connection == 2 { RawHTTPServer.write(descriptor, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc") }
             return false
         }
+        // A stray client (another test's, retrying a port that was handed out again) gets in
+        // first: it must not shift which answer the pool's requests get.
+        let stray = try RawHTTPClient(port: server.port)
+        stray.send("GET /link HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\r\n")
+        #expect(stray.read(timeout: 10).closed)
+        stray.close()
         let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
-        if case .failure(.malformedResponse) = await pool.execute(Self.request(), timeout: .seconds(3)) {} else {
-            Issue.record("a malformed answer should fail with malformedResponse")
+        let malformed = await pool.execute(Self.request(to: server), timeout: .seconds(10))
+        if case .failure(.malformedResponse) = malformed {} else {
+            Issue.record("a malformed answer should fail with malformedResponse: \(malformed)")
         }
-        let cut = await pool.execute(Self.request(), timeout: .seconds(3))
+        let cut = await pool.execute(Self.request(to: server), timeout: .seconds(10))
         #expect(cut == .failure(.connectionClosed), "\(cut)")
+        #expect(server.requestCount == 2)
         await refused.shutdown()
         await pool.shutdown()
-        #expect(await pool.execute(Self.request(), timeout: .seconds(1)) == .failure(.shutDown))
+        #expect(await pool.execute(Self.request(to: server), timeout: .seconds(1)) == .failure(.shutDown))
         server.stop()
     }
+}
+
+/// A flag shared with an event loop's task.
+final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
 }

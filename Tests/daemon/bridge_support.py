@@ -58,9 +58,11 @@ class Sim:
         return reply
 
 
-def sockeyed_config(path, api, delivery, sinks, routes_to, ops_port, secret=SECRET, name="bridge"):
-    """Writes a configuration with one app (delivery `delivery`, every event to `routes_to`)."""
+def sockeyed_config(path, api, delivery, sinks, routes_to, ops_port, secret=SECRET, name="bridge", public_port=None):
+    """Writes a configuration with one app (delivery `delivery`, every event to `routes_to`);
+    with `public_port`, the public listener (the ingress of HTTP apps) listens there."""
     secret_line = f"    signing_secret: {secret}\n"
+    public = f"public:\n  listen: 127.0.0.1:{public_port}\n" if public_port is not None else ""
     with open(path, "w") as f:
         f.write(f"""apps:
   - name: {name}
@@ -74,7 +76,7 @@ sinks:
 {sinks}
 operations:
   listen: 127.0.0.1:{ops_port}
-""")
+{public}""")
     return path
 
 

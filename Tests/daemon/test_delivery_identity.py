@@ -30,14 +30,15 @@ def test_same_event_same_line_both_ways(tmp_path, processes):
     folder = str(tmp_path)
     out = os.path.join(folder, "events.jsonl")
     sim = Sim(processes)
-    ops_port = free_port()
-    config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "both", file_sink("out", out), ["out"], ops_port)
+    ops_port, public_port = free_port(), free_port()
+    config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "both", file_sink("out", out), ["out"], ops_port,
+                             public_port=public_port)
     daemon = start_sockeyed(processes, config)
     wait_until(lambda: ready(ops_port), 60, "sockeyed ready", daemon)
 
     sim.admin("inject", {"kind": "message", "count": 1, "app": 0, "text": TEXT})
     wait_until(lambda: len(json_lines(out)) == 1, 20, "the Socket Mode line", daemon)
-    sim.delivery("http", ops_port)
+    sim.delivery("http", public_port)
     sim.admin("inject", {"kind": "message", "count": 1, "app": 0, "text": TEXT})
     wait_until(lambda: len(json_lines(out)) == 2, 20, "the HTTP line", daemon)
 

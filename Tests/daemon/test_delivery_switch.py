@@ -16,11 +16,12 @@ TOTAL = 3000
 RATE = 300
 
 
-def app_ready(ops_port, delivery):
-    """The reloaded app runs with `delivery`: the ingress takes requests (an unsigned POST gets
-    401, not 404) for both and http, the state names HTTP for http, and /readyz is 200."""
+def app_ready(ops_port, public_port, delivery):
+    """The reloaded app runs with `delivery`: the ingress on the public listener takes requests
+    (an unsigned POST gets 401, not 404) for both and http, the state names HTTP for http, and
+    /readyz is 200."""
     try:
-        if http(f"http://127.0.0.1:{ops_port}/slack/events", b"{}")[0] != 401:
+        if http(f"http://127.0.0.1:{public_port}/slack/events", b"{}")[0] != 401:
             return False
         states = [a["state"] for a in status(ops_port)["apps"]]
     except OSError:
@@ -34,8 +35,9 @@ def test_socket_to_both_to_http_under_load(tmp_path, processes):
     out = os.path.join(folder, "events.jsonl")
     # Retry delays divided by 10 (0, 6 and 30 s) so redeliveries come within the test.
     sim = Sim(processes, "--time-scale", "10")
-    ops_port = free_port()
-    config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "socket", file_sink("out", out), ["out"], ops_port)
+    ops_port, public_port = free_port(), free_port()
+    config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "socket", file_sink("out", out), ["out"], ops_port,
+                             public_port=public_port)
     daemon = start_sockeyed(processes, config)
     wait_until(lambda: ready(ops_port), 60, "sockeyed ready", daemon)
     started = time.time()
@@ -43,7 +45,7 @@ def test_socket_to_both_to_http_under_load(tmp_path, processes):
 
     wait_until(lambda: len(json_lines(out)) >= 600, 30, "600 lines over Socket Mode", daemon)
     reload(daemon, config, lambda text: text.replace("delivery: socket", "delivery: both"))
-    wait_until(lambda: app_ready(ops_port, "both"), 30, "the app back with delivery both", daemon)
+    wait_until(lambda: app_ready(ops_port, public_port, "both"), 30, "the app back with delivery both", daemon)
 
     wait_until(lambda: len(json_lines(out)) >= 1200, 30, "1200 lines", daemon)
     # The simulator stops reading sockeyed's acks for a moment, so that events sockeyed has
@@ -52,11 +54,11 @@ def test_socket_to_both_to_http_under_load(tmp_path, processes):
     sim.admin("fault", {"kind": "stall", "app": 0, "seconds": 3})
     written = len(json_lines(out))
     wait_until(lambda: len(json_lines(out)) >= written + 150, 10, "150 lines written while the acks are stalled", daemon)
-    sim.delivery("http", ops_port)
+    sim.delivery("http", public_port)
 
     wait_until(lambda: sum(1 for l in json_lines(out) if l["delivery"] == "http") >= 500, 30, "500 lines over HTTP", daemon)
     reload(daemon, config, lambda text: text.replace("delivery: both", "delivery: http"))
-    wait_until(lambda: app_ready(ops_port, "http"), 30, "the app back with delivery http", daemon)
+    wait_until(lambda: app_ready(ops_port, public_port, "http"), 30, "the app back with delivery http", daemon)
 
     wait_until(lambda: len(sim.acked_events()) >= TOTAL, 90, f"{TOTAL} events acked", daemon)
     print(f"every event acked {time.time() - started:.1f} s after the load started")

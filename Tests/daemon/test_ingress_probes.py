@@ -29,11 +29,12 @@ def test_ingress_answers_every_probe(tmp_path, processes):
     folder = str(tmp_path)
     out = os.path.join(folder, "events.jsonl")
     sim = Sim(processes)
-    ops_port = free_port()
-    config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "http", file_sink("out", out), ["out"], ops_port)
+    ops_port, public_port = free_port(), free_port()
+    config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "http", file_sink("out", out), ["out"], ops_port,
+                             public_port=public_port)
     daemon = start_sockeyed(processes, config, log_level="debug")
     wait_until(lambda: ready(ops_port), 60, "sockeyed ready", daemon)
-    sim.delivery("http", ops_port)
+    sim.delivery("http", public_port)
 
     lines_after = {}
     for kind, (statuses, _, _) in EXPECTED.items():

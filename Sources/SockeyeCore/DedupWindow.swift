@@ -1,7 +1,8 @@
 /// Remembers which events were delivered recently, to drop Slack's redeliveries.
 ///
-/// Keyed by (team_id, event_id), never by envelope_id: a retry carries a new envelope id
-/// but the same event id (PROTOCOL.md §3.4). Entries live for `ttl` (default 15 min;
+/// Events are keyed by (team_id, event_id), never by envelope_id: a retry carries a new
+/// envelope id but the same event id. Envelopes without an event id (slash commands,
+/// interactions) are keyed by envelope_id, which a redelivery of them keeps. Entries live for `ttl` (default 15 min;
 /// Slack's last retry comes about 5 min after the first delivery). Memory is bounded:
 /// at most `capacity` entries, the oldest evicted first (counted in `evictedEarly`).
 ///
@@ -42,6 +43,14 @@ public struct DedupWindow: Sendable {
             for byte in eventID { mix(byte) }
             high = a
             low = b
+        }
+
+        /// The key of an envelope without an event id (a slash command, an interaction),
+        /// by its `envelope_id` (decoded UTF-8 bytes). A byte that is not valid UTF-8 starts
+        /// it, so it never equals the key of a (team, event) pair.
+        public init(envelopeID: UnsafeRawBufferPointer) {
+            let marker: [UInt8] = [0xFE]
+            self = marker.withUnsafeBytes { Key(teamID: $0, eventID: envelopeID) }
         }
 
         /// The 64-bit fingerprint the window and the ack tracker store.

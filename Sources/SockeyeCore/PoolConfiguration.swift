@@ -36,6 +36,11 @@ public struct PoolConfiguration: Sendable, Hashable {
     /// From `.close` to `.closed`, then `.abort`. Slack does not always close TCP after
     /// the handshake (PROTOCOL.md §2.6).
     public var closeTimeout: Duration = .seconds(2)
+    /// How long a connection Slack retired (`refresh_requested`, or a `disconnect` with an
+    /// unknown reason) stays open once its replacement is live, still read and acked,
+    /// waiting for Slack to close it; then the pool closes it. Slack may keep sending on
+    /// it until its own close: closing first would cost those envelopes a redelivery.
+    public var refreshLinger: Duration = .seconds(10)
     /// Client ping interval; keeps middleboxes from idling the connection out.
     public var pingInterval: Duration = .seconds(10)
     /// A live connection with no frame, Slack ping or matching pong for this long is dead.

@@ -64,9 +64,11 @@ extension PoolController {
         if let slackCount = envelope.numConnections, slackCount > Int64(connections.count) {
             emit(.notice(.moreConnectionsThanOpen(id, slackCount: slackCount, open: connections.count)))
         }
-        // A replacement is up: close one connection that was waiting for it.
-        if let old = connections.firstIndex(where: { $0.retiring != nil && $0.closeWhenReplaced && $0.phase == .live }) {
-            beginClose(old, now: now)
+        // A replacement is up: one connection that was waiting for it may go.
+        if let old = connections.firstIndex(where: {
+            $0.retiring != nil && $0.closeWhenReplaced && $0.phase == .live && $0.closeAt == nil
+        }) {
+            replaced(old, now: now)
         }
         refreshRescue = false  // a connection is live again: the pool is not deaf
         if target < sizer.size {
@@ -88,10 +90,11 @@ extension PoolController {
             {
                 refreshRescue = true
             }
+            connections[index].slackCloses = true
             retire(index, .refreshRequested, closeWhenReplaced: true, now: now)
-            // Already replaced (after a warning): close now.
-            if connections[index].phase == .live && liveReplacementExists(for: index) {
-                beginClose(index, now: now)
+            // Already replaced (after a warning).
+            if connections[index].phase == .live && connections[index].closeAt == nil && liveReplacementExists(for: index) {
+                replaced(index, now: now)
             }
         case .linkDisabled:
             failure = .linkDisabled
@@ -112,7 +115,20 @@ extension PoolController {
         case .unknown, .none:
             let delay = backoff.nextDelay(using: &random)
             retryNotBefore = max(retryNotBefore, now + delay)
+            connections[index].slackCloses = true
             retire(index, .unknownDisconnect, closeWhenReplaced: true, now: now)
+        }
+    }
+
+    /// A retiring connection's replacement is live. One Slack said it will close stays
+    /// open, read and acked, until Slack closes it (what Slack still sends on it is taken,
+    /// not redelivered), or until `refreshLinger` runs out; one the pool retired itself
+    /// (proactive refresh) closes now.
+    mutating func replaced(_ index: Int, now: Instant) {
+        if connections[index].slackCloses {
+            connections[index].closeAt = now + configuration.refreshLinger
+        } else {
+            beginClose(index, now: now)
         }
     }
 
@@ -156,26 +172,29 @@ extension PoolController {
             return
         }
         let id = EnvelopeID(view: envelope.envelopeID, in: frame)
-        var dedupKey: DedupWindow.Key? = nil
-        if envelope.eventID.isPresent {
-            let key = JSONStringDecoder.withDecoded(envelope.teamID, in: frame) { team in
+        // Events by (team, event id): a retry has a new envelope id. Slash commands and
+        // interactions have no event id; Slack redelivers them (after a lost connection)
+        // under the same envelope id.
+        let key =
+            envelope.eventID.isPresent
+            ? JSONStringDecoder.withDecoded(envelope.teamID, in: frame) { team in
                 JSONStringDecoder.withDecoded(envelope.eventID, in: frame) { event in
                     DedupWindow.Key(teamID: team, eventID: event)
                 }
             }
-            // The host still holds the first copy: this one shares its fate.
-            if let first = acks.heldToken(for: key) {
-                coalesce(id, connection: connection, into: first, token: token)
-                return
-            }
-            guard dedup.insert(key, now: now) else {
-                metrics.duplicatesDropped += 1
-                sendAck(AckMessage(envelopeID: id, payload: nil), preferring: connection)
-                emit(.notice(.duplicateDropped(connection, token)))
-                return
-            }
-            dedupKey = key
+            : JSONStringDecoder.withDecoded(envelope.envelopeID, in: frame) { DedupWindow.Key(envelopeID: $0) }
+        // The host still holds the first copy: this one shares its fate.
+        if let first = acks.heldToken(for: key) {
+            coalesce(id, connection: connection, into: first, token: token)
+            return
         }
+        guard dedup.insert(key, now: now) else {
+            metrics.duplicatesDropped += 1
+            sendAck(AckMessage(envelopeID: id, payload: nil), preferring: connection)
+            emit(.notice(.duplicateDropped(connection, token)))
+            return
+        }
+        let dedupKey: DedupWindow.Key? = key
         if configuration.ackMode == .onReceipt {
             sendAck(AckMessage(envelopeID: id, payload: nil), preferring: connection)
         } else {

@@ -98,6 +98,11 @@ extension PoolController {
                 metrics.pingsSent += 1
                 emit(.sendPing(record.id, PingPayload(connection: record.id, sequence: connections[index].pingSequence)))
             }
+            if let closeAt = record.closeAt, now >= closeAt {
+                // Slack did not close the refreshed connection within the linger.
+                beginClose(index, now: now)
+                return
+            }
             if let refreshAt = record.refreshAt, now >= refreshAt, record.retiring == nil {
                 connections[index].refreshAt = nil
                 retire(index, .proactive, closeWhenReplaced: true, now: now)
@@ -124,6 +129,7 @@ extension PoolController {
                 consider(record.lastHeard + configuration.silenceTimeout)
                 if let timeout = configuration.pongTimeout, record.pingSequence >= 2 { consider(record.lastPong + timeout) }
                 if record.retiring == nil { consider(record.refreshAt) }
+                consider(record.closeAt)
             }
         }
         consider(acks.nextDeadline())

@@ -15,7 +15,9 @@
 ///   when the pool has no live connection left (Slack asked; the pool must not go deaf
 ///   waiting for its own budget);
 /// - make-before-break refresh on `warning`, `refresh_requested` and at 90 % of
-///   `approximate_connection_time`; `link_disabled` and fatal auth errors are terminal;
+///   `approximate_connection_time`; a connection Slack retired is read and acked until
+///   Slack closes it (at most `refreshLinger` after its replacement is live), so nothing
+///   Slack still sends on it is redelivered; `link_disabled` and fatal auth errors are terminal;
 ///   `too_many_websockets` shrinks the pool and backs off for tens of seconds or more;
 /// - a connection is dead when nothing (frame, ping, matching pong) arrived for the
 ///   silence timeout; client pings carry payloads matched on return;
@@ -27,7 +29,9 @@
 /// - de-duplication by team and event id: a redelivery of an event already acked is acked
 ///   and dropped; a redelivery of an event the host still holds is attached to the first
 ///   copy and shares its fate (acked with it, or released unacked when it is nacked), so
-///   it is never delivered twice and never acked before the host took the event;
+///   it is never delivered twice and never acked before the host took the event; an
+///   envelope without an event id (slash commands, interactions) is keyed by its
+///   `envelope_id` the same way;
 /// - `.stop` drains: nothing new is delivered, acks the host still owes are sent, then
 ///   every connection closes with 1000 (`.stopNow` closes at once);
 /// - with `maxPoolSize` above `poolSize`, the pool grows under sustained load and shrinks
@@ -314,6 +318,11 @@ public struct ConnectionRecord: Sendable {
     var deadline: Instant?
     var retiring: RetireReason?
     var closeWhenReplaced = false
+    /// Slack said it will close this connection (`refresh_requested`, an unknown
+    /// `disconnect`): once replaced it is kept, read and acked, until Slack does.
+    var slackCloses = false
+    /// When the pool gives up waiting for Slack's close and closes it itself.
+    var closeAt: Instant?
     var lastHeard: Instant
     /// The last matching pong (or `hello`): the pong watchdog's reference.
     var lastPong: Instant

@@ -64,6 +64,10 @@ public struct SimConfig: Codable, Sendable {
     /// Protocol time between `refresh_requested` and the close.
     public var refreshCloseDelay: Double = 1
     public var refreshClose: RefreshClose = .closeFrame
+    /// Keep sending envelopes on a connection after its `refresh_requested`, until the
+    /// server closes it (nothing in the protocol forbids it; a client that closes a
+    /// refreshed connection early then loses what was on the wire to a redelivery).
+    public var deliverUntilRefreshClose = false
     /// Divides every protocol-time duration.
     public var timeScale: Double = 1
     /// Real seconds a client has to ack an envelope.

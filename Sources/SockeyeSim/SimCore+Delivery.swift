@@ -114,7 +114,9 @@ extension SimCore {
                 case .roundRobin, .stickToGhost: idx = app.rr % candidates.count; app.rr &+= 1
                 case .random: idx = Int(rng.next() % UInt64(candidates.count))
                 }
-                if let c = conns[candidates[idx]], c.helloSent, c.state == .live || c.state == .ghost {
+                if let c = conns[candidates[idx]], c.helloSent,
+                    c.state == .live || c.state == .ghost || (c.state == .refreshing && config.deliverUntilRefreshClose)
+                {
                     chosen = c
                     break
                 }

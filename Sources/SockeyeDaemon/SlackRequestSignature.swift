@@ -71,17 +71,46 @@ public enum SlackRequestSignature {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Checks a request's headers against its body, at `now` (Unix seconds). The compare of
-    /// the HMAC takes the same time whatever bytes differ.
+    /// The longest timestamp taken: twelve decimal digits reach the year 33658, so any
+    /// real Unix time fits and the value can never overflow an `Int64`.
+    static let maxTimestampDigits = 12
+
+    /// A timestamp header's value as Unix seconds: ASCII digits only (no sign, space or
+    /// other numerals), at most `maxTimestampDigits` of them; nil for anything else.
+    static func timestampSeconds(_ text: String) -> Int64? {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= maxTimestampDigits else { return nil }
+        var value: Int64 = 0
+        for byte in utf8 {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            value = value * 10 + Int64(byte - 0x30)  // at most 12 digits: cannot overflow
+        }
+        return value
+    }
+
+    /// Whether `signature` has the shape of a v0 signature: `v0=` and 64 hex digits.
+    static func isWellFormed(signature: String) -> Bool {
+        let utf8 = signature.utf8
+        guard utf8.count == 67, utf8.starts(with: "v0=".utf8) else { return false }
+        return utf8.dropFirst(3).allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte)
+        }
+    }
+
+    /// Checks a request's headers against its body, at `now` (Unix seconds). Total: any
+    /// header text and any `now` give a verdict, never a trap. The signature's shape and the
+    /// timestamp's digits are checked first, the window with overflow-checked arithmetic,
+    /// and the compare of the HMAC takes the same time whatever bytes differ.
     public static func verify(secret: [UInt8], timestamp: String?, signature: String?, body: UnsafeRawBufferPointer,
                               now: Int64) -> Verdict {
         guard let timestamp, let signature else { return .missing }
-        guard let signedAt = Int64(timestamp) else { return .malformed }
-        let skew = now - signedAt
-        guard abs(skew) <= window else { return .stale(seconds: skew) }
+        guard isWellFormed(signature: signature), let signedAt = timestampSeconds(timestamp) else { return .malformed }
+        let (skew, overflow) = now.subtractingReportingOverflow(signedAt)
+        // `now` far below zero is a broken clock, not a request signed in the future: stale.
+        guard !overflow else { return .stale(seconds: Int64.min) }
+        guard skew.magnitude <= UInt64(window) else { return .stale(seconds: skew) }
         let expected = Array(sign(secret: secret, timestamp: timestamp, body: body).utf8)
         let given = Array(signature.utf8)
-        guard given.count == expected.count, given.starts(with: "v0=".utf8) else { return .malformed }
         let equal = given.withUnsafeBytes { a in expected.withUnsafeBytes { b in sockeye_memeq_constant_time(a.baseAddress, b.baseAddress, a.count) } }
         return equal == 1 ? .valid : .mismatch
     }

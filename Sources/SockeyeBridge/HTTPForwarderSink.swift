@@ -84,7 +84,7 @@ public final class HTTPForwarderSink: EventSink {
             let url: EndpointURL
             switch result {
             case .failure(let error):
-                transports.append(.invalid("\(text): \(error)"))
+                transports.append(.invalid("\(Redaction.url(text)): \(error)"))
                 continue
             case .success(let parsedURL):
                 url = parsedURL
@@ -146,7 +146,7 @@ public final class HTTPForwarderSink: EventSink {
     func forward(_ record: EventRecord, completion: @escaping @Sendable (Result) -> Void) {
         let (headers, body) = makeRequest(record)
         let transport = transport(record)
-        let timeout = TimeAmount.milliseconds(Int64(settings.timeoutSeconds * 1000))
+        let timeout = TimeAmount.milliseconds(BoundedTime.milliseconds(settings.timeoutSeconds))
         guard record.envelopeType != "events_api" else {
             return transport.post(headers: headers, body: body, timeout: timeout) { answer in
                 completion(self.interpret(answer, record: record))
@@ -208,11 +208,12 @@ public final class HTTPForwarderSink: EventSink {
         }
     }
 
+    /// Where `record` goes, as errors and logs name it (no credentials, no query).
     func destination(_ record: EventRecord) -> String {
         switch record.envelopeType {
-        case "slash_commands": settings.commandsURL ?? settings.eventsURL
-        case "interactive": settings.actionsURL ?? settings.eventsURL
-        default: settings.eventsURL
+        case "slash_commands": Redaction.url(settings.commandsURL ?? settings.eventsURL)
+        case "interactive": Redaction.url(settings.actionsURL ?? settings.eventsURL)
+        default: Redaction.url(settings.eventsURL)
         }
     }
 
@@ -249,9 +250,24 @@ public final class HTTPForwarderSink: EventSink {
         ]
         if record.retryAttempt > 0 {
             headers.append(("X-Slack-Retry-Num", String(record.retryAttempt)))
-            headers.append(("X-Slack-Retry-Reason", record.retryReason ?? "timeout"))
+            if let reason = Self.retryReasonHeader(record.retryReason) { headers.append(("X-Slack-Retry-Reason", reason)) }
         }
         return (headers, body)
+    }
+
+    /// The longest retry reason passed on (Slack's are words like `http_timeout`).
+    static let maxRetryReasonLength = 64
+
+    /// The `X-Slack-Retry-Reason` value for an envelope's `retry_reason` (`timeout` when it
+    /// has none), or nil when it is not one of Slack's tokens (`[a-z0-9_]`, at most
+    /// `maxRetryReasonLength` long): the value comes from outside and must not put a CR, LF
+    /// or anything else into the request's head.
+    static func retryReasonHeader(_ reason: String?) -> String? {
+        guard let reason else { return "timeout" }
+        let utf8 = reason.utf8
+        guard !utf8.isEmpty, utf8.count <= maxRetryReasonLength,
+              utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }) else { return nil }
+        return reason
     }
 
     public func close() async {
@@ -260,6 +276,6 @@ public final class HTTPForwarderSink: EventSink {
     }
 
     public var health: SinkHealth {
-        SinkHealth(kind: "http", figures: [("events", settings.eventsURL), ("concurrency", String(settings.concurrency))])
+        SinkHealth(kind: "http", figures: [("events", Redaction.url(settings.eventsURL)), ("concurrency", String(settings.concurrency))])
     }
 }

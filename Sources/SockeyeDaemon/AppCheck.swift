@@ -45,7 +45,7 @@ public struct AppCheck: Sendable {
             switch ConnectionsOpenCall.result(of: response) {
             case .url: check.add(true, "apps.connections.open: ok (Socket Mode is on and the token has connections:write)")
             case .apiError(let code, _): check.add(false, "apps.connections.open: \(code) — \(explain(code))")
-            case .httpStatus(let status, _): check.add(false, "apps.connections.open: HTTP \(status) — is api_url right (\(app.apiURL))?")
+            case .httpStatus(let status, _): check.add(false, "apps.connections.open: HTTP \(status) — is api_url right (\(Redaction.url(app.apiURL)))?")
             case .transportFailure(let message): check.add(false, "apps.connections.open: \(message)")
             }
         } catch {
@@ -73,7 +73,8 @@ public struct AppCheck: Sendable {
         return check
     }
 
-    private mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: text)) }
+    /// Records a finding; a URL in it (an error may name one) loses credentials and query.
+    private mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: Redaction.urls(in: text))) }
 
     /// Opens one connection, reads Slack's count of the app's connections from `hello`.
     private mutating func probe(runtime: TransportRuntime, within limit: Duration, environment: [String: String]) async {

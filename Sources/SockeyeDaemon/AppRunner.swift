@@ -176,7 +176,7 @@ public final class AppRunner: Sendable {
 
     /// Routes batches until the client's events end (see `run`).
     private func consume() async throws {
-        logger.info("connecting", metadata: ["api": .string(settings.apiURL), "pool_size": .stringConvertible(settings.poolSize)])
+        logger.info("connecting", metadata: ["api": .string(Redaction.url(settings.apiURL)), "pool_size": .stringConvertible(settings.poolSize)])
         if settings.ignoreOwnMessages, let token = settings.botToken {
             await learnIdentity(token)
         }
@@ -506,7 +506,7 @@ public final class AppRunner: Sendable {
             case .connectionLost(let id, let reason):
                 logger.warning("connection lost", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
             case .openFailed(let result, let retryIn):
-                logger.warning("apps.connections.open failed", metadata: ["result": .string("\(result)"), "retry_in": .string("\(retryIn)")])
+                logger.warning("apps.connections.open failed", metadata: ["result": .string(Redaction.urls(in: "\(result)")), "retry_in": .string("\(retryIn)")])
             case .tooManyWebsockets(let id, let target, let retryIn):
                 logger.warning("too_many_websockets", metadata: ["connection": .string(id.description), "target": .stringConvertible(target), "retry_in": .string("\(retryIn)")])
             case .moreConnectionsThanOpen(_, let slackCount, let open):
@@ -524,7 +524,7 @@ public final class AppRunner: Sendable {
                 logger.debug("\(pool)")
             }
         case .transport(let error):
-            logger.warning("transport error", metadata: ["error": .string(error.description)])
+            logger.warning("transport error", metadata: ["error": .string(Redaction.urls(in: error.description))])
         case .protocolViolation(let id, let error):
             logger.warning("protocol violation", metadata: ["connection": .string(id.description), "error": .string(error.description)])
         case .lateAck(let token):

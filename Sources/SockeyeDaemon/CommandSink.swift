@@ -13,13 +13,18 @@ public final class CommandSink: EventSink {
     public let name: String
     let settings: CommandSettings
     private let slots: AsyncSemaphore
+    /// The daemon's environment, read once: only `ChildEnvironment.passedThrough` reaches a program.
+    private let inherited: [String: String]
 
     /// The most a program may print on standard output (more fails the event).
     static let outputLimit = 64 * 1024
 
-    public init(name: String, settings: CommandSettings) {
+    /// A sink running `settings`' program; `inherited` is the environment its PATH, HOME,
+    /// LANG and TZ come from (the daemon's by default).
+    public init(name: String, settings: CommandSettings, inherited: [String: String] = ProcessInfo.processInfo.environment) {
         self.name = name
         self.settings = settings
+        self.inherited = inherited.filter { ChildEnvironment.passedThrough.contains($0.key) }
         slots = AsyncSemaphore(settings.concurrency)
     }
 
@@ -52,7 +57,8 @@ public final class CommandSink: EventSink {
     public func close() async {}
 
     public var health: SinkHealth {
-        SinkHealth(kind: "command", figures: [("program", settings.arguments.joined(separator: " ")), ("concurrency", String(settings.concurrency))])
+        // The arguments are not shown: after `${ENV}` substitution they may hold secrets.
+        SinkHealth(kind: "command", figures: [("program", Redaction.command(settings.arguments)), ("concurrency", String(settings.concurrency))])
     }
 
     /// Runs the program for one record: the response payload (if it printed a JSON object),
@@ -62,6 +68,11 @@ public final class CommandSink: EventSink {
         let input = record.line + [0x0A]
         let timeout = settings.timeoutSeconds
         let rest = Array(settings.arguments.dropFirst())
+        var variables: [Environment.Key: String] = [:]
+        for (key, value) in ChildEnvironment.make(inherited: inherited, explicit: settings.environment, record: record) {
+            if let key = Environment.Key(rawValue: key) { variables[key] = value }
+        }
+        let environment = Environment.custom(variables)
         return await withTaskGroup(of: Result<[UInt8]?, CommandFailure>?.self) { group in
             group.addTask {
                 let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
@@ -70,7 +81,7 @@ public final class CommandSink: EventSink {
                 platform.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(1))]
                 do {
                     let result = try await Subprocess.run(
-                        executable, arguments: arguments, platformOptions: platform,
+                        executable, arguments: arguments, environment: environment, platformOptions: platform,
                         input: .array(input), output: .bytes(limit: Self.outputLimit), error: .discarded)
                     guard case .exited(0) = result.terminationStatus else {
                         return .failure(CommandFailure("\(program) ended with \(result.terminationStatus)"))
@@ -83,7 +94,7 @@ public final class CommandSink: EventSink {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                try? await Task.sleep(for: BoundedTime.duration(timeout))
                 return Task.isCancelled ? nil : .failure(CommandFailure("\(program) took longer than \(timeout) s and was stopped"))
             }
             let first = await group.next() ?? nil

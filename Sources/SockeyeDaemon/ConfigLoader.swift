@@ -49,16 +49,41 @@ public enum ConfigLoader {
             app.botToken = bot
             app.ignoreOwnMessages = true
         }
-        if let url = environment["SOCKEYE_API_URL"], !url.isEmpty { app.apiURL = url }
+        if let url = environment["SOCKEYE_API_URL"], !url.isEmpty {
+            guard (try? EndpointURL(url)) != nil else {
+                throw ConfigError(source: "environment", key: "SOCKEYE_API_URL", message: "not an http:// or https:// URL")
+            }
+            app.apiURL = url
+        }
         if let size = environment["SOCKEYE_POOL_SIZE"], !size.isEmpty {
             guard let value = Int(size), (1...10).contains(value) else {
-                throw ConfigError(source: "environment", key: "SOCKEYE_POOL_SIZE", message: "expected an integer from 1 to 10, got \"\(size)\"")
+                throw ConfigError(source: "environment", key: "SOCKEYE_POOL_SIZE", message: "expected an integer from 1 to 10, got \(quoted(size))")
             }
             app.poolSize = value
         }
         try NodeReader.checkToken(app.appToken, source: "environment", key: "SLACK_APP_TOKEN", mark: nil)
         let listen = environment["SOCKEYE_OPERATIONS_LISTEN"].map { $0 == "off" ? nil : $0 } ?? "127.0.0.1:9464"
         return DaemonConfiguration(apps: [app], sinks: ["stdout": .stdout], operationsAddress: listen)
+    }
+
+    /// The longest value an error message repeats: the mistakes worth showing (`lots`,
+    /// `soon`, `1e300s`) are short, while tokens and secrets are long.
+    static let maxQuotedLength = 24
+
+    /// `text` in quotes for an error message, or a description of it when it may be a secret
+    /// (it looks like a Slack token, or is longer than `maxQuotedLength`). References
+    /// (`${NAME}`) are shown as written.
+    static func quoted(_ text: String) -> String {
+        let kind = AppTokenKind(text)
+        if kind != .unknown && kind != .empty {
+            return "a Slack token (not repeated here)"
+        }
+        let isReference = text.hasPrefix("${") && text.hasSuffix("}")
+            && text.dropFirst(2).dropLast().allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        if text.count > maxQuotedLength, !isReference {
+            return "a value of \(text.count) characters (not repeated here: it may be a secret)"
+        }
+        return "\"\(text)\""
     }
 
     static func yamlError(_ error: YamlError, source: String) -> ConfigError {
@@ -133,40 +158,50 @@ struct NodeReader {
     func int(_ node: Node, _ key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         let text = try string(node, key)
         guard let value = Int(text), range.contains(value) else {
-            throw fail(node, key, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+            throw fail(node, key, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(written(node))")
         }
         return value
     }
 
-    /// A duration: a number with a unit, `s`, `m`, `h` or `d` (e.g. `90s`, `7d`).
-    func duration(_ node: Node, _ key: String) throws(ConfigError) -> Double {
-        let text = try string(node, key)
-        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value > 0 { return value / 1000 }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value > 0 else {
-            throw fail(node, key, "expected a duration such as 500ms, 90s, 30m, 12h or 7d, got \"\(text)\"")
-        }
-        return value * scale
+    /// The value as the file writes it, for an error message: `${NAME}` references stay
+    /// references (their values may be secrets), a literal that looks like a Slack token is
+    /// not repeated, and a long value is cut.
+    func written(_ node: Node) -> String {
+        guard case .scalar(let scalar) = node else { return "a non-text value" }
+        return ConfigLoader.quoted(scalar.string)
     }
 
-    /// A size: a number with a unit, `KiB`, `MiB`, `GiB` (or `KB`, `MB`, `GB`), or bytes.
-    func byteCount(_ node: Node, _ key: String) throws(ConfigError) -> Int64 {
+    /// Durations between a millisecond and thirty days, unless a setting says otherwise.
+    static let defaultDurationRange: ClosedRange<Double> = 0.001...(30 * 86_400)
+    /// Sizes between a byte and a tebibyte, unless a setting says otherwise.
+    static let defaultSizeRange: ClosedRange<Int64> = 1...(1 << 40)
+
+    /// A duration: a number with a unit, `ms`, `s`, `m`, `h` or `d` (e.g. `90s`, `7d`), in
+    /// `range` (seconds).
+    func duration(_ node: Node, _ key: String, range: ClosedRange<Double> = NodeReader.defaultDurationRange) throws(ConfigError) -> Double {
         let text = try string(node, key)
-        let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("B", 1)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 {
-                return Int64(value * scale)
-            }
+        guard let seconds = ConfigQuantity.seconds(text, in: range) else {
+            throw fail(node, key, "expected a duration from \(ConfigQuantity.describe(seconds: range)) written as a number and ms, s, m, h "
+                           + "or d (such as 500ms, 90s, 30m, 12h or 7d), got \(written(node))")
         }
-        if let value = Int64(text), value > 0 { return value }
-        throw fail(node, key, "expected a size such as 512MiB or 2GiB, got \"\(text)\"")
+        return seconds
+    }
+
+    /// A size: a number with a unit, `KiB`, `MiB`, `GiB`, `TiB` (or `KB`, `MB`, `GB`, `TB`,
+    /// `B`), or bytes, in `range`.
+    func byteCount(_ node: Node, _ key: String, range: ClosedRange<Int64> = NodeReader.defaultSizeRange) throws(ConfigError) -> Int64 {
+        let text = try string(node, key)
+        guard let bytes = ConfigQuantity.bytes(text, in: range) else {
+            throw fail(node, key, "expected a size from \(ConfigQuantity.describe(bytes: range)) such as 512MiB or 2GiB, got \(written(node))")
+        }
+        return bytes
     }
 
     func bool(_ node: Node, _ key: String) throws(ConfigError) -> Bool {
         switch try string(node, key).lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        case let other: throw fail(node, key, "expected true or false, got \"\(other)\"")
+        default: throw fail(node, key, "expected true or false, got \(written(node))")
         }
     }
 
@@ -227,7 +262,7 @@ struct NodeReader {
             for (routeIndex, route) in app.routes.enumerated() {
                 for sink in route.sinks where sinks[sink] == nil {
                     throw fail(appNodes[index], "apps[\(index)].routes[\(routeIndex)].sinks",
-                               "no sink named \"\(sink)\" (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
+                               "no sink named \(ConfigLoader.quoted(sink)) (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
                 }
             }
         }
@@ -298,7 +333,7 @@ struct NodeReader {
             case "ack":
                 let text = try string(value, path)
                 guard let policy = AppSettings.AckPolicy(rawValue: text) else {
-                    throw fail(value, path, "expected after_sinks or on_receipt, got \"\(text)\"")
+                    throw fail(value, path, "expected after_sinks or on_receipt, got \(written(value))")
                 }
                 settings.ack = policy
             case "enabled":
@@ -306,7 +341,7 @@ struct NodeReader {
             case "delivery":
                 let text = try string(value, path)
                 guard let mode = AppSettings.DeliveryMode(rawValue: text) else {
-                    throw fail(value, path, "expected socket, http or both, got \"\(text)\"")
+                    throw fail(value, path, "expected socket, http or both, got \(written(value))")
                 }
                 settings.delivery = mode
                 deliveryNode = value
@@ -357,9 +392,7 @@ struct NodeReader {
         for (name, value) in try members(node, key, allowed: ["events", "commands", "actions", "max_body"]) {
             let path = "\(key).\(name)"
             if name == "max_body" {
-                let bytes = try byteCount(value, path)
-                guard bytes <= 64 << 20 else { throw fail(value, path, "at most 64MiB") }
-                settings.maxBodyBytes = Int(bytes)
+                settings.maxBodyBytes = try Int(byteCount(value, path, range: 1...(64 << 20)))
                 continue
             }
             let text = try string(value, path)
@@ -388,7 +421,7 @@ struct NodeReader {
                 switch field {
                 case "envelope_type":
                     for type in values where !["events_api", "slash_commands", "interactive"].contains(type) {
-                        throw fail(setting, "\(path).\(field)", "\"\(type)\" is not an envelope type (events_api, slash_commands, interactive)")
+                        throw fail(setting, "\(path).\(field)", "\(ConfigLoader.quoted(type)) is not an envelope type (events_api, slash_commands, interactive)")
                     }
                     route.match.envelopeTypes = values
                 case "event_type": route.match.eventTypes = values
@@ -402,7 +435,7 @@ struct NodeReader {
     }
 
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
-        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout",
+        let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout", "env",
                                                       "url", "commands_url", "actions_url", "signing_secret"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
             throw fail(node, "\(key).type", "missing: stdout, file, command, spool or http")
@@ -410,12 +443,12 @@ struct NodeReader {
         let type = try string(typeNode, "\(key).type")
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
         func refuse(_ names: [String]) throws(ConfigError) {
-            for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(type) sink") } }
+            for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(ConfigLoader.quoted(type)) sink") } }
         }
         if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret"]) }
         switch type {
         case "http":
-            try refuse(["path", "max_age", "max_size", "command"])
+            try refuse(["path", "max_age", "max_size", "command", "env"])
             func url(_ name: String) throws(ConfigError) -> String? {
                 guard let node = field(name) else { return nil }
                 let text = try string(node, "\(key).\(name)")
@@ -429,13 +462,13 @@ struct NodeReader {
             var settings = HTTPForwardSettings(eventsURL: events, commandsURL: try url("commands_url"), actionsURL: try url("actions_url"),
                                                signingSecret: try string(secretNode, "\(key).signing_secret"))
             if let concurrency = field("concurrency") { settings.concurrency = try int(concurrency, "\(key).concurrency", range: 1...1024) }
-            if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout") }
+            if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout", range: 0.001...3600) }
             return .http(settings)
         case "stdout":
-            try refuse(["path", "max_age", "max_size", "command", "concurrency", "timeout"])
+            try refuse(["path", "max_age", "max_size", "command", "concurrency", "timeout", "env"])
             return .stdout
         case "file":
-            try refuse(["max_age", "max_size", "command", "concurrency", "timeout"])
+            try refuse(["max_age", "max_size", "command", "concurrency", "timeout", "env"])
             guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the file to append JSON lines to") }
             return .file(path: try string(path, "\(key).path"))
         case "command":
@@ -445,17 +478,27 @@ struct NodeReader {
             }
             var settings = CommandSettings(arguments: try strings(command, "\(key).command"))
             if let concurrency = field("concurrency") { settings.concurrency = try int(concurrency, "\(key).concurrency", range: 1...256) }
-            if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout") }
+            if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout", range: 0.001...86_400) }
+            if let env = field("env") {
+                for (variable, value) in try anyMembers(env, "\(key).env") {
+                    guard ChildEnvironment.isValidName(variable) else {
+                        throw fail(value, "\(key).env.\(variable)", "not an environment variable name (letters, digits and _, not starting with a digit)")
+                    }
+                    let text = try string(value, "\(key).env.\(variable)")
+                    guard !text.utf8.contains(0) else { throw fail(value, "\(key).env.\(variable)", "a NUL character cannot be in the environment") }
+                    settings.environment[variable] = text
+                }
+            }
             return .command(settings)
         case "spool":
-            try refuse(["command", "concurrency", "timeout"])
+            try refuse(["command", "concurrency", "timeout", "env"])
             guard let path = field("path") else { throw fail(node, "\(key).path", "missing: the SQLite file of the spool") }
             var settings = SpoolSettings(path: try string(path, "\(key).path"))
-            if let age = field("max_age") { settings.maxAgeSeconds = try duration(age, "\(key).max_age") }
-            if let size = field("max_size") { settings.maxBytes = try byteCount(size, "\(key).max_size") }
+            if let age = field("max_age") { settings.maxAgeSeconds = try duration(age, "\(key).max_age", range: 1...(3650 * 86_400)) }
+            if let size = field("max_size") { settings.maxBytes = try byteCount(size, "\(key).max_size", range: (1 << 20)...(64 << 40)) }
             return .spool(settings)
         default:
-            throw fail(typeNode, "\(key).type", "unknown sink type \"\(type)\" (stdout, file, command, spool, http)")
+            throw fail(typeNode, "\(key).type", "unknown sink type \(written(typeNode)) (stdout, file, command, spool, http)")
         }
     }
 }

@@ -233,7 +233,7 @@ public final class Daemon: Sendable {
                 case .command(let command): sinks[name] = CommandSink(name: name, settings: command)
                 default:
                     guard let made = try makeSink?(name, settings) else {
-                        throw SinkError("sink \(name): this build of sockeyed cannot make a \(settings) sink")
+                        throw SinkError("sink \(name): this build of sockeyed cannot make a \(settings.kind) sink")
                     }
                     sinks[name] = made
                 }

@@ -150,6 +150,18 @@ public enum SinkSettings: Sendable, Equatable {
     /// Each event POSTed to an HTTP-mode app's Request URL(s) as Slack would send it there
     /// (signed), and acked when the app answers 2xx (the bridge).
     case http(HTTPForwardSettings)
+
+    /// The sink's type as the configuration names it (`stdout`, `file`, `spool`, `command`,
+    /// `http`): what a message says of a sink, since its settings may hold secrets.
+    public var kind: String {
+        switch self {
+        case .stdout: "stdout"
+        case .file: "file"
+        case .spool: "spool"
+        case .command: "command"
+        case .http: "http"
+        }
+    }
 }
 
 /// The HTTP forwarder's settings.
@@ -203,10 +215,14 @@ public struct CommandSettings: Sendable, Equatable {
     public var concurrency: Int
     /// After this, the program is stopped (SIGTERM, then SIGKILL) and the event nacked.
     public var timeoutSeconds: Double
+    /// Variables the program gets besides PATH, HOME, LANG, TZ and the event's metadata
+    /// (`env:`); the daemon's other variables never reach it (`ChildEnvironment`).
+    public var environment: [String: String]
 
-    public init(arguments: [String], concurrency: Int = 4, timeoutSeconds: Double = 2.5) {
+    public init(arguments: [String], concurrency: Int = 4, timeoutSeconds: Double = 2.5, environment: [String: String] = [:]) {
         self.arguments = arguments
         self.concurrency = concurrency
         self.timeoutSeconds = timeoutSeconds
+        self.environment = environment
     }
 }

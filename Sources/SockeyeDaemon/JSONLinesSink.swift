@@ -4,7 +4,8 @@ import Synchronization
 /// Writes each event's normalized line (`EventRecord.line`) to standard output or appends it
 /// to a file, one `write` for a whole batch. Apps sharing the sink write whole batches in
 /// turn, never interleaved lines. A failed write (a full disk, a closed pipe) refuses the
-/// batch, so its events are nacked and Slack redelivers them.
+/// batch, so its events are nacked and Slack redelivers them; in a file, what part of the
+/// batch did reach it is cut off again, so the file only ever holds whole lines.
 public final class JSONLinesSink: EventSink {
     public let name: String
     private let descriptor: Int32
@@ -26,10 +27,11 @@ public final class JSONLinesSink: EventSink {
         path = nil
     }
 
-    /// A sink appending to `path` (created with mode 0644 if missing).
+    /// A sink appending to `path` (created with mode 0600 if missing: events carry message
+    /// text and user ids, for the daemon's user only).
     public init(name: String, appendingTo path: String) throws(SinkError) {
         self.name = name
-        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard opened >= 0 else { throw SinkError("sink \(name): cannot open \(path): \(String(cString: strerror(errno)))") }
         descriptor = opened
         ownsDescriptor = true
@@ -45,7 +47,9 @@ public final class JSONLinesSink: EventSink {
             buffer.append(0x0A)
         }
         let failure: String? = lock.withLock { failing in
-            let failure: String? = buffer.withUnsafeBytes { bytes in
+            // Where the batch starts in a file (-1 for a pipe or terminal, which cannot be cut).
+            let start = path == nil ? -1 : lseek(descriptor, 0, SEEK_END)
+            var failure: String? = buffer.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
                     let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -53,9 +57,17 @@ public final class JSONLinesSink: EventSink {
                         if errno == EINTR { continue }
                         return String(cString: strerror(errno))
                     }
+                    if written == 0 { return "the write made no progress" }
                     offset += written
                 }
                 return nil
+            }
+            if let problem = failure, start >= 0 {
+                // A short write leaves part of a line, and the next batch would be glued to it:
+                // the batch is refused whole, so none of it may stay.
+                if ftruncate(descriptor, start) != 0 {
+                    failure = "\(problem); the partial batch could not be removed: \(String(cString: strerror(errno)))"
+                }
             }
             if failure == nil { written.add(records.count, ordering: .relaxed) }
             if let failure {
@@ -66,8 +78,8 @@ public final class JSONLinesSink: EventSink {
             return failure
         }
         guard let failure else { return .accepted }
-        // Part of the batch may be on disk: its events are nacked anyway and come back, so
-        // a reader de-duplicates by event_id (it is in every line).
+        // On standard output part of the batch may have gone out: its events are nacked and
+        // come back, so a reader de-duplicates by event_id (it is in every line).
         return .refusedAll(records.count, "\(name): write failed: \(failure)")
     }
 

@@ -33,7 +33,7 @@ struct StatusPage: Sendable {
                 name: runner.settings.name, state: status.state, live: stats.liveConnections, wanted: stats.targetConnections,
                 received: counts.received, acked: counts.acked, nacked: counts.nacked, unrouted: counts.unrouted,
                 deduplicated: stats.pool.duplicatesDropped + counts.duplicates, reconnects: stats.pool.connectionsLost, rate: status.eventsPerSecond,
-                lastRefresh: refresh, errors: status.recentErrors.map { "\(stamp.string(from: $0.at)) \($0.message)" })
+                lastRefresh: refresh, errors: status.recentErrors.map { "\(stamp.string(from: $0.at)) \(Redaction.urls(in: $0.message))" })
         }
     }
 
@@ -43,8 +43,15 @@ struct StatusPage: Sendable {
         var healthy: Bool { health.problem == nil }
     }
 
+    /// The sinks' health, with any URL in it cut to scheme, host and path: sinks show no
+    /// arguments or credentials themselves, and this holds whatever an error message says.
     func sinkViews() -> [SinkView] {
-        daemon.sinks.map { SinkView(name: $0.key, health: $0.value.health) }.sorted { $0.name < $1.name }
+        daemon.sinks.map { entry in
+            var health = entry.value.health
+            health.problem = health.problem.map(Redaction.urls(in:))
+            health.figures = health.figures.map { ($0.0, Redaction.urls(in: $0.1)) }
+            return SinkView(name: entry.key, health: health)
+        }.sorted { $0.name < $1.name }
     }
 
     /// Enabled apps without a live connection (disabled ones count as not ready).

@@ -185,7 +185,7 @@ public final class SpoolSink: EventSink {
         var removed = 0
         do {
             if let maxAge = settings.maxAgeSeconds {
-                let cutoff = Timestamp.nowMilliseconds() - Int64(maxAge * 1000)
+                let cutoff = Timestamp.nowMilliseconds() - BoundedTime.milliseconds(maxAge)
                 // Bounded chunks: a batch waiting for the writer waits for one chunk at most.
                 for _ in 0..<50 {
                     let chunk = try await store.removeReceived(before: cutoff)

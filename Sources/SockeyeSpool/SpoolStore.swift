@@ -76,6 +76,11 @@ public final class SpoolStore: Sendable {
                 _ = try reader.read { db in try Self.checkSpool(db, path: path, allowEmpty: true) }
             }
             if !exists, !options.readOnly {
+                // The file is made here, mode 0600, before SQLite opens it: SQLite would make it
+                // 0644, and it gives the -wal and -shm files the database's own mode. Events
+                // carry message text and user ids, for the daemon's user only.
+                let made = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if made >= 0 { _ = Glibc.close(made) }
                 // A new file gets its page size before WAL mode fixes it: 32 KiB pages hold about
                 // twenty 1 KiB events, so the b-trees are shallower and a batch dirties and
                 // writes fewer pages (4 KiB pages: 40 000 durable events/s end to end; 32 KiB: 55 000).

@@ -1,12 +1,12 @@
 // sockeyed: runs Slack apps over Socket Mode and hands their events to sinks.
 //
-//   sockeyed run                          # no token, no config: a demo against an embedded simulator
 //   sockeyed run --config sockeyed.yaml   # the apps of a config file
 //   SLACK_APP_TOKEN=xapp-… sockeyed run   # one app, every event as a JSON line on stdout
 //   sockeyed run --config FILE --check-config
+//   sockeyed demo                         # a short demo against an embedded simulator
 //
 // Exit status: 0 after a clean stop (SIGTERM, SIGINT, or the demo's end), 2 for a
-// configuration error, 1 for anything else.
+// configuration error (including `run` with neither a config nor a token), 1 for anything else.
 import ArgumentParser
 import Foundation
 import Logging
@@ -20,7 +20,7 @@ struct Sockeyed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sockeyed",
         abstract: "Runs Slack apps over Socket Mode and hands their events to sinks.",
-        subcommands: [Run.self, CheckCommand.self, SpoolCommand.self, ManifestCommand.self],
+        subcommands: [Run.self, DemoCommand.self, CheckCommand.self, SpoolCommand.self, ManifestCommand.self],
         defaultSubcommand: Run.self
     )
 }
@@ -31,7 +31,8 @@ struct Run: AsyncParsableCommand {
         discussion: """
             The configuration comes from --config (or SOCKEYE_CONFIG); without one, from \
             SLACK_APP_TOKEN (one app, every event as a JSON line on standard output). With \
-            neither, sockeyed runs a short demo against an embedded Slack simulator.
+            neither, it stops with exit status 2 (a missing variable must not look like \
+            success to a service manager); `sockeyed demo` runs the demo.
             """
     )
 
@@ -41,27 +42,12 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Check the configuration and exit without connecting.")
     var checkConfig = false
 
-    @Option(name: .long, help: "How long the demo runs, in seconds.")
-    var demoSeconds = 12
-
-    @Option(name: .long, help: "Envelopes per second the demo's simulator sends.")
-    var demoRate = 500
-
-    @Option(name: .long, help: "Where the demo's operations listener binds (host:port; port 0 picks a free one).")
-    var demoOperations = "127.0.0.1:0"
-
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: $SOCKEYE_LOG_LEVEL or info).")
     var logLevel: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let level = Logger.Level(rawValue: logLevel ?? environment["SOCKEYE_LOG_LEVEL"] ?? "info") ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "sockeyed")
+        let logger = bootstrapLogging(logLevel, environment: environment)
         let metrics = MetricsExport.bootstrap()
         OpenFileLimit.raiseToHardLimit()
 
@@ -85,41 +71,25 @@ struct Run: AsyncParsableCommand {
             return
         }
 
-        if let configuration {
-            let daemon = try makeDaemon(configuration, logger: logger)
-            var services = [daemon.statusLine()]
-            if let path = config ?? environment["SOCKEYE_CONFIG"] {
-                services.append(daemon.reloadOnHangup { () throws(ConfigError) in
-                    try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
-                })
-            }
-            if let address = configuration.operationsAddress {
-                services.append(try makeOperations(address, daemon, metrics, logger, configuration.listeners).service)
-            }
-            if let address = configuration.listeners.publicAddress {
-                services.append(try makePublic(address, daemon, logger, configuration.listeners.publicLimits).service)
-            }
-            try await daemon.run(extraServices: services)
-            return
+        guard let configuration else {
+            FileHandle.standardError.write(Data(("sockeyed: nothing to run: give --config FILE (or SOCKEYE_CONFIG) or set SLACK_APP_TOKEN; "
+                + "`sockeyed demo` runs a demo against an embedded Slack simulator\n").utf8))
+            throw ExitCode(2)
         }
-
-        // No token and no configuration: the demo.
-        let demo = try Demo(rate: Double(demoRate), seconds: demoSeconds)
-        FileHandle.standardError.write(Data(
-            "sockeyed: no SLACK_APP_TOKEN and no --config: a \(demoSeconds) s demo against an embedded Slack simulator at \(demo.simulator.apiBaseURL)\n".utf8))
-        let daemon = try makeDaemon(demo.configuration, logger: logger)
-        let operations = try makeOperations(demoOperations, daemon, metrics, logger)
-        let announce = Task {
-            while operations.port == nil, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
-            if let port = operations.port {
-                FileHandle.standardError.write(Data("sockeyed: status page at http://127.0.0.1:\(port)/ (metrics at /metrics)\n".utf8))
-            }
+        let daemon = try makeDaemon(configuration, logger: logger)
+        var services = [daemon.statusLine()]
+        if let path = config ?? environment["SOCKEYE_CONFIG"] {
+            services.append(daemon.reloadOnHangup { () throws(ConfigError) in
+                try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+            })
         }
-        defer { announce.cancel() }
-        try await daemon.run(extraServices: [demo.loadService, daemon.statusLine(label: "demo"), operations.service],
-                             shutdownAfter: demo.duration)
-        FileHandle.standardError.write(Data(demo.summary().utf8))
-        demo.simulator.stop()
+        if let address = configuration.operationsAddress {
+            services.append(try makeOperations(address, daemon, metrics, logger, configuration.listeners).service)
+        }
+        if let address = configuration.listeners.publicAddress {
+            services.append(try makePublic(address, daemon, logger, configuration.listeners.publicLimits).service)
+        }
+        try await daemon.run(extraServices: services)
     }
 
     func makeOperations(_ address: String, _ daemon: Daemon, _ metrics: MetricsExport, _ logger: Logger,

@@ -248,8 +248,13 @@ enum SpoolTime {
     /// `2026-11-30`, or an age before now: `90s`, `15m`, `2h`, `7d`, `2w`.
     static func parse(_ text: String, now: Date = Date()) -> Int64? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        if let unit = text.last, let seconds = units[unit], let value = Double(text.dropLast()), value >= 0 {
-            return Int64((now.timeIntervalSince1970 - value * seconds) * 1000)
+        if let unit = text.last, let seconds = units[unit] {
+            // An age of up to a century, as plain digits: `1e300d` or `infw` are refused, not
+            // converted (that would trap).
+            let digits = text.dropLast()
+            guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let value = Double(String(digits)), value * seconds <= 100 * 365 * 86_400 else { return nil }
+            return Int64(((now.timeIntervalSince1970 - value * seconds) * 1000).rounded(.down))
         }
         let withTime = ISO8601DateFormatter()
         withTime.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -257,7 +262,11 @@ enum SpoolTime {
         let day = ISO8601DateFormatter()
         day.formatOptions = [.withFullDate]
         for formatter in [withTime, plain, day] {
-            if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+            if let date = formatter.date(from: text) {
+                let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+                // A date the formatter reads is a few thousand years from 1970 at most; checked all the same.
+                return abs(milliseconds) < 1e17 ? Int64(milliseconds) : nil
+            }
         }
         return nil
     }

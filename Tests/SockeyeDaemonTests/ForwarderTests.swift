@@ -23,6 +23,8 @@ final class BackendApp: Sendable {
         var retryNumber: String?
         var retryReason: String?
         var userAgent: String
+        /// Whether a header named `X-Injected` arrived (a value that smuggled in a CRLF).
+        var injected = false
     }
     let seen = Mutex<[Seen]>([])
     let port = Mutex<Int?>(nil)
@@ -44,7 +46,8 @@ final class BackendApp: Sendable {
                 $0.append(Seen(path: path, contentType: request.headers[.contentType] ?? "", body: body, signatureValid: valid,
                                retryNumber: request.headers[HTTPField.Name("X-Slack-Retry-Num")!],
                                retryReason: request.headers[HTTPField.Name("X-Slack-Retry-Reason")!],
-                               userAgent: request.headers[.userAgent] ?? ""))
+                               userAgent: request.headers[.userAgent] ?? "",
+                               injected: request.headers[HTTPField.Name("X-Injected")!] != nil))
             }
             func reply(_ status: HTTPResponse.Status, _ type: String, _ text: String, _ extra: HTTPFields = [:]) -> Response {
                 var headers: HTTPFields = [.contentType: type]

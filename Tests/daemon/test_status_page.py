@@ -30,8 +30,7 @@ def ready(port):
 
 def test_status_page_in_headless_chromium(tmp_path, processes):
     port = free_port()
-    daemon = Proc([binary("sockeyed"), "run", "--demo-seconds", "60", "--demo-rate", "300",
-                   "--demo-operations", f"127.0.0.1:{port}"])
+    daemon = Proc([binary("sockeyed"), "demo", "--seconds", "60", "--rate", "300", "--operations", f"127.0.0.1:{port}"])
     processes.append(daemon)
     assert daemon.wait_for(lambda: ready(port), 60), daemon.err[-20:]
     browser = chromium()

@@ -76,31 +76,64 @@ static int is_ip_literal(const char *host) {
     return 1;
 }
 
-sockeye_tls *sockeye_tls_new(sockeye_tls_config *config, const char *host) {
+/* Frees a session that could not be completed, with its BIOs. */
+static void discard(sockeye_tls *tls) {
+    if (tls->ssl) {
+        SSL_free(tls->ssl); /* frees the BIOs once they are attached */
+    } else {
+        BIO_free(tls->network_in);
+        BIO_free(tls->network_out);
+    }
+    free(tls);
+}
+
+sockeye_tls *sockeye_tls_new(sockeye_tls_config *config, const char *host, char *error, size_t error_len) {
+    if (error && error_len) error[0] = '\0';
     sockeye_tls *tls = calloc(1, sizeof *tls);
-    if (!tls) return NULL;
+    if (!tls) {
+        if (error && error_len) snprintf(error, error_len, "cannot create a TLS session: out of memory");
+        return NULL;
+    }
     tls->ssl = SSL_new(config->ctx);
     tls->network_in = BIO_new(BIO_s_mem());
     tls->network_out = BIO_new(BIO_s_mem());
     if (!tls->ssl || !tls->network_in || !tls->network_out) {
-        if (tls->ssl) SSL_free(tls->ssl);
-        else {
+        copy_error(error, error_len, "cannot create a TLS session");
+        if (tls->ssl) {
+            /* Not attached yet: SSL_free would not free them. */
             BIO_free(tls->network_in);
             BIO_free(tls->network_out);
+            tls->network_in = tls->network_out = NULL;
         }
-        free(tls);
+        discard(tls);
         return NULL;
     }
     /* An empty memory BIO reports "retry", not end of file. */
     BIO_set_mem_eof_return(tls->network_in, -1);
     BIO_set_mem_eof_return(tls->network_out, -1);
     SSL_set_bio(tls->ssl, tls->network_in, tls->network_out);
+    /* A copy for error messages. It holds every name OpenSSL accepts as a server name
+     * (at most 255 bytes); a longer one is refused by SSL_set_tlsext_host_name below. */
     snprintf(tls->host, sizeof tls->host, "%s", host);
+    /* Each call can fail (a name OpenSSL refuses, no memory): without its check the
+     * handshake would go on with no SNI or, worse, without checking the certificate's name. */
     if (is_ip_literal(host)) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls->ssl), host);
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls->ssl), host) != 1) {
+            copy_error(error, error_len, "cannot set the IP address the TLS certificate must match");
+            discard(tls);
+            return NULL;
+        }
     } else {
-        SSL_set_tlsext_host_name(tls->ssl, host);
-        SSL_set1_host(tls->ssl, host);
+        if (SSL_set_tlsext_host_name(tls->ssl, host) != 1) {
+            copy_error(error, error_len, "cannot set the TLS server name (SNI)");
+            discard(tls);
+            return NULL;
+        }
+        if (SSL_set1_host(tls->ssl, host) != 1) {
+            copy_error(error, error_len, "cannot set the host name the TLS certificate must match");
+            discard(tls);
+            return NULL;
+        }
     }
     SSL_set_connect_state(tls->ssl);
     return tls;

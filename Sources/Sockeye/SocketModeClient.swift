@@ -42,14 +42,18 @@ public final class SocketModeClient: Sendable {
         configuration.pool.dedupWindow = options.dedupWindow
         configuration.caFile = options.caFile
         configuration.maxMessageSize = options.maxMessageSize
+        configuration.webAPITimeout = options.webAPITimeout
         let environment = options.environment ?? ProcessEnvironment.snapshot()
         do {
             if let proxyURL = options.proxyURL {
-                let proxy = try EndpointURL(proxyURL)
+                // Parsed as a proxy variable is: http:// only, so a password never goes to a
+                // proxy in clear (an https:// proxy would need TLS to the proxy itself).
+                let proxy = try ProxySettings.proxyURL(proxyURL)
                 configuration.proxy = ProxySettings(httpsProxy: proxy, httpProxy: proxy, noProxy: options.noProxy)
             }
         } catch {
-            throw .invalidConfiguration(.invalidURL("proxy URL '\(options.proxyURL ?? "")': \(error.description)"))
+            let shown = EndpointURL.redacting(options.proxyURL ?? "")
+            throw .invalidConfiguration(.invalidURL("proxy URL '\(shown)': \(error.description)"))
         }
         let (stream, continuation) = AsyncThrowingStream<[SocketModeEvent?], any Error>.makeStream()
         let collector = BatchCollector()

@@ -16,8 +16,9 @@ public struct SocketModeOptions: Sendable {
     public var ackGuard: Duration? = .milliseconds(2500)
     /// How long delivered event ids are remembered to drop Slack's redeliveries.
     public var dedupWindow: Duration = .seconds(900)
-    /// An explicit proxy URL (`http://user:pass@host:port`); nil reads `HTTPS_PROXY`,
-    /// `HTTP_PROXY` and `NO_PROXY` from the environment.
+    /// An explicit proxy URL (`http://user:pass@host:port`; `host:port` means `http://`);
+    /// nil reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` from the environment. Only
+    /// `http://` proxies: an `https://` one is refused (its credentials would go in clear).
     public var proxyURL: String? = nil
     /// Hosts that bypass `proxyURL` (the NO_PROXY syntax), when `proxyURL` is set.
     public var noProxy: [String] = []
@@ -26,6 +27,12 @@ public struct SocketModeOptions: Sendable {
     public var caFile: String? = nil
     /// The largest message accepted (bigger ones close the connection with 1009).
     public var maxMessageSize = 1 << 20
+    /// The deadline of each `apps.connections.open` call, from the DNS lookup to the answer
+    /// (0.1…300 s). A server, proxy or TLS peer that stops answering fails the call with a
+    /// timeout that names the stalled step, and a new call follows after the backoff. The
+    /// WebSocket upgrade is bounded by `pool.connectTimeout`, the wait for `hello` by
+    /// `pool.helloTimeout`.
+    public var webAPITimeout: Duration = TransportRuntime.defaultWebAPITimeout
     /// Every other pool setting (timeouts, backoff, drain), for the rare case that needs it.
     public var pool = PoolConfiguration()
     /// The runtime (service thread) to run on; nil shares one per process.

@@ -80,6 +80,13 @@ public enum ConnectionsOpenCall {
     ///   would read as success in a log, and the failure stays retryable.
     /// Never traps, whatever the bytes.
     public static func result(of response: HTTPResponse) -> ConnectionsOpenResult {
+        result(of: response, apiBase: nil)
+    }
+
+    /// The same, for a call made to `apiBase`: when that is `https://`, a `ws://` URL is a
+    /// downgrade (the events and acks would travel in clear after a call made over TLS) and
+    /// is refused as a `.transportFailure` saying so; the pool asks for another URL.
+    public static func result(of response: HTTPResponse, apiBase: EndpointURL?) -> ConnectionsOpenResult {
         let success = response.status >= 200 && response.status < 300
         let scanned: Result<(ok: Bool?, url: String?, error: String?), ScanError> = response.body.withUnsafeBytes { buffer in
             do throws(ScanError) {
@@ -110,6 +117,10 @@ public enum ConnectionsOpenCall {
                 let parsed = try EndpointURL(url)
                 guard parsed.scheme == .wss || parsed.scheme == .ws else {
                     return .transportFailure("\(method) answered a url that is not ws:// or wss://: \(parsed)")
+                }
+                if let apiBase, apiBase.isSecure, !parsed.isSecure {
+                    return .transportFailure(
+                        "\(method) answered a ws:// url for an https:// API base, refused (a downgrade to plain text): \(parsed)")
                 }
             } catch {
                 return .transportFailure("\(method) answered an unusable url (\(error))")

@@ -80,6 +80,19 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         return "\(scheme.rawValue)://\(userinfo)\(hostHeader)\(requestTarget)"
     }
 
+    /// `text` with the password of a URL's userinfo replaced by `***`, whether or not the
+    /// text parses: for error messages that quote a URL as the user wrote it. Everything from
+    /// the authority's start (after `scheme://`, or the beginning) to the last `@` is taken
+    /// as userinfo, so a password with an unencoded `/` or `@` is hidden too; a userinfo
+    /// without `:` (a user name alone) is kept, as in `description`.
+    public static func redacting(_ text: String) -> String {
+        let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
+        guard let at = text[start...].lastIndex(of: "@") else { return text }
+        let userinfo = text[start..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return text }
+        return String(text[..<colon]) + ":***" + String(text[at...])
+    }
+
     /// Parses `text` (see the type's documentation for the rules).
     public init(_ text: String) throws(EndpointURLError) {
         let bytes = Array(text.utf8)
@@ -112,12 +125,20 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
             }
             hostStart = at + 1
         }
-        let (host, portText) = try Self.splitHostPort(bytes[hostStart..<authorityEnd])
-        self.host = host
-        if let portText {
-            port = try Self.parsePort(portText) ?? scheme.defaultPort
-        } else {
-            port = scheme.defaultPort
+        do throws(EndpointURLError) {
+            let (host, portText) = try Self.splitHostPort(bytes[hostStart..<authorityEnd])
+            self.host = host
+            if let portText {
+                port = try Self.parsePort(portText) ?? scheme.defaultPort
+            } else {
+                port = scheme.defaultPort
+            }
+        } catch {
+            // An "@" after the authority's end: a password with an unencoded "/", "?" or "#"
+            // cut the authority short, and the host or port in the error would be part of
+            // that password. Say what to fix without quoting any of it.
+            if bytes[authorityEnd...].contains(UInt8(ascii: "@")) { throw .misplacedUserinfo }
+            throw error
         }
 
         // path, then "?" query, then "#" fragment (dropped).

@@ -29,6 +29,10 @@ public enum EndpointURLError: Error, Sendable, Hashable, CustomStringConvertible
     case httpsProxyUnsupported
     /// A proxy URL whose scheme is neither http nor https (`socks5://` …); carries the scheme.
     case unsupportedProxyScheme(String)
+    /// An `@` after the host: a user name or password holds a `/`, `?`, `#` or `@` that must
+    /// be percent-encoded (or a proxy URL has a path with `@`). Carries nothing of the text,
+    /// which may hold a password.
+    case misplacedUserinfo
 
     public var description: String {
         switch self {
@@ -44,7 +48,11 @@ public enum EndpointURLError: Error, Sendable, Hashable, CustomStringConvertible
             "space, control or non-ASCII character at byte \(offset) of the URL (percent-encode it)"
         case .badPercentEncoding: "invalid percent-encoding in the URL's user name or password"
         case .httpsProxyUnsupported:
-            "https:// proxies (TLS to the proxy) are not supported; use an http:// proxy URL"
+            "https:// proxies (TLS to the proxy) are not supported, and their credentials would go to the proxy "
+                + "in clear; use an http:// proxy URL (connections through it are still TLS end to end)"
+        case .misplacedUserinfo:
+            "the URL has an \"@\" after its host: percent-encode \"/\", \"?\", \"#\" and \"@\" in the user name "
+                + "and password (%2F, %3F, %23, %40)"
         case .unsupportedProxyScheme(let scheme):
             "unsupported proxy scheme \"\(scheme)\" (only http:// proxies with CONNECT are supported)"
         }

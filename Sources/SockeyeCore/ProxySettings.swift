@@ -71,7 +71,23 @@ public struct ProxySettings: Sendable, Hashable {
         } else {
             withScheme = "http://" + trimmed
         }
-        return try EndpointURL(withScheme)
+        let url = try EndpointURL(withScheme)
+        // A proxy URL's path means nothing; one with "@" is a password cut short by an
+        // unencoded "/" (`http://user:12/34@proxy` parses as host `user`, port 12), which
+        // would otherwise be used, and shown, as a path.
+        if url.path.contains("@") || (url.query?.contains("@") ?? false) { throw .misplacedUserinfo }
+        return url
+    }
+
+    /// Checks explicit settings as `proxyURL(_:)` checks a variable: only `http://` proxies.
+    /// An `https://` one is refused (`httpsProxyUnsupported`): TLS to the proxy itself is not
+    /// implemented, so its `Proxy-Authorization` would travel in clear.
+    public func validated() throws(EndpointURLError) -> ProxySettings {
+        for proxy in [httpsProxy, httpProxy].compactMap({ $0 }) {
+            if proxy.scheme == .https { throw .httpsProxyUnsupported }
+            guard proxy.scheme == .http else { throw .unsupportedProxyScheme(proxy.scheme.rawValue) }
+        }
+        return self
     }
 
     /// The proxy for `target`, or `nil` when none is configured for its scheme or a

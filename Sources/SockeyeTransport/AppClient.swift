@@ -49,19 +49,26 @@ public final class AppClient: @unchecked Sendable {
         do {
             apiBase = try EndpointURL(configuration.apiBaseURL)
         } catch {
-            throw .invalidURL("API base URL '\(configuration.apiBaseURL)': \(error.description)")
+            throw .invalidURL("API base URL '\(EndpointURL.redacting(configuration.apiBaseURL))': \(error.description)")
         }
         guard apiBase.scheme == .https || apiBase.scheme == .http else {
-            throw .invalidURL("API base URL '\(configuration.apiBaseURL)' must be http:// or https://")
+            throw .invalidURL("API base URL '\(apiBase)' must be http:// or https://")
         }
         if let explicit = configuration.proxy {
-            proxySettings = explicit
+            do {
+                proxySettings = try explicit.validated()
+            } catch {
+                throw .invalidURL("proxy setting: \(error.description)")
+            }
         } else {
             do {
                 proxySettings = try ProxySettings(environment: environment)
             } catch {
                 throw .invalidURL("proxy setting: \(error.description)")
             }
+        }
+        guard TransportRuntime.webAPITimeoutRange.contains(configuration.webAPITimeout) else {
+            throw .invalidSetting("webAPITimeout \(configuration.webAPITimeout) is outside 0.1…300 s")
         }
         tls = try TLSConfiguration(caFile: configuration.caFile ?? environment["SSL_CERT_FILE"])
         pool = PoolController(configuration: configuration.pool, now: Instant(nanoseconds: MonotonicClock.now()))
@@ -163,6 +170,14 @@ public final class AppClient: @unchecked Sendable {
         performActions()
     }
 
+    /// Slack's close frame arrived on `link`: the pool answers it (`.close`) when the acks
+    /// owed there are out. A link the pool no longer tracks is answered at once.
+    func peerClosing(_ link: SocketLink, code: UInt16) {
+        guard pool.connectionSummary.contains(where: { $0.id == link.id }) else { return link.close(code: code) }
+        pool.handle(.peerClosing(link.id, code: code), now: now())
+        performActions()
+    }
+
     func pongReceived(_ payload: UnsafeRawBufferPointer, on link: SocketLink) {
         pool.receivePong(payload, on: link.id, now: now())
     }
@@ -190,6 +205,7 @@ public final class AppClient: @unchecked Sendable {
 
     func noteTransportError(_ error: TransportError) {
         counters.transportErrors += 1
+        if case .timeout = error { counters.timeouts += 1 }
         counters.lastError = error.description
         callbacks.notice(.transport(error))
     }
@@ -255,7 +271,7 @@ public final class AppClient: @unchecked Sendable {
         let proxy = proxySettings.proxy(for: apiBase)
         let exchange = ConnectionsOpenExchange(
             runtime: runtime, apiBase: apiBase, appToken: configuration.appToken, proxy: proxy, tls: tls,
-            userAgent: userAgent
+            userAgent: userAgent, timeout: configuration.webAPITimeout
         ) { [unowned self] result, error in
             self.exchange = nil
             if let error { noteTransportError(error) }

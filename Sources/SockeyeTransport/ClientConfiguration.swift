@@ -17,6 +17,12 @@ public struct ClientConfiguration: Sendable {
     public var maxMessageSize: Int = 1 << 20
     /// Sent as `User-Agent` on every request.
     public var userAgent: String = "sockeye/\(SockeyeVersion.string)"
+    /// The deadline of one `apps.connections.open` call, over the whole exchange: DNS, TCP,
+    /// the proxy's CONNECT, the TLS handshake and the answer (0.1…300 s, 10 s by default).
+    /// When it passes the call fails as a transport failure naming the step that stalled,
+    /// and the pool asks again after its backoff. The WebSocket upgrade that follows is
+    /// bounded by the pool's `connectTimeout` (connect to `101`) and `helloTimeout`.
+    public var webAPITimeout: Duration = TransportRuntime.defaultWebAPITimeout
 
     /// A configuration for `appToken` with the defaults.
     public init(appToken: String) { self.appToken = appToken }
@@ -48,6 +54,8 @@ public struct ClientStats: Sendable, Hashable {
     public var staleAcks = 0
     /// Failures by layer.
     public var transportErrors = 0
+    /// Of those, the exchanges that timed out (a Web API call past `webAPITimeout`).
+    public var timeouts = 0
     public var protocolErrors = 0
     /// The latest transport error, for a status line.
     public var lastError: String?

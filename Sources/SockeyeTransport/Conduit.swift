@@ -78,6 +78,19 @@ final class Conduit {
         return Unmanaged<Conduit>.fromOpaque(opaque).takeUnretainedValue()
     }
 
+    /// The step the conduit is waiting on, for a timeout's message; `nil` once it is open
+    /// (the owner's own protocol is waiting then, and the owner names it) or ended.
+    var waitingFor: String? {
+        switch stage {
+        case .idle: "start"
+        case .resolving: "DNS lookup of \(hop.host)"
+        case .connecting: "TCP connect to \(hop.host):\(hop.port)"
+        case .tunnelling: "proxy CONNECT"
+        case .securing: "TLS handshake"
+        case .open, .ended: nil
+        }
+    }
+
     /// The host and port TCP goes to: the proxy's when there is one.
     private var hop: (host: String, port: Int) { proxy.map { ($0.host, $0.port) } ?? (target.host, target.port) }
 
@@ -229,8 +242,10 @@ final class Conduit {
             retainedOwner?.conduitOpened()
             return
         }
-        guard let session = sockeye_tls_new(tlsConfiguration.raw, target.host) else {
-            return fail(.tls("cannot create a TLS session", verification: false))
+        var error = [CChar](repeating: 0, count: 512)
+        guard let session = sockeye_tls_new(tlsConfiguration.raw, target.host, &error, error.count) else {
+            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return fail(.tls("TLS for \(target.host): \(message.isEmpty ? "cannot create a TLS session" : message)", verification: false))
         }
         tls = session
         stage = .securing

@@ -36,9 +36,11 @@ void sockeye_tls_config_free(sockeye_tls_config *config);
 
 /**
  * Starts a client session for `host` (SNI unless it is an IP literal; the certificate must
- * match it: DNS name or IP address). Returns NULL on allocation failure.
+ * match it: DNS name or IP address). Returns NULL when the session cannot be made: out of
+ * memory, or OpenSSL refused `host` as the server name or the name to verify (longer than
+ * 255 bytes, for one); `error` (if not NULL) then receives a message saying which.
  */
-sockeye_tls *sockeye_tls_new(sockeye_tls_config *config, const char *host);
+sockeye_tls *sockeye_tls_new(sockeye_tls_config *config, const char *host, char *error, size_t error_len);
 /** Frees a session. */
 void sockeye_tls_free(sockeye_tls *tls);
 

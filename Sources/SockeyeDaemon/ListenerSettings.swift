@@ -10,8 +10,11 @@
 /// | `max_requests_per_connection` | 1000 | 1000 | 1…1000000 |
 /// | `idle_timeout` | 30s | 60s | 100ms…1h |
 ///
-/// - `max_connections`: connections open at once; a connection beyond it is closed as soon
-///   as it is accepted (counted as `connection_limit`).
+/// - `max_connections`: connections open at once. At the cap, a new connection closes the
+///   longest-idle one (accepted and silent, or between keep-alive requests with nothing
+///   owed; counted as `idle_evicted`), so a flood of idle connections cannot lock Slack
+///   out; when every connection is busy, the new one is closed as soon as it is accepted
+///   (counted as `connection_limit`).
 /// - `head_timeout`: the whole request head must arrive within this, counted from its first
 ///   byte (from the connection's accept for its first request); it is not restarted by
 ///   later bytes, so a head sent a byte at a time is cut off (`head_timeout`).

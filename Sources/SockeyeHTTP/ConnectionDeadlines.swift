@@ -71,6 +71,15 @@ public struct ConnectionDeadlines: Sendable {
         if case .answers = phase, unanswered == 0 { phase = .idle(since: now) }
     }
 
+    /// Since when nothing of a request was read and no answer is owed (the connection can
+    /// be closed without losing anything); nil while a request is in progress.
+    public var idleSince: NIODeadline? {
+        switch phase {
+        case .fresh(let since), .idle(let since): return since
+        case .head, .body, .answers: return nil
+        }
+    }
+
     /// The wait that ran out at `now`, if any.
     public func expired(at now: NIODeadline) -> Expiry? {
         switch phase {

@@ -42,7 +42,8 @@ public final class HTTPServer: Sendable {
         /// A body must be complete within `bodyTimeout + size / minBodyBytesPerSecond`.
         public var bodyTimeout: TimeAmount
         public var minBodyBytesPerSecond: Int
-        /// Connections open at once; one more is closed when accepted.
+        /// Connections open at once. One more closes an idle connection to make room, or is
+        /// closed when accepted if none is idle.
         public var maxConnections: Int
         /// Requests on one connection; the last one's answer says `Connection: close`.
         public var maxRequestsPerConnection: Int
@@ -91,7 +92,7 @@ public final class HTTPServer: Sendable {
     private struct State {
         var outboxes: [ObjectIdentifier: ResponseOutbox] = [:]
         var listener: (any Channel)?
-        var connections: [ObjectIdentifier: any Channel] = [:]
+        var connections: [ObjectIdentifier: (channel: any Channel, slot: ConnectionSlot)] = [:]
         var stopped = false
     }
     private let state = Mutex(State())
@@ -129,14 +130,24 @@ public final class HTTPServer: Sendable {
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let server = self else { return channel.close(promise: nil) }
-                    guard server.track(channel, limit: limits.maxConnections) else {
-                        // Beyond the cap (or stopping): closed at once, before reading anything.
+                    let slot = ConnectionSlot()
+                    switch server.track(channel, slot, limit: limits.maxConnections) {
+                    case .accepted:
+                        break
+                    case .evicted(let idle):
+                        // At the cap, a connection with nothing in progress makes room: a flood
+                        // of idle connections cannot lock real clients out.
+                        limits.onRejected(.idleEvicted)
+                        idle.close(promise: nil)
+                    case .refused:
+                        // Beyond the cap with every connection busy (or stopping): closed at
+                        // once, before reading anything.
                         limits.onRejected(.connectionLimit)
                         return channel.close(promise: nil)
                     }
                     let deadlines = ConnectionDeadlines(accepted: .now(), idle: limits.idleTimeout, head: limits.headTimeout,
                                                         bodyBase: limits.bodyTimeout, minBodyBytesPerSecond: limits.minBodyBytesPerSecond)
-                    let connection = ServerConnection(channel: channel, deadlines: deadlines)
+                    let connection = ServerConnection(channel: channel, deadlines: deadlines, slot: slot)
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ByteWatcher(connection: connection))
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
@@ -163,7 +174,7 @@ public final class HTTPServer: Sendable {
     public func stop() async {
         let (listener, connections) = state.withLock { state in
             state.stopped = true
-            return (state.listener, Array(state.connections.values))
+            return (state.listener, state.connections.values.map(\.channel))
         }
         try? await listener?.close()
         for connection in connections {
@@ -181,20 +192,41 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Counts `channel` among the open connections; false when `limit` are open already or
-    /// the server is stopping.
-    private func track(_ channel: any Channel, limit: Int) -> Bool {
+    private enum Admission {
+        case accepted
+        /// Accepted in place of this idle connection, which the caller closes.
+        case evicted(any Channel)
+        case refused
+    }
+
+    /// Counts `channel` among the open connections. At `limit`, an idle connection (nothing
+    /// read of a request, nothing waiting for an answer) is dropped from the count to make
+    /// room; when none is idle, or the server is stopping, `channel` is refused.
+    private func track(_ channel: any Channel, _ slot: ConnectionSlot, limit: Int) -> Admission {
         let id = ObjectIdentifier(channel)
-        let accepted = state.withLock { state -> Bool in
-            guard !state.stopped, state.connections.count < limit else { return false }
-            state.connections[id] = channel
-            return true
+        let admission = state.withLock { state -> Admission in
+            guard !state.stopped else { return .refused }
+            var outcome = Admission.accepted
+            if state.connections.count >= limit {
+                // The longest idle goes: a client that has just connected and not yet sent
+                // its request is the newest, so a flood of new connections cannot push it out.
+                var oldest: (key: ObjectIdentifier, channel: any Channel, since: NIODeadline)?
+                for (key, entry) in state.connections {
+                    guard let since = entry.slot.idleSince, since < (oldest?.since ?? .distantFuture) else { continue }
+                    oldest = (key, entry.channel, since)
+                }
+                guard let idle = oldest else { return .refused }
+                state.connections.removeValue(forKey: idle.key)
+                outcome = .evicted(idle.channel)
+            }
+            state.connections[id] = (channel, slot)
+            return outcome
         }
-        guard accepted else { return false }
+        if case .refused = admission { return admission }
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
         }
-        return true
+        return admission
     }
 
     /// Connections open now.
@@ -209,6 +241,8 @@ public enum RejectionReason: String, Sendable, CaseIterable {
     case headTimeout = "head_timeout"
     /// The body did not arrive within its deadline.
     case bodyTimeout = "body_timeout"
+    /// An idle connection closed to make room for a new one at `maxConnections`.
+    case idleEvicted = "idle_evicted"
     /// The body is larger than the path's limit (413).
     case tooLarge = "too_large"
     /// No one serves the path (404, body not read).

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// One server connection's state, on its event loop: the requests read and not answered yet
 /// (by sequence number), answers that came out of order, and whether the connection is
@@ -18,12 +19,18 @@ final class ServerConnection {
     private(set) var ending = false
     /// A `read` held back by `maxUnanswered`.
     var readHeld = false
-    /// The connection's head, body and idle deadlines.
-    var deadlines: ConnectionDeadlines
+    /// The connection's head, body and idle deadlines; the server sees through `slot`
+    /// whether the connection is idle (and may be closed to make room).
+    var deadlines: ConnectionDeadlines {
+        didSet { slot.idleSince = deadlines.idleSince }
+    }
+    let slot: ConnectionSlot
 
-    init(channel: any Channel, deadlines: ConnectionDeadlines) {
+    init(channel: any Channel, deadlines: ConnectionDeadlines, slot: ConnectionSlot) {
         self.channel = channel
         self.deadlines = deadlines
+        self.slot = slot
+        slot.idleSince = deadlines.idleSince
     }
 
     /// Requests read and not answered.
@@ -81,5 +88,19 @@ final class ServerConnection {
         guard !ending else { return }
         let sequence = take()
         complete(sequence, bytes, close: true)
+    }
+}
+
+/// What the server, on any thread, knows of one connection: since when it is idle (accepted
+/// and silent, or between keep-alive requests with nothing owed), if it is.
+final class ConnectionSlot: Sendable {
+    /// Uptime nanoseconds, or -1 while a request is in progress.
+    private let since = Atomic<Int64>(0)
+    var idleSince: NIODeadline? {
+        get {
+            let value = since.load(ordering: .relaxed)
+            return value < 0 ? nil : .uptimeNanoseconds(UInt64(value))
+        }
+        set { since.store(newValue.map { Int64(clamping: $0.uptimeNanoseconds) } ?? -1, ordering: .relaxed) }
     }
 }

@@ -18,9 +18,17 @@ struct ServerLimitsTests {
         subscript(_ reason: RejectionReason) -> Int { counts.withLock { $0[reason] ?? 0 } }
     }
 
+    /// Requests to `/hold`, never answered (their connections stay busy).
+    final class Holds: Sendable {
+        private let senders = Mutex<[HTTPResponseSender]>([])
+        func add(_ sender: HTTPResponseSender) { senders.withLock { $0.append(sender) } }
+        var count: Int { senders.withLock { $0.count } }
+    }
+
     /// A server answering `POST /echo` (bodies up to 100 000 bytes) and `GET` of any other
-    /// known path with the path; `/unknown…` paths are refused by the screen.
-    static func start(_ adjust: (inout HTTPServer.Limits) -> Void = { _ in }) async throws -> (HTTPServer, Rejections) {
+    /// known path with the path, but `/hold` (not answered); `/unknown…` paths are refused
+    /// by the screen.
+    static func start(holds: Holds = Holds(), _ adjust: (inout HTTPServer.Limits) -> Void = { _ in }) async throws -> (HTTPServer, Rejections) {
         let rejections = Rejections()
         var limits = HTTPServer.Limits(
             bodyLimit: { _ in 100_000 },
@@ -31,7 +39,9 @@ struct ServerLimitsTests {
             onRejected: { rejections.record($0) })
         adjust(&limits)
         let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits) { request, sender in
-            if request.path == "/echo" {
+            if request.path == "/hold" {
+                holds.add(sender)
+            } else if request.path == "/echo" {
                 sender.send(HTTPServerResponse(status: .ok, contentType: "text/plain", body: request.body))
             } else {
                 sender.send(.text(.ok, String(request.path)))
@@ -82,28 +92,50 @@ struct ServerLimitsTests {
         await server.stop()
     }
 
-    @Test("a connection beyond max_connections is closed at once and counted; a slot freed serves a request again")
+    @Test("at max_connections with every connection busy, one more is closed at once and counted; a slot freed serves a request again")
     func connectionCap() async throws {
-        let (server, rejections) = try await Self.start { $0.maxConnections = 2; $0.headTimeout = .seconds(60) }
+        let holds = Holds()
+        let (server, rejections) = try await Self.start(holds: holds) { $0.maxConnections = 2; $0.headTimeout = .seconds(60) }
+        // Two connections each waiting for an answer: busy, not idle.
         let first = try RawHTTPClient(port: server.port!)
         let second = try RawHTTPClient(port: server.port!)
-        #expect(await eventually { server.connectionCount == 2 })
+        first.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+        second.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await eventually { holds.count == 2 })
         let third = try RawHTTPClient(port: server.port!)
         third.send("GET /third HTTP/1.1\r\nHost: x\r\n\r\n")
         let refused = third.read(timeout: 30)
         #expect(refused.closed && refused.text.isEmpty, "\(refused)")
         third.close()
         #expect(rejections[.connectionLimit] >= 1)
-        // The first two are served; once one leaves, a new connection is too.
-        second.send("GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(second.read(timeout: 5).text.hasSuffix("\r\n\r\n/second"))
+        // Once one leaves, a new connection is served.
         first.close()
         #expect(await eventually { server.connectionCount == 1 })
         let fourth = try RawHTTPClient(port: server.port!)
-        fourth.send("GET /fourth HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(fourth.read(timeout: 5).text.hasSuffix("\r\n\r\n/fourth"))
+        fourth.send("GET /fourth HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(fourth.read(timeout: 30).text.hasSuffix("\r\n\r\n/fourth"))
         fourth.close()
         second.close()
+        await server.stop()
+    }
+
+    @Test("at max_connections, a new connection closes the longest idle one instead of being refused")
+    func idleEviction() async throws {
+        let holds = Holds()
+        let (server, rejections) = try await Self.start(holds: holds) { $0.maxConnections = 2; $0.headTimeout = .seconds(60) }
+        let busy = try RawHTTPClient(port: server.port!)
+        busy.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await eventually { holds.count == 1 })
+        let idle = try RawHTTPClient(port: server.port!)
+        #expect(await eventually { server.connectionCount == 2 })
+        let newcomer = try RawHTTPClient(port: server.port!)
+        newcomer.send("GET /newcomer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(newcomer.read(timeout: 30).text.hasSuffix("\r\n\r\n/newcomer"))
+        #expect(idle.read(timeout: 30).closed)
+        #expect(rejections[.idleEvicted] == 1 && rejections[.connectionLimit] == 0)
+        newcomer.close()
+        idle.close()
+        busy.close()
         await server.stop()
     }
 

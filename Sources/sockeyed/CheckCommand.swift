@@ -22,8 +22,12 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Check only this app.")
     var app: String?
 
-    @Option(name: .long, help: "Seconds the probe connection may take to reach hello.")
+    @Option(name: .long, help: "Seconds the probe connection may take to reach hello (1–600).")
     var probeSeconds = 5
+
+    func validate() throws {
+        guard (1...600).contains(probeSeconds) else { throw ValidationError("--probe-seconds: from 1 to 600") }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment

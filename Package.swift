@@ -328,3 +328,14 @@ package.targets += [
         swiftSettings: strictSwift
     ),
 ]
+
+// MARK: - The WebSocket conformance tests' echo client (docs/websocket-conformance.md)
+package.targets += [
+    // `sockeye-ws-echo ws://127.0.0.1:PORT/path`: echoes every message using SockeyeCore's
+    // codec alone, then prints how the connection ended (Tests/interop/websocket_conformance.py).
+    .executableTarget(
+        name: "sockeye-ws-echo",
+        dependencies: ["SockeyeCore"],
+        swiftSettings: strictSwift
+    ),
+]

@@ -608,8 +608,11 @@ SOCKEYE_API sockeye_status sockeye_event_release(sockeye_event *event);
  * after; an ack that comes after Slack's 3 s deadline is counted in `late_acks`.
  *
  * @param payload NULL (or `len` 0) for a plain ack.
- * @return SOCKEYE_OK; SOCKEYE_E_INVALID_PAYLOAD; SOCKEYE_E_ACK_TOO_LARGE (the ack would be
- *         SOCKEYE_ACK_MAX_FRAME bytes or more); SOCKEYE_E_ALREADY_ANSWERED (acked or
+ * @param len     bytes of `payload`; checked before any is read.
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_ARGUMENT (`payload` NULL with `len` > 0, or `len`
+ *         above PTRDIFF_MAX); SOCKEYE_E_INVALID_PAYLOAD; SOCKEYE_E_ACK_TOO_LARGE (the ack
+ *         would be SOCKEYE_ACK_MAX_FRAME bytes or more; a `len` that large is refused
+ *         without reading the payload); SOCKEYE_E_ALREADY_ANSWERED (acked or
  *         nacked before; in SOCKEYE_ACK_ON_RECEIPT mode, any payload); SOCKEYE_E_STOPPED
  *         (its client was freed or its runtime shut down: nothing is sent);
  *         SOCKEYE_E_INVALID_HANDLE (released, or not an event).

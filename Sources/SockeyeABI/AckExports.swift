@@ -35,3 +35,16 @@ public func sockeyeAckEncode(
         }
     }
 }
+
+/// Checks the payload (pointer, length) pair of `sockeye_ack` as the other exports check
+/// theirs, before a byte is read: a `size_t` past `Int.max` reaches Swift as a negative
+/// length and would trap in the buffer's initialiser, so it is `SOCKEYE_E_INVALID_ARGUMENT`,
+/// as is a length without a payload; a payload as long as the largest ack frame or longer
+/// cannot fit in one and is `SOCKEYE_E_ACK_TOO_LARGE` without being read (a wrong, huge
+/// length is never walked). `nil` when the pair may be used.
+func ackPayloadProblem(_ payload: UnsafePointer<CChar>?, _ length: Int) -> sockeye_status? {
+    guard length >= 0 else { return SOCKEYE_E_INVALID_ARGUMENT }
+    guard payload != nil || length == 0 else { return SOCKEYE_E_INVALID_ARGUMENT }
+    if payload != nil && length >= AckEncoder.maxFrameSize { return SOCKEYE_E_ACK_TOO_LARGE }
+    return nil
+}

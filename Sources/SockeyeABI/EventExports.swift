@@ -26,7 +26,7 @@ public func sockeyeEventRelease(_ handle: OpaquePointer?) -> sockeye_status {
 @_cdecl("sockeye_ack")
 public func sockeyeAck(_ handle: OpaquePointer?, _ payload: UnsafePointer<CChar>?, _ length: Int) -> sockeye_status {
     guard let event = event(handle) else { return SOCKEYE_E_INVALID_HANDLE }
-    guard payload != nil || length == 0 else { return SOCKEYE_E_INVALID_ARGUMENT }
+    if let problem = ackPayloadProblem(payload, length) { return problem }
     return event.client.ack(event, payload: payload.map { UnsafeRawBufferPointer(start: $0, count: length) })
 }
 

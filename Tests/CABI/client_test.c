@@ -565,6 +565,12 @@ static void test_response_payloads(void) {
         CHECK_STATUS(sockeye_ack(events[i], "[1]", 3), SOCKEYE_E_INVALID_PAYLOAD);
         CHECK_STATUS(sockeye_ack(events[i], big, sizeof big), SOCKEYE_E_ACK_TOO_LARGE);
         CHECK_STATUS(sockeye_ack(events[i], NULL, 5), SOCKEYE_E_INVALID_ARGUMENT);
+        /* Lengths past PTRDIFF_MAX (a negative length cast to size_t) and lengths far
+         * beyond the buffer are refused before a byte is read. */
+        CHECK_STATUS(sockeye_ack(events[i], "{}", (size_t)-1), SOCKEYE_E_INVALID_ARGUMENT);
+        CHECK_STATUS(sockeye_ack(events[i], "{}", (size_t)PTRDIFF_MAX + 1), SOCKEYE_E_INVALID_ARGUMENT);
+        CHECK_STATUS(sockeye_ack(events[i], "{}", (size_t)1 << 40), SOCKEYE_E_ACK_TOO_LARGE);
+        CHECK_STATUS(sockeye_ack(events[i], "{}", SOCKEYE_ACK_MAX_FRAME), SOCKEYE_E_ACK_TOO_LARGE);
         if (kind == SOCKEYE_MESSAGE_SLASH_COMMANDS) {
             slash++;
             CHECK(accepts == 1, "slash commands accept a response payload");

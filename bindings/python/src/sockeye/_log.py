@@ -62,8 +62,17 @@ class LogSink:
         self.callback: Callable = _ffi.LOG_FN(on_log)
 
     def close(self) -> None:
-        """Stops forwarding (lines already queued are still logged)."""
+        """Stops forwarding (lines already queued are still logged). Idempotent."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         LogSink._queue.put((self.ident, 0, ""))
+
+    @staticmethod
+    def open_count() -> int:
+        """Sinks still forwarding (registered and not yet closed by the log thread)."""
+        with LogSink._thread_lock:
+            return len(LogSink._loggers)
 
     @staticmethod
     def _forward() -> None:

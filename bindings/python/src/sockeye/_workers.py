@@ -8,6 +8,13 @@ somebody's dispatch. So one *leader* thread takes and runs envelopes; up to
 running thread has spent more than ``STUCK_S`` on its current envelope (a listener that
 blocks, a slash command waiting for ``ack()``) while envelopes are queued. A helper runs
 what is queued, then parks again. A blocking listener so holds one thread, never delivery.
+
+A listener's exception never ends a thread: an ordinary one (``Exception``) is logged and
+delivery goes on; a ``KeyboardInterrupt``, ``SystemExit`` or other ``BaseException`` that
+is not an ``Exception`` means "stop": the envelope is declined (Slack redelivers it), the
+client stops taking envelopes and drains, every thread ends, and the exception is kept in
+:attr:`Workers.fatal` for the caller to raise again (the handlers raise it from
+``disconnect()``/``close()``, Bolt's ``start()`` from its loop).
 """
 from __future__ import annotations
 
@@ -43,6 +50,8 @@ class Workers:
         self.wakeups = 0
         self.cond = threading.Condition()
         self.done = False
+        #: the BaseException (not an Exception) a listener raised, which stopped delivery
+        self.fatal: Optional[BaseException] = None
         self.threads = [threading.Thread(target=self._lead, name="sockeye-worker-0", daemon=True)]
         self.threads += [threading.Thread(target=self._help, args=(n,), name=f"sockeye-worker-{n}", daemon=True)
                          for n in range(1, self.concurrency)]
@@ -60,8 +69,32 @@ class Workers:
         self.busy[index] = time.monotonic()
         try:
             self.deliver(event)
+        except Exception:  # the handlers catch their listeners' errors; this is a last guard
+            self.logger.exception("An envelope's delivery raised; delivery goes on")
+        except BaseException as error:  # KeyboardInterrupt, SystemExit …: stop, never silently
+            self._stop_for(error, event)
         finally:
             self.busy[index] = None
+
+    def _stop_for(self, error: BaseException, event: Event) -> None:
+        """A listener asked the program to stop: decline its envelope, stop the client
+        (draining), end every thread and keep the exception for the caller."""
+        with self.cond:
+            first = self.fatal is None
+            if first:
+                self.fatal = error
+        if first:
+            self.logger.error(f"A listener raised {type(error).__name__}; the Socket Mode client stops "
+                              "(it is raised again when the client is disconnected or closed)")
+        try:
+            event.nack()
+        except SockeyeError:
+            pass  # already answered, or the client is gone
+        try:
+            self.client.stop(drain=True)
+        except SockeyeError:
+            pass
+        self._end(None)
 
     def _end(self, error: Optional[Exception]) -> None:
         with self.cond:
@@ -85,6 +118,8 @@ class Workers:
                 return self._end(error)
             if event is not None:
                 self._run(0, event)
+            if self.done:
+                return
 
     def _help(self, index: int) -> None:
         client = self.client
@@ -105,6 +140,8 @@ class Workers:
                 if event is None:
                     break
                 self._run(index, event)
+                if self.done:
+                    return
 
     def _supervise(self) -> None:
         last = time.monotonic()

@@ -135,7 +135,9 @@ class SocketModeHandler:
             for sig in previous:
                 signal.signal(sig, lambda *_: stop.set())
         try:
-            while not stop.wait(0.5):
+            # A listener's KeyboardInterrupt or SystemExit stops the client; close() below
+            # raises it again here, in the caller's thread.
+            while not stop.wait(0.5) and not self.client.interrupted():
                 pass
         finally:
             for sig, handler in previous.items():

@@ -374,14 +374,22 @@ class Client:
                 break
             time.sleep(0.02)
         handle, self._handle = self._handle, None
-        if handle is not None:
-            self._lib.sockeye_client_free(handle)
-        self._log.close()
+        try:
+            if handle is not None:
+                self._lib.sockeye_client_free(handle)
+        finally:
+            self._log.close()
 
     def __del__(self) -> None:
+        # A client dropped without close(): free it, then its log sink, which the log
+        # thread's table would otherwise keep (with its logger) for the life of the process.
         handle = getattr(self, "_handle", None)
         if handle is not None and _ffi._lib is not None:
+            self._handle = None
             _ffi._lib.sockeye_client_free(handle)
+        log = getattr(self, "_log", None)
+        if log is not None:
+            log.close()
 
     @property
     def closed(self) -> bool:

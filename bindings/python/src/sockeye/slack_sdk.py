@@ -224,6 +224,9 @@ class SocketModeClient(_Responder):
         self.closed = False
         self.sockeye: Optional[Client] = None
         self._workers: Optional[Workers] = None
+        #: a KeyboardInterrupt, SystemExit … a listener raised: delivery stopped, and
+        #: ``disconnect()``/``close()`` raise it again once
+        self.listener_interrupt: Optional[BaseException] = None
         self._lock = threading.Lock()
         self._init_responder()
 
@@ -264,18 +267,29 @@ class SocketModeClient(_Responder):
         with self._lock:
             client, self.sockeye = self.sockeye, None
             workers, self._workers = self._workers, None
-        if client is None:
-            return
-        client.stop(drain=True)
-        if workers is not None:
-            workers.join(timeout=5)
-        client.close()
-        self._pending.clear()
-        for listener in self.on_close_listeners:
-            try:
-                listener(1000, None)
-            except Exception as error:
-                self.logger.exception(f"Failed to run an on_close listener: {error}")
+        if client is not None:
+            client.stop(drain=True)
+            if workers is not None:
+                workers.join(timeout=5)
+                if workers.fatal is not None and self.listener_interrupt is None:
+                    self.listener_interrupt = workers.fatal
+            client.close()
+            self._pending.clear()
+            for listener in self.on_close_listeners:
+                try:
+                    listener(1000, None)
+                except Exception as error:
+                    self.logger.exception(f"Failed to run an on_close listener: {error}")
+        interrupt, self.listener_interrupt = self.listener_interrupt, None
+        if interrupt is not None:
+            raise interrupt
+
+    def interrupted(self) -> bool:
+        """True once a listener raised a ``BaseException`` that is not an ``Exception``
+        (``KeyboardInterrupt``, ``SystemExit``): delivery stopped and the client is
+        draining; :meth:`disconnect` or :meth:`close` raises it again."""
+        workers = self._workers
+        return self.listener_interrupt is not None or (workers is not None and workers.fatal is not None)
 
     def close(self) -> None:
         """Disconnects for good."""

@@ -27,12 +27,13 @@ struct CommandEnvironmentTests {
     @Test("the program gets PATH, HOME, LANG, TZ, the event's metadata and the sink's env:, never the daemon's secrets")
     func minimalEnvironment() async throws {
         let folder = temporaryDirectory()
-        for (name, value) in Self.secrets { setenv(name, value, 1) }
-        setenv("TZ", "UTC", 1)
-        defer { for name in Self.secrets.keys { unsetenv(name) } }
+        // The daemon's environment with secrets in it (given, not set process-wide: other tests
+        // run alongside; the real process environment is the Python test_no_secrets_in_output's).
+        var daemonEnvironment = ProcessInfo.processInfo.environment.merging(Self.secrets) { _, secret in secret }
+        daemonEnvironment["TZ"] = "UTC"
         let settings = CommandSettings(arguments: ["sh", "-c", #"cat > /dev/null; env -0 > "$0""#, folder + "/env"],
                                        environment: ["HANDLER_MODE": "strict", "HANDLER_TOKEN": "passed-on-purpose"])
-        let sink = CommandSink(name: "handler", settings: settings)
+        let sink = CommandSink(name: "handler", settings: settings, inherited: daemonEnvironment)
         let outcome = await sink.accept([ingressRecord(app: "env-app", eventID: "Ev0ENVIRON")])
         #expect(outcome.refused.isEmpty, "\(outcome)")
         let printed = printedEnvironment(folder + "/env")

@@ -82,13 +82,18 @@ def test_listeners_as_configured(tmp_path, processes):
 
     # Two slow heads fill the operations listener's slots (busy: a head has begun; its
     # head_timeout is long), so a third connection is closed at once.
-    held = []
-    for _ in range(2):
-        s = socket.create_connection(("127.0.0.1", ops_port), timeout=10)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
-        held.append(s)
+    # A held connection whose head had not been read yet when another came in was idle, and
+    # made room for it: open it again until both are busy.
+    held = [None, None]
     def third_refused():
-        answer, closed = exchange(ops_port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", wait=5)
+        for index, s in enumerate(held):
+            if s is None or read_until_closed(s, 0.05)[1]:
+                if s is not None:
+                    s.close()
+                held[index] = socket.create_connection(("127.0.0.1", ops_port), timeout=10)
+                held[index].sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+        time.sleep(0.2)
+        answer, closed = exchange(ops_port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", wait=5)
         return closed and answer == b""
     wait_until(third_refused, 30, "a connection beyond max_connections refused", daemon)
     for s in held:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import time
 
 # The outcomes of one exchange besides an HTTP status.
@@ -151,3 +152,38 @@ async def exchange(port, data, timeout):
         return status, time.monotonic() - start, body
     finally:
         close(writer)
+
+
+def blocking_exchange(port, data, timeout):
+    """`exchange` with blocking sockets, for a thread of its own: (status or outcome,
+    seconds from connect to answer)."""
+    start = time.monotonic()
+    deadline = start + timeout
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(data)
+            received = b""
+            while b"\r\n\r\n" not in received and len(received) < MAX_RESPONSE:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = s.recv(65536)
+                if not chunk:
+                    return (CLOSED if not received else RESET), time.monotonic() - start
+                received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length" and value.strip().isdigit():
+                    length = min(int(value), MAX_RESPONSE)
+            while len(body) < length:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            return status, time.monotonic() - start
+    except (socket.timeout, TimeoutError):
+        return TIMEOUT, time.monotonic() - start
+    except (OSError, ValueError, IndexError):
+        return RESET, time.monotonic() - start

@@ -31,7 +31,9 @@ struct ArbitraryText {
     ]
 
     mutating func digits(_ count: Int) -> String {
-        String((0..<count).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
+        var bytes = [UInt8](repeating: 0x30, count: count)
+        for index in bytes.indices { bytes[index] += UInt8(random.next() % 10) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     mutating func scalar() -> String {
@@ -122,7 +124,7 @@ struct ArbitraryInputTests {
     func arbitraryConfigurationValues() {
         var text = ArbitraryText(random: SeededGenerator(seed: Self.seed ^ 0xC0F1))
         var refused = 0
-        for _ in 0..<3_000 {
+        for _ in 0..<1_000 {
             let value = text.next().replacingOccurrences(of: "'", with: "''")
             let yaml = """
                 apps:

@@ -7,7 +7,12 @@ import Testing
 struct CommandSinkTests {
     @Test("exit 0 acks (with the program's JSON object as the slash command's response); a failure or a timeout nacks")
     func commands() async throws {
-        let sim = try startSim()
+        // Starting four shells can take longer than Slack's 3 s on a loaded machine, and a late
+        // ack loses its response payload: the deadline is not what this test is about.
+        var options = SimServer.Options()
+        options.config.pingInterval = 1
+        options.config.ackDeadline = 30
+        let sim = try SimServer(options)
         defer { sim.stop() }
         let folder = temporaryDirectory()
         var app = AppSettings(name: "commands", appToken: SimConfig().apps[0].appTokens[0], apiURL: sim.apiBaseURL)

@@ -118,11 +118,10 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Out of file descriptors (EMFILE), accept fails while the connection stays in the
-            // backlog: without a back-off the loop would retry at once, for ever. This
-            // bootstrap's `bind` does not add NIO's back-off handler itself.
+            // backlog: without a pause the loop would retry at once, for ever (`AcceptPause`).
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(backoffProvider: { _ in .milliseconds(250) }))
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause())
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -117,6 +117,12 @@ public final class AppClient: @unchecked Sendable {
         runtime.enqueue(.nack(self, token))
     }
 
+    /// The host's consumer took the delivery out of the queue it waited in: from now on the
+    /// ack guard may ack it (with `PoolConfiguration.ackGuardAwaitsTake`). Any thread.
+    public func taken(_ token: DeliveryToken) {
+        runtime.enqueue(.taken(self, token))
+    }
+
     /// The latest counters (published after each batch of work).
     public var stats: ClientStats { published.snapshot }
 
@@ -142,6 +148,12 @@ public final class AppClient: @unchecked Sendable {
             counters.staleAcks += 1
         }
         performActions()
+    }
+
+    /// Performs a host's `taken`: no action follows, and the timer's next deadline is the
+    /// same (the guard's instant was set at delivery).
+    func takenNow(_ token: DeliveryToken, at time: Instant) {
+        pool.taken(token, now: time)
     }
 
     func nackNow(_ token: DeliveryToken, at time: Instant) {
@@ -170,8 +182,8 @@ public final class AppClient: @unchecked Sendable {
         performActions()
     }
 
-    /// Slack's close frame arrived on `link`: the pool answers it (`.close`) when the acks
-    /// owed there are out. A link the pool no longer tracks is answered at once.
+    /// Slack's close frame arrived on `link`: the pool answers it (`.close`) and moves acks
+    /// owed there to another connection. A link the pool no longer tracks is answered here.
     func peerClosing(_ link: SocketLink, code: UInt16) {
         guard pool.connectionSummary.contains(where: { $0.id == link.id }) else { return link.close(code: code) }
         pool.handle(.peerClosing(link.id, code: code), now: now())
@@ -208,6 +220,22 @@ public final class AppClient: @unchecked Sendable {
         if case .timeout = error { counters.timeouts += 1 }
         counters.lastError = error.description
         callbacks.notice(.transport(error))
+    }
+
+    /// The pool gave up on a connection that did not get through its upgrade or to `hello`
+    /// in time: counted as a timeout, naming the step that stalled (the pool's own notice
+    /// only says which deadline passed).
+    private func noteStall(of link: SocketLink, _ reason: ConnectionLoss) {
+        switch reason {
+        case .connectTimeout:
+            let limit = WebAPIExchange.describe(configuration.pool.connectTimeout)
+            noteTransportError(.timeout("no WebSocket connection within \(limit) (\(link.waitingFor))"))
+        case .helloTimeout:
+            let limit = WebAPIExchange.describe(configuration.pool.helloTimeout)
+            noteTransportError(.timeout("no hello within \(limit) of the WebSocket upgrade"))
+        default:
+            break
+        }
     }
 
     func noteProtocolError(_ error: WebSocketProtocolError, on link: SocketLink) {
@@ -254,6 +282,7 @@ public final class AppClient: @unchecked Sendable {
                 callbacks.state(state)
                 if state == .stopped { finish() }
             case .notice(let notice):
+                if case .connectionLost(let id, let reason) = notice, let link = links[id] { noteStall(of: link, reason) }
                 callbacks.notice(.pool(notice))
             }
         }

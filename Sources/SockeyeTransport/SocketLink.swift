@@ -54,6 +54,13 @@ final class SocketLink: ConduitOwner {
 
     func abort() { conduit.abort() }
 
+    /// The step this link is waiting on, for a timeout's message: a conduit step (DNS, TCP,
+    /// proxy, TLS) until the conduit is open, then the upgrade's answer, then `hello`.
+    var waitingFor: String {
+        if let step = conduit.waitingFor { return step }
+        return phase == .upgrading ? "WebSocket upgrade answer" : "hello"
+    }
+
     /// Asks for a writeable callback if frames wait.
     func flush() { if !writer.isEmpty { conduit.requestWrite() } }
 

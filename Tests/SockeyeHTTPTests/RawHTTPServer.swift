@@ -32,10 +32,30 @@ final class RawHTTPServer: @unchecked Sendable {
         let closed = Atomic<Int>(0)
     }
 
+    /// One request of the test, as the scripted answer sees it.
+    struct Request: Sendable {
+        /// The connection's number, from 1 in the order their first request was read.
+        let connection: Int
+        /// The request's number on its connection, from 1.
+        let index: Int
+        /// The request line and header fields.
+        let head: String
+
+        /// Whether the head has the field `name: value` (the name in any case).
+        func has(_ name: String, _ value: String) -> Bool {
+            head.lowercased().contains("\r\n\(name.lowercased()): \(value.lowercased())\r\n")
+        }
+    }
+
     /// `answer(connection, requestNumberOnConnection, descriptor)`: returns false to close the
     /// connection after answering. Connections are numbered from 1 in the order their first
     /// request of the test was read.
-    init(answer: @escaping @Sendable (Int, Int, Int32) -> Bool) throws {
+    convenience init(answer: @escaping @Sendable (Int, Int, Int32) -> Bool) throws {
+        try self.init(answering: { request, descriptor in answer(request.connection, request.index, descriptor) })
+    }
+
+    /// `answering(request, descriptor)`: returns false to close the connection after answering.
+    init(answering answer: @escaping @Sendable (Request, Int32) -> Bool) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var yes: Int32 = 1
@@ -67,7 +87,8 @@ final class RawHTTPServer: @unchecked Sendable {
                         if number == 0 { number = counts.connections.add(1, ordering: .relaxed).newValue }
                         counts.requests.add(1, ordering: .relaxed)
                         index += 1
-                        if !answer(number, index, client) { break }
+                        let request = Request(connection: number, index: index, head: String(decoding: head, as: UTF8.self))
+                        if !answer(request, client) { break }
                     }
                     close(client)
                     if number > 0 { counts.closed.add(1, ordering: .relaxed) }
@@ -123,6 +144,17 @@ final class RawHTTPServer: @unchecked Sendable {
 
     static func lowercased(_ bytes: [UInt8]) -> [UInt8] {
         bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+    }
+
+    /// Reads and drops what the client sends until it closes the connection (or 30 s pass):
+    /// a server that never answers, for as long as the client waits.
+    static func awaitClose(_ descriptor: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<300 {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) >= 0 else { return }
+            if poller.revents != 0 && recv(descriptor, &buffer, buffer.count, 0) <= 0 { return }
+        }
     }
 
     static func write(_ descriptor: Int32, _ text: String) {

@@ -115,7 +115,8 @@ struct DeadlineTests {
     }
 
     /// The pool's `connectTimeout` bounds the upgrade (connect to `101`); this pins that a
-    /// server that reads the upgrade request and never answers it costs a new URL.
+    /// server that reads the upgrade request and never answers it costs a new URL, and that
+    /// the transport names the step that stalled.
     @Test("a WebSocket server that never answers the upgrade: the connection is dropped and a new URL asked for")
     func silentUpgrade() async throws {
         let (peer, port) = try startStallingPeer("websocket")
@@ -126,6 +127,8 @@ struct DeadlineTests {
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(30) { requests(peer, "GET") >= 2 && requests(peer, "POST") >= 2 })
         #expect(await waitUntil(30) { notices.contains("connectTimeout") })
+        #expect(await waitUntil(30) { notices.contains("no WebSocket connection within 1 s (WebSocket upgrade answer)") })
+        #expect(client.stats.timeouts >= 1)
         await client.stop()
     }
 

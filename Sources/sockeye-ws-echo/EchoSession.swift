@@ -37,6 +37,7 @@ struct EchoSession {
     let maxMessageSize: Int
     let timeout: Duration
 
+    /// Connects, upgrades and echoes until the connection ends; says how it ended.
     func run() -> Ending {
         var rng = SystemRandomNumberGenerator()
         let socket: BlockingSocket
@@ -142,6 +143,7 @@ struct EchoSession {
         }
     }
 
+    /// Writes every pending frame.
     private func flush(_ writer: inout WebSocketFrameWriter, to socket: BlockingSocket) throws {
         guard !writer.isEmpty else { return }
         try writer.withUnsafeBytes { try socket.write($0) }
@@ -166,6 +168,7 @@ extension WebSocketProtocolError {
 }
 
 extension Error {
+    /// Whether this is a socket wait that ran out of time.
     var isTimeout: Bool {
         if case .timedOut = self as? BlockingSocket.Failure { return true }
         return false

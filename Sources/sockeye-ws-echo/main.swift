@@ -14,6 +14,7 @@ import SockeyeCore
     import Darwin
 #endif
 
+/// Prints what is wrong with the arguments and how to call, then exits with status 2.
 func usage(_ problem: String) -> Never {
     print("sockeye-ws-echo: \(problem)\nusage: sockeye-ws-echo ws://IPV4:PORT/PATH [--max-message BYTES] [--timeout SECONDS]")
     exit(2)

@@ -117,12 +117,6 @@ public final class AppClient: @unchecked Sendable {
         runtime.enqueue(.nack(self, token))
     }
 
-    /// The host's consumer took the delivery out of the queue it waited in: from now on the
-    /// ack guard may ack it (with `PoolConfiguration.ackGuardAwaitsTake`). Any thread.
-    public func taken(_ token: DeliveryToken) {
-        runtime.enqueue(.taken(self, token))
-    }
-
     /// The latest counters (published after each batch of work).
     public var stats: ClientStats { published.snapshot }
 
@@ -150,12 +144,6 @@ public final class AppClient: @unchecked Sendable {
         performActions()
     }
 
-    /// Performs a host's `taken`: no action follows, and the timer's next deadline is the
-    /// same (the guard's instant was set at delivery).
-    func takenNow(_ token: DeliveryToken, at time: Instant) {
-        pool.taken(token, now: time)
-    }
-
     func nackNow(_ token: DeliveryToken, at time: Instant) {
         counters.hostNacks += 1
         _ = pool.nack(token, now: time)
@@ -179,14 +167,6 @@ public final class AppClient: @unchecked Sendable {
     func pingReceived(on link: SocketLink) {
         pool.handle(.pingReceived(link.id), now: now())
         markDirty(link)
-        performActions()
-    }
-
-    /// Slack's close frame arrived on `link`: the pool answers it (`.close`) and moves acks
-    /// owed there to another connection. A link the pool no longer tracks is answered here.
-    func peerClosing(_ link: SocketLink, code: UInt16) {
-        guard pool.connectionSummary.contains(where: { $0.id == link.id }) else { return link.close(code: code) }
-        pool.handle(.peerClosing(link.id, code: code), now: now())
         performActions()
     }
 

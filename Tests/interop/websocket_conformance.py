@@ -142,7 +142,10 @@ def markdown(results):
         "with an empty one) and nothing read after it; a broken rule fails the connection with",
         "1002 (protocol error), 1007 (text or close reason not UTF-8) or 1009 (over the message",
         "limit). Each row is checked on both sides: the client's one-line report and what the",
-        "server received (replies in order, and the client's close code).",
+        "server received (replies in order, and the client's close code). Where Autobahn also",
+        "looks at timing (6.4: failing at the fragment that breaks UTF-8 rather than at the",
+        "message's end; 7.1.6: whether the message before a close is processed), only the outcome",
+        "is asserted here: the decoder checks UTF-8 fragment by fragment and reads in order.",
         "",
         f"**{passed} of {total} cases pass** "
         f"({', '.join(f'{name}: {count}' for name, count in sorted(servers.items()))}).",

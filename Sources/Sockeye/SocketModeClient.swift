@@ -39,6 +39,9 @@ public final class SocketModeClient: Sendable {
         configuration.pool.maxPoolSize = options.maxPoolSize
         configuration.pool.ackMode = options.ackMode
         configuration.pool.ackGuard = options.ackGuard
+        // The guard answers only events the application took out of `events` (or
+        // `eventBatches`): one still waiting in the stream is never acked.
+        configuration.pool.ackGuardAwaitsTake = true
         configuration.pool.dedupWindow = options.dedupWindow
         configuration.caFile = options.caFile
         configuration.maxMessageSize = options.maxMessageSize

@@ -103,6 +103,9 @@ public final class SocketModeEvent: Sendable {
         client.nack(received.token)
     }
 
+    /// The application took the event out of the stream: the ack guard may answer it now.
+    func markTaken() { client.taken(received.token) }
+
     /// Nacks an event the application never received (its stream had ended).
     func declineUndelivered() {
         guard ackMode != .onReceipt,

@@ -27,6 +27,7 @@ public struct SocketModeEvents: AsyncSequence, Sendable {
             // ends with the application's use of it, not with the batch's.
             let event = current[index].take()
             index += 1
+            event?.markTaken()
             return event
         }
     }
@@ -57,6 +58,7 @@ public struct SocketModeEventBatches: AsyncSequence, Sendable {
         public mutating func next() async throws -> [SocketModeEvent]? {
             while let batch = try await batches.next() {
                 let events = batch.compactMap { $0 }
+                for event in events { event.markTaken() }
                 if !events.isEmpty { return events }
             }
             return nil

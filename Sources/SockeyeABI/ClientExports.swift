@@ -74,6 +74,8 @@ public func sockeyeClientNextEvent(
     guard let queue = client.queue else { return SOCKEYE_E_WRONG_MODE }
     switch queue.take(timeoutMilliseconds: timeoutMilliseconds) {
     case .event(let event):
+        // Taken by the host: from now on the ack guard may answer it.
+        if let taken = HandleTable.shared.lookup(event, kind: .event, as: ABIEvent.self) { client.app.taken(taken.token) }
         out.pointee = event
         return SOCKEYE_OK
     case .timeout: return SOCKEYE_E_TIMEOUT

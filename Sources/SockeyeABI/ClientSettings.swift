@@ -86,6 +86,9 @@ struct ClientSettings: @unchecked Sendable {
 
         onEvent = options.on_event
         onEventUser = options.on_event_user
+        // Pull mode: events wait in the pull queue, and the guard acks only those the host
+        // has taken from it (a crash must not lose an event acked while queued).
+        configuration.pool.ackGuardAwaitsTake = onEvent == nil
         onState = options.on_state
         onStateUser = options.on_state_user
         log = options.log

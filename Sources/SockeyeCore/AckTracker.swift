@@ -38,6 +38,9 @@ struct AckTracker {
         var kind: MessageKind
         var deadline: Instant
         var guardAt: Instant?
+        /// Whether the host has taken the delivery out of its queue (always, unless the
+        /// tracker's guard awaits the take): the guard acks only what was taken.
+        var taken: Bool
         /// The de-duplication key of the event, to forget it if it is never acked.
         var dedupKey: DedupWindow.Key?
         /// Redeliveries of the same event, acked or released with this entry. Empty (no
@@ -49,6 +52,9 @@ struct AckTracker {
     enum Due {
         /// The guard delay passed: ack empty now (and every attachment).
         case guardFired(DeliveryToken, Entry)
+        /// The guard delay passed but the host had not taken the delivery yet (it waits in a
+        /// queue): nothing is acked, the entry is kept as late, as without a guard.
+        case guardWithheld(DeliveryToken, Entry)
         /// The deadline passed without an ack (no guard); the entry is kept as late.
         case deadlineMissed(DeliveryToken, Entry)
         /// A late entry's retention passed: it is forgotten, unacked.
@@ -71,6 +77,9 @@ struct AckTracker {
 
     let deadline: Duration
     let guardDelay: Duration?
+    /// Whether the guard waits for `take`: a delivery still queued on the host's side is
+    /// never acked by the guard (a crash would lose it).
+    let guardAwaitsTake: Bool
     let lateRetention: Duration
     private let deadlineNanoseconds: UInt64
     private let guardNanoseconds: UInt64?
@@ -95,10 +104,11 @@ struct AckTracker {
     private(set) var attachedCount = 0
 
     init(
-        deadline: Duration, guardDelay: Duration?, lateRetention: Duration = .seconds(60),
-        attachPerEntry: Int = 8, attachTotal: Int = 10_000
+        deadline: Duration, guardDelay: Duration?, guardAwaitsTake: Bool = false,
+        lateRetention: Duration = .seconds(60), attachPerEntry: Int = 8, attachTotal: Int = 10_000
     ) {
         self.deadline = deadline
+        self.guardAwaitsTake = guardAwaitsTake
         self.guardDelay = guardDelay.map { min($0, deadline) }
         deadlineNanoseconds = UInt64(max(0, deadline.nanosecondsClamped))
         guardNanoseconds = self.guardDelay.map { UInt64(max(0, $0.nanosecondsClamped)) }
@@ -120,7 +130,7 @@ struct AckTracker {
     ) {
         let entry = Entry(
             id: id, connection: connection, kind: kind, deadline: Self.after(now, deadlineNanoseconds),
-            guardAt: guardNanoseconds.map { Self.after(now, $0) }, dedupKey: dedupKey)
+            guardAt: guardNanoseconds.map { Self.after(now, $0) }, taken: !guardAwaitsTake, dedupKey: dedupKey)
         if pendingHead == pendingEntries.count {
             pendingEntries.removeAll(keepingCapacity: true)
             pendingTokens.removeAll(keepingCapacity: true)
@@ -190,6 +200,30 @@ struct AckTracker {
         return .attached
     }
 
+    /// The answer to `take`.
+    enum TakeResult {
+        /// Pending: the guard will ack it at its time unless the host does first.
+        case armed
+        /// Its guard time passed while it was queued (Slack may have redelivered it since):
+        /// removed, for the guard to ack now with its attachments.
+        case overdue(Entry)
+        /// Not held any more (answered, or expired).
+        case unknown
+    }
+
+    /// Records that the host took `token` out of its queue, so the guard may ack it.
+    mutating func take(_ token: DeliveryToken) -> TakeResult {
+        if let index = pendingIndex(token), pendingEntries[index] != nil {
+            pendingEntries[index]?.taken = true
+            return .armed
+        }
+        // A late entry with a guard is one the guard withheld while it was queued.
+        guard !late.isEmpty, let entry = late[token], entry.guardAt != nil else { return .unknown }
+        late[token] = nil
+        forget(token, entry)
+        return .overdue(entry)
+    }
+
     /// The entry of `token`, pending or late, without removing it.
     func peek(_ token: DeliveryToken) -> Entry? {
         if let index = pendingIndex(token), let entry = pendingEntries[index] { return entry }
@@ -226,14 +260,14 @@ struct AckTracker {
             pendingEntries[pendingHead] = nil
             pendingCount -= 1
             pendingHead += 1
-            if entry.guardAt != nil {
+            if entry.guardAt != nil && entry.taken {
                 forget(token, entry)
                 found.append(.guardFired(token, entry))
             } else {
                 // Still held: a late ack is sent, and redeliveries keep attaching to it.
                 late[token] = entry
                 lateOrder.append((token, now + lateRetention))
-                found.append(.deadlineMissed(token, entry))
+                found.append(entry.guardAt != nil ? .guardWithheld(token, entry) : .deadlineMissed(token, entry))
             }
         }
         while lateHead < lateOrder.count, lateOrder[lateHead].until <= now {

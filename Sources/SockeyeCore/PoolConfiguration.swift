@@ -14,6 +14,11 @@ public struct PoolConfiguration: Sendable, Hashable {
     /// Ack empty an envelope the host has not acked this long after receipt; `nil` turns
     /// the guard off.
     public var ackGuard: Duration? = .milliseconds(2500)
+    /// Whether the ack guard acks only deliveries the host has declared taken
+    /// (`PoolController.taken(_:now:)`): a host that queues deliveries before its consumer
+    /// sees them sets it, so an event still queued is never acked (a crash would lose it).
+    /// Off: the guard covers every delivery from the moment it is made.
+    public var ackGuardAwaitsTake = false
     /// How long delivered event ids are remembered for de-duplication.
     public var dedupWindow: Duration = .seconds(900)
     /// The most event ids remembered.
@@ -127,6 +132,9 @@ public struct PoolMetrics: Sendable, Hashable {
     public var ackGuardFired = 0
     /// Deliveries that passed Slack's deadline unacknowledged (ack guard off).
     public var ackDeadlinesMissed = 0
+    /// Deliveries the ack guard left unacked because the host had not taken them yet
+    /// (`ackGuardAwaitsTake`); Slack redelivers them and the retry attaches to the copy.
+    public var ackGuardWithheld = 0
     /// `apps.connections.open` calls asked for.
     public var urlRequests = 0
     /// `apps.connections.open` calls that failed.

@@ -13,6 +13,11 @@ extension PoolController {
                 metrics.ackGuardFired += 1
                 sendAcks(AckMessage(envelopeID: entry.id, payload: nil), for: entry)
                 emit(.notice(.ackGuardFired(token)))
+            case .guardWithheld(let token, _):
+                // Still in the host's queue: acking it now would lose it in a crash. Slack
+                // redelivers after its deadline; the retry attaches to this copy.
+                metrics.ackGuardWithheld += 1
+                emit(.notice(.ackDeadlineMissed(token)))
             case .deadlineMissed(let token, _):
                 metrics.ackDeadlinesMissed += 1
                 // Slack will redeliver; the host may still ack late, so the retry is

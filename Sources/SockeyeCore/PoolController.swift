@@ -105,7 +105,7 @@ public struct PoolController {
         self.sizer = PoolSizer(configuration)
         self.acks = AckTracker(
             deadline: configuration.ackDeadline, guardDelay: configuration.ackGuard,
-            attachPerEntry: configuration.maxRedeliveriesPerEvent,
+            guardAwaitsTake: configuration.ackGuardAwaitsTake, attachPerEntry: configuration.maxRedeliveriesPerEvent,
             attachTotal: configuration.maxRedeliveriesHeld)
         self.dedup = DedupWindow(ttl: configuration.dedupWindow, capacity: configuration.dedupCapacity)
     }

@@ -117,6 +117,12 @@ public final class AppClient: @unchecked Sendable {
         runtime.enqueue(.nack(self, token))
     }
 
+    /// The host's consumer took the delivery out of the queue it waited in: from now on the
+    /// ack guard may ack it (with `PoolConfiguration.ackGuardAwaitsTake`). Any thread.
+    public func taken(_ token: DeliveryToken) {
+        runtime.enqueue(.taken(self, token))
+    }
+
     /// The latest counters (published after each batch of work).
     public var stats: ClientStats { published.snapshot }
 
@@ -141,6 +147,12 @@ public final class AppClient: @unchecked Sendable {
         case .alreadyAcked, .unknown, .rejected:
             counters.staleAcks += 1
         }
+        performActions()
+    }
+
+    /// Performs a host's `taken` (the guard acks at once a delivery taken past its time).
+    func takenNow(_ token: DeliveryToken, at time: Instant) {
+        pool.taken(token, now: time)
         performActions()
     }
 

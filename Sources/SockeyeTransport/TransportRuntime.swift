@@ -17,6 +17,7 @@ public final class TransportRuntime: @unchecked Sendable {
         case run(() -> Void)
         case ack(AppClient, DeliveryToken, [UInt8]?)
         case nack(AppClient, DeliveryToken)
+        case taken(AppClient, DeliveryToken)
     }
 
     private let lock = ServiceLock()
@@ -167,6 +168,9 @@ public final class TransportRuntime: @unchecked Sendable {
                 if !client.inBatch { client.inBatch = true; touched.append(client) }
             case .nack(let client, let token):
                 client.nackNow(token, at: time)
+                if !client.inBatch { client.inBatch = true; touched.append(client) }
+            case .taken(let client, let token):
+                client.takenNow(token, at: time)
                 if !client.inBatch { client.inBatch = true; touched.append(client) }
             }
         }

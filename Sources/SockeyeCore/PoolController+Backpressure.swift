@@ -1,0 +1,24 @@
+// What the host's queues tell the pool: which deliveries the consumer has taken.
+
+extension PoolController {
+    /// The host's consumer took `token` out of the queue it waited in (popped from a pull
+    /// queue, yielded by a stream, taken by a batch loop). With
+    /// `PoolConfiguration.ackGuardAwaitsTake` only taken deliveries are ever acked by the
+    /// guard: at its usual time, or at once when that time passed while the delivery was
+    /// queued (Slack's retry, attached to it meanwhile, is acked with it). Returns false when
+    /// the delivery is not held any more.
+    @discardableResult
+    public mutating func taken(_ token: DeliveryToken, now: Instant) -> Bool {
+        switch acks.take(token) {
+        case .armed:
+            return true
+        case .overdue(let entry):
+            metrics.ackGuardFired += 1
+            sendAcks(AckMessage(envelopeID: entry.id, payload: nil), for: entry)
+            emit(.notice(.ackGuardFired(token)))
+            return true
+        case .unknown:
+            return false
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import SockeyeCore
+import Testing
+
+/// The ack guard with `ackGuardAwaitsTake`: it answers only deliveries the host's consumer
+/// has taken out of its queue.
+@Suite("Pool: the ack guard acks only taken deliveries")
+struct PoolTakenTests {
+    private func harness() -> PoolHarness {
+        PoolHarness {
+            $0.poolSize = 1
+            $0.ackGuardAwaitsTake = true
+        }
+    }
+
+    @Test("a delivery still queued is never acked by the guard, before or after Slack's deadline")
+    func queuedIsNotGuarded() {
+        var h = harness()
+        let id = h.startLive(1)[0]
+        let token = h.frame(Frames.event(id: "env-1"), on: id).deliveries[0].token
+        let passed = h.run(for: .seconds(10))
+        #expect(passed.acks.isEmpty)
+        #expect(!passed.notices.contains(.ackGuardFired(token)))
+        #expect(h.pool.metrics.ackGuardFired == 0)
+        #expect(h.pool.metrics.ackGuardWithheld == 1)
+        // Taken after its guard time: the guard answers it at once.
+        let takenLate = h.pool.taken(token, now: h.now)
+        #expect(takenLate)
+        let overdue = h.drain()
+        #expect(overdue.acks.map(\.1) == ["env-1"])
+        #expect(overdue.notices.contains(.ackGuardFired(token)))
+        #expect(h.pool.ack(token, now: h.now) == .alreadyAcked)
+    }
+
+    @Test("a taken delivery is acked by the guard before Slack's deadline")
+    func takenIsGuarded() {
+        var h = harness()
+        let id = h.startLive(1)[0]
+        let actions = h.frame(Frames.event(id: "env-1", eventID: "Ev1"), on: id)
+            + h.frame(Frames.event(id: "env-2", eventID: "Ev2"), on: id)
+        let tokens = actions.deliveries.map(\.token)
+        #expect(tokens.count == 2)
+        h.now = h.now + .milliseconds(500)
+        let taken = h.pool.taken(tokens[1], now: h.now)
+        #expect(taken)
+        let guarded = h.run(for: .milliseconds(2100))
+        // Only the taken one; the first, still queued, is left to Slack's redelivery.
+        #expect(guarded.acks.map(\.1) == ["env-2"])
+        #expect(guarded.notices.contains(.ackGuardFired(tokens[1])))
+        #expect(!guarded.notices.contains(.ackGuardFired(tokens[0])))
+        #expect(h.pool.metrics.ackGuardFired == 1)
+        #expect(h.pool.ack(tokens[1], now: h.now) == .alreadyAcked)
+    }
+
+    @Test("Slack's redelivery of a queued event attaches to it and is acked with the host's ack")
+    func redeliveryOfQueuedAttaches() {
+        var h = harness()
+        let id = h.startLive(1)[0]
+        let token = h.frame(Frames.event(id: "a", eventID: "Ev1"), on: id).deliveries[0].token
+        #expect(h.run(for: .seconds(4)).acks.isEmpty)
+        let retry = h.frame(Frames.event(id: "b", eventID: "Ev1", retry: 1), on: id)
+        #expect(retry.deliveries.isEmpty)
+        #expect(retry.acks.isEmpty)
+        #expect(retry.notices == [.redeliveryCoalesced(id, into: token)])
+        #expect(h.run(for: .seconds(10)).acks.isEmpty)
+        // Taken at last: the guard acks the first copy and the attached retry together.
+        _ = h.pool.taken(token, now: h.now)
+        #expect(Set(h.drain().acks.map(\.1)) == ["a", "b"])
+        #expect(h.pool.metrics.ackGuardFired == 1)
+    }
+
+    @Test("without ackGuardAwaitsTake the guard covers every delivery (taken or not)")
+    func defaultGuardsEverything() {
+        var h = PoolHarness { $0.poolSize = 1 }
+        let id = h.startLive(1)[0]
+        _ = h.frame(Frames.event(id: "env-1"), on: id)
+        #expect(h.run(for: .milliseconds(2600)).acks.map(\.1) == ["env-1"])
+    }
+}

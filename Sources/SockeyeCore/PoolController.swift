@@ -189,6 +189,8 @@ public struct PoolController {
             closed(id, code: code, now: now)
         case .pingReceived(let id):
             if let index = connectionIndex(id) { connections[index].lastHeard = now }
+        case .peerClosing(let id, let code):
+            peerClosing(id, code: code, now: now)
         case .timer:
             timer(now: now)
         }
@@ -278,11 +280,27 @@ public struct PoolController {
         emit(.notice(.connectionLost(id, reason: reason)))
     }
 
-    /// Sends a close frame and arms the close timeout.
+    /// Sends a close frame (echoing Slack's code when Slack closed first) and arms the
+    /// close timeout.
     mutating func beginClose(_ index: Int, now: Instant) {
         connections[index].phase = .closing
         connections[index].deadline = now + configuration.closeTimeout
-        emit(.close(connections[index].id, code: 1000))
+        emit(.close(connections[index].id, code: connections[index].peerCloseCode ?? 1000))
+    }
+
+    /// Slack closed the connection: the close is echoed at once, and from now on acks owed
+    /// on it go out on another live connection (Slack matches them by envelope id on any
+    /// of the app's connections; a server that sent its close may ignore data that follows,
+    /// as libwebsockets does). An unexpected close is a loss.
+    mutating func peerClosing(_ id: ConnectionID, code: UInt16, now: Instant) {
+        guard let index = connectionIndex(id), connections[index].phase != .closing else { return }
+        connections[index].peerCloseCode = code
+        let expected = connections[index].retiring != nil || stopping
+        if !expected && !connections[index].lossReported {
+            connections[index].lossReported = true
+            lose(id, .closedByPeer(code), now: now)
+        }
+        beginClose(index, now: now)
     }
 
     /// Destroys the socket now; `reason`, when given, is reported as a loss.
@@ -323,6 +341,8 @@ public struct ConnectionRecord: Sendable {
     var slackCloses = false
     /// When the pool gives up waiting for Slack's close and closes it itself.
     var closeAt: Instant?
+    /// Slack's close frame arrived with this code (echoed by `beginClose`).
+    var peerCloseCode: UInt16?
     var lastHeard: Instant
     /// The last matching pong (or `hello`): the pong watchdog's reference.
     var lastPong: Instant

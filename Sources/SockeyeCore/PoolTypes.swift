@@ -263,6 +263,10 @@ public enum PoolEvent: Sendable, Hashable {
     case closed(ConnectionID, code: UInt16?)
     /// A WebSocket ping arrived from Slack (the transport answers it with a pong itself).
     case pingReceived(ConnectionID)
+    /// Slack sent a close frame on the connection. The transport does not answer it: the
+    /// pool does at once, with `.close` echoing `code`, and sends no more acks on it (they
+    /// go out on another live connection).
+    case peerClosing(ConnectionID, code: UInt16)
     /// Time passed: handle everything due at `now` (call at `nextDeadline`).
     case timer
 }

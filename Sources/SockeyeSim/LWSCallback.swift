@@ -22,6 +22,10 @@ final class Session {
     var rxOversize = false
     var cleanClose = false
     var flowStopped = false
+    /// A close due while lws still held part of the last write (a truncated send): it waits
+    /// for that part to go out, as a server's close follows what it already sent. (A drop
+    /// fault does not wait: losing what was in flight is the fault.)
+    var pendingEnding: SimCore.Ending?
 }
 
 /// The protocol callback, used as a C function pointer; it finds the server through the
@@ -153,12 +157,23 @@ extension SimServer {
                 lws_rx_flow_control(wsi, 0)
             }
             if lws_send_pipe_choked(wsi) != 0 { lws_callback_on_writable(wsi); return 0 }
-            let (bytes, ending) = core.takeOutput(id)
-            if !bytes.isEmpty {
-                let n = bytes.withUnsafeBytes { b in
-                    lws_write(wsi, UnsafeMutablePointer(mutating: b.bindMemory(to: UInt8.self).baseAddress!), b.count, LWS_WRITE_HTTP) // LWS_WRITE_RAW: already-framed bytes
+            let ending: SimCore.Ending?
+            if let pending = s.pendingEnding {
+                ending = pending
+            } else {
+                let (bytes, due) = core.takeOutput(id)
+                ending = due
+                if !bytes.isEmpty {
+                    let n = bytes.withUnsafeBytes { b in
+                        lws_write(wsi, UnsafeMutablePointer(mutating: b.bindMemory(to: UInt8.self).baseAddress!), b.count, LWS_WRITE_HTTP) // LWS_WRITE_RAW: already-framed bytes
+                    }
+                    if n < 0 { return -1 }
                 }
-                if n < 0 { return -1 }
+            }
+            if case .close? = ending, lws_partial_buffered(wsi) != 0 {
+                s.pendingEnding = ending
+                lws_callback_on_writable(wsi)
+                return 0
             }
             switch ending {
             case .none:

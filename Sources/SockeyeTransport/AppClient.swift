@@ -182,6 +182,14 @@ public final class AppClient: @unchecked Sendable {
         performActions()
     }
 
+    /// Slack's close frame arrived on `link`: the pool answers it (`.close`) and moves acks
+    /// owed there to another connection. A link the pool no longer tracks is answered here.
+    func peerClosing(_ link: SocketLink, code: UInt16) {
+        guard pool.connectionSummary.contains(where: { $0.id == link.id }) else { return link.close(code: code) }
+        pool.handle(.peerClosing(link.id, code: code), now: now())
+        performActions()
+    }
+
     func pongReceived(_ payload: UnsafeRawBufferPointer, on link: SocketLink) {
         pool.receivePong(payload, on: link.id, now: now())
     }

@@ -138,13 +138,14 @@ final class SocketLink: ConduitOwner {
             client.pongReceived(payload, on: self)
         case .close(let code, _):
             closeCodeReceived = code ?? 1005
-            if !closeSent {
-                // Echo the code (RFC 6455 §5.5.1), then close TCP once it is written.
-                sendClose(code ?? 1000)
-            } else {
+            if closeSent {
                 conduit.close()
+                phase = .closing
+            } else {
+                // The pool echoes the code (RFC 6455 §5.5.1) with `.close` and stops sending
+                // acks here; TCP closes once the echo is written.
+                client.peerClosing(self, code: code ?? 1000)
             }
-            phase = .closing
         }
     }
 

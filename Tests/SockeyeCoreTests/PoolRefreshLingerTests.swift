@@ -65,6 +65,31 @@ struct PoolRefreshLingerTests {
         #expect(h.frame(Frames.hello(), on: newID).closed == [old])
     }
 
+    @Test("Slack's close of a refreshed connection is echoed at once, and an ack owed on it goes out on another connection")
+    func closeEchoMovesOwedAcks() {
+        var (h, old, new) = Self.refreshedPool()
+        let delivered = h.frame(Frames.event(id: "env-last", eventID: "EvLast"), on: old).deliveries
+        let peer = h.handle(.peerClosing(old, code: 1000))
+        #expect(peer.contains { if case .close(old, 1000) = $0 { return true } else { return false } })
+        guard let token = delivered.first?.token else { return }
+        #expect(h.pool.ack(token, now: h.now) == .accepted)
+        #expect(h.drain().acks.map(\.0) == [new])
+        _ = h.handle(.closed(old, code: 1000))
+        #expect(h.pool.metrics.connectionsLost == 0)
+    }
+
+    @Test("an unexpected close from Slack is a loss and is echoed at once, with Slack's code")
+    func unexpectedPeerCloseIsLoss() {
+        var h = PoolHarness { $0.poolSize = 1 }
+        let id = h.startLive(1)[0]
+        _ = h.frame(Frames.event(id: "env-1", eventID: "Ev1"), on: id)
+        let actions = h.handle(.peerClosing(id, code: 1011))
+        #expect(actions.contains { if case .close(id, 1011) = $0 { return true } else { return false } })
+        #expect(h.pool.metrics.connectionsLost == 1)
+        _ = h.handle(.closed(id, code: 1011))
+        #expect(h.pool.metrics.connectionsLost == 1)  // not counted twice
+    }
+
     @Test("a slash command redelivered under the same envelope_id while the host holds it is not delivered again, and is acked with it")
     func slashRedeliveryWhileHeld() {
         var h = PoolHarness { $0.poolSize = 2 }

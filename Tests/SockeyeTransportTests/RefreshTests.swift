@@ -7,27 +7,29 @@ import Testing
 
 extension FaultMatrix {
     /// Refreshes are make-before-break: while Slack recycles a connection, deliveries keep
-    /// flowing. The simulator's hello is slowed to 1 s for these tests, so any refresh that
-    /// breaks before it makes shows as a gap of a second or more, far above the bound.
+    /// flowing. The simulator's hello is slowed to 2 s for these tests, so any refresh that
+    /// breaks before it makes shows as a gap of two seconds or more, far above the bound.
     @Suite("refresh without a gap")
     struct Refresh {
-        /// Above the jitter of a loaded 2-core machine at 400 envelopes/s (a few tens of ms),
-        /// below the 1 s that a reconnect costs with the slowed hello.
-        static let gapBound = 0.5
+        /// Above the stalls of a loaded 2-core machine at 400 envelopes/s (tens of ms, at
+        /// times over half a second while other builds run), below the 2 s that a reconnect
+        /// costs with the slowed hello.
+        static let gapBound = 1.0
 
         @Test("refresh_requested on each of two connections in turn: the replacement is live before the old one closes, and deliveries have no gap")
         func refreshRequestedNoGap() async throws {
-            // timeScale 1, and Slack closes a refreshed connection only 3 s after
-            // refresh_requested: a client that waits for its replacement's hello (1 s away)
-            // closes the old one itself, after that hello.
+            // timeScale 1, and Slack closes a refreshed connection 3 s after
+            // refresh_requested; the replacement's hello is 2 s away.
             let sim = try startFaultSim(ackDeadline: 3, timeScale: 1) { $0.config.refreshCloseDelay = 3 }
-            let plan = LoadPlan(rate: 400, total: 2400)
+            // Long enough to cover both refreshes (about 3 s each, Slack's close included):
+            // a window that outlasts the load would measure its tail as a gap.
+            let plan = LoadPlan(rate: 400, total: 4800)
             try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
                 var window = (0.0, 0.0)
                 // Per refresh, seconds after refresh_requested: replacement live, old one gone.
                 var order: [(replaced: Double, oldGone: Double)] = []
                 let result = await runLoad(h, plan) { h in
-                    h.sim.applyFault("slow_hello", seconds: 1)
+                    h.sim.applyFault("slow_hello", seconds: 2)
                     let start = monotonicNow()
                     for connection in h.sim.liveConnectionIDs() {
                         let sent = monotonicNow()
@@ -50,11 +52,9 @@ extension FaultMatrix {
                 for (replaced, oldGone) in order {
                     #expect(replaced.isFinite && oldGone.isFinite, "refresh did not complete: \(order)")
                     #expect(replaced <= oldGone, "the old connection closed before its replacement was live: \(order)")
-                    // The client closed it (after the 1 s hello), not Slack at 3 s.
-                    #expect(oldGone < 2.5, "the old connection waited for Slack to close it: \(order)")
                 }
                 let gap = h.log.longestGap(from: window.0, to: window.1)
-                #expect(window.1 - window.0 >= 2, "two refreshes with a 1 s hello took \(window.1 - window.0) s")
+                #expect(window.1 - window.0 >= 2, "two refreshes with a 2 s hello took \(window.1 - window.0) s")
                 #expect(gap < Self.gapBound, "longest gap between deliveries during the refreshes: \(gap) s")
                 expectDeliveredOnce(result, h.log, total: plan.total)
                 #expect(result.report.connectionsOpened == 4)
@@ -65,11 +65,11 @@ extension FaultMatrix {
         @Test("warning then refresh_requested on a pool of one leaves no gap: the replacement is live before the old one goes")
         func warningSingleConnectionNoGap() async throws {
             let sim = try startFaultSim(ackDeadline: 3, timeScale: 1)
-            let plan = LoadPlan(rate: 400, total: 2000)
+            let plan = LoadPlan(rate: 400, total: 3200)
             try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim, poolSize: 1)) { h in
                 var window = (0.0, 0.0)
                 let result = await runLoad(h, plan) { h in
-                    h.sim.applyFault("slow_hello", seconds: 1)
+                    h.sim.applyFault("slow_hello", seconds: 2)
                     let old = h.sim.liveConnectionIDs().first
                     window.0 = monotonicNow()
                     h.sim.sendDisconnect("warning", connection: old)
@@ -88,6 +88,48 @@ extension FaultMatrix {
             }
         }
 
+        /// Refreshes of both connections in turn while Slack keeps sending on each refreshed
+        /// connection until it closes it (2 s after `refresh_requested`); (the sim's report,
+        /// the run's result).
+        /// (This simulator, like lws, ignores data frames once it sent its close: an ack for an
+        /// envelope read just before Slack's close can only count on another connection,
+        /// as Slack matches acks by envelope id on any of the app's connections.)
+        func refreshWhileSlackKeepsSending(linger: Duration?) async throws -> (SimReport, LoadResult, EventLog) {
+            // A 10 s ack deadline: a loaded machine that stalls the client for seconds must
+            // not count as a redelivery; an envelope lost on a closed connection is never
+            // acked, however long the deadline.
+            let sim = try startFaultSim(ackDeadline: 10, timeScale: 1) {
+                $0.config.refreshCloseDelay = 2
+                $0.config.deliverUntilRefreshClose = true
+            }
+            let plan = LoadPlan(rate: 2000, total: 16_000, kinds: LoadKinds.events, faultAfter: 1000)
+            let options = faultClientOptions(for: sim) { options in
+                if let linger { options.pool.refreshLinger = linger }
+            }
+            return try await withFaultHarness(sim: sim, options: options) { h in
+                let result = await runLoad(h, plan) { h in
+                    for connection in h.sim.liveConnectionIDs() {
+                        h.sim.sendDisconnect("refresh_requested", connection: connection)
+                        #expect(await waitUntil(10) { !h.sim.isRegistered(connection) }, "Slack's close of \(connection) never came")
+                        #expect(await waitUntil(10) { h.isLive() })
+                    }
+                }
+                return (result.report, result, h.log)
+            }
+        }
+
+        @Test("Slack keeps sending on a refreshed connection until it closes it: everything it sent is taken and acked")
+        func refreshedConnectionReadUntilSlackCloses() async throws {
+            let (report, result, log) = try await refreshWhileSlackKeepsSending(linger: nil)
+            // One per refresh at most: an ack for the last envelope Slack sent before its close
+            // frame may reach Slack after that close, which this simulator (like lws) ignores;
+            // no client can prevent that race. Closing at the replacement's hello instead
+            // loses every envelope on the wire and everything Slack sends before it notices.
+            #expect(report.total.redelivered <= 2, "\(report.table())")
+            #expect(result.stats.pool.refreshes == 2)
+            expectDeliveredOnce(result, log, total: 16_000)
+        }
+
         @Test("the gap bound catches a reconnect: a dropped pool of one with a slow hello shows a gap above it")
         func gapBoundCatchesReconnect() async throws {
             // The control for the two tests above: the same measurement over a real
@@ -97,7 +139,7 @@ extension FaultMatrix {
             try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim, poolSize: 1)) { h in
                 var window = (0.0, 0.0)
                 let result = await runLoad(h, plan) { h in
-                    h.sim.applyFault("slow_hello", seconds: 1)
+                    h.sim.applyFault("slow_hello", seconds: 2)
                     window.0 = monotonicNow()
                     h.sim.applyFault("drop")
                     _ = await waitUntil(2) { h.client.stats.liveConnections == 0 }
@@ -106,7 +148,7 @@ extension FaultMatrix {
                     window.1 = monotonicNow()
                 }
                 let gap = h.log.longestGap(from: window.0, to: window.1)
-                #expect(gap >= 1.0, "a reconnect with a 1 s hello should leave a gap of 1 s or more, saw \(gap) s")
+                #expect(gap >= Self.gapBound, "a reconnect with a 2 s hello should leave a gap of about 2 s (less the client's lag behind the drop), at least the bound; saw \(gap) s")
                 expectDeliveredOnce(result, h.log, total: plan.total)
             }
         }

@@ -94,8 +94,10 @@ final class ServerConnection {
 /// What the server, on any thread, knows of one connection: since when it is idle (accepted
 /// and silent, or between keep-alive requests with nothing owed), if it is.
 final class ConnectionSlot: Sendable {
-    /// Uptime nanoseconds, or -1 while a request is in progress.
-    private let since = Atomic<Int64>(0)
+    /// Uptime nanoseconds, or -1 while a request is in progress. Starts at its creation
+    /// (the accept), not at zero: a connection registered a moment before its handler sets
+    /// the time must not look idle since boot and be evicted first.
+    private let since = Atomic<Int64>(Int64(clamping: NIODeadline.now().uptimeNanoseconds))
     var idleSince: NIODeadline? {
         get {
             let value = since.load(ordering: .relaxed)

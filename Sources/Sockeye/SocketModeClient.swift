@@ -42,6 +42,7 @@ public final class SocketModeClient: Sendable {
         // The guard answers only events the application took out of `events` (or
         // `eventBatches`): one still waiting in the stream is never acked.
         configuration.pool.ackGuardAwaitsTake = true
+        configuration.maxQueuedEvents = options.maxQueuedEvents
         configuration.pool.dedupWindow = options.dedupWindow
         configuration.caFile = options.caFile
         configuration.maxMessageSize = options.maxMessageSize

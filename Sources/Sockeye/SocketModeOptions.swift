@@ -16,6 +16,11 @@ public struct SocketModeOptions: Sendable {
     public var ackGuard: Duration? = .milliseconds(2500)
     /// How long delivered event ids are remembered to drop Slack's redeliveries.
     public var dedupWindow: Duration = .seconds(900)
+    /// Events waiting in `events` (received, not taken by the application) at most: at this
+    /// many the client stops reading its connections, so TCP pushes back on Slack (which
+    /// redelivers after its deadline), and reads again once half of them are taken
+    /// (1…10 000 000; 10 000 by default). Nothing is acked while it waits.
+    public var maxQueuedEvents = ClientConfiguration.defaultMaxQueuedEvents
     /// An explicit proxy URL (`http://user:pass@host:port`; `host:port` means `http://`);
     /// nil reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` from the environment. Only
     /// `http://` proxies: an `https://` one is refused (its credentials would go in clear).

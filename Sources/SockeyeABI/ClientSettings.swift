@@ -89,6 +89,8 @@ struct ClientSettings: @unchecked Sendable {
         // Pull mode: events wait in the pull queue, and the guard acks only those the host
         // has taken from it (a crash must not lose an event acked while queued).
         configuration.pool.ackGuardAwaitsTake = onEvent == nil
+        // and the pull queue is bounded: at the bound the client stops reading.
+        if onEvent == nil { configuration.maxQueuedEvents = ClientConfiguration.defaultMaxQueuedEvents }
         onState = options.on_state
         onStateUser = options.on_state_user
         log = options.log

@@ -1,4 +1,5 @@
-// What the host's queues tell the pool: which deliveries the consumer has taken.
+// What the host's queues tell the pool: which deliveries the consumer has taken, and when
+// the host stops reading because its consumer's queue is full.
 
 extension PoolController {
     /// The host's consumer took `token` out of the queue it waited in (popped from a pull
@@ -21,4 +22,21 @@ extension PoolController {
             return false
         }
     }
+
+    /// The host stopped (`true`) or resumed (`false`) reading its connections because its
+    /// consumer's queue reached its bound (see `IntakeGate`). While stopped, the silence and
+    /// pong watchdogs wait: nothing can be heard on a socket nobody reads. On resume they
+    /// start afresh from `now`.
+    public mutating func setIntakePaused(_ paused: Bool, now: Instant) {
+        guard paused != intakePaused else { return }
+        intakePaused = paused
+        guard !paused else { return }
+        for index in connections.indices where connections[index].phase == .live {
+            connections[index].lastHeard = now
+            connections[index].lastPong = now
+        }
+    }
+
+    /// Whether the host said it stopped reading (`setIntakePaused(_:now:)`).
+    public var isIntakePaused: Bool { intakePaused }
 }

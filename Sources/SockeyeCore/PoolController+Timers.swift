@@ -87,13 +87,16 @@ extension PoolController {
         case .awaitingHello:
             if let deadline = record.deadline, now >= deadline { abort(index, reason: .helloTimeout, now: now) }
         case .live:
-            if now >= record.lastHeard + configuration.silenceTimeout {
+            // While the host does not read, nothing is heard: the watchdogs wait for it.
+            if !intakePaused, now >= record.lastHeard + configuration.silenceTimeout {
                 abort(index, reason: .silence, now: now)
                 return
             }
             // Two pings at least, so a timeout shorter than the ping interval cannot fire
             // before the first pong had a chance.
-            if let timeout = configuration.pongTimeout, record.pingSequence >= 2, now >= record.lastPong + timeout {
+            if !intakePaused, let timeout = configuration.pongTimeout, record.pingSequence >= 2,
+                now >= record.lastPong + timeout
+            {
                 abort(index, reason: .pongTimeout, now: now)
                 return
             }
@@ -131,8 +134,10 @@ extension PoolController {
             consider(record.deadline)
             if record.phase == .live {
                 consider(record.nextPingAt)
-                consider(record.lastHeard + configuration.silenceTimeout)
-                if let timeout = configuration.pongTimeout, record.pingSequence >= 2 { consider(record.lastPong + timeout) }
+                if !intakePaused {
+                    consider(record.lastHeard + configuration.silenceTimeout)
+                    if let timeout = configuration.pongTimeout, record.pingSequence >= 2 { consider(record.lastPong + timeout) }
+                }
                 if record.retiring == nil { consider(record.refreshAt) }
                 consider(record.closeAt)
             }

@@ -74,6 +74,9 @@ public struct PoolController {
     var failure: PoolFailure?
     var started = false
     var stopping = false
+    /// The host stopped reading its connections (its consumer's queue is full): silence is
+    /// then ours, not the connection's (PoolController+Backpressure).
+    var intakePaused = false
     var acks: AckTracker
     var dedup: DedupWindow
     /// Acks waiting for a live connection.

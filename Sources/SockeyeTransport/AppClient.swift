@@ -34,6 +34,9 @@ public final class AppClient: @unchecked Sendable {
     /// When `currentFrame` was received (monotonic nanoseconds).
     private var currentFrameTime: UInt64 = 0
     var maskRandom = MaskKeyGenerator()
+    /// Counts the consumer's queue and says when to stop and resume reading (nil when the
+    /// host has no queue).
+    private var intake: IntakeGate?
     /// Whether envelopes were handed to the host since the last `batchEnd`.
     private var deliveredInBatch = false
     /// Set while the runtime's command batch has touched this client.
@@ -72,6 +75,10 @@ public final class AppClient: @unchecked Sendable {
         }
         tls = try TLSConfiguration(caFile: configuration.caFile ?? environment["SSL_CERT_FILE"])
         pool = PoolController(configuration: configuration.pool, now: Instant(nanoseconds: MonotonicClock.now()))
+        intake = configuration.maxQueuedEvents.map {
+            let range = ClientConfiguration.maxQueuedEventsRange
+            return IntakeGate(limit: min(max($0, range.lowerBound), range.upperBound))
+        }
         timer = .allocate(capacity: 1)
         timer.initialize(to: sockeye_timer())
     }
@@ -154,6 +161,26 @@ public final class AppClient: @unchecked Sendable {
     func takenNow(_ token: DeliveryToken, at time: Instant) {
         pool.taken(token, now: time)
         performActions()
+        if intake?.taken() == true { setIntake(reading: true, at: time) }
+    }
+
+    /// Stops or resumes reading every connection the pool has live (one still waiting for
+    /// `hello` is read: it carries no events yet, and its deadline would pass unread).
+    private func setIntake(reading: Bool, at time: Instant) {
+        pool.setIntakePaused(!reading, now: time)
+        applyIntake()
+    }
+
+    /// Puts the links in the reading state the gate asks for (after a link became live).
+    private func applyIntake() {
+        guard let intake else { return }
+        if !intake.paused {
+            for link in links.values { link.conduit.setReading(true) }
+            return
+        }
+        for summary in pool.connectionSummary where summary.phase == .live {
+            links[summary.id]?.conduit.setReading(false)
+        }
     }
 
     func nackNow(_ token: DeliveryToken, at time: Instant) {
@@ -277,6 +304,7 @@ public final class AppClient: @unchecked Sendable {
             case .deliver(let delivery):
                 deliveredInBatch = true
                 callbacks.envelope(ReceivedEnvelope(frame: currentFrame, delivery: delivery, receivedAt: currentFrameTime))
+                if intake?.handedOver() == true { setIntake(reading: false, at: now()) }
             case .stateChanged(let state):
                 counters.state = state
                 callbacks.state(state)
@@ -332,6 +360,7 @@ public final class AppClient: @unchecked Sendable {
     /// publish the counters.
     func afterBatch() {
         performActions()
+        if intake?.paused == true { applyIntake() }
         if deliveredInBatch {
             deliveredInBatch = false
             callbacks.batchEnd()
@@ -348,6 +377,11 @@ public final class AppClient: @unchecked Sendable {
     private func publish() {
         counters.pool = pool.metrics
         counters.outstandingAcks = pool.outstandingAcks
+        if let intake {
+            counters.queuedEvents = intake.depth
+            counters.peakQueuedEvents = intake.peakDepth
+            counters.intakePauses = intake.pauses
+        }
         counters.liveConnections = links.values.reduce(0) { $0 + ($1.phase == .open ? 1 : 0) }
         counters.targetConnections = pool.poolTarget
         let snapshot = counters

@@ -23,6 +23,16 @@ public struct ClientConfiguration: Sendable {
     /// and the pool asks again after its backoff. The WebSocket upgrade that follows is
     /// bounded by the pool's `connectTimeout` (connect to `101`) and `helloTimeout`.
     public var webAPITimeout: Duration = TransportRuntime.defaultWebAPITimeout
+    /// The bound of the consumer's queue, for hosts that queue deliveries and report each
+    /// one taken (`AppClient.taken`): when that many are waiting, the client stops reading
+    /// its connections until the consumer has taken half of them (`IntakeGate`; 1…10 000 000,
+    /// clamped). `nil`: the host takes every delivery in its callback and nothing is counted.
+    public var maxQueuedEvents: Int? = nil
+
+    /// The default bound of a consumer's queue (`maxQueuedEvents`).
+    public static let defaultMaxQueuedEvents = 10_000
+    /// The values `maxQueuedEvents` is clamped to.
+    public static let maxQueuedEventsRange = 1...10_000_000
 
     /// A configuration for `appToken` with the defaults.
     public init(appToken: String) { self.appToken = appToken }
@@ -65,6 +75,12 @@ public struct ClientStats: Sendable, Hashable {
     public var targetConnections = 0
     /// Envelopes delivered and not acknowledged yet.
     public var outstandingAcks = 0
+    /// Deliveries waiting in the consumer's queue (with `maxQueuedEvents`), and the most
+    /// there ever were.
+    public var queuedEvents = 0
+    public var peakQueuedEvents = 0
+    /// Times the client stopped reading because the consumer's queue was full.
+    public var intakePauses = 0
     /// Bytes received and sent on WebSocket connections (after TLS).
     public var bytesReceived = 0
     public var bytesSent = 0

@@ -132,6 +132,17 @@ final class Conduit {
 
     func send(_ bytes: [UInt8]) { bytes.withUnsafeBytes { send($0) } }
 
+    /// Stops (`false`) or resumes reading the socket: while stopped the kernel's receive
+    /// buffer fills and TCP pushes back on the peer. Writes go on.
+    func setReading(_ reading: Bool) {
+        guard let wsi, stage != .ended, reading != isReading else { return }
+        isReading = reading
+        _ = lws_rx_flow_control(wsi, reading ? 1 : 0)
+    }
+
+    /// Whether the socket is read (`setReading`).
+    private(set) var isReading = true
+
     /// Asks lws for a writeable callback (at most one outstanding).
     func requestWrite() {
         guard let wsi, !writeRequested, stage != .ended else { return }

@@ -76,3 +76,22 @@ struct PoolTakenTests {
         #expect(h.run(for: .milliseconds(2600)).acks.map(\.1) == ["env-1"])
     }
 }
+
+@Suite("Pool: the watchdogs while the host does not read")
+struct PoolIntakePauseTests {
+    @Test("no silence or pong timeout while reading is stopped; they start afresh on resume")
+    func watchdogsWait() {
+        var h = PoolHarness { $0.poolSize = 1 }
+        let id = h.startLive(1)[0]
+        h.pool.setIntakePaused(true, now: h.now)
+        let paused = h.run(for: .seconds(120))
+        #expect(!paused.contains { if case .abort = $0 { true } else { false } })
+        #expect(h.pool.metrics.connectionsLost == 0)
+        h.pool.setIntakePaused(false, now: h.now)
+        _ = h.run(for: .seconds(20))
+        #expect(h.liveIDs == [id])
+        // Heard nothing for the silence timeout after the resume: that is a real loss.
+        _ = h.run(for: .seconds(40))
+        #expect(h.pool.metrics.connectionsLost == 1)
+    }
+}

@@ -28,7 +28,7 @@ public final class AppRunner: Sendable {
     /// Event ids taken across channels (apps with delivery `http` or `both`).
     private let claims: EventClaims?
     /// Deliveries waiting for the loop in `run`.
-    private let inbox = BatchInbox()
+    private let inbox = BatchInbox(socketLimit: ClientConfiguration.defaultMaxQueuedEvents)
     private let stopping = Atomic<Bool>(false)
     private let runtime: TransportRuntime
     /// What each connection's hello said (host, lifetime), for the refresh log lines.
@@ -191,7 +191,9 @@ public final class AppRunner: Sendable {
                     var inbound: [Inbound] = []
                     inbound.reserveCapacity(batch.count)
                     for event in batch { inbound.append(.socket(event)) }
-                    inbox.put(inbound)
+                    // Waits while the inbox is full: the client's stream then fills, and
+                    // the client stops reading its connections (backpressure up to Slack).
+                    await inbox.putWaiting(inbound)
                 }
                 // With HTTP too, the inbox ends at `stop()`.
                 if !settings.delivery.usesHTTP { inbox.finish(nil) }
@@ -540,12 +542,24 @@ enum Inbound: Sendable {
     case http(EventRecord, HTTPReply)
 }
 
-/// Deliveries merged into batches while the runner is busy: `put` never waits, `takeAll`
-/// returns everything queued (waiting when nothing is), and `nil` once finished.
+/// Deliveries merged into batches while the runner is busy: `put` never waits (HTTP
+/// requests, bounded by the listener), `putWaiting` waits while `socketLimit` deliveries
+/// are queued (the Socket Mode reader), `takeAll` returns everything queued (waiting when
+/// nothing is), and `nil` once finished.
 final class BatchInbox: Sendable {
+    /// Queued deliveries at which `putWaiting` waits.
+    let socketLimit: Int
+
+    /// An inbox whose reader waits at `socketLimit` queued deliveries (at least 1).
+    init(socketLimit: Int = ClientConfiguration.defaultMaxQueuedEvents) {
+        self.socketLimit = max(1, socketLimit)
+    }
+
     private struct State {
         var items: [Inbound] = []
         var waiter: CheckedContinuation<Void, Never>?
+        /// The reader waiting for room (`putWaiting`).
+        var spaceWaiter: CheckedContinuation<Void, Never>?
         var finished = false
         var error: (any Error)?
     }
@@ -564,26 +578,47 @@ final class BatchInbox: Sendable {
         return accepted
     }
 
+    /// `put`, once fewer than `socketLimit` deliveries are queued (or the inbox finished).
+    /// One caller at a time (the Socket Mode reader).
+    @discardableResult
+    func putWaiting(_ batch: [Inbound]) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.items.count < socketLimit || state.finished { return true }
+                state.spaceWaiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        return put(batch)
+    }
+
+    /// Queued deliveries.
+    var count: Int { state.withLock { $0.items.count } }
+
     /// No more deliveries after those queued (`error`: the client failed for good).
     func finish(_ error: (any Error)?) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.finished else { return nil }
+        let (waiter, spaceWaiter) = state.withLock { state -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
+            guard !state.finished else { return (nil, nil) }
             state.finished = true
             state.error = error
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.waiter = nil; state.spaceWaiter = nil }
+            return (state.waiter, state.spaceWaiter)
         }
         waiter?.resume()
+        spaceWaiter?.resume()
     }
 
     /// Everything queued, waiting for some if none; nil at the end.
     func takeAll() async throws -> [Inbound]? {
         while true {
-            let taken = state.withLock { state -> (items: [Inbound], done: Bool, error: (any Error)?) in
+            let taken = state.withLock { state -> (items: [Inbound], done: Bool, error: (any Error)?, space: CheckedContinuation<Void, Never>?) in
                 let items = state.items
                 state.items.removeAll(keepingCapacity: true)
-                return (items, state.finished, state.error)
+                defer { state.spaceWaiter = nil }
+                return (items, state.finished, state.error, state.spaceWaiter)
             }
+            taken.space?.resume()
             if !taken.items.isEmpty { return taken.items }
             if taken.done {
                 if let error = taken.error { throw error }

@@ -43,9 +43,13 @@ public struct PoolConfiguration: Sendable, Hashable {
     public var closeTimeout: Duration = .seconds(2)
     /// How long a connection Slack retired (`refresh_requested`, or a `disconnect` with an
     /// unknown reason) stays open once its replacement is live, still read and acked,
-    /// waiting for Slack to close it; then the pool closes it. Slack may keep sending on
-    /// it until its own close: closing first would cost those envelopes a redelivery.
-    public var refreshLinger: Duration = .seconds(10)
+    /// waiting for Slack to close it; then the pool closes it. Zero (the default) closes it
+    /// as soon as the replacement is live. Lingering takes what a server that keeps sending
+    /// until its own close still sends; but a server that ignores data once it sent its
+    /// close (as libwebsockets does) then drops an ack in flight at that moment, and a
+    /// slash command whose ack is dropped is never retried — so it is off until Slack's
+    /// behaviour says which is right.
+    public var refreshLinger: Duration = .zero
     /// Client ping interval; keeps middleboxes from idling the connection out.
     public var pingInterval: Duration = .seconds(10)
     /// A live connection with no frame, Slack ping or matching pong for this long is dead.

@@ -120,12 +120,12 @@ extension PoolController {
         }
     }
 
-    /// A retiring connection's replacement is live. One Slack said it will close stays
-    /// open, read and acked, until Slack closes it (what Slack still sends on it is taken,
-    /// not redelivered), or until `refreshLinger` runs out; one the pool retired itself
-    /// (proactive refresh) closes now.
+    /// A retiring connection's replacement is live. With a `refreshLinger`, one Slack said
+    /// it will close stays open, read and acked, until Slack closes it (what Slack still
+    /// sends on it is taken, not redelivered), or until the linger runs out; otherwise, and
+    /// for one the pool retired itself (proactive refresh), it closes now.
     mutating func replaced(_ index: Int, now: Instant) {
-        if connections[index].slackCloses {
+        if connections[index].slackCloses && configuration.refreshLinger > .zero {
             connections[index].closeAt = now + configuration.refreshLinger
         } else {
             beginClose(index, now: now)

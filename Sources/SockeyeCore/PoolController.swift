@@ -15,9 +15,9 @@
 ///   when the pool has no live connection left (Slack asked; the pool must not go deaf
 ///   waiting for its own budget);
 /// - make-before-break refresh on `warning`, `refresh_requested` and at 90 % of
-///   `approximate_connection_time`; a connection Slack retired is read and acked until
-///   Slack closes it (at most `refreshLinger` after its replacement is live), so nothing
-///   Slack still sends on it is redelivered; `link_disabled` and fatal auth errors are terminal;
+///   `approximate_connection_time`; with a `refreshLinger`, a connection Slack retired is
+///   read and acked until Slack closes it (at most that long after its replacement is
+///   live); `link_disabled` and fatal auth errors are terminal;
 ///   `too_many_websockets` shrinks the pool and backs off for tens of seconds or more;
 /// - a connection is dead when nothing (frame, ping, matching pong) arrived for the
 ///   silence timeout; client pings carry payloads matched on return;

@@ -52,13 +52,8 @@ struct PoolLifecycleTests {
         // After a warning the old one stays until Slack closes it or asks for the refresh.
         #expect(afterHello.closed.isEmpty)
         let afterRefresh = h.frame(Frames.disconnect("refresh_requested"), on: old)
-        // Replaced already: it stays open for Slack to close (what Slack still sends is taken).
-        #expect(afterRefresh.closed.isEmpty)
+        #expect(afterRefresh.closed == [old])
         #expect(afterRefresh.urlRequests == 0)
-        // Slack never closes it: the pool does, after the linger.
-        let lingered = h.run(for: h.pool.configuration.refreshLinger)
-        #expect(lingered.closed == [old])
-        #expect(lingered.urlRequests == 0)
     }
 
     @Test("refresh_requested opens the new connection before closing the old")
@@ -71,9 +66,8 @@ struct PoolLifecycleTests {
         let new = h.answerURL().connectedIDs[0]
         _ = h.handle(.opened(new))
         let afterHello = h.frame(Frames.hello(), on: new)
-        // Slack said it will close the old one: it is left for Slack to close.
-        #expect(afterHello.closed.isEmpty)
-        // Slack's close of a retiring connection is not a loss: no backoff, no reconnect.
+        #expect(afterHello.closed == [old])
+        // Closing a retiring connection is not a loss: no backoff, no reconnect.
         let afterClose = h.handle(.closed(old, code: 1000))
         #expect(afterClose.urlRequests == 0)
         #expect(h.pool.metrics.connectionsLost == 0)

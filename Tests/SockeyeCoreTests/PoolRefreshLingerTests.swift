@@ -1,13 +1,18 @@
 import SockeyeCore
 import Testing
 
-/// A connection Slack retired is read and acked until Slack closes it, and an envelope
-/// Slack sends again under the same `envelope_id` reaches the host once.
+/// With a `refreshLinger`, a connection Slack retired is read and acked until Slack closes
+/// it; Slack's close is echoed at once; an envelope Slack sends again under the same
+/// `envelope_id` reaches the host once.
 @Suite("Refreshed connections and envelope-id redeliveries")
 struct PoolRefreshLingerTests {
-    /// A pool of one whose connection got `refresh_requested` and whose replacement is live.
+    /// A pool of one with a 10 s `refreshLinger`, whose connection got `refresh_requested`
+    /// and whose replacement is live.
     static func refreshedPool() -> (PoolHarness, old: ConnectionID, new: ConnectionID) {
-        var h = PoolHarness { $0.poolSize = 1 }
+        var h = PoolHarness {
+            $0.poolSize = 1
+            $0.refreshLinger = .seconds(10)
+        }
         let old = h.startLive(1)[0]
         _ = h.frame(Frames.disconnect("refresh_requested"), on: old)
         let new = h.answerURL().connectedIDs[0]
@@ -44,9 +49,12 @@ struct PoolRefreshLingerTests {
         #expect(h.run(for: .milliseconds(2)).closed == [old])
     }
 
-    @Test("a proactive refresh (the pool's own) still closes the old connection once replaced")
+    @Test("a proactive refresh (the pool's own) still closes the old connection once replaced, linger or not")
     func proactiveClosesAtOnce() {
-        var h = PoolHarness { $0.poolSize = 1 }
+        var h = PoolHarness {
+            $0.poolSize = 1
+            $0.refreshLinger = .seconds(10)
+        }
         _ = h.handle(.start)
         let old = h.answerURL().connectedIDs[0]
         _ = h.handle(.opened(old))

@@ -39,9 +39,9 @@ public final class SocketModeClient: Sendable {
         configuration.pool.maxPoolSize = options.maxPoolSize
         configuration.pool.ackMode = options.ackMode
         configuration.pool.ackGuard = options.ackGuard
-        // The guard answers only events the application took out of `events` (or
+        // With it, the guard answers only events the application took out of `events` (or
         // `eventBatches`): one still waiting in the stream is never acked.
-        configuration.pool.ackGuardAwaitsTake = true
+        configuration.pool.ackGuardAwaitsTake = options.ackGuardWaitsForConsumer
         configuration.maxQueuedEvents = options.maxQueuedEvents
         configuration.pool.dedupWindow = options.dedupWindow
         configuration.caFile = options.caFile

@@ -18,7 +18,10 @@ struct BackpressureTests {
         defer { sim.stop() }
         let bound = 100
         let client = try SocketModeClient(
-            appToken: simToken, options: clientOptions(for: sim) { $0.maxQueuedEvents = bound })
+            appToken: simToken, options: clientOptions(for: sim) {
+                $0.maxQueuedEvents = bound
+                $0.ackGuardWaitsForConsumer = true
+            })
         #expect(await waitUntil(10) { sim.liveConnections() == 2 })
 
         // 1 000 events/s for 4 s, while the consumer does not read for 8 s.

@@ -14,7 +14,10 @@ struct TakenGuardTests {
         let sim = try startSim { $0.config.retryDelays = [0, 1, 1] }
         defer { sim.stop() }
         let client = try SocketModeClient(
-            appToken: simToken, options: clientOptions(for: sim) { $0.ackGuard = .milliseconds(300) })
+            appToken: simToken, options: clientOptions(for: sim) {
+                $0.ackGuard = .milliseconds(300)
+                $0.ackGuardWaitsForConsumer = true
+            })
         var events = client.events.makeAsyncIterator()
         #expect(await waitUntil(10) { sim.liveConnections() >= 1 })
         sim.inject(kind: "message", count: 1)

@@ -15,11 +15,13 @@ public struct SocketModeOptions: Sendable {
     /// Ack empty an envelope not acked this long after receipt (nil: off).
     public var ackGuard: Duration? = .milliseconds(2500)
     /// The guard acks only events the application took out of `events` (or
-    /// `eventBatches`): one still waiting in the stream is left for Slack to redeliver, so a
-    /// crash cannot lose it. Off by default for now: with the whole test suite running
-    /// beside it on two cores, acks were seen not to reach Slack at all (not understood
-    /// yet); on, it is tested alone (`TakenGuardTests`, `BackpressureTests`).
-    public var ackGuardWaitsForConsumer = false
+    /// `eventBatches`): one still waiting in the stream is never acked, so a crash cannot
+    /// lose it; Slack redelivers it after its deadline and the retry joins the queued copy.
+    /// On by default. The price: an application whose tasks do not get to the stream within
+    /// Slack's 3 s (a cooperative thread pool blocked by synchronous work) sees its events
+    /// acked late and Slack retrying them, where with this off the guard would have acked
+    /// them unseen.
+    public var ackGuardWaitsForConsumer = true
     /// How long delivered event ids are remembered to drop Slack's redeliveries.
     public var dedupWindow: Duration = .seconds(900)
     /// Events waiting in `events` (received, not taken by the application) at most: at this

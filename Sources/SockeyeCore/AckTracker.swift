@@ -16,6 +16,12 @@ public struct DeliveryToken: Sendable, Hashable, CustomStringConvertible {
 /// as missed and then kept for `lateRetention` so that a late ack can still be sent and is
 /// reported as late rather than unknown.
 ///
+/// When the tracker awaits the host's `take` (`guardAwaitsTake`), a delivery still waiting
+/// in the host's queue is held past its deadline for as long as it waits there, however long
+/// the consumer stops: its retention starts when it is taken. Forgetting it earlier would
+/// deliver Slack's next retry a second time while the first copy is still queued. The host's
+/// queue bound (`IntakeGate`) bounds these entries.
+///
 /// Redeliveries of an event whose first copy is still held (pending or late) are *attached*
 /// to it rather than delivered: they are acked with it, or released unacked with it. The
 /// tracker indexes entries by de-duplication key to find the first copy, and bounds the
@@ -211,17 +217,25 @@ struct AckTracker {
         case unknown
     }
 
-    /// Records that the host took `token` out of its queue, so the guard may ack it.
-    mutating func take(_ token: DeliveryToken) -> TakeResult {
+    /// Records that the host took `token` out of its queue, so the guard may ack it. A late
+    /// entry taken now starts its retention (`lateRetention` from `now`).
+    mutating func take(_ token: DeliveryToken, now: Instant) -> TakeResult {
         if let index = pendingIndex(token), pendingEntries[index] != nil {
             pendingEntries[index]?.taken = true
             return .armed
         }
+        guard !late.isEmpty, var entry = late[token], !entry.taken else { return .unknown }
         // A late entry with a guard is one the guard withheld while it was queued.
-        guard !late.isEmpty, let entry = late[token], entry.guardAt != nil else { return .unknown }
-        late[token] = nil
-        forget(token, entry)
-        return .overdue(entry)
+        if entry.guardAt != nil {
+            late[token] = nil
+            forget(token, entry)
+            return .overdue(entry)
+        }
+        // Without a guard it waits for the host's late ack, from now on for a bounded time.
+        entry.taken = true
+        late[token] = entry
+        lateOrder.append((token, now + lateRetention))
+        return .armed
     }
 
     /// The entry of `token`, pending or late, without removing it.
@@ -264,9 +278,10 @@ struct AckTracker {
                 forget(token, entry)
                 found.append(.guardFired(token, entry))
             } else {
-                // Still held: a late ack is sent, and redeliveries keep attaching to it.
+                // Still held: a late ack is sent, and redeliveries keep attaching to it. One
+                // still in the host's queue is kept until taken; its retention starts then.
                 late[token] = entry
-                lateOrder.append((token, now + lateRetention))
+                if entry.taken { lateOrder.append((token, now + lateRetention)) }
                 found.append(entry.guardAt != nil ? .guardWithheld(token, entry) : .deadlineMissed(token, entry))
             }
         }

@@ -10,7 +10,7 @@ extension PoolController {
     /// the delivery is not held any more.
     @discardableResult
     public mutating func taken(_ token: DeliveryToken, now: Instant) -> Bool {
-        switch acks.take(token) {
+        switch acks.take(token, now: now) {
         case .armed:
             return true
         case .overdue(let entry):

@@ -68,6 +68,60 @@ struct PoolTakenTests {
         #expect(h.pool.metrics.ackGuardFired == 1)
     }
 
+    @Test("a delivery queued for minutes is still held: Slack's late retry attaches, and both are acked once it is taken")
+    func queuedForMinutesStaysHeld() {
+        var h = harness()
+        let id = h.startLive(1)[0]
+        // The consumer stopped: the host stopped reading, so the watchdogs wait.
+        h.pool.setIntakePaused(true, now: h.now)
+        let token = h.frame(Frames.event(id: "a", eventID: "Ev1"), on: id).deliveries[0].token
+        // Five minutes, far past the 60 s a late entry is otherwise kept.
+        let fiveMinutes = h.run(for: .seconds(300))
+        #expect(fiveMinutes.acks.isEmpty)
+        let retry = h.frame(Frames.event(id: "b", eventID: "Ev1", retry: 3), on: id)
+        #expect(retry.deliveries.isEmpty, "a retry of an event still queued must not be delivered again")
+        #expect(retry.notices == [.redeliveryCoalesced(id, into: token)])
+        h.pool.setIntakePaused(false, now: h.now)
+        _ = h.pool.taken(token, now: h.now)
+        let acked = h.drain()
+        #expect(Set(acked.acks.map(\.1)) == ["a", "b"])
+    }
+
+    @Test("without a guard (acked only by the host), a queued delivery is held until taken, then for the late retention")
+    func noGuardHoldsUntilTakenThenRetains() {
+        var h = PoolHarness {
+            $0.poolSize = 1
+            $0.ackGuard = nil
+            $0.ackGuardAwaitsTake = true
+        }
+        let id = h.startLive(1)[0]
+        h.pool.setIntakePaused(true, now: h.now)
+        let first = h.frame(Frames.event(id: "a", eventID: "Ev1"), on: id).deliveries[0].token
+        let second = h.frame(Frames.event(id: "c", eventID: "Ev2"), on: id).deliveries[0].token
+        let fiveMinutes = h.run(for: .seconds(300))
+        #expect(fiveMinutes.acks.isEmpty)
+        let retry = h.frame(Frames.event(id: "b", eventID: "Ev1", retry: 3), on: id)
+        #expect(retry.deliveries.isEmpty)
+        h.pool.setIntakePaused(false, now: h.now)
+        // Taken and acked late: the first copy and its attached retry are acked.
+        let firstTaken = h.pool.taken(first, now: h.now)
+        #expect(firstTaken)
+        let firstAck = h.pool.ack(first, now: h.now)
+        #expect(firstAck == .late)
+        let acked = h.drain()
+        #expect(Set(acked.acks.map(\.1)) == ["a", "b"])
+        // Taken and never answered: held for the late retention from the take, then released,
+        // so Slack's next retry reaches the host again.
+        let secondTaken = h.pool.taken(second, now: h.now)
+        #expect(secondTaken)
+        _ = h.run(for: .seconds(59))
+        let heldRetry = h.frame(Frames.event(id: "d", eventID: "Ev2", retry: 3), on: id)
+        #expect(heldRetry.deliveries.isEmpty)
+        _ = h.run(for: .seconds(2))
+        let afterRetention = h.frame(Frames.event(id: "e", eventID: "Ev2", retry: 3), on: id)
+        #expect(afterRetention.deliveries.count == 1)
+    }
+
     @Test("without ackGuardAwaitsTake the guard covers every delivery (taken or not)")
     func defaultGuardsEverything() {
         var h = PoolHarness { $0.poolSize = 1 }

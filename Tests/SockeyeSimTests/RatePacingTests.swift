@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Open-loop rate mode paces itself")
 struct RatePacingTests {
-    @Test("at 1 000 envelopes/s the service thread sleeps between sends: the schedule is kept and it uses well under half a core")
+    // Whether the schedule was kept (send lag, the verdict) depends on the machine's load: the
+    // simulator-load benchmark prints it. This test checks what does not: the thread sleeps.
+    @Test("at 1 000 envelopes/s the service thread sleeps between sends: paced, few loop passes, well under half a core")
     func sleepsBetweenSends() throws {
         let h = try Harness()
         let (ws, _) = try h.connect()
@@ -27,8 +29,6 @@ struct RatePacingTests {
         let r = server.report()
         #expect(r.total.acked == total)
         #expect(r.elapsedSeconds > 1.5)
-        #expect(r.saturated == "none (kept the schedule)")
-        #expect(try #require(r.maxSendLagMs) < 50)
         // Service-thread CPU time over the run's wall time. Spinning costs a whole core on an
         // idle machine; sleeping until the next send a few %.
         let busy = try #require(r.simBusyFraction)
@@ -37,7 +37,6 @@ struct RatePacingTests {
         // count the loop's passes: a wake-up per send, one per ack, one per housekeeping
         // tick — a spinning loop makes thousands per envelope, whatever its CPU share.
         #expect(Double(passes) / Double(total) < 10, "\(passes) service-loop passes for \(total) envelopes")
-        #expect(r.verdict.contains("schedule kept") || r.verdict.contains("kept the schedule"))
     }
 
     @Test("a run that fell behind its schedule on an idle service thread is not blamed on the sim")

@@ -6,7 +6,9 @@
  *
  * Two parts: stateless helpers (frame scanning, ack encoding) and, since 0.2, the client:
  * a runtime (one service thread) hosting clients (one Slack app each) whose events reach
- * the host through a callback or a pull queue with a pollable eventfd.
+ * the host through a callback or a pull queue with a pollable eventfd. 0.3 appends the
+ * Web API deadline and the pull queue's bound to the client options, and their counters
+ * to the stats (a host built against 0.2 keeps working: see "Versioned structs").
  *
  * Conventions, for every function below unless its comment says otherwise:
  *  - Return value: a `sockeye_status`; SOCKEYE_OK (0) on success, a negative code on
@@ -46,7 +48,7 @@ extern "C" {
 
 /** The version this header describes. `sockeye_version_number()` gives the library's. */
 #define SOCKEYE_VERSION_MAJOR 0
-#define SOCKEYE_VERSION_MINOR 2
+#define SOCKEYE_VERSION_MINOR 3
 #define SOCKEYE_VERSION_PATCH 0
 /** (major << 16) | (minor << 8) | patch, comparable with `sockeye_version_number()`. */
 #define SOCKEYE_VERSION_NUMBER \
@@ -495,6 +497,26 @@ typedef struct sockeye_client_options {
     int32_t max_pool_size;     /**< grow the pool up to this under load; 0: fixed pool */
     int64_t max_message_size;  /**< largest message accepted (bigger ones close the
                                     connection with 1009); 0: 1 MiB */
+    /* --- since 0.3 (a 0.2 host's struct ends here: these take their defaults) --- */
+    int32_t web_api_timeout_ms; /**< deadline of each Web API call the client makes
+                                     (`apps.connections.open`), in milliseconds, over the
+                                     whole exchange: DNS, TCP, proxy CONNECT, TLS handshake
+                                     and the answer. When it passes, the call fails (counted
+                                     in `sockeye_stats.timeouts`, logged naming the step that
+                                     stalled) and the client asks again after its backoff.
+                                     100..300000; 0: 10000 (10 s). */
+    int32_t max_queued_events;  /**< pull mode: events handed to the pull queue and not
+                                     taken yet at most. At this many the client stops
+                                     reading its connections (TCP pushes back on Slack,
+                                     which redelivers after its deadline) and reads again
+                                     once half of them are taken; the messages of the read
+                                     in progress are still queued, so `queued` can pass the
+                                     bound by one read per connection. Nothing queued is
+                                     acked by the ack guard until taken. 1..10000000;
+                                     0: 10000. Callback mode must leave it 0 (anything else
+                                     is SOCKEYE_E_INVALID_OPTION): the callback is the
+                                     consumer and nothing is read while it runs; a host that
+                                     queues events from its callback bounds its own queue. */
 } sockeye_client_options;
 
 /** The smallest `struct_size` `sockeye_client_new` accepts: up to `ca_file`. */
@@ -515,7 +537,8 @@ typedef struct sockeye_client_options {
  *         callback, if any, gets an error line naming the kind of token given, never the
  *         token); SOCKEYE_E_INVALID_URL (API base URL or proxy URL unparseable, not UTF-8,
  *         or not http(s)); SOCKEYE_E_INVALID_OPTION (pool size, max pool size, ack mode,
- *         log level or max message size out of range, CA file unreadable or not UTF-8);
+ *         log level, max message size, Web API timeout or max queued events out of range,
+ *         max queued events set in callback mode, CA file unreadable or not UTF-8);
  *         SOCKEYE_E_SYSTEM (no eventfd). The log callback gets the reason of every failure.
  * Threads: any, including a callback of another client. Ownership: the caller frees the
  * client with `sockeye_client_free`.
@@ -679,7 +702,8 @@ typedef struct sockeye_stats {
     int32_t state;                /**< sockeye_state */
     uint32_t connections_live;    /**< WebSocket connections open now */
     uint32_t connections_target;  /**< connections the pool wants now */
-    uint32_t queued;              /**< events waiting in the pull queue */
+    uint32_t queued;              /**< events waiting in the pull queue now (bounded by
+                                       `max_queued_events`, see there) */
     uint64_t received;            /**< text frames received */
     uint64_t delivered;           /**< envelopes handed to the host */
     uint64_t acked;               /**< acks sent (host, on receipt, guard, duplicates) */
@@ -701,6 +725,15 @@ typedef struct sockeye_stats {
     uint64_t ack_latency_p90_us;  /**<   over every host ack so far (±12 %); 0 before */
     uint64_t ack_latency_p99_us;  /**<   the first */
     uint64_t ack_latency_max_us;
+    /* --- since 0.3 --- */
+    uint64_t timeouts;            /**< waits that passed their deadline: a Web API call past
+                                       `web_api_timeout_ms`, a WebSocket connection not up or
+                                       without `hello` in time (also in `transport_errors`) */
+    uint64_t peak_queued;         /**< the most events ever handed to the pull queue and not
+                                       taken at once (`queued`'s high-water mark, compared
+                                       with `max_queued_events`); 0 in callback mode */
+    uint64_t intake_pauses;       /**< times the client stopped reading its connections
+                                       because `max_queued_events` events were waiting */
 } sockeye_stats;
 
 /** The smallest `struct_size` `sockeye_client_stats` accepts: up to `delivered`. */

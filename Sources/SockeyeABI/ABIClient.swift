@@ -262,6 +262,9 @@ final class ABIClient: @unchecked Sendable {
         out.transport_errors = UInt64(clamping: snapshot.transportErrors)
         out.protocol_errors = UInt64(clamping: snapshot.protocolErrors)
         out.malformed_frames = UInt64(clamping: pool.malformedFrames)
+        out.timeouts = UInt64(clamping: snapshot.timeouts)
+        out.peak_queued = UInt64(clamping: snapshot.peakQueuedEvents)
+        out.intake_pauses = UInt64(clamping: snapshot.intakePauses)
     }
 
     private static func describe(_ state: PoolState) -> (sockeye_state, String) {

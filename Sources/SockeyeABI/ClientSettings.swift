@@ -89,8 +89,10 @@ struct ClientSettings: @unchecked Sendable {
         // Pull mode: events wait in the pull queue, and the guard acks only those the host
         // has taken from it (a crash must not lose an event acked while queued).
         configuration.pool.ackGuardAwaitsTake = onEvent == nil
-        // and the pull queue is bounded: at the bound the client stops reading.
-        if onEvent == nil { configuration.maxQueuedEvents = ClientConfiguration.defaultMaxQueuedEvents }
+        // and the pull queue is bounded: at the bound the client stops reading. A callback
+        // is the consumer itself (nothing is read while it runs): no queue to bound there.
+        configuration.maxQueuedEvents = try Self.queueBound(options.max_queued_events, pullMode: onEvent == nil)
+        configuration.webAPITimeout = try Self.webAPITimeout(options.web_api_timeout_ms)
         onState = options.on_state
         onStateUser = options.on_state_user
         log = options.log
@@ -112,6 +114,46 @@ struct ClientSettings: @unchecked Sendable {
             }
             configuration.maxMessageSize = Int(options.max_message_size)
         }
+    }
+}
+
+extension ClientSettings {
+    /// `web_api_timeout_ms`: 0 is the default; others must lie in the transport's range
+    /// (the one the Swift API checks against too).
+    static func webAPITimeout(_ milliseconds: Int32) throws(ABIFailure) -> Duration {
+        guard milliseconds != 0 else { return TransportRuntime.defaultWebAPITimeout }
+        let range = TransportRuntime.webAPITimeoutRange
+        let timeout = Duration.milliseconds(milliseconds)
+        guard range.contains(timeout) else {
+            let (low, high) = (wholeMilliseconds(range.lowerBound), wholeMilliseconds(range.upperBound))
+            throw ABIFailure(SOCKEYE_E_INVALID_OPTION, "web_api_timeout_ms \(milliseconds) is not in \(low)...\(high)")
+        }
+        return timeout
+    }
+
+    /// `max_queued_events`: the pull queue's bound (0: the default); a callback client has
+    /// no queue, so a bound there is refused rather than silently meaning nothing.
+    static func queueBound(_ value: Int32, pullMode: Bool) throws(ABIFailure) -> Int? {
+        guard pullMode else {
+            guard value == 0 else {
+                throw ABIFailure(
+                    SOCKEYE_E_INVALID_OPTION,
+                    "max_queued_events \(value) is set with on_event: a callback client has no queue to bound")
+            }
+            return nil
+        }
+        guard value != 0 else { return ClientConfiguration.defaultMaxQueuedEvents }
+        let range = ClientConfiguration.maxQueuedEventsRange
+        guard range.contains(Int(value)) else {
+            let (low, high) = (range.lowerBound, range.upperBound)
+            throw ABIFailure(SOCKEYE_E_INVALID_OPTION, "max_queued_events \(value) is not in \(low)...\(high)")
+        }
+        return Int(value)
+    }
+
+    private static func wholeMilliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
 

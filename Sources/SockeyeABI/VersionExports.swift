@@ -8,10 +8,10 @@ import SockeyeTransport
 /// The version of the C ABI this library implements (SOCKEYE_VERSION_* in the header).
 enum ABIVersion {
     static let major: UInt32 = 0
-    static let minor: UInt32 = 2
+    static let minor: UInt32 = 3
     static let patch: UInt32 = 0
     /// Static C strings live for the whole process; `StaticString` storage is never freed.
-    static let string: StaticString = "0.2.0"
+    static let string: StaticString = "0.3.0"
     static var number: UInt32 { major << 16 | minor << 8 | patch }
 }
 

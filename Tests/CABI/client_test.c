@@ -2,9 +2,10 @@
  * The client half of the C ABI against a real sockeye-sim process on 127.0.0.1: callback
  * and pull modes (the eventfd in poll), every ack mode, response payloads, nack and
  * redelivery, stats, 8 host threads, free with outstanding events, stop from a callback,
- * older struct sizes, bad input and misuse. Built by Tests/CABI/run-client.sh as C99
- * (-std=c99 -pedantic) and as C++, optionally with -fsanitize=thread or address, linked
- * through `pkg-config sockeye` against an installed library.
+ * older struct sizes, bad input and misuse, the pull queue's bound (a consumer that stops)
+ * and the Web API deadline (a server that never answers). Built by Tests/CABI/run-client.sh
+ * as C99 (-std=c99 -pedantic) and as C++, optionally with -fsanitize=thread or address,
+ * linked through `pkg-config sockeye` against an installed library.
  *
  * Usage: client_test PATH/TO/sockeye-sim [test-name-substring]
  * Prints one line per failed check, "ok <test>" per test, and "N passed, M failed".
@@ -222,6 +223,12 @@ static void test_version_and_strings(void) {
     CHECK(strcmp(sockeye_state_name(99), "unknown") == 0, "unknown state name");
 }
 
+static void on_event_ignore(void *user, sockeye_client *client, sockeye_event *event) {
+    (void)user;
+    (void)client;
+    sockeye_event_release(event);
+}
+
 static void test_bad_input(void) {
     sockeye_runtime *runtime = NULL;
     sockeye_client *client = (sockeye_client *)1;
@@ -288,6 +295,48 @@ static void test_bad_input(void) {
     default_options(&options, &fake);
     options.max_pool_size = 11;
     CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    /* since 0.3: the Web API deadline and the pull queue's bound, range-checked */
+    default_options(&options, &fake);
+    options.web_api_timeout_ms = 99;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    CHECK(log_contains("web_api_timeout_ms 99 is not in 100...300000"), "the log names the field and its range");
+    options.web_api_timeout_ms = 300001;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    options.web_api_timeout_ms = -1;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    options.web_api_timeout_ms = INT32_MIN;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    options.web_api_timeout_ms = INT32_MAX;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    default_options(&options, &fake);
+    options.max_queued_events = -1;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    CHECK(log_contains("max_queued_events -1 is not in 1...10000000"), "the log names the field and its range");
+    options.max_queued_events = 10000001;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    options.max_queued_events = INT32_MIN;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    /* a callback client has no queue: a bound there is refused, not ignored */
+    default_options(&options, &fake);
+    options.on_event = on_event_ignore;
+    options.max_queued_events = 100;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_E_INVALID_OPTION);
+    CHECK(log_contains("a callback client has no queue"), "the log says why");
+    CHECK(client == (sockeye_client *)1, "out untouched on failure");
+    /* the ends of both ranges are accepted (pull mode) */
+    {
+        static const int32_t timeouts[] = {100, 300000};
+        static const int32_t bounds[] = {1, 10000000};
+        int i;
+        for (i = 0; i < 2; i++) {
+            sockeye_client *made = NULL;
+            default_options(&options, &fake);
+            options.web_api_timeout_ms = timeouts[i];
+            options.max_queued_events = bounds[i];
+            CHECK_STATUS(sockeye_client_new(runtime, &options, &made), SOCKEYE_OK);
+            if (made != NULL) CHECK_STATUS(sockeye_client_free(made), SOCKEYE_OK);
+        }
+    }
 
     /* NULL and wrong-kind handles everywhere */
     CHECK_STATUS(sockeye_client_stop(NULL, 1), SOCKEYE_E_INVALID_HANDLE);
@@ -970,8 +1019,218 @@ static void test_old_struct_sizes(void) {
     CHECK_STATUS(sockeye_client_stats(client, &small.stats), SOCKEYE_E_INVALID_ARGUMENT);
     CHECK_STATUS(sockeye_client_stats(client, NULL), SOCKEYE_E_INVALID_ARGUMENT);
     CHECK_STATUS(sockeye_client_free(client), SOCKEYE_OK);
+
+    /* A 0.2 host: every field up to max_message_size, none of 0.3's (the bytes where they
+     * would be are garbage, which as a timeout or a bound would be refused). */
+    memset(&old, 0xAB, sizeof old);
+    old.options.struct_size = offsetof(sockeye_client_options, web_api_timeout_ms);
+    old.options.app_token = TOKEN;
+    old.options.api_base_url = sim.api;
+    old.options.pool_size = 1;
+    old.options.ack_mode = SOCKEYE_ACK_MANUAL;
+    old.options.ack_guard_ms = 0;
+    old.options.dedup_window_s = 0;
+    old.options.proxy_url = NULL;
+    old.options.ca_file = NULL;
+    old.options.on_event = NULL;
+    old.options.on_event_user = NULL;
+    old.options.on_state = NULL;
+    old.options.on_state_user = NULL;
+    old.options.log = capture_log;
+    old.options.log_user = NULL;
+    old.options.log_level = SOCKEYE_LOG_DEBUG;
+    old.options.max_pool_size = 0;
+    old.options.max_message_size = 0;
+    client = NULL;
+    CHECK_STATUS(sockeye_client_new(runtime, &old.options, &client), SOCKEYE_OK);
+    if (client != NULL) {
+        sim_sleep_ms(300);
+        CHECK(sim_inject(&sim, "message", 3) == 0, "inject 3 more");
+        got = take_events(client, events, 3, 10000);
+        CHECK(got == 3, "a 0.2-header client works in pull mode (0.3's fields take their defaults)");
+        for (i = 0; i < got; i++) {
+            CHECK_STATUS(sockeye_ack(events[i], NULL, 0), SOCKEYE_OK);
+            sockeye_event_release(events[i]);
+        }
+        CHECK(sim_wait_total(&sim, "acked", 6, 10000) == 6, "acked");
+        /* and its stats struct, which ends before 0.3's counters */
+        memset(&small, 0xCD, sizeof small);
+        small.stats.struct_size = offsetof(sockeye_stats, timeouts);
+        CHECK_STATUS(sockeye_client_stats(client, &small.stats), SOCKEYE_OK);
+        CHECK(small.stats.delivered == 3 && small.stats.host_acks == 3, "0.2 stats struct: its counters");
+        untouched = 1;
+        for (i = (int)offsetof(sockeye_stats, timeouts); i < (int)sizeof small; i++) untouched &= small.bytes[i] == 0xCD;
+        CHECK(untouched, "nothing written past a 0.2 stats struct");
+        CHECK_STATUS(sockeye_client_free(client), SOCKEYE_OK);
+    }
     CHECK_STATUS(sockeye_runtime_free(runtime), SOCKEYE_OK);
     sim_stop(&sim);
+}
+
+/* ---- the pull queue's bound: a consumer that stops reading ---- */
+
+static int compare_ids(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* Waits (≤ timeout_ms) until the client has `want` live connections. */
+static int wait_live(sockeye_client *client, uint32_t want, int timeout_ms) {
+    long long deadline = sim_now_ms() + timeout_ms;
+    sockeye_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    while (sim_now_ms() < deadline) {
+        if (sockeye_client_stats(client, &stats) == SOCKEYE_OK && stats.connections_live >= want) return 1;
+        sim_sleep_ms(20);
+    }
+    return 0;
+}
+
+#define QUEUE_BOUND 10
+#define QUEUE_TOTAL 1500
+/* One read per connection may still bring what it holds once the bound is reached: a read
+ * is at most 256 KiB and a simulator event frame well over 512 bytes. */
+#define ONE_READ_OF_EVENTS (256 * 1024 / 512)
+
+static void test_pull_queue_bound(void) {
+    /* Slack's deadline far beyond the test's stop: no redelivery, so every event is sent once
+     * and what the test sees is the client's own queueing. */
+    static const char *const extra[] = {"--ack-deadline", "120", NULL};
+    static char ids[QUEUE_TOTAL][64];
+    sim_process sim;
+    sockeye_runtime *runtime = NULL;
+    sockeye_client *client = NULL;
+    sockeye_client_options options;
+    sockeye_stats stats;
+    uint32_t most_queued = 0;
+    int taken = 0, missing_ids = 0, duplicates = 0, i;
+    long long deadline;
+    if (start_sim(&sim, extra) != 0) return;
+    CHECK_STATUS(sockeye_runtime_new(&runtime), SOCKEYE_OK);
+    default_options(&options, &sim);
+    options.ack_mode = SOCKEYE_ACK_MANUAL;
+    options.max_queued_events = QUEUE_BOUND;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_OK);
+    if (client == NULL) goto done;
+    CHECK(wait_live(client, 1, 10000), "connected");
+    for (i = 0; i < QUEUE_TOTAL / 100; i++) CHECK(sim_inject(&sim, "message", 100) == 0, "inject 100");
+
+    /* The consumer takes nothing: the client stops reading at the bound. */
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    deadline = sim_now_ms() + 30000;
+    while (sim_now_ms() < deadline) {
+        CHECK_STATUS(sockeye_client_stats(client, &stats), SOCKEYE_OK);
+        if (stats.queued > most_queued) most_queued = stats.queued;
+        if (stats.intake_pauses >= 1) break;
+        sim_sleep_ms(20);
+    }
+    CHECK(stats.intake_pauses >= 1, "the client stopped reading at the bound");
+    /* and stays stopped while the consumer keeps not taking */
+    for (i = 0; i < 20; i++) {
+        sim_sleep_ms(50);
+        CHECK_STATUS(sockeye_client_stats(client, &stats), SOCKEYE_OK);
+        if (stats.queued > most_queued) most_queued = stats.queued;
+    }
+    printf("   bound %d: queued %u (most seen %u), peak %llu, pauses %llu, delivered %llu of %d\n", QUEUE_BOUND,
+           stats.queued, most_queued, (unsigned long long)stats.peak_queued, (unsigned long long)stats.intake_pauses,
+           (unsigned long long)stats.delivered, QUEUE_TOTAL);
+    CHECK(stats.intake_pauses == 1, "one pause: nothing was taken, so reading never resumed");
+    CHECK(stats.peak_queued >= QUEUE_BOUND, "peak_queued reached the bound");
+    CHECK(stats.peak_queued < QUEUE_BOUND + ONE_READ_OF_EVENTS, "peak_queued: the bound plus one read at most");
+    CHECK(most_queued <= stats.peak_queued, "queued never above peak_queued");
+    CHECK(stats.delivered < QUEUE_TOTAL, "the client did not take in everything Slack sent");
+    CHECK(sim_total(&sim, "acked") == 0, "nothing queued was acked before the consumer took it");
+
+    /* The consumer resumes: every event arrives, once. */
+    deadline = sim_now_ms() + 60000;
+    while (taken < QUEUE_TOTAL && sim_now_ms() < deadline) {
+        sockeye_event *event = NULL;
+        sockeye_view id;
+        sockeye_status status = sockeye_client_next_event(client, 100, &event);
+        if (status == SOCKEYE_E_TIMEOUT) continue;
+        CHECK_STATUS(status, SOCKEYE_OK);
+        if (status != SOCKEYE_OK) break;
+        if (sockeye_event_event_id(event, &id) == SOCKEYE_OK && (id.flags & SOCKEYE_VIEW_PRESENT) != 0 &&
+            id.len < sizeof ids[0]) {
+            memcpy(ids[taken], id.ptr, id.len);
+            ids[taken][id.len] = 0;
+        } else {
+            missing_ids++;
+            snprintf(ids[taken], sizeof ids[0], "missing-%d", taken);
+        }
+        taken++;
+        CHECK_STATUS(sockeye_ack(event, NULL, 0), SOCKEYE_OK);
+        CHECK_STATUS(sockeye_event_release(event), SOCKEYE_OK);
+    }
+    CHECK(taken == QUEUE_TOTAL, "every event arrived once the consumer took them");
+    CHECK(missing_ids == 0, "every event has an event_id");
+    qsort(ids, (size_t)taken, sizeof ids[0], compare_ids);
+    for (i = 1; i < taken; i++) duplicates += strcmp(ids[i - 1], ids[i]) == 0;
+    CHECK(duplicates == 0, "no event arrived twice");
+    CHECK(sim_wait_total(&sim, "acked", QUEUE_TOTAL, 30000) == QUEUE_TOTAL, "sim saw every ack");
+    CHECK_STATUS(sockeye_client_stats(client, &stats), SOCKEYE_OK);
+    CHECK(stats.queued == 0 && stats.peak_queued < QUEUE_BOUND + ONE_READ_OF_EVENTS,
+          "queue empty; its peak never far above the bound");
+    {
+        sockeye_event *extra_event = NULL;
+        CHECK_STATUS(sockeye_client_next_event(client, 300, &extra_event), SOCKEYE_E_TIMEOUT);
+        if (extra_event != NULL) sockeye_event_release(extra_event);
+    }
+    CHECK_STATUS(sockeye_client_free(client), SOCKEYE_OK);
+done:
+    CHECK_STATUS(sockeye_runtime_free(runtime), SOCKEYE_OK);
+    CHECK(sim_total(&sim, "unknownAcks") == 0 && sim_total(&sim, "duplicateAcks") == 0, "no stray acks");
+    sim_stop(&sim);
+}
+
+/* ---- the Web API deadline: an API server that accepts and never answers ---- */
+
+static void test_web_api_timeout(void) {
+    struct sockaddr_in address;
+    socklen_t length = sizeof address;
+    sockeye_runtime *runtime = NULL;
+    sockeye_client *client = NULL;
+    sockeye_client_options options;
+    sockeye_stats stats;
+    sim_process silent; /* only its `api` field: the URL of the silent server */
+    long long deadline;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(listener >= 0, "socket");
+    if (listener < 0) return;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    /* The kernel completes TCP handshakes into the backlog; nothing is ever read or sent. */
+    CHECK(bind(listener, (struct sockaddr *)&address, sizeof address) == 0 && listen(listener, 64) == 0 &&
+              getsockname(listener, (struct sockaddr *)&address, &length) == 0,
+          "a listening socket on 127.0.0.1");
+    memset(&silent, 0, sizeof silent);
+    snprintf(silent.api, sizeof silent.api, "http://127.0.0.1:%d/api/", (int)ntohs(address.sin_port));
+
+    CHECK_STATUS(sockeye_runtime_new(&runtime), SOCKEYE_OK);
+    default_options(&options, &silent);
+    options.web_api_timeout_ms = 200;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_OK);
+    if (client != NULL) {
+        memset(&stats, 0, sizeof stats);
+        stats.struct_size = sizeof stats;
+        deadline = sim_now_ms() + 30000;
+        while (sim_now_ms() < deadline) {
+            CHECK_STATUS(sockeye_client_stats(client, &stats), SOCKEYE_OK);
+            if (stats.timeouts >= 2) break;
+            sim_sleep_ms(20);
+        }
+        printf("   timeouts %llu, open_errors %llu, transport_errors %llu\n", (unsigned long long)stats.timeouts,
+               (unsigned long long)stats.open_errors, (unsigned long long)stats.transport_errors);
+        CHECK(stats.timeouts >= 2, "each apps.connections.open timed out, and the client asked again");
+        CHECK(stats.transport_errors >= stats.timeouts, "timeouts are transport errors");
+        CHECK(stats.open_errors >= 1, "a failed apps.connections.open");
+        CHECK(stats.connections_live == 0 && stats.state == SOCKEYE_STATE_CONNECTING, "still connecting, not failed");
+        CHECK(log_contains("no answer to apps.connections.open within 200 ms"), "the log names the deadline set");
+        CHECK_STATUS(sockeye_client_free(client), SOCKEYE_OK);
+    }
+    CHECK_STATUS(sockeye_runtime_free(runtime), SOCKEYE_OK);
+    close(listener);
 }
 
 /* ---- a token Slack refuses: failed, never a reconnect loop ---- */
@@ -1050,6 +1309,8 @@ int main(int argc, char **argv) {
         {"old_struct_sizes", test_old_struct_sizes},
         {"fatal_token", test_fatal_token},
         {"runtime_free_with_live_client", test_runtime_free_with_live_client},
+        {"pull_queue_bound", test_pull_queue_bound},
+        {"web_api_timeout", test_web_api_timeout},
     };
     size_t i;
     if (argc < 2) {

@@ -59,6 +59,9 @@ class ClientOptions(ctypes.Structure):
         ("log_level", ctypes.c_int32),
         ("max_pool_size", ctypes.c_int32),
         ("max_message_size", ctypes.c_int64),
+        # since 0.3
+        ("web_api_timeout_ms", ctypes.c_int32),
+        ("max_queued_events", ctypes.c_int32),
     ]
 
 
@@ -85,7 +88,7 @@ class Stats(ctypes.Structure):
             "received delivered acked host_acks nacked deduplicated redelivered ack_guarded late_acks "
             "outstanding reconnects_lost reconnects_refresh reconnects_too_many open_errors "
             "transport_errors protocol_errors malformed_frames ack_latency_p50_us ack_latency_p90_us "
-            "ack_latency_p99_us ack_latency_max_us"
+            "ack_latency_p99_us ack_latency_max_us timeouts peak_queued intake_pauses"
         ).split()
     ]
 

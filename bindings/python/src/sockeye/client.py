@@ -103,6 +103,9 @@ class Stats:
     ack_latency_p90_us: int
     ack_latency_p99_us: int
     ack_latency_max_us: int
+    timeouts: int
+    peak_queued: int
+    intake_pauses: int
 
     def as_dict(self) -> dict:
         """The counters as a plain ``dict`` (for logging or JSON)."""

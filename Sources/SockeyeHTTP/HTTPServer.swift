@@ -16,8 +16,9 @@ import Synchronization
 /// nothing pending is closed.
 ///
 /// `start()` binds (and throws when it cannot); `waitUntilStopped()` returns once the
-/// listening socket is closed; `stop()` closes it, lets requests in progress be answered,
-/// and closes idle connections (`ChannelShouldQuiesceEvent`). Thread-safe.
+/// listening socket is closed; `stop()` closes it, closes idle connections
+/// (`ChannelShouldQuiesceEvent`), and returns once the requests in progress are answered
+/// and their connections closed too (or its deadline passed). Thread-safe.
 public final class HTTPServer: Sendable {
     /// Called on the event loop for each complete request.
     public typealias Handler = @Sendable (HTTPServerRequest, HTTPResponseSender) -> Void
@@ -170,15 +171,26 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops listening; requests in progress are answered, then every connection closes.
-    public func stop() async {
+    /// Returns once the listening socket and every connection are closed: a connection whose
+    /// answer has not come within `deadline` (a handler that never answers) is closed then.
+    public func stop(deadline: TimeAmount = .seconds(10)) async {
         let (listener, connections) = state.withLock { state in
             state.stopped = true
             return (state.listener, state.connections.values.map(\.channel))
         }
-        try? await listener?.close()
+        // Everything is started from here, and only the end is awaited: the close, the
+        // quiescing and the deadline run on the event loops, whenever this task resumes.
+        listener?.close(promise: nil)
         for connection in connections {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+        let loop = group.next()
+        let cutoff = loop.scheduleTask(in: deadline) {
+            for connection in connections { connection.close(promise: nil) }
+        }
+        let closes = connections.map(\.closeFuture) + [listener?.closeFuture].compactMap { $0 }
+        try? await EventLoopFuture.andAllComplete(closes, on: loop).get()
+        cutoff.cancel()
     }
 
     /// The outbox of `eventLoop` (one per loop, shared by its connections).

@@ -32,15 +32,48 @@ struct RawHTTPClient {
     }
 
     /// Reads until the peer closes (`closed` true) or nothing arrives for `timeout` seconds.
+    /// For what must end with a close: the wait only runs its course when the close is missing.
     func read(timeout: Double = 1.0) -> (text: String, closed: Bool) {
         var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            switch receive(into: &out, waiting: timeout) {
+            case .data: continue
+            case .closed: return (String(decoding: out, as: UTF8.self), true)
+            case .quiet: return (String(decoding: out, as: UTF8.self), false)
+            }
+        }
+    }
+
+    /// Reads until `done` holds for what was read, the peer closes, or `timeout` seconds pass.
+    /// For an answer on a connection that stays open: it returns as soon as the answer is
+    /// complete, so the deadline can be generous (a loaded machine may answer late).
+    func read(until done: (String) -> Bool, timeout: Double = 30) -> (text: String, closed: Bool) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var out: [UInt8] = []
+        while !done(String(decoding: out, as: UTF8.self)) {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { break }
+            if receive(into: &out, waiting: left) == .closed { return (String(decoding: out, as: UTF8.self), true) }
+        }
+        return (String(decoding: out, as: UTF8.self), false)
+    }
+
+    private enum Received { case data, closed, quiet }
+
+    /// Waits up to `seconds` for bytes and appends them. A signal interrupting the wait
+    /// (EINTR) does not count as silence: the wait goes on for the time left.
+    private func receive(into out: inout [UInt8], waiting seconds: Double) -> Received {
+        let deadline = Date().addingTimeInterval(seconds)
         while true {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(timeout * 1000)) > 0 else { return (String(decoding: out, as: UTF8.self), false) }
+            let ready = poll(&poller, 1, Int32(max(0, min(deadline.timeIntervalSinceNow, 60)) * 1000))
+            if ready < 0 && errno == EINTR && deadline.timeIntervalSinceNow > 0 { continue }
+            guard ready > 0 else { return .quiet }
+            var buffer = [UInt8](repeating: 0, count: 65536)
             let count = recv(descriptor, &buffer, buffer.count, 0)
-            if count <= 0 { return (String(decoding: out, as: UTF8.self), true) }
+            if count <= 0 { return .closed }
             out.append(contentsOf: buffer[..<count])
+            return .data
         }
     }
 

@@ -181,7 +181,7 @@ struct ServerLimitsTests {
 }
 
 /// Polls `condition` every 20 ms for up to `seconds`.
-private func eventually(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+func eventually(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }

@@ -504,14 +504,17 @@ typedef struct sockeye_client_options {
                                      and the answer. When it passes, the call fails (counted
                                      in `sockeye_stats.timeouts`, logged naming the step that
                                      stalled) and the client asks again after its backoff.
-                                     100..300000; 0: 10000 (10 s). */
+                                     The wait is the service thread's; no host thread
+                                     blocks on it. 100..300000; 0: 10000 (10 s). */
     int32_t max_queued_events;  /**< pull mode: events handed to the pull queue and not
                                      taken yet at most. At this many the client stops
                                      reading its connections (TCP pushes back on Slack,
                                      which redelivers after its deadline) and reads again
                                      once half of them are taken; the messages of the read
                                      in progress are still queued, so `queued` can pass the
-                                     bound by one read per connection. Nothing queued is
+                                     bound by one read (256 KiB) per connection. An event
+                                     counts as taken when `sockeye_client_next_event`
+                                     returns it, on whichever thread. Nothing queued is
                                      acked by the ack guard until taken. 1..10000000;
                                      0: 10000. Callback mode must leave it 0 (anything else
                                      is SOCKEYE_E_INVALID_OPTION): the callback is the
@@ -725,7 +728,7 @@ typedef struct sockeye_stats {
     uint64_t ack_latency_p90_us;  /**<   over every host ack so far (±12 %); 0 before */
     uint64_t ack_latency_p99_us;  /**<   the first */
     uint64_t ack_latency_max_us;
-    /* --- since 0.3 --- */
+    /* --- since 0.3 (published with the others, read them from any thread) --- */
     uint64_t timeouts;            /**< waits that passed their deadline: a Web API call past
                                        `web_api_timeout_ms`, a WebSocket connection not up or
                                        without `hello` in time (also in `transport_errors`) */

@@ -15,6 +15,9 @@ public final class TransportRuntime: @unchecked Sendable {
     /// Work handed to the service thread.
     enum Command {
         case run(() -> Void)
+        /// Work whose caller waits for it: if the runtime ends before it runs, `dropped` runs
+        /// instead (on whichever thread finds it dropped), so the caller is always answered.
+        case call(() -> Void, dropped: () -> Void)
         case ack(AppClient, DeliveryToken, [UInt8]?)
         case nack(AppClient, DeliveryToken)
         case taken(AppClient, DeliveryToken)
@@ -25,6 +28,8 @@ public final class TransportRuntime: @unchecked Sendable {
     private var spareCommands: [Command] = []
     private var wakePending = false
     private var stopRequested = false
+    /// The service loop ended: commands are not run any more (under `lock`).
+    private var ended = false
     /// Set on the service thread once created, cleared (under `lock`) before destruction.
     private var contextForWake: OpaquePointer?
     private var thread = pthread_t()
@@ -39,6 +44,8 @@ public final class TransportRuntime: @unchecked Sendable {
     /// Plaintext scratch shared by all TLS connections (one thread decrypts at a time).
     let scratch: UnsafeMutableRawBufferPointer
     var clients: [ObjectIdentifier: AppClient] = [:]
+    /// Web API calls in flight (`callWebAPI`), failed at shutdown so no caller waits for ever.
+    var calls: [ObjectIdentifier: WebAPIExchange] = [:]
 
     /// Bytes one `RAW_RX` callback may carry.
     static let readChunk = 256 * 1024
@@ -79,14 +86,17 @@ public final class TransportRuntime: @unchecked Sendable {
 
     /// Hands a command to the service thread. Any thread.
     func enqueue(_ command: Command) {
-        lock.withLock {
+        let refused = lock.withLock { () -> Bool in
+            if ended { return true }
             commands.append(command)
-            guard !wakePending, let context = contextForWake else { return }
+            guard !wakePending, let context = contextForWake else { return false }
             wakePending = true
             // Under the lock: the service thread clears `contextForWake` under the same lock
             // before destroying the context, so this never races the destruction.
             lws_cancel_service(context)
+            return false
         }
+        if refused, case .call(_, let dropped) = command { dropped() }
     }
 
     /// Runs `body` on the service thread (soon, not now). Any thread.
@@ -138,13 +148,22 @@ public final class TransportRuntime: @unchecked Sendable {
             }
         }
         for client in clients.values { client.shutdownNow() }
+        let inFlight = calls.values
+        calls.removeAll()
+        for call in inFlight { call.abandon(.runtime("the runtime shut down")) }
         lock.withLock { contextForWake = nil }
         lws_context_destroy(created)
         context = nil
         // Only now may the clients go: lws' destruction still reaches their connections.
         clients.removeAll()
-        // Commands that arrived too late are dropped with their closures.
-        lock.withLock { commands.removeAll() }
+        // Commands that arrived too late are dropped with their closures; a caller waiting
+        // for one is answered.
+        let late = lock.withLock { () -> [Command] in
+            ended = true
+            defer { commands.removeAll() }
+            return commands
+        }
+        for case .call(_, let dropped) in late { dropped() }
     }
 
     /// Runs queued commands (on `LWS_CALLBACK_EVENT_WAIT_CANCELLED`). The two arrays swap
@@ -161,7 +180,7 @@ public final class TransportRuntime: @unchecked Sendable {
         let time = Instant(nanoseconds: MonotonicClock.now())
         for command in batch {
             switch command {
-            case .run(let body):
+            case .run(let body), .call(let body, _):
                 body()
             case .ack(let client, let token, let payload):
                 client.ackNow(token, payload: payload, at: time)

@@ -40,6 +40,12 @@ final class WebAPIExchange: ConduitOwner {
         conduit.start()
     }
 
+    /// Fails the call with `error` at once and drops the connection (the runtime is ending).
+    func abandon(_ error: TransportError) {
+        answer(.failure(error))
+        conduit.abort(error)
+    }
+
     /// Gives up (the caller is stopping); no answer is reported.
     func cancel() {
         answered = true
@@ -149,24 +155,21 @@ extension TransportRuntime {
                                             userAgent: userAgent, proxy: nil)
         let sendableArguments = UncheckedSendable((url, request, hop, tls))
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
-            async { [self] in
+            let ending = TransportError.runtime("the runtime shut down")
+            enqueue(.call({ [self] in
                 let (url, request, hop, tls) = sendableArguments.value
-                // The exchange keeps itself alive through its conduit until it answers.
-                let holder = ExchangeHolder()
+                var key: ObjectIdentifier?
+                // The runtime holds the exchange until it answers, and fails it at shutdown.
                 let exchange = WebAPIExchange(runtime: self, method: method, url: url, request: request, proxy: hop,
-                                              tls: tls, userAgent: userAgent, timeout: timeout) { result in
-                    holder.exchange = nil
+                                              tls: tls, userAgent: userAgent, timeout: timeout) { [self] result in
+                    if let key { calls[key] = nil }
                     continuation.resume(returning: result)
                 }
-                holder.exchange = exchange
+                key = ObjectIdentifier(exchange)
+                calls[ObjectIdentifier(exchange)] = exchange
                 exchange.start()
-            }
+            }, dropped: { continuation.resume(returning: .failure(ending)) }))
         }
         return try result.get()
     }
-}
-
-/// Keeps an exchange alive until it answers (released on the service thread then).
-private final class ExchangeHolder {
-    var exchange: WebAPIExchange?
 }

@@ -153,6 +153,36 @@ struct DeadlineTests {
         #expect(requests(peer, "POST") == 1)
     }
 
+    @Test("a Web API call in flight when its runtime shuts down fails at once, and one made after fails too: no caller waits for ever")
+    func callWebAPIAtShutdown() async throws {
+        let (peer, port) = try startStallingPeer("silent")
+        defer { peer.stop() }
+        let runtime = try TransportRuntime()
+        // A deadline far beyond the test's: only the shutdown can answer this call.
+        let call = Task {
+            do {
+                _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/",
+                                                 timeout: .seconds(300))
+                return "answered"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await waitUntil(30) { requests(peer, "POST") >= 1 })
+        runtime.shutdown()
+        let inFlight = await within(30) { await call.value }
+        #expect(inFlight == "runtime: the runtime shut down")
+        let after = await within(30) {
+            do {
+                _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/")
+                return "answered"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(after == "runtime: the runtime shut down")
+    }
+
     @Test("a Web API deadline outside 0.1…300 s is refused before any connection")
     func deadlineRange() async throws {
         let runtime = try TransportRuntime()

@@ -11,10 +11,13 @@
 // per app token in this process, for the many-apps scenario; allocations are then not
 // counted), SOCKEYE_BENCH_TRACK_IDS=1 (count events whose event_id reached the handler more
 // than once: `duplicates` in the JSON line; off by default, it allocates per event).
+// SIGUSR1 stops the consumer (it takes no event from the stream until SIGUSR2), for the
+// consumer-stop benchmark (benchmarks/consumer-stop.sh).
 import CMallocCounter
 import Foundation
 import Sockeye
 import SockeyeCore
+import Synchronization
 
 let environment = ProcessInfo.processInfo.environment
 guard let token = environment["SLACK_APP_TOKEN"], let api = environment["SOCKEYE_API_URL"] else {
@@ -50,6 +53,8 @@ final class Progress: @unchecked Sendable {
     /// Event ids seen (SOCKEYE_BENCH_TRACK_IDS) and how many came again.
     private var seen = Set<String>()
     private(set) var duplicates = 0
+    /// Distinct event ids seen (SOCKEYE_BENCH_TRACK_IDS).
+    var distinct: Int { seen.count }
 
     func record(eventID: String?) {
         if let eventID, !seen.insert(eventID).inserted { duplicates += 1 }
@@ -75,6 +80,9 @@ final class Progress: @unchecked Sendable {
     }
 }
 
+/// Set between SIGUSR1 and SIGUSR2: the consumer takes nothing from the stream.
+let consumerStopped = Atomic<Bool>(false)
+
 let progresses = allClients.map { _ in Progress() }
 let stopSignal = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
 let interruptSignal = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -84,13 +92,25 @@ for source in [stopSignal, interruptSignal] {
     source.setEventHandler { Task { for client in allClients { await client.stop() } } }
     source.resume()
 }
+let pauseSignal = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+let resumeSignal = DispatchSource.makeSignalSource(signal: SIGUSR2, queue: .global())
+signal(SIGUSR1, SIG_IGN)
+signal(SIGUSR2, SIG_IGN)
+pauseSignal.setEventHandler { consumerStopped.store(true, ordering: .relaxed) }
+resumeSignal.setEventHandler { consumerStopped.store(false, ordering: .relaxed) }
+pauseSignal.resume()
+resumeSignal.resume()
 
 // The handler runs off the main actor, as a server's would (no hop to the main thread per event).
 let ackMode = options.ackMode
 let consumers = zip(allClients, progresses).map { client, progress in
     Task.detached {
         do {
-            for try await event in client.events {
+            var events = client.events.makeAsyncIterator()
+            while true {
+                // Stopped: nothing is taken, so the stream fills up to its bound.
+                while consumerStopped.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+                guard let event = try await events.next() else { break }
                 if trackIDs { progress.record(eventID: event.eventID) } else { progress.record() }
                 if ackMode == .manual { try event.ack(payloadBytes: nil) }
             }
@@ -105,6 +125,9 @@ let perEvent = allClients.count == 1 ? progresses[0].summary.allocationsPerEvent
 let pools = allClients.map(\.stats.pool)
 let allocations = perEvent.map { String(format: "%.3f", $0) } ?? "null"
 let duplicates = trackIDs ? String(progresses.reduce(0) { $0 + $1.duplicates }) : "null"
+let distinct = trackIDs ? String(progresses.reduce(0) { $0 + $1.distinct }) : "null"
 print("{\"received\":\(received),\"allocationsPerEvent\":\(allocations),\"acksSent\":\(pools.reduce(0) { $0 + $1.acksSent }),"
     + "\"duplicatesDropped\":\(pools.reduce(0) { $0 + $1.duplicatesDropped }),\"connectionsLost\":\(pools.reduce(0) { $0 + $1.connectionsLost }),"
-    + "\"ackGuardFired\":\(pools.reduce(0) { $0 + $1.ackGuardFired }),\"duplicates\":\(duplicates)}")
+    + "\"ackGuardFired\":\(pools.reduce(0) { $0 + $1.ackGuardFired }),\"duplicates\":\(duplicates),\"distinct\":\(distinct),"
+    + "\"ackGuardWithheld\":\(pools.reduce(0) { $0 + $1.ackGuardWithheld }),\"redeliveriesCoalesced\":\(pools.reduce(0) { $0 + $1.redeliveriesCoalesced }),"
+    + "\"peakQueuedEvents\":\(allClients.map(\.stats.peakQueuedEvents).max() ?? 0),\"intakePauses\":\(allClients.reduce(0) { $0 + $1.stats.intakePauses })}")

@@ -11,6 +11,8 @@
 // per app token in this process, for the many-apps scenario; allocations are then not
 // counted), SOCKEYE_BENCH_TRACK_IDS=1 (count events whose event_id reached the handler more
 // than once: `duplicates` in the JSON line; off by default, it allocates per event).
+// SOCKEYE_BENCH_GUARD_WAITS=0 lets the ack guard ack events the consumer has not taken yet
+// (the Swift API's default is to wait for the take), to measure what the wait costs.
 // SIGUSR1 stops the consumer (it takes no event from the stream until SIGUSR2), for the
 // consumer-stop benchmark (benchmarks/consumer-stop.sh).
 import CMallocCounter
@@ -36,6 +38,7 @@ options.ackMode =
     default: .manual
     }
 options.caFile = environment["SSL_CERT_FILE"]
+if environment["SOCKEYE_BENCH_GUARD_WAITS"] == "0" { options.ackGuardWaitsForConsumer = false }
 
 var clients: [SocketModeClient] = []
 do {

@@ -56,6 +56,17 @@ private func requests(_ peer: ExternalProcess, _ method: String) -> Int {
     peer.text.components(separatedBy: "request \(method)\n").count - 1
 }
 
+/// `auth.test` through `runtime` against the peer on `port`: "answered", or the error.
+private func authTest(_ runtime: TransportRuntime, port: Int, timeout: Duration = TransportRuntime.defaultWebAPITimeout) async -> String {
+    do {
+        _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/",
+                                         timeout: timeout)
+        return "answered"
+    } catch {
+        return "\(error)"
+    }
+}
+
 /// Options with a 1 s Web API deadline and quick retries, for a client that never gets far.
 private func stalledOptions(api: String, _ configure: (inout SocketModeOptions) -> Void = { _ in }) -> SocketModeOptions {
     var options = SocketModeOptions()
@@ -138,15 +149,7 @@ struct DeadlineTests {
         defer { peer.stop() }
         let runtime = try TransportRuntime()
         defer { runtime.shutdown() }
-        let outcome = await within(30) {
-            do {
-                _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/",
-                                                 timeout: .seconds(1))
-                return "answered"
-            } catch {
-                return "\(error)"
-            }
-        }
+        let outcome = await within(30) { await authTest(runtime, port: port, timeout: .seconds(1)) }
         #expect(outcome == "timeout: no answer to auth.test within 1 s (HTTP answer)")
         // One call, one attempt: callWebAPI does not retry (its caller decides).
         #expect(await waitUntil(30) { requests(peer, "POST") >= 1 })
@@ -159,27 +162,12 @@ struct DeadlineTests {
         defer { peer.stop() }
         let runtime = try TransportRuntime()
         // A deadline far beyond the test's: only the shutdown can answer this call.
-        let call = Task {
-            do {
-                _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/",
-                                                 timeout: .seconds(300))
-                return "answered"
-            } catch {
-                return "\(error)"
-            }
-        }
+        let call = Task { await authTest(runtime, port: port, timeout: .seconds(300)) }
         #expect(await waitUntil(30) { requests(peer, "POST") >= 1 })
         runtime.shutdown()
         let inFlight = await within(30) { await call.value }
         #expect(inFlight == "runtime: the runtime shut down")
-        let after = await within(30) {
-            do {
-                _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/")
-                return "answered"
-            } catch {
-                return "\(error)"
-            }
-        }
+        let after = await within(30) { await authTest(runtime, port: port) }
         #expect(after == "runtime: the runtime shut down")
     }
 

@@ -43,6 +43,8 @@ public final class Daemon: Sendable {
     let makeSink: SinkMaker?
     private let state: Mutex<State>
     private let claimsTable = ClaimsTable()
+    /// The listeners as they were bound at start: a reload cannot change them.
+    private let listenersAtStart: ListenersAtStart
     private let running = Mutex<ServiceGroup?>(nil)
     /// Runners for the supervisor to start; finished at shutdown.
     private let starts: AsyncStream<AppRunner>
@@ -53,6 +55,7 @@ public final class Daemon: Sendable {
     public init(configuration: DaemonConfiguration, runtime: TransportRuntime? = nil, logger: Logger,
                 makeSink: SinkMaker? = nil) throws(DaemonError) {
         self.logger = logger
+        listenersAtStart = ListenersAtStart(configuration)
         if let runtime {
             self.runtime = runtime
             ownsRuntime = false
@@ -145,11 +148,19 @@ public final class Daemon: Sendable {
 
     /// Applies `new`: apps that are new start, apps that are gone (or disabled) drain and stop,
     /// apps whose settings or sinks changed restart, the others keep running untouched.
-    /// Nothing changes if a new sink or client cannot be made (the error is thrown).
+    /// Nothing changes if a new sink or client cannot be made, or if an app needs a listener
+    /// that is not running (the error is thrown). Listener settings apply only at start: a
+    /// change to them is logged as such.
     @discardableResult
     public func reload(_ new: DaemonConfiguration) async throws(DaemonError) -> ReloadSummary {
         let (old, shuttingDown) = state.withLock { ($0, $0.shuttingDown) }
         guard !shuttingDown else { return ReloadSummary() }
+        if let refusal = listenersAtStart.refusal(of: new) { throw .listener(refusal) }
+        let ignored = listenersAtStart.changesIgnored(by: new)
+        if !ignored.isEmpty {
+            logger.warning("listener settings changed; they take effect at the next start, the running listeners keep theirs",
+                           metadata: ["changed": .string(ignored.joined(separator: ", "))])
+        }
         let sinks = try Self.openSinks(for: new, reusing: old.sinks, previous: old.configuration, makeSink: makeSink)
         var summary = ReloadSummary()
         var keep: [AppRunner] = []
@@ -362,11 +373,14 @@ public final class Daemon: Sendable {
 public enum DaemonError: Error, Sendable, CustomStringConvertible {
     case sink(String)
     case app(String, String)
+    /// The configuration needs a listener that is not running (see `ListenersAtStart`).
+    case listener(String)
 
     public var description: String {
         switch self {
         case .sink(let message): message
         case .app(let name, let message): "app \(name): \(message)"
+        case .listener(let message): message
         }
     }
 }

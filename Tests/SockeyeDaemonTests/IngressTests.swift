@@ -40,8 +40,10 @@ struct IngressTests {
         app.ingress.maxBodyBytes = 64 * 1024
         app.routes = [Route(match: RouteMatch(envelopeTypes: ["slash_commands"]), sinks: ["reply"]), Route(sinks: ["file"])]
         let reply = CommandSettings(arguments: ["sh", "-c", #"cat > /dev/null; echo '{"text":"deployed"}'"#])
-        let config = DaemonConfiguration(apps: [app], sinks: ["file": .file(path: folder + "/events.jsonl"), "reply": .command(reply)],
+        var config = DaemonConfiguration(apps: [app], sinks: ["file": .file(path: folder + "/events.jsonl"), "reply": .command(reply)],
                                          operationsAddress: nil)
+        // As sockeyed would have it: the public listener below serves the app.
+        config.listeners.publicAddress = "127.0.0.1:0"
         // Metrics first, as sockeyed does: the daemon's counters are made when its apps are.
         let metricsExport = sharedMetrics
         let daemon = try Daemon(configuration: config, logger: quietLogger)
@@ -160,7 +162,9 @@ struct IngressTests {
         // the first event is still answered 200 and not written again.
         var changed = app
         changed.ingress.maxBodyBytes = 128 * 1024
-        let summary = try await daemon.reload(DaemonConfiguration(apps: [changed], sinks: config.sinks, operationsAddress: nil))
+        var reloaded = DaemonConfiguration(apps: [changed], sinks: config.sinks, operationsAddress: nil)
+        reloaded.listeners = config.listeners
+        let summary = try await daemon.reload(reloaded)
         #expect(summary.restarted == ["http-app"])
         #expect(await eventually { daemon.runners.first?.isReady == true })
         do {

@@ -421,27 +421,6 @@ struct JSONCursor {
     }
 }
 
-/// Word-at-a-time byte tests ("SIMD within a register").
-@usableFromInline
-enum SWAR {
-    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
-    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
-
-    /// The high bit of each of the eight bytes that is `"`, `\\`, a control character or
-    /// non-ASCII: the bytes a string scanner must look at one by one. Only the lowest set
-    /// bit is exact (a borrow may also flag a byte above a flagged one), which is all
-    /// `trailingZeroBitCount` needs: below the first flagged byte no subtraction borrows.
-    @inlinable @inline(__always)
-    static func attentionMask(_ word: UInt64) -> UInt64 {
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote
-        let hasBackslash = (backslash &- ones) & ~backslash
-        let hasControl = (word &- ones &* 0x20) & ~word
-        return (hasQuote | hasBackslash | hasControl | word) & highs
-    }
-}
-
 /// Hex digit values.
 @usableFromInline
 enum HexDigit {

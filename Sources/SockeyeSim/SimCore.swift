@@ -274,7 +274,6 @@ public final class SimCore {
 
     /// Transport queries.
     public func isStalled(_ id: ConnectionID) -> Bool { conns[id]?.stalled ?? false }
-    public func isHalfOpen(_ id: ConnectionID) -> Bool { conns[id]?.halfOpen ?? false }
     public func state(_ id: ConnectionID) -> State? { conns[id]?.state }
     /// Live connections of `app`, oldest first.
     public func connections(app: Int = 0) -> [ConnectionID] { apps[app].connections }

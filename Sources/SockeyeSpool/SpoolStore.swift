@@ -186,16 +186,6 @@ public final class SpoolStore: Sendable {
         }
     }
 
-    /// `insert` on the caller's thread (benchmarks, tools).
-    @discardableResult
-    public func insertNow(_ rows: [SpoolRow]) throws(SpoolError) -> Int {
-        do {
-            return try database.writeWithoutTransaction { db in try Self.insert([.rows(rows)], into: db) }
-        } catch {
-            throw SpoolError.classify(error, path: path)
-        }
-    }
-
     static func insert(_ batches: [SpoolBatch], into db: Database) throws -> Int {
         var inserted = 0
         try db.inTransaction(.immediate) {

@@ -1,7 +1,7 @@
 // swift-tools-version: 6.2
 //
 // Sockeye: a Slack Socket Mode delivery engine.
-// Layers (see DESIGN.md): SockeyeCore (sans-IO) <- SockeyeTransport <- SockeyeABI (libsockeye.so,
+// Layers (see docs/architecture.md): SockeyeCore (sans-IO) <- SockeyeTransport <- SockeyeABI (libsockeye.so,
 // include/sockeye.h) and Sockeye (the Swift API).
 import PackageDescription
 

@@ -58,7 +58,7 @@ public struct Backoff: Sendable, Hashable {
 /// A token bucket limiting calls to `apps.connections.open`.
 ///
 /// Slack's docs disagree on the method's rate tier (Tier 1, about one call a minute, or
-/// Tier 3); PROTOCOL.md says to design for the strict case. The bucket allows a burst
+/// Tier 3); the pool is built for the strict case (docs/protocol.md). The bucket allows a burst
 /// (enough to open a whole pool at start) and then one call per `refill` sustained.
 public struct RequestRateLimiter: Sendable, Hashable {
     /// The most calls that may be made back to back.

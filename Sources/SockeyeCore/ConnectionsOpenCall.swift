@@ -1,4 +1,4 @@
-/// `apps.connections.open` (PROTOCOL.md §1) over HTTP/1.1: the request bytes, and the
+/// `apps.connections.open` (docs/protocol.md, Opening a connection) over HTTP/1.1: the request bytes, and the
 /// mapping of the answer to `ConnectionsOpenResult`.
 ///
 /// ```swift

@@ -1,4 +1,4 @@
-/// Everything a pool can be tuned by. Defaults follow PROTOCOL.md's recommendations.
+/// Everything a pool can be tuned by. docs/protocol.md gives the Slack behaviour behind the defaults.
 public struct PoolConfiguration: Sendable, Hashable {
     /// Connections to keep live (1...10). Two or more give zero-gap refreshes and survive
     /// the loss of one connection without missing events.
@@ -39,7 +39,7 @@ public struct PoolConfiguration: Sendable, Hashable {
     /// From `.opened` to `hello`.
     public var helloTimeout: Duration = .seconds(10)
     /// From `.close` to `.closed`, then `.abort`. Slack does not always close TCP after
-    /// the handshake (PROTOCOL.md §2.6).
+    /// the handshake (docs/protocol.md, Closing a connection).
     public var closeTimeout: Duration = .seconds(2)
     /// How long a connection Slack retired (`refresh_requested`, or a `disconnect` with an
     /// unknown reason) stays open once its replacement is live, still read and acked,

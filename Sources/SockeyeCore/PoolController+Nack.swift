@@ -1,7 +1,7 @@
 // Nacks, and redeliveries that arrive while the first copy is still held.
 //
 // Slack redelivers an event whose envelope was not acked in 3 s, with a new envelope id
-// and the same team_id + event_id (PROTOCOL.md §3.4); it also sometimes sends one attempt
+// and the same team_id + event_id (docs/protocol.md, Retries and de-duplication); it also sometimes sends one attempt
 // twice. Acking such a redelivery at once, as a plain de-duplicator would, is wrong while
 // the host still holds the first copy: if the host then fails (a durable sink that cannot
 // write nacks), Slack has already been told the event arrived, and it is lost. So a

@@ -7,7 +7,7 @@
 /// `handle(.timer, now:)` when `nextDeadline()` is reached. Time and randomness are
 /// injected, so every transition is a unit test with a fake clock.
 ///
-/// What it guarantees (PROTOCOL.md §3.7):
+/// What it guarantees (the Slack behaviour behind each point is in docs/protocol.md):
 /// - a pool of 1–10 connections; a URL from `apps.connections.open` is used once;
 ///   URL requests are single-flight, rate-limited and backed off with full jitter, and
 ///   `Retry-After` is a floor; backoff resets only once a connection reaches `hello`;

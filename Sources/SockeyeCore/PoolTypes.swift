@@ -21,7 +21,7 @@ public enum ConnectionsOpenResult: Sendable, Hashable {
     case transportFailure(String)
 
     /// Error codes that no retry can fix: the token or the app's configuration is wrong
-    /// (PROTOCOL.md §1.2). Everything else is retried with backoff.
+    /// (docs/protocol.md, Opening a connection). Everything else is retried with backoff.
     public static let fatalErrors: Set<String> = [
         "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
         "not_allowed_token_type", "missing_scope", "forbidden_team", "team_access_not_granted",

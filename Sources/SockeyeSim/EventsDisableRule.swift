@@ -1,4 +1,4 @@
-/// Slack's events disabling rule (PROTOCOL §3.4, §9.9): when an app acknowledges fewer
+/// Slack's events disabling rule (docs/protocol.md, The events-disabling rule): when an app acknowledges fewer
 /// than `minAckRatio` of at least `minDeliveries` event deliveries over the window
 /// (60 minutes), delivery stops and an `app_rate_limited` event is sent.
 ///

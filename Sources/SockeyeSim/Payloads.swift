@@ -11,7 +11,7 @@ public enum EnvelopeType: String, Codable, Sendable, CaseIterable {
 /// event-id counter sits, so each delivery gets a unique `event_id` by patching bytes.
 public struct PayloadTemplate: Sendable {
     public var type: EnvelopeType
-    /// `accepts_response_payload` per PROTOCOL §3.3.
+    /// `accepts_response_payload` as Slack sets it (docs/protocol.md, Envelopes).
     public var acceptsResponsePayload: Bool
     /// A short label for reports (`message`, `block_actions`, …).
     public var kind: String
@@ -82,7 +82,7 @@ public enum PayloadLibrary {
         return out
     }
 
-    /// The `app_rate_limited` event of `appID` (no inner `event`, PROTOCOL §9.9).
+    /// The `app_rate_limited` event of `appID` (no inner `event`).
     static func appRateLimited(appID: String, team: String = "T0SIM0001") -> PayloadTemplate {
         PayloadTemplate(type: .eventsAPI, acceptsResponsePayload: false, kind: "app_rate_limited", json: #"{"token":"sim-verification-token","type":"app_rate_limited","team_id":"\#(team)","minute_rate_limited":1732390020,"api_app_id":"\#(appID)"}"#)
     }
@@ -126,7 +126,7 @@ public enum PayloadLibrary {
         }
     }
 
-    /// PROTOCOL §3.3: slash commands, view_submission and block_suggestion accept a response payload.
+    /// Slash commands, view_submission and block_suggestion accept a response payload (docs/protocol.md, Envelopes).
     public static func defaultAccepts(type: EnvelopeType, payload: [String: Any]) -> Bool {
         switch type {
         case .eventsAPI: return false

@@ -1,4 +1,4 @@
-/// The events disabling rule per app (PROTOCOL §3.4, §9.9): each app's deliveries are
+/// The events disabling rule per app (docs/protocol.md, The events-disabling rule): each app's deliveries are
 /// counted on their own, and disabling one app sends `app_rate_limited` to that app's
 /// connections only and drops only that app's events.
 extension SimCore {

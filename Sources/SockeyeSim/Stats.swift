@@ -30,7 +30,7 @@ public struct DeliveryCounters: Codable, Sendable, Equatable {
     /// Client frames at or over the frame limit.
     public var oversizeFrames = 0
     public var binaryFrames = 0
-    /// Events dropped because their app's events were disabled (§9.9). They never reach a
+    /// Events dropped because their app's events were disabled. They never reach a
     /// connection, so only the report's `total` carries them.
     public var droppedWhileDisabled = 0
 
@@ -81,7 +81,7 @@ public struct ConnectionReport: Codable, Sendable {
     public var latencyMs: LatencySummary
 }
 
-/// One app's events disabling rule (PROTOCOL §9.9), which Slack applies per app.
+/// One app's events disabling rule, which Slack applies per app.
 public struct AppReport: Codable, Sendable {
     /// The `A…` app id.
     public var app: String

@@ -15,7 +15,7 @@ struct AckScannerTests {
         }
     }
 
-    @Test("an id-only ack (§3.1) gives the id and no payload")
+    @Test("an id-only ack gives the id and no payload")
     func idOnly() throws {
         let text = #"{ "envelope_id": "dbdd0ef3-1543-4f94-bfb4-133d0e6c1545" }"#
         let bytes = Array(text.utf8)
@@ -27,7 +27,7 @@ struct AckScannerTests {
         #expect(!ack.payload.isPresent && !ack.hadDuplicateKey)
     }
 
-    @Test("an ack with a response payload (§3.1) gives the payload's raw bytes")
+    @Test("an ack with a response payload gives the payload's raw bytes")
     func withPayload() throws {
         let payload = #"{ "response_action": "errors", "errors": { "ml-block": "Too short" } }"#
         let bytes = Array((#"{ "envelope_id": "e1",  "payload": "# + payload + " }").utf8)

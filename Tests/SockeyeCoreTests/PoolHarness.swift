@@ -196,7 +196,7 @@ extension Array where Element == PoolAction {
     }
 }
 
-/// Real-shaped frames (PROTOCOL.md §2).
+/// Real-shaped frames (docs/protocol.md, Envelopes).
 enum Frames {
     static func hello(connections: Int = 1, lifetime: Int = 18060) -> String {
         #"{"type":"hello","num_connections":\#(connections),"debug_info":{"host":"applink-7fc4fdbb64-4x5xq","build_number":54,"approximate_connection_time":\#(lifetime)},"connection_info":{"app_id":"A0123ABCD"}}"#

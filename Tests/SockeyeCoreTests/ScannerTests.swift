@@ -4,7 +4,7 @@ import Testing
 /// Every field and kind the envelope scanner extracts, on real captured frames and edge cases.
 @Suite("EnvelopeScanner fields and kinds")
 struct ScannerTests {
-    // MARK: Real frames (PROTOCOL.md §2)
+    // MARK: Real frames (docs/protocol.md, Envelopes)
 
     @Test("hello captured in bolt-js#1061: every hello field, no ack")
     func helloCapture() throws {
@@ -109,7 +109,7 @@ struct ScannerTests {
         }
         """
 
-    @Test("events_api example (§2.4.1): id, payload, retry fields, event id, team, payload and event types")
+    @Test("events_api example: id, payload, retry fields, event id, team, payload and event types")
     func eventsAPI() throws {
         let s = try scan(Self.eventsAPIExample)
         let e = s.envelope
@@ -146,7 +146,7 @@ struct ScannerTests {
         #expect(s.envelope.flags.isEmpty)
     }
 
-    @Test("slash_commands example (§2.4.2)")
+    @Test("slash_commands example")
     func slashCommands() throws {
         let s = try scan(
             #"{"envelope_id":"1d3c79ab-0ffb-41f3-a080-d19e85f53649","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"legacy-verification-token","team_id":"T111","team_domain":"acme","channel_id":"C111","channel_name":"random","user_id":"U111","user_name":"jo","command":"/deploy","text":"api prod","api_app_id":"A111","response_url":"https://hooks.slack.com/commands/T111/111/xxx","trigger_id":"111.222.xxx"}}"#
@@ -157,7 +157,7 @@ struct ScannerTests {
         #expect(!s.envelope.payloadType.isPresent && !s.envelope.retryAttempt.isPresentValue)
     }
 
-    @Test("interactive shortcut (§2.4.3): team id from payload.team.id, payload type")
+    @Test("interactive shortcut: team id from payload.team.id, payload type")
     func interactiveShortcut() throws {
         let s = try scan(
             #"{ "envelope_id": "57d6a792-1", "type": "interactive", "accepts_response_payload": false, "payload": { "type": "shortcut", "callback_id": "do-something", "trigger_id": "111.222.xxx", "action_ts": "1610198080.300836", "team": {"id":"T111","domain":"acme"}, "user": {"id":"U111","username":"jo","team_id":"T999"}, "is_enterprise_install": false, "enterprise": null, "token": "x" } }"#
@@ -168,7 +168,7 @@ struct ScannerTests {
         #expect(s.envelope.flags.isEmpty)
     }
 
-    @Test("interactive view_submission and block_suggestion (§2.4.3)")
+    @Test("interactive view_submission and block_suggestion")
     func interactiveViews() throws {
         let submission = try scan(
             #"{ "envelope_id": "dbdd0ef3-2", "type": "interactive", "accepts_response_payload": true, "payload": { "type": "view_submission", "team": {"id":"T111"}, "user": {"id":"U111"}, "view": { "id": "V123", "type": "modal", "callback_id": "modal-with-inputs", "private_metadata": "", "hash": "156663117.cd33ad1f", "state": { "values": { "multi-line": { "ml-value": { "type": "plain_text_input", "value": "hello" } } } } } } }"#

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SockeyeSim
 
-@Suite("Bad input: frame limit, garbage, binary (§9.7)")
+@Suite("Bad input: frame limit, garbage, binary")
 struct BadInputTests {
     @Test("an ack frame of 20480 bytes or more is closed with 1009; others keep being served")
     func oversizeCloses() throws {

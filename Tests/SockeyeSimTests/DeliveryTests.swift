@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SockeyeSim
 
-@Suite("Envelopes, acks and retries (§9.6, §9.7, §9.8)")
+@Suite("Envelopes, acks and retries")
 struct DeliveryTests {
     @Test("each envelope type has a UUID envelope_id and the right accepts_response_payload; acks are matched")
     func envelopes() throws {
@@ -152,7 +152,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("fixtures from a folder become payload kinds; accepts_response_payload follows §3.3; event ids are unique")
+    @Test("fixtures from a folder become payload kinds; accepts_response_payload follows Slack's rules; event ids are unique")
     func fixtures() throws {
         var o = SimServer.Options()
         o.fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path

@@ -29,7 +29,7 @@ func finishedReport(_ sim: SimServer, timeout: Double = 20) -> SimReport {
 /// `event_id` of a JSON event body (nil for form-encoded requests).
 func eventID(_ r: TestRequestURL.Request) -> String? { Harness.json(r.body)["event_id"] as? String }
 
-@Suite("HTTP delivery mode: load generator, keep-alive, https:// (§9.10)")
+@Suite("HTTP delivery mode: load generator, keep-alive, https://")
 struct HTTPLoadTests {
     @Test("window mode: at most `window` requests in progress, over keep-alive connections; signatures and counts check out")
     func windowMode() throws {

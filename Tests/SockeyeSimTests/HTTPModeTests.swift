@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SockeyeSim
 
-@Suite("HTTP delivery mode (§9.10, §4.2)")
+@Suite("HTTP delivery mode")
 struct HTTPModeTests {
     static let secret = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -95,7 +95,7 @@ struct LoadTests {
     }
 }
 
-@Suite("Events disabling rule (§9.9) and scenarios")
+@Suite("Events disabling rule and scenarios")
 struct RuleAndScenarioTests {
     @Test("fewer than 5 % acked over the window disables events: app_rate_limited without an inner event, then drops")
     func disableRule() throws {

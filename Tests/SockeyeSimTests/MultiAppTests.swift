@@ -8,7 +8,7 @@ let secondApp = SimConfig.App(appID: "A0SIMAPP02", appTokens: ["xapp-1-A0SIMAPP0
 /// `payload.type` of an envelope frame (`event_callback`, `app_rate_limited`, …).
 func payloadType(_ env: [String: Any]) -> String? { (env["payload"] as? [String: Any])?["type"] as? String }
 
-@Suite("Several apps: the events disabling rule per app (§9.9), admin and load per app")
+@Suite("Several apps: the events disabling rule per app, admin and load per app")
 struct MultiAppTests {
     @Test("an app that never acks is disabled on its own; another app keeps receiving and acking events")
     func disableRulePerApp() throws {

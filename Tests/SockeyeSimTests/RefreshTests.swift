@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SockeyeSim
 
-@Suite("Refresh, warning, link_disabled, faults (§9.2, §9.4)")
+@Suite("Refresh, warning, link_disabled, faults")
 struct RefreshTests {
     @Test("debug_reconnects lifetime 360 s at time scale 360: warning, refresh_requested, then a 1000 close")
     func refresh() throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SockeyeSim
 
-@Suite("WebSocket: hello, tickets, limit, pings (§9.2, §9.3, §9.5)")
+@Suite("WebSocket: hello, tickets, limit, pings")
 struct SocketTests {
     @Test("hello carries num_connections, connection_info.app_id and debug_info; 18060 s default lifetime")
     func hello() throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SockeyeSim
 
-@Suite("apps.connections.open and auth.test (§9.1)")
+@Suite("apps.connections.open and auth.test")
 struct WebAPITests {
     @Test("a Bearer xapp token gets a single-use ws URL with ticket and opaque app_id")
     func opensURL() throws {

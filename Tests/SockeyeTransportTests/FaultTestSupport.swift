@@ -17,7 +17,7 @@ enum LoadKinds {
     static let mixed = ["message", "app_mention", "reaction_added", "slash_command", "block_actions", "shortcut", "view_submission"]
     /// Events API kinds only. Slack retries events, so an event routed to a ghost still
     /// arrives; a command or an interaction routed to a ghost is lost by Slack itself
-    /// (PROTOCOL §3.5), which no client can prevent.
+    /// (docs/protocol.md, The connection limit), which no client can prevent.
     static let events = ["message", "app_mention", "reaction_added"]
 }
 
@@ -343,7 +343,7 @@ func runLoad(_ h: FaultHarness, _ plan: LoadPlan, fault: (FaultHarness) async ->
 /// Commands and interactive payloads lost at Slack when TCP is cut under load: an ack in
 /// flight when the peer shuts the connection, or written into it before the client has read
 /// the FIN queued behind the envelopes it is still processing, or an envelope discarded
-/// with an RST, is never seen by Slack, and Slack does not retry commands (PROTOCOL §3.4).
+/// with an RST, is never seen by Slack, and Slack does not retry commands (docs/protocol.md, Retries and de-duplication).
 /// No client can prevent it; events are retried and must all arrive. A cut may cost the
 /// commands Slack had in flight at that moment (a few at 400 envelopes/s, dozens when a
 /// loaded machine makes the client lag) plus this many for the race after it.

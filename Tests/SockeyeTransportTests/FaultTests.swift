@@ -60,7 +60,7 @@ extension FaultMatrix {
         func halfOpen() async throws {
             // Slack stops routing to a connection that missed three of its pings (1 s apart).
             // Without that, the half-open registration is a ghost that Slack keeps routing to
-            // forever, and what it swallows is lost at Slack whatever the client does (§3.5).
+            // forever, and what it swallows is lost at Slack whatever the client does (docs/protocol.md, The connection limit).
             let sim = try startFaultSim { $0.config.maxMissedPongs = 3 }
             // Events only: while the client waits out the silence timeout, Slack keeps routing
             // to the half-open socket, and commands routed there are lost by Slack itself.
@@ -129,7 +129,7 @@ extension FaultMatrix {
         @Test("ghost registrations swallow payloads; Slack's retries still reach the application once")
         func ghosts() async throws {
             let sim = try startFaultSim()
-            // Events only: commands and interactions routed to a ghost are lost by Slack (§3.5).
+            // Events only: commands and interactions routed to a ghost are lost by Slack (docs/protocol.md, The connection limit).
             let plan = LoadPlan(kinds: LoadKinds.events)
             try await withFaultHarness(sim: sim, options: faultClientOptions(for: sim)) { h in
                 let result = await runLoad(h, plan) { h in

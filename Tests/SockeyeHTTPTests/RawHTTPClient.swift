@@ -5,6 +5,12 @@ import Glibc
 
 /// A blocking TCP client for the server tests: sends exactly the bytes given (pipelined,
 /// malformed, split) and reads what comes back until the peer closes or `timeout` passes.
+///
+/// Reads block the calling thread on purpose, even on the cooperative pool: a conversation
+/// on one connection then has no suspension point, and a starved pool (whole minutes in a
+/// parallel run on two cores) cannot stretch the gap between two requests past one of the
+/// server's deadlines. Nothing a test waits for here runs on the pool: the server is on its
+/// event loops.
 struct RawHTTPClient {
     let descriptor: Int32
 

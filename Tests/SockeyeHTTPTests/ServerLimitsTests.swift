@@ -133,7 +133,13 @@ struct ServerLimitsTests {
     @Test("at max_connections, a new connection closes the longest idle one instead of being refused")
     func idleEviction() async throws {
         let holds = Holds()
-        let (server, rejections) = try await Self.start(holds: holds) { $0.maxConnections = 2; $0.headTimeout = .seconds(60) }
+        // The idle connection waits across suspension points: a starved cooperative pool can
+        // resume this test minutes later, and a head or idle deadline must not close it first.
+        let (server, rejections) = try await Self.start(holds: holds) {
+            $0.maxConnections = 2
+            $0.headTimeout = .seconds(3600)
+            $0.idleTimeout = .seconds(3600)
+        }
         let busy = try RawHTTPClient(port: server.port!)
         busy.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(await eventually { holds.count == 1 })

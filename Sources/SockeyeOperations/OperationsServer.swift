@@ -117,6 +117,10 @@ struct ListenerService: Service {
         } onCancelOrGracefulShutdown: { [server] in
             Task { await server.stop() }
         }
+        // The listening socket is closed; the service ends once the requests in progress are
+        // answered and their connections closed (bounded by the stop's deadline), so the
+        // daemon does not exit under an answer still on its way.
+        await server.stop()
     }
 }
 

@@ -93,12 +93,9 @@ public final class AppRunner: Sendable {
     public var clientStats: ClientStats { client?.stats ?? ClientStats() }
 
     /// Whether the app can take events now: a live Socket Mode connection, or (HTTP only)
-    /// running and not disabled.
+    /// running; never while disabled or restarting (see `AppState.isReady`).
     public var isReady: Bool {
-        let state = status.snapshot.state
-        if state.hasPrefix("disabled") || state.hasPrefix("restarting") { return false }
-        if client != nil { return clientStats.liveConnections > 0 }
-        return state.hasPrefix("running")
+        status.snapshot.state.isReady(liveConnections: clientStats.liveConnections)
     }
 
     /// Takes one HTTP request's event (the ingress, after the signature check) without
@@ -151,9 +148,9 @@ public final class AppRunner: Sendable {
             await withTaskGroup(of: Void.self) { group in
                 if let notices = self.notices, let client = self.client {
                     group.addTask { for await notice in notices { self.observe(notice) } }
-                    group.addTask { for await state in client.states { self.status.setState(AppStatus.describe(state)) } }
+                    group.addTask { for await state in client.states { self.status.setState(AppState(state)) } }
                 } else {
-                    self.status.setState("running (HTTP requests on \(self.settings.ingress.eventsPath))")
+                    self.status.setState(.runningHTTP(eventsPath: self.settings.ingress.eventsPath))
                 }
                 group.addTask { await self.sampleClientCounters() }
             }

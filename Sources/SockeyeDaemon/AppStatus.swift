@@ -1,5 +1,4 @@
 import Foundation
-import SockeyeCore
 import Synchronization
 
 /// What an operator wants to know about one app beyond counts: its state, its last refresh
@@ -7,8 +6,8 @@ import Synchronization
 public final class AppStatus: Sendable {
     /// A consistent copy.
     public struct Snapshot: Sendable, Equatable {
-        /// `connecting`, `running`, `stopping`, `stopped`, `failed: …`, `disabled: …`.
-        public var state = "idle"
+        /// Where the app stands (its `description` is the text the status page shows).
+        public var state = AppState.idle
         /// When the last connection refresh began and why (`warning`, `refresh_requested` …).
         public var lastRefresh: (at: Date, reason: String)?
         /// The Slack backend that answered the last `hello`, and the connection time it gave.
@@ -31,7 +30,7 @@ public final class AppStatus: Sendable {
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
-    func setState(_ text: String) { state.withLock { $0.state = text } }
+    func setState(_ next: AppState) { state.withLock { $0.state = next } }
 
     func setRate(_ perSecond: Double) { state.withLock { $0.eventsPerSecond = perSecond } }
 
@@ -43,19 +42,6 @@ public final class AppStatus: Sendable {
         state.withLock {
             $0.recentErrors.append((Date(), message))
             if $0.recentErrors.count > Self.errorLimit { $0.recentErrors.removeFirst() }
-        }
-    }
-
-    /// A short name for a pool state.
-    static func describe(_ state: PoolState) -> String {
-        switch state {
-        case .idle: "idle"
-        case .connecting: "connecting"
-        case .running(let live, let target): live < target ? "running (\(live) of \(target) connections)" : "running"
-        case .stopping: "stopping"
-        case .stopped: "stopped"
-        case .failed(.linkDisabled): "failed: link_disabled (Socket Mode is off in the app's settings)"
-        case .failed(.fatalOpenError(let code)): "failed: \(code)"
         }
     }
 }

@@ -169,7 +169,7 @@ public final class Daemon: Sendable {
         for app in new.apps where app.enabled {
             if let current = old.runners.first(where: { $0.settings.name == app.name }) {
                 let sinksSame = app.routes.flatMap(\.sinks).allSatisfy { old.sinks[$0] === sinks[$0] }
-                if current.settings == app && sinksSame && !current.status.snapshot.state.hasPrefix("disabled") {
+                if current.settings == app && sinksSame && !current.status.snapshot.state.isDisabled {
                     keep.append(current)
                     summary.unchanged.append(app.name)
                     continue
@@ -302,7 +302,7 @@ public final class Daemon: Sendable {
             }
             if let failure, case SocketModeError.terminated = failure {
                 runner.counters.update { $0.lastError = "disabled: \(failure)" }
-                runner.status.setState("disabled: \(failure)")
+                runner.status.setState(.disabled(reason: "\(failure)"))
                 runner.status.error("disabled: \(failure) (fix the app or its token, then reload with SIGHUP)")
                 logger.error("app disabled", metadata: ["app": .string(runner.settings.name), "reason": .string("\(failure)")])
                 return
@@ -311,7 +311,7 @@ public final class Daemon: Sendable {
             failures = ContinuousClock.now - started > .seconds(60) ? 1 : failures + 1
             let delay = min(Self.maximumRestartDelay, .seconds(1 << min(failures - 1, 6)))
             let why = failure.map { "\($0)" } ?? "its client stopped"
-            runner.status.setState("restarting in \(delay) (\(why))")
+            runner.status.setState(.restarting(after: delay, reason: why))
             runner.status.error("ended unexpectedly (\(why)); restarting in \(delay)")
             logger.error("app ended unexpectedly: restarting it", metadata: [
                 "app": .string(runner.settings.name), "reason": .string(why), "restart_in": .string("\(delay)"),
@@ -335,7 +335,7 @@ public final class Daemon: Sendable {
         do {
             next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable)
         } catch {
-            old.status.setState("disabled: \(error)")
+            old.status.setState(.disabled(reason: "\(error)"))
             logger.error("app disabled: it cannot be restarted", metadata: ["app": .string(old.settings.name), "reason": .string("\(error)")])
             return nil
         }

@@ -8,7 +8,7 @@ struct StatusPage: Sendable {
 
     struct AppView {
         let name: String
-        let state: String
+        let state: AppState
         let live: Int
         let wanted: Int
         let received: Int
@@ -61,7 +61,7 @@ struct StatusPage: Sendable {
 
     func json() -> String {
         let apps: [[String: Any]] = views().map {
-            ["name": $0.name, "state": $0.state, "connections": ["live": $0.live, "wanted": $0.wanted],
+            ["name": $0.name, "state": $0.state.description, "connections": ["live": $0.live, "wanted": $0.wanted],
              "events": ["received": $0.received, "acked": $0.acked, "nacked": $0.nacked, "unrouted": $0.unrouted,
                         "deduplicated": $0.deduplicated, "per_second": $0.rate],
              "reconnects": $0.reconnects, "last_refresh": $0.lastRefresh, "recent_errors": $0.errors]
@@ -85,11 +85,10 @@ struct StatusPage: Sendable {
         let ready = appsNotReady().isEmpty
         var rows = ""
         for app in apps {
-            let healthy = !app.state.hasPrefix("disabled") && !app.state.hasPrefix("failed") && !app.state.hasPrefix("restarting")
-                && (app.live > 0 || app.state.hasPrefix("running (HTTP"))
+            let healthy = app.state.isHealthy(liveConnections: app.live)
             let errors = app.errors.isEmpty ? "<span class=muted>none</span>" : app.errors.map(escape).joined(separator: "<br>")
             rows += """
-                <tr class="\(healthy ? "ok" : "bad")"><td class=name>\(escape(app.name))</td><td>\(escape(app.state))</td>\
+                <tr class="\(healthy ? "ok" : "bad")"><td class=name>\(escape(app.name))</td><td>\(escape(app.state.description))</td>\
                 <td class=num>\(app.live) / \(app.wanted)</td><td class=num>\(String(format: "%.0f", app.rate))</td>\
                 <td class=num>\(app.received)</td><td class=num>\(app.acked)</td><td class=num>\(app.nacked)</td>\
                 <td class=num>\(app.unrouted)</td><td class=num>\(app.deduplicated)</td><td class=num>\(app.reconnects)</td>\

@@ -23,11 +23,11 @@ struct SupervisionTests {
         let daemon = try Daemon(configuration: apps(sim: sim, otherToken: "xapp-1-A0NOSUCHAPP-1-wrong"), logger: quietLogger)
         let running = Task { try await daemon.run() }
         let other = try #require(daemon.runners.first { $0.settings.name == "other" })
-        #expect(await eventually { other.status.snapshot.state.hasPrefix("disabled") }, "\(other.status.snapshot)")
-        #expect(other.status.snapshot.state.contains("invalid_auth"), "\(other.status.snapshot.state)")
+        #expect(await eventually { other.status.snapshot.state.isDisabled }, "\(other.status.snapshot)")
+        #expect(other.status.snapshot.state.description.contains("invalid_auth"), "\(other.status.snapshot.state)")
         // Disabled means left alone: not restarted, still listed with its reason.
         try await Task.sleep(for: .seconds(1.5))
-        #expect(daemon.runners.contains { $0 === other } && other.status.snapshot.state.hasPrefix("disabled"))
+        #expect(daemon.runners.contains { $0 === other } && other.status.snapshot.state.isDisabled)
         #expect(await eventually { sim.liveConnections(app: 0) == 1 })
         _ = sim.inject(kind: "message", count: 5)
         let good = try #require(daemon.runners.first { $0.settings.name == "good" })
@@ -51,7 +51,7 @@ struct SupervisionTests {
 
         // Stopped behind the daemon's back (not by a reload or a shutdown).
         await first.stop()
-        #expect(await eventually { first.status.snapshot.state.hasPrefix("restarting") }, "\(first.status.snapshot)")
+        #expect(await eventually { first.status.snapshot.state.isRestarting }, "\(first.status.snapshot)")
         #expect(first.status.snapshot.recentErrors.contains { $0.message.contains("ended unexpectedly") })
         #expect(await eventually { daemon.runners.first { $0.settings.name == "good" } !== first })
         let second = try #require(daemon.runners.first { $0.settings.name == "good" })

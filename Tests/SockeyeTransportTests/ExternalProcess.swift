@@ -79,13 +79,13 @@ final class ExternalProcess: @unchecked Sendable {
     }
 }
 
-/// The project's Python virtual environment (made by scripts/setup).
+/// The project's Python virtual environment (made by scripts/setup --tests).
 func venvPython() throws -> String {
     var directory = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { directory.deleteLastPathComponent() }
     let python = directory.appendingPathComponent(".venv/bin/python").path
     guard FileManager.default.isExecutableFile(atPath: python) else {
-        throw TestSetupError("no \(python): run scripts/setup first (it creates .venv with the test peers)")
+        throw TestSetupError("no \(python): run scripts/setup --tests first (it creates .venv with the test peers)")
     }
     return python
 }

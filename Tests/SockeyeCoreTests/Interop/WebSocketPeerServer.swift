@@ -25,7 +25,7 @@ final class WebSocketPeerServer {
         let python = Self.root.appendingPathComponent(".venv/bin/python").path
         try #require(
             FileManager.default.isExecutableFile(atPath: python),
-            "no Python virtual environment at .venv: run scripts/setup (it installs websockets and aiohttp)")
+            "no Python virtual environment at .venv: run scripts/setup --tests (it installs websockets and aiohttp)")
         let pipe = Pipe()
         process = Process()
         process.executableURL = URL(fileURLWithPath: python)

@@ -318,8 +318,12 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeDaemonTests",
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", .product(name: "Yams", package: "Yams"),
-                       .product(name: "Hummingbird", package: "hummingbird")],
+        // Every module the tests import, declared: an undeclared one is not rebuilt against
+        // (an incremental build kept the old layout of a changed core struct and crashed).
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", "SockeyeCore", "SockeyeTransport", "Sockeye",
+                       .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
+                       .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         swiftSettings: strictSwift
     ),
     .testTarget(

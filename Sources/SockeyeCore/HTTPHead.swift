@@ -68,6 +68,8 @@ struct HTTPHeadReader: Sendable {
     private(set) var lineNumber = 0
     private var line: [UInt8] = []
     private(set) var status = 0
+    /// The minor version of the status line (`HTTP/1.0` → 0, `HTTP/1.1` → 1).
+    private(set) var minorVersion = 1
     private(set) var reason = ""
     private(set) var headers: [HTTPHeader] = []
 
@@ -81,6 +83,7 @@ struct HTTPHeadReader: Sendable {
         lineNumber = 0
         line.removeAll(keepingCapacity: true)
         status = 0
+        minorVersion = 1
         reason = ""
         headers = []
     }
@@ -165,6 +168,7 @@ struct HTTPHeadReader: Sendable {
             guard first == HTTPBytes.space, rest.allSatisfy(HTTPBytes.isFieldText) else { throw .malformedStatusLine }
         }
         status = code
+        minorVersion = Int(version[versionStart + 2] - 0x30)
         reason = String(decoding: HTTPBytes.trimmed(rest), as: UTF8.self)
     }
 }

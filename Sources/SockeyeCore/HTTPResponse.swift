@@ -11,14 +11,36 @@ public struct HTTPResponse: Sendable, Hashable {
     /// The trailer fields of a chunked body, in the order received (kept apart from
     /// `headers`: a trailer must not be able to override a header).
     public var trailers: [HTTPHeader]
+    /// The minor version of the status line: 1 for `HTTP/1.1`, 0 for `HTTP/1.0`.
+    public var minorVersion: Int
 
     /// A response.
-    public init(status: Int, reason: String = "", headers: [HTTPHeader] = [], body: [UInt8] = [], trailers: [HTTPHeader] = []) {
+    public init(status: Int, reason: String = "", headers: [HTTPHeader] = [], body: [UInt8] = [], trailers: [HTTPHeader] = [],
+                minorVersion: Int = 1) {
         self.status = status
         self.reason = reason
         self.headers = headers
         self.body = body
         self.trailers = trailers
+        self.minorVersion = minorVersion
+    }
+
+    /// Whether the server keeps the connection open after this response (RFC 9112 §9.3): an
+    /// HTTP/1.1 response unless it says `Connection: close`; an HTTP/1.0 one only if it says
+    /// `Connection: keep-alive`. A client must not send another request on it otherwise: the
+    /// server closes it, and a request sent meanwhile is lost with no way to know whether the
+    /// server read it.
+    public var keepsConnectionOpen: Bool {
+        var close = false
+        var keepAlive = false
+        for header in headers where header.hasName("Connection") {
+            for option in header.value.split(separator: ",") {
+                let token = option.filter { $0 != " " && $0 != "\t" }.lowercased()
+                if token == "close" { close = true } else if token == "keep-alive" { keepAlive = true }
+            }
+        }
+        if close { return false }
+        return minorVersion >= 1 || keepAlive
     }
 
     /// The value of the first header named `name` (case-insensitive), or `nil`.

@@ -166,6 +166,7 @@ public struct HTTPResponseParser: Sendable {
             return
         }
         response.status = head.status
+        response.minorVersion = head.minorVersion
         response.reason = head.reason
         response.headers = head.headers
         if requestWasHEAD || head.status < 200 || head.status == 204 || head.status == 304 {

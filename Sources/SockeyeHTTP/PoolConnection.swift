@@ -125,7 +125,7 @@ final class PoolConnection {
         }
         guard let response = result else { return }
         let extra = parser.lastConsumed < buffer.readableBytes
-        let keepAlive = !extra && parser.endsByFraming && !Self.asksToClose(response)
+        let keepAlive = !extra && parser.endsByFraming && response.keepsConnectionOpen
         finish(.answered(response, reusable: keepAlive))
     }
 
@@ -150,10 +150,6 @@ final class PoolConnection {
         let digits = start[9..<12]
         guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-    }
-
-    static func asksToClose(_ response: HTTPResponse) -> Bool {
-        response.headers.contains { $0.hasName("Connection") && $0.value.lowercased().contains("close") }
     }
 
     /// The connection's only pipeline handler: bytes in, bytes out.

@@ -64,6 +64,24 @@ struct HTTPResponseTests {
         #expect(try parseHTTP("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").get()?.body == [])
     }
 
+    @Test("whether the connection stays open: HTTP/1.1 unless Connection: close; HTTP/1.0 only with keep-alive")
+    func connectionPersistence() throws {
+        func keeps(_ head: String) throws -> Bool? {
+            try parseHTTP(head + "Content-Length: 0\r\n\r\n").get()?.keepsConnectionOpen
+        }
+        #expect(try parseHTTP("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").get()?.minorVersion == 0)
+        #expect(try parseHTTP("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").get()?.minorVersion == 1)
+        #expect(try keeps("HTTP/1.1 200 OK\r\n") == true)
+        #expect(try keeps("HTTP/1.1 200 OK\r\nConnection: close\r\n") == false)
+        #expect(try keeps("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\n") == false)
+        #expect(try keeps("HTTP/1.1 200 OK\r\nConnection: x-closed\r\n") == true)
+        // What Python's wsgiref answers: HTTP/1.0, no Connection field, then it closes.
+        #expect(try keeps("HTTP/1.0 200 OK\r\nServer: WSGIServer/0.2\r\n") == false)
+        #expect(try keeps("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n") == true)
+        #expect(try keeps("HTTP/1.0 200 OK\r\nConnection: TE,\tKeep-Alive\r\n") == true)
+        #expect(try keeps("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\n") == false)
+    }
+
     @Test("header names match case-insensitively and the first of several wins")
     func headerLookup() throws {
         let response = try parseHTTP("HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\nEmpty:\r\nContent-Length: 0\r\n\r\n").get()

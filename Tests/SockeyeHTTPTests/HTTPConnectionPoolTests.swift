@@ -68,6 +68,26 @@ struct HTTPConnectionPoolTests {
         raw.stop()
     }
 
+    @Test("an HTTP/1.0 answer without keep-alive ends its connection: the next request goes out on a new one")
+    func http10ClosesConnection() async throws {
+        // As Python's wsgiref answers (a server that closes after each answer); the server
+        // here keeps the connection open, so only the client's reading of the answer can
+        // keep a second request off it.
+        let server = try RawHTTPServer { _, _, descriptor in
+            RawHTTPServer.write(descriptor, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            return true
+        }
+        let pool = HTTPConnectionPool(host: "127.0.0.1", port: server.port, maxConnections: 1)
+        for _ in 1...3 {
+            let result = await pool.execute(Self.request(to: server), timeout: .seconds(30))
+            #expect((try? result.get())?.status == 200, "\(result)")
+        }
+        #expect(server.acceptedCount == 3, "\(server.acceptedCount) connections for 3 HTTP/1.0 answers")
+        #expect(server.requestCount == 3)
+        await pool.shutdown()
+        server.stop()
+    }
+
     @Test("a keep-alive connection the server closed while idle is replaced, and the request goes through")
     func staleKeepAlive() async throws {
         // Each connection answers one request with keep-alive, then the server closes it.

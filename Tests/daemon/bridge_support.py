@@ -1,5 +1,5 @@
-"""Helpers for the tests of sockeyed's delivery modes (issue 15): the simulator's admin API, a
-sockeyed configuration file, the operations endpoints and bounded waits."""
+"""Helpers for the tests of sockeyed's delivery modes (issue 15): switching the simulator's
+delivery mode, a sockeyed configuration file, the operations endpoints and bounded waits."""
 import json
 import os
 import re
@@ -8,10 +8,10 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import APP_TOKEN, Proc, binary, free_port, start_sim
+from conftest import APP_TOKEN, Proc, binary, free_port
+from sim_process import BOT_TOKEN
 
 SECRET = "bridge-test-signing-secret"
-BOT_TOKEN = "xoxb-sim-bot-token"
 
 
 def http(url, body=None, headers=None, timeout=10, method=None):
@@ -26,36 +26,17 @@ def http(url, body=None, headers=None, timeout=10, method=None):
         return error.code, error.read()
 
 
-class Sim:
-    """A sockeye-sim process and its admin API."""
-
-    def __init__(self, processes, *args):
-        self.proc, self.api = start_sim(processes, *args)
-        self.base = self.api[: -len("api/")]
-
-    def admin(self, path, body=None):
-        status, data = http(self.base + "admin/" + path, body, timeout=30)
-        assert status == 200, f"/admin/{path}: {status} {data[:500]!r}"
-        return json.loads(data)
-
-    def stats(self):
-        return self.admin("stats")
-
-    def acked_events(self):
-        return self.admin("acked-events")["event_ids"]
-
-    def responses(self):
-        return self.admin("responses")["responses"]
-
-    def delivery(self, mode, port=None, secret=SECRET):
-        body = {"app": 0, "mode": mode}
-        if port is not None:
-            body.update(request_url=f"http://127.0.0.1:{port}/slack/events",
-                        commands_url=f"http://127.0.0.1:{port}/slack/commands",
-                        actions_url=f"http://127.0.0.1:{port}/slack/actions", signing_secret=secret)
-        reply = self.admin("delivery", body)
-        assert reply["ok"] and reply["mode"] == mode, reply
-        return reply
+def delivery(sim, mode, port=None, secret=SECRET):
+    """Switches the simulator's app 0 to delivery `mode`; with `port`, its Request URLs point at
+    127.0.0.1:port and requests are signed with `secret`."""
+    body = {"app": 0, "mode": mode}
+    if port is not None:
+        body.update(request_url=f"http://127.0.0.1:{port}/slack/events",
+                    commands_url=f"http://127.0.0.1:{port}/slack/commands",
+                    actions_url=f"http://127.0.0.1:{port}/slack/actions", signing_secret=secret)
+    reply = sim.admin("delivery", body)
+    assert reply["ok"] and reply["mode"] == mode, reply
+    return reply
 
 
 def sockeyed_config(path, api, delivery, sinks, routes_to, ops_port, secret=SECRET, name="bridge", public_port=None):
@@ -143,5 +124,5 @@ def reload(daemon, path, text_transform):
     daemon.signal(signal.SIGHUP)
 
 
-__all__ = ["SECRET", "BOT_TOKEN", "Sim", "http", "sockeyed_config", "start_sockeyed", "ready", "status", "metrics",
+__all__ = ["SECRET", "BOT_TOKEN", "delivery", "http", "sockeyed_config", "start_sockeyed", "ready", "status", "metrics",
            "wait_until", "stop", "file_sink", "reload", "free_port"]

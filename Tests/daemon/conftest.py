@@ -1,25 +1,28 @@
-"""Shared helpers for the sockeyed process tests: real sockeye-sim and sockeyed processes on
-127.0.0.1 with free ports, stopped by the tests. SOCKEYE_BIN_DIR names the folder with the
-release binaries (scripts/test sets it)."""
+"""Shared helpers for the sockeyed process tests: real sockeye-sim (the shared fixtures of
+Tests/support) and sockeyed processes on 127.0.0.1 with free ports, stopped by the tests.
+SOCKEYE_BIN_DIR names the folder with the release binaries (scripts/test sets it)."""
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-BIN = os.environ.get("SOCKEYE_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "release"))
-APP_TOKEN = "xapp-1-A0SIMAPP01-1-simsecret"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from pytest_sockeye_sim import sim, start_sim  # noqa: E402,F401 (fixtures)
+from sim_process import APP_TOKEN, SimError, find_binary  # noqa: E402
 
 
 def binary(name):
-    path = os.path.join(BIN, name)
-    if not os.path.exists(path):
-        pytest.fail(f"{path} is missing: build it with `swift build -c release --product {name}`")
-    return path
+    """The release binary `name`; fails the test when it is missing."""
+    try:
+        return find_binary(name)
+    except SimError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def free_port():
@@ -75,25 +78,6 @@ def processes():
     yield started
     for p in started:
         p.kill()
-
-
-def start_sim(processes, *args):
-    sim = Proc([binary("sockeye-sim"), "--port", "0", "--report", "json", *args])
-    processes.append(sim)
-    assert sim.wait_for(lambda: any(l.startswith("LISTENING") for l in sim.out), 30), sim.err[-20:]
-    line = next(l for l in sim.out if l.startswith("LISTENING"))
-    fields = dict(part.split("=", 1) for part in line.split()[1:])
-    return sim, fields["api"]
-
-
-def sim_report(sim, timeout):
-    """Waits for the sim to exit and returns its JSON report."""
-    assert sim.wait(timeout) is not None, "the simulator did not finish in time"
-    time.sleep(0.2)
-    text = "\n".join(l for l in sim.out if not l.startswith("LISTENING"))
-    start = text.index("{")
-    report, _ = json.JSONDecoder().raw_decode(text[start:])
-    return report
 
 
 def json_lines(path):

@@ -12,7 +12,7 @@ import sys
 import time
 
 from conftest import Proc, json_lines
-from bridge_support import (SECRET, Sim, file_sink, free_port, http, ready, sockeyed_config, start_sockeyed, stop,
+from bridge_support import (SECRET, file_sink, free_port, http, ready, sockeyed_config, start_sockeyed, stop,
                             wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,9 +26,9 @@ def bolt_reachable(port):
         return False
 
 
-def test_unmodified_bolt_http_app_behind_socket_mode(tmp_path, processes):
+def test_unmodified_bolt_http_app_behind_socket_mode(tmp_path, processes, start_sim):
     folder = str(tmp_path)
-    sim = Sim(processes)
+    sim = start_sim()
     bolt_port, ops_port = free_port(), free_port()
     record = os.path.join(folder, "bolt-calls.jsonl")
     bolt = Proc([sys.executable, os.path.join(HERE, "bolt_http_app.py"), str(bolt_port), SECRET, sim.api, record])

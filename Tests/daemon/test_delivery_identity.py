@@ -8,7 +8,7 @@ import json
 import os
 
 from conftest import json_lines
-from bridge_support import Sim, file_sink, free_port, ready, sockeyed_config, start_sockeyed, stop, wait_until
+from bridge_support import delivery, file_sink, free_port, ready, sockeyed_config, start_sockeyed, stop, wait_until
 
 TEXT = "identity check: the same message both ways"
 PER_DELIVERY = ("delivery", "envelope_id", "received_at")
@@ -26,10 +26,10 @@ def differences(a, b, path=""):
     return [] if a == b else [path]
 
 
-def test_same_event_same_line_both_ways(tmp_path, processes):
+def test_same_event_same_line_both_ways(tmp_path, processes, start_sim):
     folder = str(tmp_path)
     out = os.path.join(folder, "events.jsonl")
-    sim = Sim(processes)
+    sim = start_sim()
     ops_port, public_port = free_port(), free_port()
     config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "both", file_sink("out", out), ["out"], ops_port,
                              public_port=public_port)
@@ -38,7 +38,7 @@ def test_same_event_same_line_both_ways(tmp_path, processes):
 
     sim.admin("inject", {"kind": "message", "count": 1, "app": 0, "text": TEXT})
     wait_until(lambda: len(json_lines(out)) == 1, 20, "the Socket Mode line", daemon)
-    sim.delivery("http", public_port)
+    delivery(sim, "http", public_port)
     sim.admin("inject", {"kind": "message", "count": 1, "app": 0, "text": TEXT})
     wait_until(lambda: len(json_lines(out)) == 2, 20, "the HTTP line", daemon)
 

@@ -10,7 +10,7 @@ import os
 import time
 
 from conftest import json_lines
-from bridge_support import Sim, http, metrics, file_sink, free_port, ready, reload, sockeyed_config, start_sockeyed, status, stop, wait_until
+from bridge_support import delivery, http, metrics, file_sink, free_port, ready, reload, sockeyed_config, start_sockeyed, status, stop, wait_until
 
 TOTAL = 3000
 RATE = 300
@@ -30,11 +30,11 @@ def app_ready(ops_port, public_port, delivery):
     return ready(ops_port) and http_only == (delivery == "http")
 
 
-def test_socket_to_both_to_http_under_load(tmp_path, processes):
+def test_socket_to_both_to_http_under_load(tmp_path, processes, start_sim):
     folder = str(tmp_path)
     out = os.path.join(folder, "events.jsonl")
     # Retry delays divided by 10 (0, 6 and 30 s) so redeliveries come within the test.
-    sim = Sim(processes, "--time-scale", "10")
+    sim = start_sim("--time-scale", "10")
     ops_port, public_port = free_port(), free_port()
     config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "socket", file_sink("out", out), ["out"], ops_port,
                              public_port=public_port)
@@ -54,18 +54,18 @@ def test_socket_to_both_to_http_under_load(tmp_path, processes):
     sim.admin("fault", {"kind": "stall", "app": 0, "seconds": 3})
     written = len(json_lines(out))
     wait_until(lambda: len(json_lines(out)) >= written + 150, 10, "150 lines written while the acks are stalled", daemon)
-    sim.delivery("http", public_port)
+    delivery(sim, "http", public_port)
 
     wait_until(lambda: sum(1 for l in json_lines(out) if l["delivery"] == "http") >= 500, 30, "500 lines over HTTP", daemon)
     reload(daemon, config, lambda text: text.replace("delivery: both", "delivery: http"))
     wait_until(lambda: app_ready(ops_port, public_port, "http"), 30, "the app back with delivery http", daemon)
 
-    wait_until(lambda: len(sim.acked_events()) >= TOTAL, 90, f"{TOTAL} events acked", daemon)
+    wait_until(lambda: len(sim.acked_event_ids()) >= TOTAL, 90, f"{TOTAL} events acked", daemon)
     print(f"every event acked {time.time() - started:.1f} s after the load started")
     time.sleep(7)  # a retry on the scaled schedule (6 s) would come within this
     stats = sim.stats()
 
-    acked = sim.acked_events()
+    acked = sim.acked_event_ids()
     lines = json_lines(out)
     ids = collections.Counter(l["event_id"] for l in lines)
     twice = {i: n for i, n in ids.items() if n > 1}

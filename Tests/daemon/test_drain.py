@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from conftest import APP_TOKEN, Proc, binary, json_lines, sim_report, start_sim
+from conftest import APP_TOKEN, Proc, binary, json_lines
 
 TOTAL = 20_000
 
@@ -27,12 +27,12 @@ operations:
     return path
 
 
-def test_sigterm_under_load_loses_nothing(tmp_path, processes):
+def test_sigterm_under_load_loses_nothing(tmp_path, processes, start_sim):
     folder = str(tmp_path)
     # Retry delays divided by 10 (0, 6 and 30 s) so that redeliveries come within the test.
-    sim, api = start_sim(processes, "--load-total", str(TOTAL), "--load-rate", "4000", "--load-delay", "0.5",
-                         "--load-kinds", "message,app_mention,reaction_added", "--time-scale", "10",
-                         "--duration", "150")
+    sim = start_sim("--load-total", str(TOTAL), "--load-rate", "4000", "--load-delay", "0.5",
+                    "--load-kinds", "message,app_mention,reaction_added", "--time-scale", "10", "--duration", "150")
+    api = sim.api
     first = Proc([binary("sockeyed"), "run", "--config", config(folder, api, "first")], env=dict(os.environ, SOCKEYE_LOG_LEVEL="info"))
     processes.append(first)
     assert first.wait_for(lambda: len(json_lines(os.path.join(folder, "first.jsonl"))) > 2000, 60), first.err[-20:]
@@ -45,7 +45,7 @@ def test_sigterm_under_load_loses_nothing(tmp_path, processes):
 
     second = Proc([binary("sockeyed"), "run", "--config", config(folder, api, "second")])
     processes.append(second)
-    report = sim_report(sim, 120)
+    report = sim.report(120)
     second.signal(signal.SIGTERM)
     assert second.wait(20) == 0, second.err[-20:]
 

@@ -8,7 +8,7 @@ import os
 import urllib.request
 
 from conftest import json_lines
-from bridge_support import SECRET, Sim, file_sink, free_port, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
+from bridge_support import SECRET, delivery, file_sink, free_port, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
 
 # kind → (statuses the ingress answers, kind label, outcome label in sockeyed_ingress_requests_total)
 EXPECTED = {
@@ -25,16 +25,16 @@ EXPECTED = {
 }
 
 
-def test_ingress_answers_every_probe(tmp_path, processes):
+def test_ingress_answers_every_probe(tmp_path, processes, start_sim):
     folder = str(tmp_path)
     out = os.path.join(folder, "events.jsonl")
-    sim = Sim(processes)
+    sim = start_sim()
     ops_port, public_port = free_port(), free_port()
     config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "http", file_sink("out", out), ["out"], ops_port,
                              public_port=public_port)
     daemon = start_sockeyed(processes, config, log_level="debug")
     wait_until(lambda: ready(ops_port), 60, "sockeyed ready", daemon)
-    sim.delivery("http", public_port)
+    delivery(sim, "http", public_port)
 
     lines_after = {}
     for kind, (statuses, _, _) in EXPECTED.items():

@@ -12,7 +12,7 @@ import select
 import socket
 import time
 
-from bridge_support import SECRET, Sim, file_sink, free_port, http, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
+from bridge_support import SECRET, file_sink, free_port, http, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
 
 
 def exchange(port, data, wait=30):
@@ -49,10 +49,10 @@ def open_files_limits(pid):
     return None
 
 
-def test_listeners_as_configured(tmp_path, processes):
+def test_listeners_as_configured(tmp_path, processes, start_sim):
     folder = str(tmp_path)
     out = os.path.join(folder, "events.jsonl")
-    sim = Sim(processes)
+    sim = start_sim()
     ops_port, public_port = free_port(), free_port()
     config = sockeyed_config(os.path.join(folder, "sockeyed.yaml"), sim.api, "http", file_sink("out", out), ["out"], ops_port,
                              public_port=public_port)

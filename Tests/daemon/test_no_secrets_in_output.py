@@ -9,7 +9,7 @@ import os
 import re
 import signal
 
-from bridge_support import BOT_TOKEN, Sim, http, wait_until
+from bridge_support import BOT_TOKEN, http, wait_until
 from conftest import APP_TOKEN, Proc, binary, free_port
 
 SECRETS = {
@@ -69,9 +69,9 @@ def leaks(text):
     return [name for name, value in SECRETS.items() if value in text]
 
 
-def test_no_secret_in_any_output(tmp_path, processes):
+def test_no_secret_in_any_output(tmp_path, processes, start_sim):
     folder = str(tmp_path)
-    sim = Sim(processes)
+    sim = start_sim()
     ops_port = free_port()
     config = configuration(os.path.join(folder, "sockeyed.yaml"), sim.api, ops_port, folder)
     daemon = Proc([binary("sockeyed"), "run", "--config", config, "--log-level", "debug"], env=environment(tmp_path))

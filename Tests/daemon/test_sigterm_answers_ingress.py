@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from bridge_support import SECRET, Sim, free_port, ready, sockeyed_config, start_sockeyed, wait_until
+from bridge_support import SECRET, free_port, ready, sockeyed_config, start_sockeyed, wait_until
 
 
 def signed_event(event_id):
@@ -22,11 +22,11 @@ def signed_event(event_id):
     return body, stamp, signature
 
 
-def test_sigterm_answers_the_request_in_progress(tmp_path, processes):
+def test_sigterm_answers_the_request_in_progress(tmp_path, processes, start_sim):
     folder = str(tmp_path)
     marker = os.path.join(folder, "sink-started")
     written = os.path.join(folder, "written")
-    sim = Sim(processes)
+    sim = start_sim()
     ops_port, public_port = free_port(), free_port()
     sink = (f"  slow:\n    type: command\n"
             f"    command: [sh, -c, 'touch \"$1\"; cat >> \"$2\"; sleep 2', sh, {marker}, {written}]\n")

@@ -1,94 +1,31 @@
-"""Starts a real sockeye-sim process for the interop tests and offers admin helpers."""
-import json
+"""The interop tests' helpers: a real sockeye-sim process per test (the shared fixtures of
+Tests/support), the envelope mix, the clean-run check and a counting Bolt app."""
 import os
-import subprocess
+import sys
 import threading
-import time
-import urllib.request
 
 import pytest
 from slack_bolt import App
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-APP_TOKEN = "xapp-1-A0SIMAPP01-1-simsecret"
-BOT_TOKEN = "xoxb-sim-bot-token"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from pytest_sockeye_sim import sim, start_sim  # noqa: E402,F401 (fixtures)
+from sim_process import APP_TOKEN, BOT_TOKEN  # noqa: E402,F401
+
 # The mix every run uses: every envelope type, including the ~62 KB view_submission.
 KINDS = ["message", "app_mention", "reaction_added", "slash_command", "block_actions", "shortcut", "view_submission"]
 
 
-class Sim:
-    def __init__(self, proc, port, scheme="http", ssl_context=None):
-        self.proc = proc
-        self.port = port
-        self.scheme = scheme
-        self.ssl_context = ssl_context
-        self.api = f"{scheme}://127.0.0.1:{port}/api/"
+def inject_mix(sim, total, rate=250):
+    """Delivers `total` envelopes cycling through KINDS at `rate` per second (the load
+    generator's open-loop mode); returns the count per kind.
 
-    def admin(self, path, body=None):
-        data = json.dumps(body or {}).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.scheme}://127.0.0.1:{self.port}/admin/{path}", data=data,
-                                     headers={"Content-Type": "application/json"}, method="POST" if data else "GET")
-        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as r:
-            return json.loads(r.read())
-
-    def stats(self):
-        return self.admin("stats")
-
-    def live_connections(self):
-        return [c for c in self.admin("connections")["connections"] if c["state"] == "live"]
-
-    def wait_for(self, predicate, timeout=60, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}; stats={json.dumps(self.stats()['total'])}")
-
-    def inject_mix(self, total, rate=250):
-        """Delivers `total` envelopes cycling through KINDS at `rate` per second (the load
-        generator's open-loop mode); returns the count per kind.
-
-        Paced on purpose: slack_sdk's builtin client parses frames recursively and hits
-        RecursionError when megabytes of back-to-back frames are already buffered."""
-        counts = {k: 0 for k in KINDS}
-        for i in range(total):
-            counts[KINDS[i % len(KINDS)]] += 1
-        self.admin("load", {"rate": rate, "total": total, "kinds": KINDS})
-        return counts
-
-
-def sim_binary():
-    return os.environ.get("SOCKEYE_SIM_BIN", os.path.join(ROOT, ".build", "debug", "sockeye-sim"))
-
-
-def start_sim(extra=()):
-    args = [sim_binary(), "--port", "0", "--report", "table", *extra] + os.environ.get("SOCKEYE_SIM_ARGS", "").split()
-    proc = subprocess.Popen([a for a in args if a], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    assert line.startswith("LISTENING port="), f"sim did not start: {line!r}"
-    fields = dict(f.split("=", 1) for f in line.split()[1:])
-    if "cert" in fields:
-        import ssl
-        return Sim(proc, int(fields["port"]), "https", ssl.create_default_context(cafile=fields["cert"]))
-    return Sim(proc, int(fields["port"]))
-
-
-def stop_sim(s):
-    s.proc.terminate()
-    try:
-        s.proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        s.proc.kill()
-        s.proc.wait(timeout=5)
-
-
-@pytest.fixture
-def sim():
-    s = start_sim()
-    yield s
-    stop_sim(s)
+    Paced on purpose: slack_sdk's builtin client parses frames recursively and hits
+    RecursionError when megabytes of back-to-back frames are already buffered."""
+    counts = {k: 0 for k in KINDS}
+    for i in range(total):
+        counts[KINDS[i % len(KINDS)]] += 1
+    sim.admin("load", {"rate": rate, "total": total, "kinds": KINDS})
+    return counts
 
 
 def assert_clean_run(sim, total):

@@ -6,7 +6,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from conftest import APP_TOKEN, BOT_TOKEN, assert_clean_run
+from conftest import APP_TOKEN, BOT_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 1000
 
@@ -61,7 +61,7 @@ def test_bolt_app_handles_every_envelope(sim):
     try:
         handler.connect()
         sim.wait_for(lambda: sim.live_connections(), timeout=10, what="bolt's connection")
-        counts = sim.inject_mix(TOTAL)
+        counts = inject_mix(sim, TOTAL)
         total = assert_clean_run(sim, TOTAL)
         sim.wait_for(lambda: sum(hits.values()) >= TOTAL, timeout=10, what="listener calls")
         assert hits == {k: v for k, v in counts.items() if v}

@@ -7,7 +7,7 @@ import threading
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from conftest import BOT_TOKEN, KINDS, counting_bolt_app, start_sim, stop_sim
+from conftest import BOT_TOKEN, KINDS, counting_bolt_app
 
 SECRET = "interop-signing-secret"
 TOTAL = 140
@@ -19,47 +19,36 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_bolt_http_mode_receives_signed_requests():
+def test_bolt_http_mode_receives_signed_requests(start_sim):
     api = start_sim()  # a first sim only serves auth.test for Bolt's startup
-    try:
-        app, hits = counting_bolt_app(SECRET, WebClient(base_url=api.api, token=BOT_TOKEN),
-                                      command_ok=lambda command: command["text"] == "api prod 🚀")
+    app, hits = counting_bolt_app(SECRET, WebClient(base_url=api.api, token=BOT_TOKEN),
+                                  command_ok=lambda command: command["text"] == "api prod 🚀")
 
-        port = free_port()
-        threading.Thread(target=app.start, kwargs={"port": port, "path": "/slack/events"}, daemon=True).start()
+    port = free_port()
+    threading.Thread(target=app.start, kwargs={"port": port, "path": "/slack/events"}, daemon=True).start()
 
-        sim = start_sim(["--request-url", f"http://127.0.0.1:{port}/slack/events", "--signing-secret", SECRET, "--verify-url"])
-        try:
-            assert sim.proc.stdout.readline().strip() == "URL_VERIFIED"
-            for kind in KINDS:
-                sim.admin("inject", {"kind": kind, "count": TOTAL // len(KINDS)})
-            http = sim.wait_for(lambda: (h := sim.stats().get("http")) and h["acked"] >= TOTAL and h, timeout=60, what="HTTP acks")
-            assert http["acked"] == TOTAL
-            assert http["failed"] == 0
-            assert http["retries"] == 0
-            assert hits == {k: TOTAL // len(KINDS) for k in KINDS}
-        finally:
-            stop_sim(sim)
-    finally:
-        stop_sim(api)
+    sim = start_sim("--request-url", f"http://127.0.0.1:{port}/slack/events", "--signing-secret", SECRET, "--verify-url")
+    # The line after LISTENING: the url_verification challenge was answered.
+    assert sim.stdout_line(1, timeout=30) == "URL_VERIFIED"
+    for kind in KINDS:
+        sim.admin("inject", {"kind": kind, "count": TOTAL // len(KINDS)})
+    http = sim.wait_for(lambda: (h := sim.stats().get("http")) and h["acked"] >= TOTAL and h, timeout=60, what="HTTP acks")
+    assert http["acked"] == TOTAL
+    assert http["failed"] == 0
+    assert http["retries"] == 0
+    assert hits == {k: TOTAL // len(KINDS) for k in KINDS}
 
 
-def test_wrong_secret_is_rejected_and_retried():
+def test_wrong_secret_is_rejected_and_retried(start_sim):
     api = start_sim()
-    try:
-        app = App(signing_secret=SECRET, client=WebClient(base_url=api.api, token=BOT_TOKEN))
-        app.event("app_mention")(lambda ack: ack())
-        port = free_port()
-        threading.Thread(target=app.start, kwargs={"port": port, "path": "/slack/events"}, daemon=True).start()
-        sim = start_sim(["--request-url", f"http://127.0.0.1:{port}/slack/events", "--signing-secret", "wrong",
-                         "--time-scale", "1000", "--ack-deadline", "1"])
-        try:
-            sim.admin("inject", {"kind": "app_mention", "count": 1})
-            http = sim.wait_for(lambda: (h := sim.stats().get("http")) and h["failed"] >= 1 and h, timeout=30, what="failure")
-            assert http["acked"] == 0
-            assert http["retries"] == 3
-            assert http["attempts"] == 4
-        finally:
-            stop_sim(sim)
-    finally:
-        stop_sim(api)
+    app = App(signing_secret=SECRET, client=WebClient(base_url=api.api, token=BOT_TOKEN))
+    app.event("app_mention")(lambda ack: ack())
+    port = free_port()
+    threading.Thread(target=app.start, kwargs={"port": port, "path": "/slack/events"}, daemon=True).start()
+    sim = start_sim("--request-url", f"http://127.0.0.1:{port}/slack/events", "--signing-secret", "wrong",
+                    "--time-scale", "1000", "--ack-deadline", "1")
+    sim.admin("inject", {"kind": "app_mention", "count": 1})
+    http = sim.wait_for(lambda: (h := sim.stats().get("http")) and h["failed"] >= 1 and h, timeout=30, what="failure")
+    assert http["acked"] == 0
+    assert http["retries"] == 3
+    assert http["attempts"] == 4

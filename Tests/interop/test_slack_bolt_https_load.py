@@ -6,14 +6,13 @@ import json
 import os
 import socket
 import ssl
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from conftest import BOT_TOKEN, KINDS, counting_bolt_app, sim_binary, start_sim, stop_sim
+from conftest import BOT_TOKEN, KINDS, counting_bolt_app
 
 SECRET = "interop-signing-secret"
 TOTAL = 210
@@ -50,18 +49,17 @@ def https_server(app, cert, key):
     return server, server.server_address[1]
 
 
-def run_sim(args):
-    """Runs the sim to completion and returns its JSON report."""
-    out = subprocess.run([sim_binary(), "--port", "0", "--report", "json", *args], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
-    assert lines[0].startswith("LISTENING port=")
-    return json.loads("\n".join(lines[1:]))
+def run_sim(start_sim, *args):
+    """Runs a sim to the end of its load and returns its JSON report."""
+    sim = start_sim(*args)
+    report = sim.report(120)
+    assert sim.proc.returncode == 0, sim.stderr_tail()
+    return report
 
 
-def test_bolt_over_https_with_the_load_generator(tmp_path):
+def test_bolt_over_https_with_the_load_generator(tmp_path, start_sim):
     # A TLS sim creates the self-signed certificate (and serves auth.test for Bolt).
-    api = start_sim(["--tls", "--cert-dir", str(tmp_path)])
+    api = start_sim("--tls", "--cert-dir", str(tmp_path))
     cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
     server = None
     try:
@@ -70,8 +68,9 @@ def test_bolt_over_https_with_the_load_generator(tmp_path):
         server, port = https_server(app, cert, key)
         url = f"https://127.0.0.1:{port}/slack/events"
 
-        report = run_sim(["--request-url", url, "--request-url-ca", cert, "--signing-secret", SECRET, "--http-connections", "4",
-                          "--load-total", str(TOTAL), "--load-rate", "150", "--load-kinds", ",".join(KINDS)])
+        report = run_sim(start_sim, "--request-url", url, "--request-url-ca", cert, "--signing-secret", SECRET,
+                         "--http-connections", "4", "--load-total", str(TOTAL), "--load-rate", "150", "--load-kinds",
+                         ",".join(KINDS))
         assert report["total"]["delivered"] == TOTAL
         assert report["total"]["acked"] == TOTAL
         assert report["total"]["redelivered"] == 0
@@ -81,8 +80,8 @@ def test_bolt_over_https_with_the_load_generator(tmp_path):
         assert hits == {k: TOTAL // len(KINDS) for k in KINDS}
 
         # Without --request-url-ca the self-signed certificate is not trusted.
-        refused = run_sim(["--request-url", url, "--signing-secret", SECRET, "--time-scale", "1000", "--ack-deadline", "2",
-                           "--load-total", "1", "--load-window", "1", "--load-kinds", "app_mention"])
+        refused = run_sim(start_sim, "--request-url", url, "--signing-secret", SECRET, "--time-scale", "1000",
+                          "--ack-deadline", "2", "--load-total", "1", "--load-window", "1", "--load-kinds", "app_mention")
         assert refused["http"]["attempts"] == 4
         assert refused["http"]["tlsFailures"] == 4
         assert refused["total"]["failedAfterRetries"] == 1
@@ -91,4 +90,3 @@ def test_bolt_over_https_with_the_load_generator(tmp_path):
     finally:
         if server:
             server.shutdown()
-        stop_sim(api)

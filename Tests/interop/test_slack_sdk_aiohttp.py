@@ -6,7 +6,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from conftest import APP_TOKEN, assert_clean_run
+from conftest import APP_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 1000
 
@@ -26,7 +26,7 @@ def test_aiohttp_client_acks_every_envelope(sim):
         try:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, lambda: sim.wait_for(lambda: sim.live_connections(), timeout=10, what="connection"))
-            await loop.run_in_executor(None, sim.inject_mix, TOTAL)
+            await loop.run_in_executor(None, inject_mix, sim, TOTAL)
             await loop.run_in_executor(None, assert_clean_run, sim, TOTAL)
             for _ in range(200):
                 if len(seen) >= TOTAL:

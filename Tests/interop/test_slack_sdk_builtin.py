@@ -6,7 +6,7 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from conftest import APP_TOKEN, assert_clean_run
+from conftest import APP_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 1000
 
@@ -25,7 +25,7 @@ def test_builtin_client_acks_every_envelope(sim):
     try:
         client.connect()
         sim.wait_for(lambda: sim.live_connections(), timeout=10, what="the client's connection")
-        counts = sim.inject_mix(TOTAL)
+        counts = inject_mix(sim, TOTAL)
         assert_clean_run(sim, TOTAL)
         sim.wait_for(lambda: len(seen) >= TOTAL, timeout=10, what="listener calls")
         assert len(seen) == TOTAL

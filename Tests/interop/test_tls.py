@@ -12,38 +12,35 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from conftest import APP_TOKEN, assert_clean_run, start_sim, stop_sim
+from conftest import APP_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 140
 
 
-def test_aiohttp_client_over_wss(tmp_path):
-    sim = start_sim(["--tls", "--cert-dir", str(tmp_path)])
-    try:
-        cert = tmp_path / "cert.pem"
-        assert cert.exists() and (tmp_path / "key.pem").exists()
-        assert sim.api.startswith("https://")
-        trust = ssl.create_default_context(cafile=str(cert))
-        seen = []
+def test_aiohttp_client_over_wss(tmp_path, start_sim):
+    sim = start_sim("--tls", "--cert-dir", str(tmp_path))
+    cert = tmp_path / "cert.pem"
+    assert cert.exists() and (tmp_path / "key.pem").exists()
+    assert sim.api.startswith("https://")
+    trust = ssl.create_default_context(cafile=str(cert))
+    seen = []
 
-        async def main():
-            client = SocketModeClient(app_token=APP_TOKEN, web_client=AsyncWebClient(base_url=sim.api, ssl=trust), ping_interval=5)
+    async def main():
+        client = SocketModeClient(app_token=APP_TOKEN, web_client=AsyncWebClient(base_url=sim.api, ssl=trust), ping_interval=5)
 
-            async def on_request(c, req):
-                seen.append(req.envelope_id)
-                await c.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        async def on_request(c, req):
+            seen.append(req.envelope_id)
+            await c.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
-            client.socket_mode_request_listeners.append(on_request)
-            await asyncio.wait_for(client.connect(), 20)
-            try:
-                loop = asyncio.get_running_loop()
-                await asyncio.wait_for(loop.run_in_executor(None, lambda: sim.wait_for(lambda: sim.live_connections(), timeout=10, what="wss connection")), 20)
-                await asyncio.wait_for(loop.run_in_executor(None, sim.inject_mix, TOTAL), 20)
-                await asyncio.wait_for(loop.run_in_executor(None, assert_clean_run, sim, TOTAL), 90)
-            finally:
-                await asyncio.wait_for(client.close(), 20)
+        client.socket_mode_request_listeners.append(on_request)
+        await asyncio.wait_for(client.connect(), 20)
+        try:
+            loop = asyncio.get_running_loop()
+            await asyncio.wait_for(loop.run_in_executor(None, lambda: sim.wait_for(lambda: sim.live_connections(), timeout=10, what="wss connection")), 20)
+            await asyncio.wait_for(loop.run_in_executor(None, inject_mix, sim, TOTAL), 20)
+            await asyncio.wait_for(loop.run_in_executor(None, assert_clean_run, sim, TOTAL), 90)
+        finally:
+            await asyncio.wait_for(client.close(), 20)
 
-        asyncio.run(main())
-        assert len(set(seen)) == TOTAL
-    finally:
-        stop_sim(sim)
+    asyncio.run(main())
+    assert len(set(seen)) == TOTAL

@@ -28,4 +28,7 @@ bundled = os.path.join(os.path.dirname(sockeye.__file__), "_lib", "libsockeye.so
 assert ffi.library_candidates()[0] == bundled, ffi.library_candidates()
 print(f"sockeye {sockeye.__version__} from {os.path.dirname(sockeye.__file__)}, libsockeye {sockeye.library_version()}")
 PY
-SOCKEYE_BIN_DIR="$sim_dir" "$work/venv/bin/python" -m pytest -q -p no:cacheprovider tests
+# The simulator fixtures are the repository's (Tests/support): they hold no `sockeye`, so the
+# package under test is still the installed wheel.
+SOCKEYE_TEST_SUPPORT="$here/../../Tests/support" SOCKEYE_BIN_DIR="$sim_dir" \
+    "$work/venv/bin/python" -m pytest -q -p no:cacheprovider tests

@@ -177,7 +177,7 @@ def test_library_log_lines_reach_the_python_logger(sim, caplog):
     with caplog.at_level(logging.INFO, logger="sockeye"):
         with sockeye.Client(APP_TOKEN, api_url=sim.api, pool_size=1) as client:
             assert client.wait_until_running(20)
-            sim.request("/admin/fault", {"kind": "drop"})
+            sim.admin("fault", {"kind": "drop"})
             assert sim.wait_for(lambda: client.stats.reconnects_lost >= 1, 10)
             assert sim.wait_for(lambda: any(r.levelno == logging.WARNING and r.name == "sockeye"
                                             for r in caplog.records), 5), caplog.text

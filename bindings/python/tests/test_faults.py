@@ -34,14 +34,14 @@ def run_under_faults(sim, faults):
     handler = SocketModeHandler(app, APP_TOKEN)
     handler.connect()
     try:
-        assert sim.wait_for(lambda: sim.live_connections() == 2, 20)
-        sim.request("/admin/load", {"window": 1000, "total": TOTAL, "kinds": ["message"]})
+        assert sim.wait_for(lambda: len(sim.live_connections()) == 2, 20)
+        sim.admin("load", {"window": 1000, "total": TOTAL, "kinds": ["message"]})
         for threshold, path, body in faults:
             assert sim.wait_for(lambda: len(seen) >= threshold, 60), (len(seen), sim.total())
             if body.get("connection") == "one":
-                live = [c["id"] for c in sim.request("/admin/connections")["connections"] if c["state"] == "live"]
+                live = [c["id"] for c in sim.live_connections()]
                 body = {**body, "connection": live[0]}
-            sim.request(path, body)
+            sim.admin(path, body)
         done = lambda: len(sim.acked_event_ids()) == TOTAL and sim.stats()["inFlight"] == 0  # noqa: E731
         assert sim.wait_for(done, 120, interval=0.5), (len(seen), sim.stats()["verdict"], sim.total())
         time.sleep(1.0)  # a late second delivery to the listener would show now
@@ -61,12 +61,12 @@ def run_under_faults(sim, faults):
 def test_drops_refreshes_and_too_many_websockets_at_1000_in_flight(start_sim):
     sim = start_sim("--ack-deadline", "2", "--time-scale", "30")
     stats, report = run_under_faults(sim, [
-        (2_000, "/admin/fault", {"kind": "drop"}),
-        (5_000, "/admin/disconnect", {"reason": "refresh_requested"}),
+        (2_000, "fault", {"kind": "drop"}),
+        (5_000, "disconnect", {"reason": "refresh_requested"}),
         # On one connection: sent to every one, the library backs off 20-55 s with none
         # live (nothing is lost then either, but the test would take a minute).
-        (8_000, "/admin/disconnect", {"reason": "too_many_websockets", "connection": "one"}),
-        (10_000, "/admin/fault", {"kind": "drop"}),
+        (8_000, "disconnect", {"reason": "too_many_websockets", "connection": "one"}),
+        (10_000, "fault", {"kind": "drop"}),
     ])
     assert stats.reconnects_lost >= 2 and stats.reconnects_refresh >= 1, stats
     assert stats.reconnects_too_many >= 1, stats

@@ -226,8 +226,8 @@ package.dependencies += [
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
 ]
 package.products += [
     .executable(name: "sockeyed", targets: ["sockeyed"]),
@@ -256,6 +256,7 @@ package.targets += [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "DequeModule", package: "swift-collections"),
             "SockeyeCore",
         ],
@@ -264,7 +265,7 @@ package.targets += [
     .testTarget(
         name: "SockeyeHTTPTests",
         dependencies: ["SockeyeHTTP", "SockeyeCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                       .product(name: "NIOHTTP1", package: "swift-nio")],
+                       .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
         swiftSettings: strictSwift
     ),
     // The operations HTTP listener: /metrics, /healthz, /readyz, the status page and the ingress.
@@ -289,7 +290,7 @@ package.targets += [
     // The HTTP forwarder sink: Socket Mode events POSTed to an HTTP-mode app, signed (the bridge).
     .target(
         name: "SockeyeBridge",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeCore",
                        .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift

@@ -1,17 +1,23 @@
-import AsyncHTTPClient
 import NIOCore
-import NIOHTTP1
 import SockeyeCore
 import SockeyeHTTP
 import SockeyeDaemon
 import Synchronization
 
-/// How the forwarder reaches one Request URL: `http://` over SockeyeHTTP's keep-alive pool
-/// (the cheap path), `https://` over async-http-client (TLS).
+/// How the forwarder reaches one Request URL: over SockeyeHTTP's keep-alive
+/// `HTTPConnectionPool`, plain for `http://`, TLS (swift-nio-ssl) for `https://`.
+///
+/// One client for both schemes: SockeyeHTTP's pool. It completes exchanges through callbacks
+/// on the connection's event loop, with no task, no future chain and no header dictionary per
+/// request, and it already carries the forwarder's rules (answers read in order, 1 MiB
+/// answers, the HTTP/1.0 close, a resend only when the request provably never left).
+/// async-http-client, which served `https://` before, cost 165 µs per forwarded event where
+/// the pool costs 54–75 µs (benchmarks/results/daemon.md). TLS was the one thing the pool
+/// lacked; `PoolTLS` adds it with swift-nio-ssl, the library async-http-client used too.
 enum ForwardTransport: Sendable {
-    case plain(pool: HTTPConnectionPool, target: String, hostHeader: String)
-    case tls(client: HTTPClient, url: String)
-    /// A URL that does not parse: every request fails with the reason.
+    case pool(HTTPConnectionPool, target: String, hostHeader: String)
+    /// A URL that does not parse, or TLS settings that cannot be used: every request fails
+    /// with the reason.
     case invalid(String)
 
     /// An answer, or why there is none.
@@ -26,7 +32,7 @@ enum ForwardTransport: Sendable {
     /// POSTs `body` with `headers`; `completion` gets the answer within `timeout`.
     func post(headers: [(String, String)], body: [UInt8], timeout: TimeAmount, completion: @escaping @Sendable (Answer) -> Void) {
         switch self {
-        case .plain(let pool, let target, let hostHeader):
+        case .pool(let pool, let target, let hostHeader):
             let request = HTTPRequestBytes(target: target, host: hostHeader, headers: headers, body: body)
             pool.execute(request, timeout: timeout) { result in
                 switch result {
@@ -42,28 +48,6 @@ enum ForwardTransport: Sendable {
             }
         case .invalid(let why):
             completion(.failed(why))
-        case .tls(let client, let url):
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            request.body = .bytes(ByteBuffer(bytes: body))
-            Task {
-                do {
-                    let response = try await client.execute(request, timeout: timeout)
-                    let collected: ByteBuffer
-                    do {
-                        collected = try await response.body.collect(upTo: 1 << 20)
-                    } catch is NIOTooManyBytesError {
-                        return completion(.oversize(status: Int(response.status.code), description: "the answer's body is over 1 MiB"))
-                    }
-                    let fields = response.headers.map { HTTPHeader(name: $0.name, value: $0.value) }
-                    completion(.response(status: Int(response.status.code), headers: fields, body: Array(collected.readableBytesView)))
-                } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-                    completion(.timeout)
-                } catch {
-                    completion(.failed("\(error)"))
-                }
-            }
         }
     }
 }

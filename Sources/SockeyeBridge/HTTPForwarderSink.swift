@@ -1,9 +1,7 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import SockeyeCore
 import SockeyeHTTP
@@ -25,11 +23,11 @@ import Synchronization
 ///   a timeout or a refused connection nack (Slack redelivers, and the retry headers reach
 ///   the app), except `X-Slack-No-Retry: 1`, which acks and drops as Slack does.
 ///
-/// Connections are kept alive and pooled: `http://` URLs through SockeyeHTTP's
-/// `HTTPConnectionPool` (one request at a time per connection, up to `concurrency`
-/// connections per origin), `https://` through async-http-client. Each app using the sink
-/// has its own limit of requests in progress (`concurrency`), so a slow app never stalls
-/// another. No task per request: exchanges complete through callbacks and a batch resumes
+/// Connections are kept alive and pooled by SockeyeHTTP's `HTTPConnectionPool`, for
+/// `http://` and `https://` alike (one request at a time per connection, up to `concurrency`
+/// connections per origin; TLS verifies the app's certificate and name against the system's
+/// trust store). Each app using the sink has its own limit of requests in progress
+/// (`concurrency`), so a slow app never stalls another. No task per request: exchanges complete through callbacks and a batch resumes
 /// once, when its last answer is in.
 public final class HTTPForwarderSink: EventSink {
     public let name: String
@@ -41,9 +39,8 @@ public final class HTTPForwarderSink: EventSink {
     private let events: ForwardTransport
     private let commands: ForwardTransport
     private let actions: ForwardTransport
-    /// Connections: plain `http://` origins' pools, and the TLS client (only when a URL is `https://`).
+    /// One connection pool per origin (scheme, host and port), shared by the URLs on it.
     private let pools: [HTTPConnectionPool]
-    private let tlsClient: HTTPClient?
     private let limiters = Mutex<[String: CallbackLimiter]>([:])
     private let outcomes: [String: Counter]
     private let late = Counter(label: "sockeyed_forward_late_responses_total")
@@ -66,18 +63,8 @@ public final class HTTPForwarderSink: EventSink {
         let parsed = urls.map { text -> Swift.Result<EndpointURL, EndpointURLError> in
             do throws(EndpointURLError) { return .success(try EndpointURL(text)) } catch { return .failure(error) }
         }
-        var tlsClient: HTTPClient?
-        if parsed.contains(where: { (try? $0.get())?.scheme.isSecure ?? false }) {
-            var configuration = HTTPClient.Configuration()
-            configuration.connectionPool = .init(idleTimeout: .seconds(60),
-                                                 concurrentHTTP1ConnectionsPerHostSoftLimit: max(settings.concurrency, 1))
-            configuration.decompression = .disabled
-            configuration.redirectConfiguration = .disallow
-            configuration.tracing.tracer = nil
-            tlsClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        }
-        self.tlsClient = tlsClient
-        // One pool per plain origin, shared by the URLs on it.
+        // The TLS settings, made once, at the first `https://` URL.
+        var tls: Swift.Result<PoolTLS, PoolTLS.SetupError>?
         var pools: [String: HTTPConnectionPool] = [:]
         var transports: [ForwardTransport] = []
         for (text, result) in zip(urls, parsed) {
@@ -89,14 +76,21 @@ public final class HTTPForwarderSink: EventSink {
             case .success(let parsedURL):
                 url = parsedURL
             }
-            if url.scheme.isSecure, let tlsClient {
-                transports.append(.tls(client: tlsClient, url: text))
-                continue
+            var poolTLS: PoolTLS?
+            if url.scheme.isSecure {
+                let made = tls ?? Self.makeTLS()
+                tls = made
+                switch made {
+                case .success(let settings): poolTLS = settings
+                case .failure(let error):
+                    transports.append(.invalid("\(Redaction.url(text)): \(error)"))
+                    continue
+                }
             }
-            let origin = "\(url.host):\(url.port)"
-            let pool = pools[origin] ?? HTTPConnectionPool(host: url.host, port: url.port, maxConnections: max(settings.concurrency, 1))
+            let origin = "\(url.scheme.rawValue)://\(url.hostLiteral):\(url.port)"
+            let pool = pools[origin] ?? HTTPConnectionPool(host: url.host, port: url.port, maxConnections: max(settings.concurrency, 1), tls: poolTLS)
             pools[origin] = pool
-            transports.append(.plain(pool: pool, target: url.requestTarget, hostHeader: url.hostHeader))
+            transports.append(.pool(pool, target: url.requestTarget, hostHeader: url.hostHeader))
         }
         self.pools = Array(pools.values)
         events = transports[0]
@@ -107,6 +101,11 @@ public final class HTTPForwarderSink: EventSink {
             outcomes[outcome] = Counter(label: "sockeyed_forward_requests_total", dimensions: [("sink", name), ("outcome", outcome)])
         }
         self.outcomes = outcomes
+    }
+
+    /// TLS settings for the sink's `https://` URLs, or why there are none.
+    static func makeTLS() -> Swift.Result<PoolTLS, PoolTLS.SetupError> {
+        do throws(PoolTLS.SetupError) { return .success(try PoolTLS()) } catch { return .failure(error) }
     }
 
     /// What one request came to.
@@ -272,7 +271,6 @@ public final class HTTPForwarderSink: EventSink {
 
     public func close() async {
         for pool in pools { await pool.shutdown() }
-        try? await tlsClient?.shutdown()
     }
 
     public var health: SinkHealth {

@@ -4,8 +4,9 @@ import NIOPosix
 import SockeyeCore
 import Synchronization
 
-/// Keep-alive HTTP/1.1 connections to one origin (plain `http://`), for request/response
-/// exchanges that must be cheap: the forwarder's POSTs to an HTTP-mode app.
+/// Keep-alive HTTP/1.1 connections to one origin (`http://`, or `https://` with `PoolTLS`),
+/// for request/response exchanges that must be cheap: the forwarder's POSTs to an HTTP-mode
+/// app.
 ///
 /// - One request at a time per connection (no pipelining: a POST is not safe to replay), at
 ///   most `maxConnections` connections; further requests wait in order.
@@ -31,6 +32,9 @@ public final class HTTPConnectionPool: Sendable {
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// The TCP connection could not be made (refused, unreachable, or its own timeout).
         case connectFailed(String)
+        /// The TLS handshake failed (an untrusted certificate, a name it does not cover, no
+        /// common protocol version); the request was not sent.
+        case tls(String)
         /// No complete answer within the request's timeout.
         case timeout
         /// The connection ended before the answer was complete.
@@ -46,6 +50,7 @@ public final class HTTPConnectionPool: Sendable {
         public var description: String {
             switch self {
             case .connectFailed(let why): "cannot connect: \(why)"
+            case .tls(let why): "no secure connection: \(why)"
             case .timeout: "no answer within the timeout"
             case .connectionClosed: "the connection closed before the answer was complete"
             case .malformedResponse(let why): "malformed answer: \(why)"
@@ -61,15 +66,16 @@ public final class HTTPConnectionPool: Sendable {
     private let turn = Atomic<Int>(0)
 
     /// A pool for `host:port` (a name or an IP literal) of at most `maxConnections`
-    /// connections (split between the group's event loops, at least one each).
-    public init(host: String, port: Int, maxConnections: Int, connectTimeout: TimeAmount = .seconds(5),
+    /// connections (split between the group's event loops, at least one each), over TLS when
+    /// `tls` is given.
+    public init(host: String, port: Int, maxConnections: Int, tls: PoolTLS? = nil, connectTimeout: TimeAmount = .seconds(5),
                 idleTimeout: TimeAmount = .seconds(55), maxResponseBytes: Int = 1 << 20,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         let loops = Array(group.makeIterator())
         let count = max(1, min(loops.count, maxConnections))
         shards = (0..<count).map { index in
             let share = maxConnections / count + (index < maxConnections % count ? 1 : 0)
-            return PoolShard(host: host, port: port, maxConnections: max(1, share), connectTimeout: connectTimeout,
+            return PoolShard(host: host, port: port, maxConnections: max(1, share), tls: tls, connectTimeout: connectTimeout,
                              idleTimeout: idleTimeout, maxResponseBytes: maxResponseBytes, eventLoop: loops[index])
         }
     }

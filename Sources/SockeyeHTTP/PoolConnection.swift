@@ -31,6 +31,8 @@ final class PoolConnection {
     private var deadlineTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var closed = false
+    /// The first TLS failure caught on the connection: why it closed, if it did.
+    private var tlsFailure: String?
 
     init(channel: any Channel, maxResponseBytes: Int, idleTimeout: TimeAmount, onIdleClose: @escaping (PoolConnection) -> Void) {
         self.channel = channel
@@ -60,7 +62,7 @@ final class PoolConnection {
         }
         // A failed write may have put part of the request on the wire: not sent again.
         channel.writeAndFlush(exchange.request.bytes).assumeIsolated().whenFailure { [self] _ in
-            finish(.failed(.connectionClosed, neverSent: false))
+            finish(.failed(closedFailure, neverSent: false))
         }
     }
 
@@ -141,7 +143,17 @@ final class PoolConnection {
         }
         // The request was written: the server may have read it and acted on it before it
         // closed, so this is a failure for the caller to decide on, never a resend.
-        finish(.failed(.connectionClosed, neverSent: false))
+        finish(.failed(closedFailure, neverSent: false))
+    }
+
+    /// Why the connection ended under a request: its TLS failure if one was caught (a
+    /// refused certificate ends the connection before the request is sent), else the close.
+    private var closedFailure: HTTPConnectionPool.Failure {
+        tlsFailure.map { .tls($0) } ?? .connectionClosed
+    }
+
+    fileprivate func caught(_ error: any Error) {
+        if tlsFailure == nil { tlsFailure = PoolTLS.failure(error) }
     }
 
     /// The status code of an answer starting `HTTP/1.x NNN`.
@@ -152,7 +164,8 @@ final class PoolConnection {
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
-    /// The connection's only pipeline handler: bytes in, bytes out.
+    /// The connection's pipeline handler (after the TLS handler on an `https://` origin):
+    /// bytes in, bytes out.
     final class Handler: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         weak var connection: PoolConnection?
@@ -171,6 +184,7 @@ final class PoolConnection {
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            connection?.caught(error)
             context.close(promise: nil)
         }
     }

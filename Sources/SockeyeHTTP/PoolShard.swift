@@ -13,17 +13,19 @@ final class PoolShard: Sendable {
     let host: String
     let port: Int
     let maxConnections: Int
+    let tls: PoolTLS?
     let connectTimeout: TimeAmount
     let idleTimeout: TimeAmount
     let maxResponseBytes: Int
     let eventLoop: any EventLoop
     private let state: NIOLoopBoundBox<PoolState>
 
-    init(host: String, port: Int, maxConnections: Int, connectTimeout: TimeAmount, idleTimeout: TimeAmount,
+    init(host: String, port: Int, maxConnections: Int, tls: PoolTLS?, connectTimeout: TimeAmount, idleTimeout: TimeAmount,
          maxResponseBytes: Int, eventLoop: any EventLoop) {
         self.host = host
         self.port = port
         self.maxConnections = max(1, maxConnections)
+        self.tls = tls
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.maxResponseBytes = maxResponseBytes
@@ -109,6 +111,11 @@ final class PoolShard: Sendable {
                     [self] connection in self.idleClosed(connection)
                 }
                 do {
+                    // TLS first: the connection's handler sees plain bytes either way (a
+                    // request written before the handshake ends waits in the TLS handler).
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(tls.handler(host: host))
+                    }
                     try channel.pipeline.syncOperations.addHandler(connection.handler)
                 } catch {
                     channel.close(promise: nil)

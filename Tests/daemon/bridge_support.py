@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import APP_TOKEN, Proc, binary, free_port
+from daemon_support import APP_TOKEN, Proc, binary, free_port
 from sim_process import BOT_TOKEN
 
 SECRET = "bridge-test-signing-secret"

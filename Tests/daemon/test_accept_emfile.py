@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from bridge_support import SECRET, free_port, http, wait_until
-from conftest import binary
+from daemon_support import binary
 
 LIMIT = 64
 

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from conftest import Proc, json_lines
+from daemon_support import Proc, json_lines
 from bridge_support import (SECRET, file_sink, free_port, http, ready, sockeyed_config, start_sockeyed, stop,
                             wait_until)
 

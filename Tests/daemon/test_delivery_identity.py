@@ -7,7 +7,7 @@ anew for every event whatever the mode); the test lists which those are."""
 import json
 import os
 
-from conftest import json_lines
+from daemon_support import json_lines
 from bridge_support import delivery, file_sink, free_port, ready, sockeyed_config, start_sockeyed, stop, wait_until
 
 TEXT = "identity check: the same message both ways"

@@ -9,7 +9,7 @@ import collections
 import os
 import time
 
-from conftest import json_lines
+from daemon_support import json_lines
 from bridge_support import delivery, http, metrics, file_sink, free_port, ready, reload, sockeyed_config, start_sockeyed, status, stop, wait_until
 
 TOTAL = 3000

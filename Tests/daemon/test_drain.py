@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from conftest import APP_TOKEN, Proc, binary, json_lines
+from daemon_support import APP_TOKEN, Proc, binary, json_lines
 
 TOTAL = 20_000
 

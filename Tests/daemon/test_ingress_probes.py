@@ -7,7 +7,7 @@ import json
 import os
 import urllib.request
 
-from conftest import json_lines
+from daemon_support import json_lines
 from bridge_support import SECRET, delivery, file_sink, free_port, metrics, ready, sockeyed_config, start_sockeyed, stop, wait_until
 
 # kind → (statuses the ingress answers, kind label, outcome label in sockeyed_ingress_requests_total)

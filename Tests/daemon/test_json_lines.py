@@ -2,7 +2,7 @@
 writing one (or of a UTF-8 sequence in it) when a test looks."""
 import os
 
-from conftest import json_lines
+from daemon_support import json_lines
 
 
 def test_a_line_being_written_is_not_read(tmp_path):

@@ -10,7 +10,7 @@ import re
 import signal
 
 from bridge_support import BOT_TOKEN, http, wait_until
-from conftest import APP_TOKEN, Proc, binary, free_port
+from daemon_support import APP_TOKEN, Proc, binary, free_port
 
 SECRETS = {
     "app token": APP_TOKEN,

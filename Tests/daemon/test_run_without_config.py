@@ -7,7 +7,7 @@ import re
 import stat
 import time
 
-from conftest import Proc, binary
+from daemon_support import Proc, binary
 
 
 def bare_environment(tmp_path):

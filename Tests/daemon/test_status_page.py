@@ -7,7 +7,7 @@ import signal
 import subprocess
 import urllib.request
 
-from conftest import Proc, binary, free_port
+from daemon_support import Proc, binary, free_port
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 

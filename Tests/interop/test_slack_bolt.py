@@ -6,7 +6,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from conftest import APP_TOKEN, BOT_TOKEN, assert_clean_run, inject_mix
+from interop_support import APP_TOKEN, BOT_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 1000
 

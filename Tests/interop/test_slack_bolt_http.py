@@ -7,7 +7,7 @@ import threading
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from conftest import BOT_TOKEN, KINDS, counting_bolt_app
+from interop_support import BOT_TOKEN, KINDS, counting_bolt_app
 
 SECRET = "interop-signing-secret"
 TOTAL = 140

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from conftest import BOT_TOKEN, KINDS, counting_bolt_app
+from interop_support import BOT_TOKEN, KINDS, counting_bolt_app
 
 SECRET = "interop-signing-secret"
 TOTAL = 210

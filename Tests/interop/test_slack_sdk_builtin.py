@@ -6,7 +6,7 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from conftest import APP_TOKEN, assert_clean_run, inject_mix
+from interop_support import APP_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 1000
 

@@ -12,7 +12,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from conftest import APP_TOKEN, assert_clean_run, inject_mix
+from interop_support import APP_TOKEN, assert_clean_run, inject_mix
 
 TOTAL = 140
 

@@ -125,6 +125,7 @@ class SimProcess:
                 break
             time.sleep(0.02)
         self.stop()
+        self._join_readers(2.0)  # the last stderr lines of a sim that refused its options
         first = self.out[0] if self.out else None
         raise SimError(f"sockeye-sim did not start (first stdout line {first!r}, exit {self.proc.returncode}): "
                        f"{self.stderr_tail()}")

@@ -65,9 +65,11 @@ let package = Package(
             linkerSettings: sharedLibraryLinkerFlags
         ),
 
-        // TLS over OpenSSL memory BIOs for the transport (lws 4.1's raw client cannot start TLS).
+        // The OpenSSL helpers in C, one file per job: TLS over memory BIOs for the transport
+        // (lws 4.1's raw client cannot start TLS), HMAC-SHA256 for Slack's request signatures,
+        // and for the simulator and tests a self-signed certificate and blocking TLS streams.
         .target(
-            name: "CSockeyeTLS",
+            name: "CSockeyeOpenSSL",
             cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Werror"])],
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
@@ -75,7 +77,7 @@ let package = Package(
         // The transport: libwebsockets as a raw-socket event loop driving the core.
         .target(
             name: "SockeyeTransport",
-            dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeTLS"],
+            dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL"],
             swiftSettings: strictSwift
         ),
 
@@ -150,19 +152,19 @@ package.products += [
     .executable(name: "sockeye-sim", targets: ["sockeye-sim"]),
 ]
 package.targets += [
-    // OpenSSL helpers in C: self-signed certificate generation, HMAC-SHA256, and TLS
-    // streams for https:// Request URLs.
+    // The service thread's timerfd in C (<sys/timerfd.h> does not import into Swift).
     .target(
-        name: "CSockeyeSimSSL",
-        cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Werror"])],
-        linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        name: "CSockeyeSimTimer",
+        cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Werror"])]
     ),
     .target(
         name: "SockeyeSim",
         dependencies: [
             "SockeyeCore",
             "CLibWebSockets",
-            "CSockeyeSimSSL",
+            "CSockeyeOpenSSL",
+            "CSockeyeSimTimer",
+            "SockeyeSlackSignature",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Yams", package: "Yams"),
@@ -180,7 +182,7 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeSimTests",
-        dependencies: ["SockeyeSim", "CSockeyeSimSSL"],
+        dependencies: ["SockeyeSim", "CSockeyeOpenSSL", "SockeyeSlackSignature"],
         exclude: ["Fixtures"],
         swiftSettings: strictSwift
     ),
@@ -211,7 +213,7 @@ package.targets += [
     // The transport and the Swift API against the simulator, a real proxy and real peers.
     .testTarget(
         name: "SockeyeTransportTests",
-        dependencies: ["Sockeye", "SockeyeTransport", "SockeyeSim"],
+        dependencies: ["Sockeye", "SockeyeTransport", "SockeyeSim", "CSockeyeOpenSSL"],
         swiftSettings: strictSwift
     ),
 ]
@@ -233,11 +235,23 @@ package.products += [
     .executable(name: "sockeyed", targets: ["sockeyed"]),
 ]
 package.targets += [
+    // Slack's v0 request signature, the one implementation: the ingress verifies, the
+    // forwarder and the simulator sign.
+    .target(
+        name: "SockeyeSlackSignature",
+        dependencies: ["CSockeyeOpenSSL"],
+        swiftSettings: strictSwift
+    ),
+    .testTarget(
+        name: "SockeyeSlackSignatureTests",
+        dependencies: ["SockeyeSlackSignature"],
+        swiftSettings: strictSwift
+    ),
     // Everything the daemon does, as a library the tests drive.
     .target(
         name: "SockeyeDaemon",
         dependencies: [
-            "Sockeye", "SockeyeCore", "SockeyeSim", "CSockeyeTLS",
+            "Sockeye", "SockeyeCore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -272,7 +286,7 @@ package.targets += [
     .target(
         name: "SockeyeOperations",
         dependencies: [
-            "SockeyeDaemon", "SockeyeHTTP",
+            "SockeyeDaemon", "SockeyeHTTP", "SockeyeSlackSignature",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -281,16 +295,24 @@ package.targets += [
         ],
         swiftSettings: strictSwift
     ),
+    // `sockeyed demo`: the daemon against an embedded simulator. Only the executable (and
+    // the tests) link it, so no library that ships carries the simulator.
+    .target(
+        name: "SockeyeDemo",
+        dependencies: ["SockeyeDaemon", "SockeyeSim",
+                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        swiftSettings: strictSwift
+    ),
     .executableTarget(
         name: "sockeyed",
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge",
+        dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: strictSwift
     ),
     // The HTTP forwarder sink: Socket Mode events POSTed to an HTTP-mode app, signed (the bridge).
     .target(
         name: "SockeyeBridge",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeCore",
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeCore", "SockeyeSlackSignature",
                        .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
@@ -298,7 +320,7 @@ package.targets += [
     // The keep-alive HTTP app the forwarder benchmark posts to (checks signatures, answers 200).
     .executableTarget(
         name: "sockeye-bench-backend",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP", .product(name: "NIOPosix", package: "swift-nio")],
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeSlackSignature", .product(name: "NIOPosix", package: "swift-nio")],
         path: "benchmarks/HTTPBackend",
         swiftSettings: strictSwift
     ),
@@ -321,7 +343,7 @@ package.targets += [
         name: "SockeyeDaemonTests",
         // Every module the tests import, declared: an undeclared one is not rebuilt against
         // (an incremental build kept the old layout of a changed core struct and crashed).
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", "SockeyeCore", "SockeyeTransport", "Sockeye",
+        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", "SockeyeDemo", "SockeyeSlackSignature", "SockeyeCore", "SockeyeTransport", "Sockeye",
                        .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                        .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

@@ -1,7 +1,7 @@
-#include "sockeye_sim_ssl.h"
+/* The self-signed certificate; see include/sockeye_self_signed.h. */
+#include "sockeye_self_signed.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -18,7 +18,7 @@ static int add_ext(X509 *cert, int nid, const char *value) {
     return ok ? 0 : -1;
 }
 
-int sockeye_sim_make_self_signed(const char *cert_path, const char *key_path) {
+int sockeye_make_self_signed(const char *cert_path, const char *key_path) {
     int rc = -1;
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *cert = X509_new();
@@ -48,12 +48,4 @@ out:
     X509_free(cert);
     EVP_PKEY_free(key);
     return rc;
-}
-
-int sockeye_sim_hmac_sha256(const void *key, size_t key_len,
-                            const void *msg, size_t msg_len,
-                            unsigned char out[32]) {
-    unsigned int len = 32;
-    if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &len)) return -1;
-    return len == 32 ? 0 : -1;
 }

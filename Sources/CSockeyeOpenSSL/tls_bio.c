@@ -1,5 +1,5 @@
-/* TLS over memory BIOs; see include/sockeye_tls.h. */
-#include "sockeye_tls.h"
+/* TLS over memory BIOs; see include/sockeye_tls_bio.h. */
+#include "sockeye_tls_bio.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

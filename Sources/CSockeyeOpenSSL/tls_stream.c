@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
-#include "sockeye_sim_tls.h"
+/* Blocking-with-deadline TLS streams; see include/sockeye_tls_stream.h. */
+#include "sockeye_tls_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +11,8 @@
 #include <stdio.h>
 #include <time.h>
 
-struct sockeye_sim_tls_ctx { SSL_CTX *ssl; };
-struct sockeye_sim_tls { SSL *ssl; int fd; };
+struct sockeye_tls_stream_ctx { SSL_CTX *ssl; };
+struct sockeye_tls_stream { SSL *ssl; int fd; };
 
 static long long now_ms(void) {
     struct timespec ts;
@@ -57,14 +58,14 @@ static int wait_retry(SSL *ssl, int fd, int rc, long long deadline, int *eof) {
 }
 
 /* Takes ownership of `ssl`: the wrapped context, or NULL (and `ssl` freed) when out of memory. */
-static sockeye_sim_tls_ctx *wrap_context(SSL_CTX *ssl) {
-    sockeye_sim_tls_ctx *ctx = OPENSSL_zalloc(sizeof *ctx);
+static sockeye_tls_stream_ctx *wrap_context(SSL_CTX *ssl) {
+    sockeye_tls_stream_ctx *ctx = OPENSSL_zalloc(sizeof *ctx);
     if (!ctx) { SSL_CTX_free(ssl); return NULL; }
     ctx->ssl = ssl;
     return ctx;
 }
 
-sockeye_sim_tls_ctx *sockeye_sim_tls_client_ctx(const char *ca_file, char *err, size_t err_len) {
+sockeye_tls_stream_ctx *sockeye_tls_stream_client_ctx(const char *ca_file, char *err, size_t err_len) {
     SSL_CTX *ssl = SSL_CTX_new(TLS_client_method());
     if (!ssl) { error_text(err, err_len, "SSL_CTX_new", "failed"); return NULL; }
     SSL_CTX_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
@@ -79,7 +80,7 @@ sockeye_sim_tls_ctx *sockeye_sim_tls_client_ctx(const char *ca_file, char *err, 
     return wrap_context(ssl);
 }
 
-sockeye_sim_tls_ctx *sockeye_sim_tls_server_ctx(const char *cert_file, const char *key_file,
+sockeye_tls_stream_ctx *sockeye_tls_stream_server_ctx(const char *cert_file, const char *key_file,
                                                 char *err, size_t err_len) {
     SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
     if (!ssl) { error_text(err, err_len, "SSL_CTX_new", "failed"); return NULL; }
@@ -94,14 +95,14 @@ sockeye_sim_tls_ctx *sockeye_sim_tls_server_ctx(const char *cert_file, const cha
     return wrap_context(ssl);
 }
 
-void sockeye_sim_tls_ctx_free(sockeye_sim_tls_ctx *ctx) {
+void sockeye_tls_stream_ctx_free(sockeye_tls_stream_ctx *ctx) {
     if (!ctx) return;
     SSL_CTX_free(ctx->ssl);
     OPENSSL_free(ctx);
 }
 
 /* Runs SSL_connect or SSL_accept to completion before the deadline. */
-static sockeye_sim_tls *handshake(SSL *ssl, int fd, int client, int timeout_ms, char *err, size_t err_len) {
+static sockeye_tls_stream *handshake(SSL *ssl, int fd, int client, int timeout_ms, char *err, size_t err_len) {
     long long deadline = now_ms() + timeout_ms;
     for (;;) {
         ERR_clear_error();
@@ -121,14 +122,14 @@ static sockeye_sim_tls *handshake(SSL *ssl, int fd, int client, int timeout_ms, 
         SSL_free(ssl);
         return NULL;
     }
-    sockeye_sim_tls *t = OPENSSL_zalloc(sizeof *t);
+    sockeye_tls_stream *t = OPENSSL_zalloc(sizeof *t);
     if (!t) { SSL_free(ssl); return NULL; }
     t->ssl = ssl;
     t->fd = fd;
     return t;
 }
 
-sockeye_sim_tls *sockeye_sim_tls_connect(sockeye_sim_tls_ctx *ctx, int fd, const char *host,
+sockeye_tls_stream *sockeye_tls_stream_connect(sockeye_tls_stream_ctx *ctx, int fd, const char *host,
                                          int timeout_ms, char *err, size_t err_len) {
     if (set_nonblocking(fd) != 0) { if (err && err_len) snprintf(err, err_len, "fcntl failed"); return NULL; }
     SSL *ssl = SSL_new(ctx->ssl);
@@ -147,7 +148,7 @@ sockeye_sim_tls *sockeye_sim_tls_connect(sockeye_sim_tls_ctx *ctx, int fd, const
     return handshake(ssl, fd, 1, timeout_ms, err, err_len);
 }
 
-sockeye_sim_tls *sockeye_sim_tls_accept(sockeye_sim_tls_ctx *ctx, int fd, int timeout_ms,
+sockeye_tls_stream *sockeye_tls_stream_accept(sockeye_tls_stream_ctx *ctx, int fd, int timeout_ms,
                                         char *err, size_t err_len) {
     if (set_nonblocking(fd) != 0) { if (err && err_len) snprintf(err, err_len, "fcntl failed"); return NULL; }
     SSL *ssl = SSL_new(ctx->ssl);
@@ -156,7 +157,7 @@ sockeye_sim_tls *sockeye_sim_tls_accept(sockeye_sim_tls_ctx *ctx, int fd, int ti
     return handshake(ssl, fd, 0, timeout_ms, err, err_len);
 }
 
-long sockeye_sim_tls_read(sockeye_sim_tls *t, void *buf, size_t len, int timeout_ms) {
+long sockeye_tls_stream_read(sockeye_tls_stream *t, void *buf, size_t len, int timeout_ms) {
     long long deadline = now_ms() + timeout_ms;
     for (;;) {
         ERR_clear_error();
@@ -168,12 +169,12 @@ long sockeye_sim_tls_read(sockeye_sim_tls *t, void *buf, size_t len, int timeout
         int w = wait_retry(t->ssl, t->fd, rc, deadline, &eof);
         if (w == 1) continue;
         ERR_clear_error();
-        if (w == 0) return SOCKEYE_SIM_TLS_TIMEOUT;
-        return eof ? SOCKEYE_SIM_TLS_EOF : SOCKEYE_SIM_TLS_ERROR;
+        if (w == 0) return SOCKEYE_TLS_STREAM_TIMEOUT;
+        return eof ? SOCKEYE_TLS_STREAM_EOF : SOCKEYE_TLS_STREAM_ERROR;
     }
 }
 
-long sockeye_sim_tls_write(sockeye_sim_tls *t, const void *buf, size_t len, int timeout_ms) {
+long sockeye_tls_stream_write(sockeye_tls_stream *t, const void *buf, size_t len, int timeout_ms) {
     long long deadline = now_ms() + timeout_ms;
     size_t done = 0;
     while (done < len) {
@@ -184,12 +185,12 @@ long sockeye_sim_tls_write(sockeye_sim_tls *t, const void *buf, size_t len, int 
         int w = wait_retry(t->ssl, t->fd, rc, deadline, NULL);
         if (w == 1) continue;
         ERR_clear_error();
-        return w == 0 ? SOCKEYE_SIM_TLS_TIMEOUT : SOCKEYE_SIM_TLS_ERROR;
+        return w == 0 ? SOCKEYE_TLS_STREAM_TIMEOUT : SOCKEYE_TLS_STREAM_ERROR;
     }
     return (long)len;
 }
 
-void sockeye_sim_tls_free(sockeye_sim_tls *t) {
+void sockeye_tls_stream_free(sockeye_tls_stream *t) {
     if (!t) return;
     ERR_clear_error();
     (void)SSL_shutdown(t->ssl);

@@ -1,3 +1,4 @@
+/* The simulator's timerfd; see include/sockeye_sim_timer.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "sockeye_sim_timer.h"
 

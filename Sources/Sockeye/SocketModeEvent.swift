@@ -54,9 +54,7 @@ public final class SocketModeEvent: Sendable {
     public var connection: ConnectionID { received.connection }
     /// How long ago its frame was read from the socket (for ack-latency metrics).
     public var age: Duration {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        let now = UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+        let now = MonotonicClock.now()
         return .nanoseconds(Int64(clamping: now &- min(now, received.receivedAt)))
     }
 

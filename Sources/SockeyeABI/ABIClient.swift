@@ -163,7 +163,7 @@ final class ABIClient: @unchecked Sendable {
             guard checked == SOCKEYE_OK else { return checked }
         }
         guard !owner.hasShutDown else { return SOCKEYE_E_STOPPED }
-        let now = MonotonicNow.nanoseconds()
+        let now = MonotonicClock.now()
         let status = lock.withLock { () -> sockeye_status in
             if isFreed { return SOCKEYE_E_STOPPED }
             if event.answer != 0 { return SOCKEYE_E_ALREADY_ANSWERED }

@@ -32,7 +32,7 @@ final class ABIEvent: @unchecked Sendable {
         retryAttempt = envelope.retryAttempt ?? 0
         acceptsResponsePayload = envelope.acceptsResponsePayload ?? false
         // Timed here, as the service thread hands it over (the frame was read in the same batch).
-        receivedAt = MonotonicNow.nanoseconds()
+        receivedAt = MonotonicClock.now()
         var total = 0
         for field in Field.allCases {
             let view = Self.byteView(field, of: envelope)

@@ -178,12 +178,3 @@ struct TokenRedactor: Sendable {
         return result
     }
 }
-
-/// Monotonic nanoseconds (CLOCK_MONOTONIC), for ack latencies.
-enum MonotonicNow {
-    static func nanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
-}

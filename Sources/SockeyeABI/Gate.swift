@@ -1,50 +1,32 @@
-import Glibc
+import SockeyeTransport
 
-/// A one-shot gate on a pthread mutex and condition (ThreadSanitizer sees these): `wait`
-/// blocks until some thread has called `open`; opening twice is harmless.
+/// A one-shot gate on a `ServiceLock` (ThreadSanitizer sees it): `wait` blocks until some
+/// thread has called `open`; opening twice is harmless.
 final class Gate: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var isOpen = false
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        condition.deallocate()
-    }
+    private let lock = ServiceLock()
+    private var isOpen = false  // under `lock`
 
     func open() {
-        pthread_mutex_lock(mutex)
-        isOpen = true
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
+        lock.withLock {
+            isOpen = true
+            lock.broadcast()
+        }
     }
 
     func wait() {
-        pthread_mutex_lock(mutex)
-        while !isOpen { pthread_cond_wait(condition, mutex) }
-        pthread_mutex_unlock(mutex)
+        lock.withLock {
+            while !isOpen { lock.wait() }
+        }
     }
 
     /// Waits at most `timeoutMilliseconds`; returns whether the gate opened.
     func wait(timeoutMilliseconds: Int32) -> Bool {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanos = Int(deadline.tv_nsec) + Int(timeoutMilliseconds % 1000) * 1_000_000
-        deadline.tv_sec += Int(timeoutMilliseconds / 1000) + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
-        pthread_mutex_lock(mutex)
-        while !isOpen {
-            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+        let deadline = MonotonicClock.deadline(afterMilliseconds: timeoutMilliseconds)
+        return lock.withLock {
+            while !isOpen {
+                if !lock.wait(until: deadline) { break }
+            }
+            return isOpen
         }
-        let opened = isOpen
-        pthread_mutex_unlock(mutex)
-        return opened
     }
 }

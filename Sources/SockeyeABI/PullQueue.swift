@@ -10,8 +10,7 @@ import SockeyeTransport
 /// non-empty (or the client ends), cleared when a taker empties it. So the descriptor's
 /// readiness always matches "there is something to take", whatever thread takes.
 final class PullQueue: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let lock = ServiceLock()
     private var events: [OpaquePointer] = []
     private var head = 0
     private var signalled = false
@@ -36,26 +35,15 @@ final class PullQueue: @unchecked Sendable {
     init() throws(ABIFailure) {
         fd = sockeye_shim_eventfd()
         guard fd >= 0 else { throw ABIFailure(SOCKEYE_E_SYSTEM, "eventfd: errno \(errno)") }
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        condition.deallocate()
     }
 
+    @inline(__always)
     private func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
+        lock.withLock(body)
     }
 
     /// Appends a batch of event handles and wakes takers once. Returns the handles it
@@ -66,7 +54,7 @@ final class PullQueue: @unchecked Sendable {
             guard !isShutDown else { return batch }
             events.append(contentsOf: batch)
             raise()
-            pthread_cond_broadcast(condition)
+            lock.broadcast()
             return []
         }
     }
@@ -77,7 +65,7 @@ final class PullQueue: @unchecked Sendable {
         locked {
             if ended != .stopped { ended = ending }
             raise()
-            pthread_cond_broadcast(condition)
+            lock.broadcast()
         }
     }
 
@@ -95,7 +83,7 @@ final class PullQueue: @unchecked Sendable {
     /// Takes the next event, waiting up to `timeoutMilliseconds` (negative: no limit).
     func take(timeoutMilliseconds: Int32) -> Taken {
         locked {
-            var deadline: timespec?
+            var deadline: UInt64?
             while true {
                 if head < events.count {
                     let event = events[head]
@@ -113,11 +101,11 @@ final class PullQueue: @unchecked Sendable {
                 if let ended { return .ended(ended) }
                 if timeoutMilliseconds == 0 { return .timeout }
                 if timeoutMilliseconds < 0 {
-                    pthread_cond_wait(condition, mutex)
+                    lock.wait()
                     continue
                 }
-                if deadline == nil { deadline = Self.deadline(after: timeoutMilliseconds) }
-                if pthread_cond_timedwait(condition, mutex, &deadline!) == ETIMEDOUT {
+                if deadline == nil { deadline = MonotonicClock.deadline(afterMilliseconds: timeoutMilliseconds) }
+                if !lock.wait(until: deadline!) {
                     if head < events.count { continue }
                     if let ended { return .ended(ended) }
                     return .timeout
@@ -138,21 +126,12 @@ final class PullQueue: @unchecked Sendable {
                 close(fd)
                 fd = -1
             }
-            pthread_cond_broadcast(condition)
+            lock.broadcast()
             return left
         }
     }
 
     var count: Int { locked { events.count - head } }
-
-    private static func deadline(after milliseconds: Int32) -> timespec {
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let nanos = Int(deadline.tv_nsec) + Int(milliseconds % 1000) * 1_000_000
-        deadline.tv_sec += Int(milliseconds / 1000) + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
-        return deadline
-    }
 
     // MARK: Under the mutex
 

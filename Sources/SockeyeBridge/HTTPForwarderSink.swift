@@ -6,6 +6,7 @@ import NIOPosix
 import SockeyeCore
 import SockeyeHTTP
 import SockeyeDaemon
+import SockeyeSlackSignature
 import Synchronization
 
 /// The bridge: each event goes to an HTTP-mode app (one written for Slack's Request URLs)

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceLifecycle
+import SockeyeDaemon
 import SockeyeSim
 
 /// What `sockeyed demo` runs: an embedded simulator of Slack on 127.0.0.1, one app connected

@@ -6,7 +6,7 @@ import Darwin
 import Synchronization
 
 /// The `Date` header's value (IMF-fixdate, RFC 9110 §5.6.7), formatted once per second.
-enum HTTPDate {
+enum DateHeader {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     private static let cache = Mutex<(second: Int, text: String)>((-1, ""))

@@ -66,7 +66,7 @@ public struct HTTPServerResponse: Sendable {
         out.writeStaticString("Content-Length: ")
         out.writeString(String(body.readableBytes))
         out.writeStaticString("\r\nCache-Control: no-store\r\nDate: ")
-        out.writeString(HTTPDate.now())
+        out.writeString(DateHeader.now())
         out.writeStaticString("\r\n")
         for (name, value) in extraHeaders {
             out.writeString(name)

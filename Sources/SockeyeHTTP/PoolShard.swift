@@ -18,7 +18,7 @@ final class PoolShard: Sendable {
     let idleTimeout: TimeAmount
     let maxResponseBytes: Int
     let eventLoop: any EventLoop
-    private let state: NIOLoopBoundBox<PoolState>
+    private let state: NIOLoopBoundBox<ShardState>
 
     init(host: String, port: Int, maxConnections: Int, tls: PoolTLS?, connectTimeout: TimeAmount, idleTimeout: TimeAmount,
          maxResponseBytes: Int, eventLoop: any EventLoop) {
@@ -30,7 +30,7 @@ final class PoolShard: Sendable {
         self.idleTimeout = idleTimeout
         self.maxResponseBytes = maxResponseBytes
         self.eventLoop = eventLoop
-        state = NIOLoopBoundBox.makeBoxSendingValue(PoolState(), as: PoolState.self, eventLoop: eventLoop)
+        state = NIOLoopBoundBox.makeBoxSendingValue(ShardState(), as: ShardState.self, eventLoop: eventLoop)
     }
 
     func execute(_ request: HTTPRequestBytes, timeout: TimeAmount, completion: @escaping Completion) {
@@ -196,8 +196,8 @@ final class PoolShard: Sendable {
     }
 }
 
-/// The pool's state, on its event loop.
-final class PoolState {
+/// One shard's connections and waiting requests, on its event loop.
+final class ShardState {
     var idle: [PoolConnection] = []
     var busy: [ObjectIdentifier: PoolConnection] = [:]
     var waiting: Deque<PendingExchange> = []

@@ -25,7 +25,7 @@ import Foundation
 /// - `POST /admin/events` `{"enabled":false,"app":1}` — disable one app's events (sends it
 ///   `app_rate_limited`) or re-enable them; every app when `app` is omitted.
 extension SimServer {
-    func route(_ r: HTTPRequest) -> HTTPResponse {
+    func route(_ r: HTTPRequest) -> WebAPIResponse {
         let now = Self.monotonic()
         let listener = WebAPI.Listener(port: port, tls: options.tls)
         switch r.path {
@@ -38,11 +38,11 @@ extension SimServer {
         default:
             if r.path.hasPrefix("/admin/") { return admin(r, now: now) }
             if r.path.hasPrefix("/api/") { return .error("unknown_method") }
-            return HTTPResponse(status: 404, headers: [], body: Array("not found".utf8), contentType: "text/plain")
+            return WebAPIResponse(status: 404, headers: [], body: Array("not found".utf8), contentType: "text/plain")
         }
     }
 
-    func admin(_ r: HTTPRequest, now: Double) -> HTTPResponse {
+    func admin(_ r: HTTPRequest, now: Double) -> WebAPIResponse {
         let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
         let app = body["app"] as? Int ?? Self.queryInt(r.query, "app")
         if let app, !(0..<core.appCount).contains(app) {
@@ -50,9 +50,9 @@ extension SimServer {
         }
         switch r.path {
         case "/admin/stats":
-            return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
+            return WebAPIResponse(status: 200, headers: [], body: Array(fullReport(now: now).json().utf8))
         case "/admin/stats/table":
-            return HTTPResponse(status: 200, headers: [], body: Array(fullReport(now: now).table().utf8), contentType: "text/plain")
+            return WebAPIResponse(status: 200, headers: [], body: Array(fullReport(now: now).table().utf8), contentType: "text/plain")
         case "/admin/acked-events":
             let ids = core.ackedEvents.numbers.map(AckedEvents.eventID)
             return .json(200, ["ok": true, "count": ids.count, "event_ids": ids])
@@ -79,7 +79,7 @@ extension SimServer {
             return .json(200, ["ok": true])
         case "/admin/disconnect":
             let reason = body["reason"] as? String ?? "refresh_requested"
-            core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ConnectionID(UInt64($0)) }, app: app ?? 0, now: now)
+            core.disconnect(reason: reason, connection: (body["connection"] as? Int).map { ServerConnectionID(UInt64($0)) }, app: app ?? 0, now: now)
             return .json(200, ["ok": true])
         case "/admin/events":
             guard core.setEventsDisabled(!((body["enabled"] as? Bool) ?? true), app: app, now: now) else { return .error("unknown_app") }

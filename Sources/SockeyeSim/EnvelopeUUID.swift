@@ -1,16 +1,16 @@
 /// A 128-bit UUID (version 4 layout) used as an `envelope_id`, stored as two words so
 /// the ack path can look it up without allocating a String.
-public struct EnvelopeID: Hashable, Sendable, CustomStringConvertible {
+public struct EnvelopeUUID: Hashable, Sendable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64
 
     public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
 
     /// A random v4 UUID from `rng`.
-    public static func random(_ rng: inout FastRandom) -> EnvelopeID {
+    public static func random(_ rng: inout FastRandom) -> EnvelopeUUID {
         let h = (rng.next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let l = (rng.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        return EnvelopeID(high: h, low: l)
+        return EnvelopeUUID(high: h, low: l)
     }
 
     /// Appends the 36-character lowercase UUID text to `out`.
@@ -36,7 +36,7 @@ public struct EnvelopeID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses the 36-byte UUID text form (either case); nil if it is not one.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) -> EnvelopeID? {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> EnvelopeUUID? {
         guard bytes.count == 36 else { return nil }
         var words: (UInt64, UInt64) = (0, 0)
         var n = 0
@@ -56,13 +56,13 @@ public struct EnvelopeID: Hashable, Sendable, CustomStringConvertible {
             if n < 16 { words.0 = words.0 << 4 | UInt64(v) } else { words.1 = words.1 << 4 | UInt64(v) }
             n += 1
         }
-        return EnvelopeID(high: words.0, low: words.1)
+        return EnvelopeUUID(high: words.0, low: words.1)
     }
 
     /// Parses a UUID string.
     public init?(_ text: String) {
         var t = text
-        guard let id = t.withUTF8({ EnvelopeID.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        guard let id = t.withUTF8({ EnvelopeUUID.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
         self = id
     }
 }

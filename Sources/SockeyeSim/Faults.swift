@@ -23,7 +23,7 @@ extension SimServer {
     func apply(_ f: Fault, now: Double) -> Bool {
         let app = f.app ?? 0
         guard (0..<core.appCount).contains(app) else { return false }
-        var targets = f.connection.map { [ConnectionID(UInt64($0))] } ?? core.connections(app: app)
+        var targets = f.connection.map { [ServerConnectionID(UInt64($0))] } ?? core.connections(app: app)
         if f.connection == nil, f.kind != "ghosts", let count = f.count { targets = Array(targets.prefix(max(0, count))) }
         switch f.kind {
         case "drop": targets.forEach { core.end($0, .drop(reset: false)) }

@@ -13,7 +13,7 @@ final class HTTPClientConnection {
 
     /// POSTs `body` with `headers` and returns the reply, all before `deadline`. Throws
     /// `HTTPStream.Failure` (the connection is closed after any failure).
-    func post(headers: [(String, String)], body: [UInt8], deadline: Double) throws -> HTTPReply {
+    func post(headers: [(String, String)], body: [UInt8], deadline: Double) throws -> RequestURLReply {
         var head = "POST \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nContent-Length: \(body.count)\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         let request = Array((head + "\r\n").utf8) + body
@@ -32,7 +32,7 @@ final class HTTPClientConnection {
         throw HTTPStream.Failure.closed
     }
 
-    private func exchange(_ request: [UInt8], deadline: Double) throws -> HTTPReply {
+    private func exchange(_ request: [UInt8], deadline: Double) throws -> RequestURLReply {
         let s: HTTPStream
         if let stream { s = stream } else {
             s = try HTTPStream.open(target, deadline: deadline)
@@ -55,7 +55,7 @@ final class HTTPClientConnection {
         }
     }
 
-    private func parsed(eof: Bool) throws -> (HTTPReply, Int)? {
+    private func parsed(eof: Bool) throws -> (RequestURLReply, Int)? {
         do { return try HTTPReplyParser.parse(buffer, eof: eof) } catch { throw HTTPStream.Failure.closed }
     }
 

@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import SockeyeSlackSignature
 
 /// The HTTP twin of Socket Mode delivery: the same payloads POSTed to each app's Request
 /// URLs (`HTTPRoute`: `http://` or `https://`), signed like Slack (v0), events retried with
@@ -286,7 +287,7 @@ public final class HTTPDelivery: @unchecked Sendable {
                 ("Content-Type", job.contentType),
                 ("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)"),
                 ("X-Slack-Request-Timestamp", ts),
-                ("X-Slack-Signature", SlackSignature.sign(secret: route.secret, timestamp: ts, body: job.body)),
+                ("X-Slack-Signature", SlackRequestSignature.sign(secret: Array(route.secret.utf8), timestamp: ts, body: job.body)),
             ]
             if let reason = job.reason { headers += [("X-Slack-Retry-Num", String(job.attempt)), ("X-Slack-Retry-Reason", reason)] }
             let outcome: HTTPRetryPolicy.Outcome
@@ -413,11 +414,11 @@ public final class HTTPDelivery: @unchecked Sendable {
     public func verifyURL(app: Int = 0) -> Bool {
         guard let route = route(app: app) else { return false }
         var rng = FastRandom()
-        let challenge = EnvelopeID.random(&rng).description.replacingOccurrences(of: "-", with: "")
+        let challenge = EnvelopeUUID.random(&rng).description.replacingOccurrences(of: "-", with: "")
         let body = Array(#"{"token":"sim-verification-token","challenge":"\#(challenge)","type":"url_verification"}"#.utf8)
         let ts = String(timestamp())
         let headers = [("Content-Type", "application/json"), ("X-Slack-Request-Timestamp", ts),
-                       ("X-Slack-Signature", SlackSignature.sign(secret: route.secret, timestamp: ts, body: body))]
+                       ("X-Slack-Signature", SlackRequestSignature.sign(secret: Array(route.secret.utf8), timestamp: ts, body: body))]
         let connection = HTTPClientConnection(target: route.eventsTarget)
         defer { connection.close() }
         guard let r = try? connection.post(headers: headers, body: body, deadline: SimServer.monotonic() + config.ackDeadline),

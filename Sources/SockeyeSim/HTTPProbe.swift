@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeSlackSignature
 
 /// Hostile or odd requests to an app's Request URL, for testing an HTTP ingress
 /// (`POST /admin/http-probe`). Each request goes on a fresh connection
@@ -65,7 +66,7 @@ public enum HTTPProbe {
     static func requests(_ kind: Kind, route: HTTPRoute, event: [UInt8], now: Int, challenge: inout String?) -> [Request] {
         func signed(_ body: [UInt8], ts: Int, secret: String = route.secret, type: String = "application/json") -> [(String, String)] {
             [("Content-Type", type), ("X-Slack-Request-Timestamp", String(ts)),
-             ("X-Slack-Signature", SlackSignature.sign(secret: secret, timestamp: String(ts), body: body))]
+             ("X-Slack-Signature", SlackRequestSignature.sign(secret: Array(secret.utf8), timestamp: String(ts), body: body))]
         }
         let events = route.eventsTarget
         switch kind {
@@ -93,7 +94,7 @@ public enum HTTPProbe {
             return [Request(target: events, headers: signed(event, ts: now), body: event, slow: true)]
         case .urlVerification:
             var rng = FastRandom()
-            let c = EnvelopeID.random(&rng).description.replacingOccurrences(of: "-", with: "")
+            let c = EnvelopeUUID.random(&rng).description.replacingOccurrences(of: "-", with: "")
             challenge = c
             let body = Array(#"{"token":"sim-verification-token","challenge":"\#(c)","type":"url_verification"}"#.utf8)
             return [Request(target: events, headers: signed(body, ts: now), body: body)]

@@ -1,5 +1,5 @@
 /// An HTTP/1.x response from a Request URL.
-struct HTTPReply: Sendable {
+struct RequestURLReply: Sendable {
     var status: Int
     /// Header names lowercased.
     var headers: [String: String]
@@ -17,7 +17,7 @@ enum HTTPReplyParser {
 
     /// The reply and the bytes it used, or nil when more input is needed. `eof`: the peer
     /// closed, so a body without a length ends here.
-    static func parse(_ buf: [UInt8], eof: Bool) throws -> (reply: HTTPReply, consumed: Int)? {
+    static func parse(_ buf: [UInt8], eof: Bool) throws -> (reply: RequestURLReply, consumed: Int)? {
         var start = 0
         while true {
             guard let h = find(buf, from: start, [13, 10, 13, 10]) else {
@@ -37,14 +37,14 @@ enum HTTPReplyParser {
             let connection = headers["connection"]?.lowercased() ?? ""
             var keepAlive = parts[0] == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
             if status == 204 || status == 304 {
-                return (HTTPReply(status: status, headers: headers, body: [], keepAlive: keepAlive), bodyStart)
+                return (RequestURLReply(status: status, headers: headers, body: [], keepAlive: keepAlive), bodyStart)
             }
             if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
                 guard let (body, end) = try chunked(buf, from: bodyStart) else {
                     if eof { throw Failure.malformed }
                     return nil
                 }
-                return (HTTPReply(status: status, headers: headers, body: body, keepAlive: keepAlive), end)
+                return (RequestURLReply(status: status, headers: headers, body: body, keepAlive: keepAlive), end)
             }
             if let cl = headers["content-length"] {
                 guard let n = Int(cl), n >= 0 else { throw Failure.malformed }
@@ -52,13 +52,13 @@ enum HTTPReplyParser {
                     if eof { throw Failure.malformed }
                     return nil
                 }
-                return (HTTPReply(status: status, headers: headers, body: Array(buf[bodyStart..<(bodyStart + n)]), keepAlive: keepAlive),
+                return (RequestURLReply(status: status, headers: headers, body: Array(buf[bodyStart..<(bodyStart + n)]), keepAlive: keepAlive),
                         bodyStart + n)
             }
             // No length: the body runs to EOF and the connection cannot be reused.
             guard eof else { return nil }
             keepAlive = false
-            return (HTTPReply(status: status, headers: headers, body: Array(buf[bodyStart...]), keepAlive: keepAlive), buf.count)
+            return (RequestURLReply(status: status, headers: headers, body: Array(buf[bodyStart...]), keepAlive: keepAlive), buf.count)
         }
     }
 

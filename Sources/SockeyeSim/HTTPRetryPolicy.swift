@@ -1,19 +1,3 @@
-import CSockeyeSimSSL
-
-/// Slack's v0 request signature: `v0=` + hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body)).
-public enum SlackSignature {
-    public static func sign(secret: String, timestamp: String, body: [UInt8]) -> String {
-        let base = Array("v0:\(timestamp):".utf8) + body
-        var mac = [UInt8](repeating: 0, count: 32)
-        let key = Array(secret.utf8)
-        let rc = key.withUnsafeBytes { k in base.withUnsafeBytes { m in
-            sockeye_sim_hmac_sha256(k.baseAddress, k.count, m.baseAddress, m.count, &mac)
-        } }
-        precondition(rc == 0, "HMAC-SHA256 failed")
-        return "v0=" + mac.map { b in String(b, radix: 16).leftPad(2) }.joined()
-    }
-}
-
 /// What HTTP delivery does after one POST attempt (Slack's Events API retry rules).
 public enum HTTPRetryPolicy {
     /// How one attempt ended.

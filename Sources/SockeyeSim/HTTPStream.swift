@@ -1,4 +1,4 @@
-import CSockeyeSimSSL
+import CSockeyeOpenSSL
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +24,7 @@ final class HTTPStream {
     private init(fd: Int32, tls: OpaquePointer?) { self.fd = fd; self.tls = tls }
 
     deinit {
-        if let tls { sockeye_sim_tls_free(tls) }
+        if let tls { sockeye_tls_stream_free(tls) }
         Glibc.close(fd)
     }
 
@@ -53,7 +53,7 @@ final class HTTPStream {
         }
         if let ctx = target.tls {
             var err = [CChar](repeating: 0, count: 256)
-            guard let t = sockeye_sim_tls_connect(ctx, fd, target.host, Self.millis(until: deadline), &err, err.count) else {
+            guard let t = sockeye_tls_stream_connect(ctx, fd, target.host, Self.millis(until: deadline), &err, err.count) else {
                 let message = String(cChars: err)
                 if message.contains("timed out") { throw Failure.timeout }
                 throw Failure.tls("TLS with \(target.hostHeader): \(message)")
@@ -66,8 +66,8 @@ final class HTTPStream {
     /// Writes every byte before `deadline`.
     func write(_ bytes: [UInt8], deadline: Double) throws {
         if let tls {
-            let n = bytes.withUnsafeBytes { sockeye_sim_tls_write(tls, $0.baseAddress, $0.count, Self.millis(until: deadline)) }
-            if n == SOCKEYE_SIM_TLS_TIMEOUT { throw Failure.timeout }
+            let n = bytes.withUnsafeBytes { sockeye_tls_stream_write(tls, $0.baseAddress, $0.count, Self.millis(until: deadline)) }
+            if n == SOCKEYE_TLS_STREAM_TIMEOUT { throw Failure.timeout }
             if n < 0 { throw Failure.closed }
             return
         }
@@ -85,8 +85,8 @@ final class HTTPStream {
     func read(into buffer: inout [UInt8], deadline: Double) throws -> Int {
         var tmp = [UInt8](repeating: 0, count: 16_384)
         if let tls {
-            let n = tmp.withUnsafeMutableBytes { sockeye_sim_tls_read(tls, $0.baseAddress, $0.count, Self.millis(until: deadline)) }
-            if n == SOCKEYE_SIM_TLS_TIMEOUT { throw Failure.timeout }
+            let n = tmp.withUnsafeMutableBytes { sockeye_tls_stream_read(tls, $0.baseAddress, $0.count, Self.millis(until: deadline)) }
+            if n == SOCKEYE_TLS_STREAM_TIMEOUT { throw Failure.timeout }
             if n < 0 { throw Failure.closed }
             buffer += tmp[..<n]
             return n

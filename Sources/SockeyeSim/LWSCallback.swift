@@ -13,11 +13,11 @@ final class Session {
     /// Non-zero while a deferred admin response (`SimServer+Deferred`) is being prepared.
     var deferred: UInt64 = 0
     /// A deferred response ready to be written at the next writeable callback.
-    var ready: HTTPResponse?
+    var ready: WebAPIResponse?
     // WebSocket
     var app: Int?
     var debugReconnects = false
-    var connection: ConnectionID?
+    var connection: ServerConnectionID?
     var rx: [UInt8] = []
     var rxOversize = false
     var cleanClose = false
@@ -226,7 +226,7 @@ extension SimServer {
     }
 
     /// Writes a whole response and completes the HTTP transaction.
-    func write(_ wsi: OpaquePointer, _ res: HTTPResponse) -> Int32 {
+    func write(_ wsi: OpaquePointer, _ res: WebAPIResponse) -> Int32 {
         var buf = [UInt8](repeating: 0, count: Int(sockeye_lws_pre()) + 4096)
         let ok: Bool = buf.withUnsafeMutableBufferPointer { b in
             let start = b.baseAddress! + Int(sockeye_lws_pre())

@@ -11,7 +11,7 @@ struct PendingTable {
     enum Outcome: UInt8 { case pending, acked, timedOut, awaitingRetry }
 
     struct Slot {
-        var id: EnvelopeID
+        var id: EnvelopeUUID
         var outcome: Outcome
         var pending: Pending
     }
@@ -25,10 +25,10 @@ struct PendingTable {
     init(reuseAfter: Int = 1 << 16) { self.reuseAfter = reuseAfter }
 
     /// Stores `p` and returns its new envelope id.
-    mutating func insert(_ p: Pending, rng: inout FastRandom) -> EnvelopeID {
+    mutating func insert(_ p: Pending, rng: inout FastRandom) -> EnvelopeUUID {
         let slot: Int
         if free.count > reuseAfter, let s = free.popFirst() { slot = s } else { slot = slots.count }
-        var id = EnvelopeID.random(&rng)
+        var id = EnvelopeUUID.random(&rng)
         id.low = (id.low & 0xFFFF_FFFF_0000_0000) | UInt64(slot)
         let s = Slot(id: id, outcome: .pending, pending: p)
         if slot == slots.count { slots.append(s) } else { slots[slot] = s }
@@ -37,7 +37,7 @@ struct PendingTable {
     }
 
     /// The slot holding `id`, if it is still known (pending or recently settled).
-    func find(_ id: EnvelopeID) -> Int? {
+    func find(_ id: EnvelopeUUID) -> Int? {
         let slot = Int(id.low & 0xFFFF_FFFF)
         guard slot < slots.count, slots[slot].id == id else { return nil }
         return slot

@@ -1,4 +1,4 @@
-import CSockeyeSimSSL
+import CSockeyeOpenSSL
 import Foundation
 
 /// A parsed Request URL (`http://` or `https://`) and, for `https://`, the TLS client
@@ -10,7 +10,7 @@ final class RequestTarget: @unchecked Sendable {
     let port: Int
     /// Path plus query, as sent in the request line.
     let path: String
-    /// The `sockeye_sim_tls_ctx` for `https://`; nil for `http://`.
+    /// The `sockeye_tls_stream_ctx` for `https://`; nil for `http://`.
     let tls: OpaquePointer?
 
     init(url: String, caFile: String?) throws {
@@ -25,7 +25,7 @@ final class RequestTarget: @unchecked Sendable {
         path = p
         if scheme == "https" {
             var err = [CChar](repeating: 0, count: 256)
-            guard let ctx = sockeye_sim_tls_client_ctx(caFile, &err, err.count) else {
+            guard let ctx = sockeye_tls_stream_client_ctx(caFile, &err, err.count) else {
                 throw SimError.badRequestURL("TLS setup for \(url) failed: \(String(cChars: err))")
             }
             tls = ctx
@@ -35,7 +35,7 @@ final class RequestTarget: @unchecked Sendable {
         }
     }
 
-    deinit { if let tls { sockeye_sim_tls_ctx_free(tls) } }
+    deinit { if let tls { sockeye_tls_stream_ctx_free(tls) } }
 
     /// `Host` header value.
     var hostHeader: String { "\(host):\(port)" }

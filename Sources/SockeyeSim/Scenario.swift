@@ -97,7 +97,7 @@ extension SimServer {
                 if let i = step.inject { _ = s.inject(kind: i.kind, count: i.count ?? 1, app: i.app ?? 0, now: now) }
                 if let f = step.fault { _ = s.apply(f, now: now) }
                 if let d = step.disconnect {
-                    core.disconnect(reason: d.reason, connection: d.connection.map { ConnectionID(UInt64($0)) }, app: d.app ?? 0, now: now)
+                    core.disconnect(reason: d.reason, connection: d.connection.map { ServerConnectionID(UInt64($0)) }, app: d.app ?? 0, now: now)
                 }
                 if let e = step.openError { core.openErrorMode = e }
                 if let l = step.load { _ = s.startLoad(l, now: now) }

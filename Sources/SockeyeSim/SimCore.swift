@@ -1,7 +1,7 @@
 import DequeModule
 
 /// Identifies one accepted WebSocket (or a ghost registration).
-public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+public struct ServerConnectionID: Hashable, Sendable, CustomStringConvertible {
     public let raw: UInt64
     public init(_ raw: UInt64) { self.raw = raw }
     public var description: String { "c\(raw)" }
@@ -26,7 +26,7 @@ public final class SimCore {
     }
 
     final class Conn {
-        let id: ConnectionID
+        let id: ServerConnectionID
         let app: Int
         var state: State = .live
         let openedAt: Double
@@ -49,7 +49,7 @@ public final class SimCore {
         var listed = false
         var halfOpen = false
 
-        init(id: ConnectionID, app: Int, now: Double, expiresAt: Double, pingAt: Double) {
+        init(id: ServerConnectionID, app: Int, now: Double, expiresAt: Double, pingAt: Double) {
             self.id = id; self.app = app; openedAt = now; self.expiresAt = expiresAt
             helloAt = now; nextPingAt = pingAt
         }
@@ -59,7 +59,7 @@ public final class SimCore {
         let config: SimConfig.App
         /// Opaque hex id used in the connection URL.
         let key: String
-        var connections: [ConnectionID] = []
+        var connections: [ServerConnectionID] = []
         var rr = 0
         var openCalls: Deque<Double> = []
         /// The events disabling rule, counted over this app's deliveries alone (Slack
@@ -86,13 +86,13 @@ public final class SimCore {
 
     public internal(set) var config: SimConfig
     var apps: [AppState] = []
-    var conns: [ConnectionID: Conn] = [:]
+    var conns: [ServerConnectionID: Conn] = [:]
     var tickets: [String: Ticket] = [:]
     var nextConnection: UInt64 = 1
     var rng: FastRandom
     /// Connections with output (or an ending) waiting; the transport asks lws for a
     /// writeable callback on each and empties the list.
-    public var wantWrite: [ConnectionID] = []
+    public var wantWrite: [ServerConnectionID] = []
     var closedReports: Deque<ConnectionReport> = []
     var retiredCounters = DeliveryCounters()
     var retiredLatency = LatencyRecorder()
@@ -114,7 +114,7 @@ public final class SimCore {
     /// Per kind, the template index for each app (SimCore+Templates).
     var templateByKind: [String: [Int]] = [:]
     var table = PendingTable()
-    var deadlines: Deque<(EnvelopeID, Double)> = []
+    var deadlines: Deque<(EnvelopeUUID, Double)> = []
     var retryQueues: [Deque<(Double, Work)>] = [[], [], [], []]
     var waiting: Deque<Work> = []
     var nextEvent: UInt64 = 1
@@ -149,7 +149,7 @@ public final class SimCore {
 
     /// Issues a single-use ticket for `app` and returns the connection URL.
     public func issueURL(app: Int, port: Int, tls: Bool, now: Double) -> String {
-        let ticket = EnvelopeID.random(&rng).description
+        let ticket = EnvelopeUUID.random(&rng).description
         tickets[ticket] = Ticket(app: app, expiresAt: now + config.real(config.ticketTTL))
         if tickets.count > 10_000 { tickets = tickets.filter { $0.value.expiresAt > now } }
         return "\(tls ? "wss" : "ws")://\(config.host):\(port)/link/?ticket=\(ticket)&app_id=\(apps[app].key)"
@@ -169,8 +169,8 @@ public final class SimCore {
     /// A WebSocket finished its handshake. Registers it and queues `hello`, or, when the
     /// app already has `maxConnectionsPerApp` registrations, `too_many_websockets` + close.
     @discardableResult
-    public func opened(app: Int, debugReconnects: Bool, now: Double) -> ConnectionID {
-        let id = ConnectionID(nextConnection)
+    public func opened(app: Int, debugReconnects: Bool, now: Double) -> ServerConnectionID {
+        let id = ServerConnectionID(nextConnection)
         nextConnection += 1
         let lifetime = config.real(debugReconnects ? config.debugConnectionLifetime : config.connectionLifetime)
         let c = Conn(id: id, app: app, now: now, expiresAt: now + lifetime,
@@ -206,7 +206,7 @@ public final class SimCore {
 
     /// The socket closed. `clean` is true when a close frame was exchanged. With
     /// `ghostOnUncleanClose`, an unclean loss leaves a ghost registration behind.
-    public func closed(_ id: ConnectionID, clean: Bool, now: Double) {
+    public func closed(_ id: ServerConnectionID, clean: Bool, now: Double) {
         guard let c = conns[id] else { return }
         c.out = []
         if !clean, config.ghostOnUncleanClose, c.state == .live {
@@ -229,7 +229,7 @@ public final class SimCore {
     /// Registers `count` ghost connections for `app` that count toward the limit and
     /// swallow payloads until `ttl` real seconds pass.
     @discardableResult
-    public func addGhosts(app: Int, count: Int, ttl: Double, now: Double) -> [ConnectionID] {
+    public func addGhosts(app: Int, count: Int, ttl: Double, now: Double) -> [ServerConnectionID] {
         (0..<count).map { _ in
             let id = opened(app: app, debugReconnects: false, now: now)
             if let c = conns[id] {
@@ -243,7 +243,7 @@ public final class SimCore {
     /// Sends `disconnect` with `reason` to one connection (or all live ones of `app`; none
     /// for an unknown app). `link_disabled` and `refresh_requested` are followed by a close
     /// after the refresh delay.
-    public func disconnect(reason: String, connection: ConnectionID? = nil, app: Int = 0, now: Double) {
+    public func disconnect(reason: String, connection: ServerConnectionID? = nil, app: Int = 0, now: Double) {
         let targets = connection.map { [$0] } ?? (apps.indices.contains(app) ? apps[app].connections : [])
         for id in targets {
             guard let c = conns[id], c.state == .live || c.state == .refreshing else { continue }
@@ -256,7 +256,7 @@ public final class SimCore {
     }
 
     /// Ends a connection abruptly or with a close frame (faults and admin).
-    public func end(_ id: ConnectionID, _ ending: Ending) {
+    public func end(_ id: ServerConnectionID, _ ending: Ending) {
         guard let c = conns[id] else { return }
         c.ending = ending
         c.state = .closing
@@ -265,7 +265,7 @@ public final class SimCore {
 
     /// Marks a connection stalled (the transport stops reading) or half-open (stops reading
     /// and writing, keeps TCP open).
-    public func setFault(_ id: ConnectionID, stalled: Bool? = nil, halfOpen: Bool? = nil) {
+    public func setFault(_ id: ServerConnectionID, stalled: Bool? = nil, halfOpen: Bool? = nil) {
         guard let c = conns[id] else { return }
         if let stalled { c.stalled = stalled }
         if let halfOpen { c.halfOpen = halfOpen; if halfOpen { c.stalled = true } }
@@ -273,16 +273,16 @@ public final class SimCore {
     }
 
     /// Transport queries.
-    public func isStalled(_ id: ConnectionID) -> Bool { conns[id]?.stalled ?? false }
-    public func state(_ id: ConnectionID) -> State? { conns[id]?.state }
+    public func isStalled(_ id: ServerConnectionID) -> Bool { conns[id]?.stalled ?? false }
+    public func state(_ id: ServerConnectionID) -> State? { conns[id]?.state }
     /// Live connections of `app`, oldest first.
-    public func connections(app: Int = 0) -> [ConnectionID] { apps[app].connections }
+    public func connections(app: Int = 0) -> [ServerConnectionID] { apps[app].connections }
     public var appCount: Int { apps.count }
     public func appKey(_ app: Int) -> String { apps[app].key }
 
     /// Takes the framed bytes waiting for `id`, and the ending to perform once they are
     /// written (nil while output is still coming or none is due).
-    public func takeOutput(_ id: ConnectionID) -> (bytes: [UInt8], ending: Ending?) {
+    public func takeOutput(_ id: ServerConnectionID) -> (bytes: [UInt8], ending: Ending?) {
         guard let c = conns[id] else { return ([], nil) }
         c.listed = false
         if c.halfOpen { return ([], nil) }
@@ -293,7 +293,7 @@ public final class SimCore {
     }
 
     /// A client PONG arrived.
-    public func pong(_ id: ConnectionID) { conns[id]?.unansweredPings = 0 }
+    public func pong(_ id: ServerConnectionID) { conns[id]?.unansweredPings = 0 }
 
     // MARK: time
 
@@ -336,7 +336,7 @@ public final class SimCore {
 
     // MARK: framing
 
-    func markWritable(_ id: ConnectionID) {
+    func markWritable(_ id: ServerConnectionID) {
         guard let c = conns[id], !c.listed else { return }
         c.listed = true
         wantWrite.append(id)

@@ -8,7 +8,7 @@ extension SimServer {
     /// For a request that is answered later: starts the work and marks the session
     /// deferred (returns nil), or returns an immediate error response. Nil and not
     /// deferred for every other request.
-    func deferIfNeeded(_ r: HTTPRequest, _ wsi: OpaquePointer, _ s: Session) -> HTTPResponse? {
+    func deferIfNeeded(_ r: HTTPRequest, _ wsi: OpaquePointer, _ s: Session) -> WebAPIResponse? {
         guard r.path == "/admin/http-probe" else { return nil }
         let body = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
         let app = body["app"] as? Int ?? 0
@@ -31,7 +31,7 @@ extension SimServer {
             let result = HTTPProbe.run(kind, count: count, route: route, event: event, now: Int(Date().timeIntervalSince1970))
             var o: [String: Any] = ["ok": true, "kind": kind.rawValue, "statuses": result.statuses, "bodies": result.bodies]
             if !result.challenges.isEmpty { o["challenges"] = result.challenges; o["challenge"] = result.challenges[0] }
-            let response = HTTPResponse.json(200, o)
+            let response = WebAPIResponse.json(200, o)
             enqueue { [self] _, _ in finishDeferred(wsiBox.value, token: token, response) }
         }
         t2.name = "sockeye-sim-http-probe"
@@ -41,7 +41,7 @@ extension SimServer {
 
     /// A deferred response is ready: write it once the connection is writeable, if the
     /// request's connection is still there.
-    func finishDeferred(_ wsi: OpaquePointer, token: UInt64, _ response: HTTPResponse) {
+    func finishDeferred(_ wsi: OpaquePointer, token: UInt64, _ response: WebAPIResponse) {
         guard let s = sessions[wsi], s.deferred == token else { return }
         s.ready = response
         lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0)

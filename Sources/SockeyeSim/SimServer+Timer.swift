@@ -1,5 +1,5 @@
 import CLibWebSockets
-import CSockeyeSimSSL
+import CSockeyeSimTimer
 import Foundation
 
 /// The service thread's one wake-up: a timerfd that lws polls as a raw file descriptor,

@@ -1,5 +1,5 @@
 import CLibWebSockets
-import CSockeyeSimSSL
+import CSockeyeOpenSSL
 import Foundation
 
 /// The simulator process: one libwebsockets context on one service thread serving the
@@ -52,7 +52,7 @@ public final class SimServer: @unchecked Sendable {
     var deferredCount: UInt64 = 0
     var context: OpaquePointer?
     var sessions: [OpaquePointer: Session] = [:]
-    var wsiByConnection: [ConnectionID: OpaquePointer] = [:]
+    var wsiByConnection: [ServerConnectionID: OpaquePointer] = [:]
     let protocols: UnsafeMutablePointer<lws_protocols>
     private let lock = NSLock()
     private var commands: [(SimCore, Double) -> Void] = []
@@ -242,7 +242,7 @@ public final class SimServer: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let cert = folder + "/cert.pem", key = folder + "/key.pem"
         if !FileManager.default.fileExists(atPath: cert) || !FileManager.default.fileExists(atPath: key) {
-            guard sockeye_sim_make_self_signed(cert, key) == 0 else { throw SimError.listenFailed("could not create a certificate in \(folder)") }
+            guard sockeye_make_self_signed(cert, key) == 0 else { throw SimError.listenFailed("could not create a certificate in \(folder)") }
         }
         return cert
     }

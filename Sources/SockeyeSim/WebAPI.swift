@@ -15,18 +15,18 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// An HTTP response to write.
-public struct HTTPResponse: Sendable {
+/// A response of the simulator's Web API or admin API, to write.
+public struct WebAPIResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
     public var contentType = "application/json; charset=utf-8"
 
-    static func json(_ status: Int = 200, _ object: Any, headers: [(String, String)] = []) -> HTTPResponse {
+    static func json(_ status: Int = 200, _ object: Any, headers: [(String, String)] = []) -> WebAPIResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return HTTPResponse(status: status, headers: headers, body: Array(data))
+        return WebAPIResponse(status: status, headers: headers, body: Array(data))
     }
-    static func error(_ code: String, status: Int = 200, extra: [String: Any] = [:], headers: [(String, String)] = []) -> HTTPResponse {
+    static func error(_ code: String, status: Int = 200, extra: [String: Any] = [:], headers: [(String, String)] = []) -> WebAPIResponse {
         var o: [String: Any] = ["ok": false, "error": code]
         o.merge(extra) { a, _ in a }
         return json(status, o, headers: headers)
@@ -76,7 +76,7 @@ public enum WebAPI {
     }
 
     /// `POST /api/apps.connections.open`.
-    public static func connectionsOpen(_ r: HTTPRequest, core: SimCore, listener: Listener, now: Double) -> HTTPResponse {
+    public static func connectionsOpen(_ r: HTTPRequest, core: SimCore, listener: Listener, now: Double) -> WebAPIResponse {
         if r.method != "POST" { return .error("insecure_request") }
         if var mode = core.openErrorMode {
             if let n = mode.remaining {
@@ -100,12 +100,12 @@ public enum WebAPI {
         return .json(200, ["ok": true, "url": url], headers: scopeHeaders)
     }
 
-    static func injected(_ code: String, core: SimCore) -> HTTPResponse {
+    static func injected(_ code: String, core: SimCore) -> WebAPIResponse {
         if code == "ratelimited" {
             return .error("ratelimited", status: 429, headers: [("Retry-After", "\(core.config.retryAfterSeconds)")])
         }
         if code.hasPrefix("http_"), let status = Int(code.dropFirst(5)) {
-            return HTTPResponse(status: status, headers: [], body: Array("<html><body>\(status) upstream error</body></html>".utf8), contentType: "text/html")
+            return WebAPIResponse(status: status, headers: [], body: Array("<html><body>\(status) upstream error</body></html>".utf8), contentType: "text/html")
         }
         if code == "missing_scope" {
             return .error("missing_scope", extra: ["needed": "connections:write", "provided": "authorizations:read"],
@@ -115,7 +115,7 @@ public enum WebAPI {
     }
 
     /// `POST /api/auth.test` for bot and user tokens.
-    public static func authTest(_ r: HTTPRequest, core: SimCore) -> HTTPResponse {
+    public static func authTest(_ r: HTTPRequest, core: SimCore) -> WebAPIResponse {
         let token = bearer(r) ?? bodyToken(r)
         guard let token else { return .error("not_authed") }
         guard let bot = core.config.botTokens.first(where: { $0.token == token }) else { return .error("invalid_auth") }
@@ -127,7 +127,7 @@ public enum WebAPI {
 
 extension SimCore {
     /// Sliding one-minute window per app; nil when the call is allowed.
-    func rateLimit(app: Int, now: Double) -> HTTPResponse? {
+    func rateLimit(app: Int, now: Double) -> WebAPIResponse? {
         guard config.openRateLimitPerMinute > 0 else { return nil }
         let a = apps[app]
         while let first = a.openCalls.first, now - first >= 60 { a.openCalls.removeFirst() }

@@ -1,4 +1,4 @@
-import CSockeyeTLS
+import CSockeyeOpenSSL
 
 /// Slack's v0 request signature (Events API over HTTP, slash commands, interactivity):
 /// `X-Slack-Signature: v0=` + hex(HMAC-SHA256(signing secret, `v0:` + timestamp + `:` +
@@ -69,6 +69,11 @@ public enum SlackRequestSignature {
             text.append(digits[Int(byte & 0xF)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `sign(secret:timestamp:body:)` for a body held in an array.
+    public static func sign(secret: [UInt8], timestamp: String, body: [UInt8]) -> String {
+        body.withUnsafeBytes { sign(secret: secret, timestamp: timestamp, body: $0) }
     }
 
     /// The longest timestamp taken: twelve decimal digits reach the year 33658, so any

@@ -1,5 +1,5 @@
 import CLibWebSockets
-import CSockeyeTLS
+import CSockeyeOpenSSL
 import Dispatch
 import Glibc
 import SockeyeCore

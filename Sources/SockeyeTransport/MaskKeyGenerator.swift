@@ -1,4 +1,4 @@
-import CSockeyeTLS
+import CSockeyeOpenSSL
 
 /// Mask keys for client frames, straight from the system's CSPRNG (`getrandom`).
 ///

@@ -1,27 +1,70 @@
 import Glibc
 
-/// A pthread mutex. ThreadSanitizer understands it (it does not see `Synchronization.Mutex`
-/// on Linux), and it is cheap uncontended. Heap-allocated so its address never moves.
-/// Shared with the Swift front end (package access), not part of the public API.
+/// The project's one lock: a pthread mutex with a condition variable on the monotonic
+/// clock. ThreadSanitizer understands pthread (it does not see `Synchronization.Mutex` on
+/// Linux), and the mutex is cheap uncontended. Heap-allocated so its address never moves.
+/// Shared with the Swift front end and the C ABI (package access), not part of the public API.
+///
+/// `wait`, `signal` and `broadcast` are for code inside `withLock` (a gate, a semaphore, a
+/// queue with blocking takers); a plain critical section only calls `withLock`.
 package final class ServiceLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
 
     package init() {
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
+        condition = .allocate(capacity: 1)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        // Timed waits count on CLOCK_MONOTONIC, so a wall-clock jump neither cuts nor stretches them.
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
+        pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
+        condition.deallocate()
         mutex.deallocate()
     }
 
     /// Runs `body` holding the lock.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
+    }
+
+    /// Inside `withLock`: releases the lock until woken, then holds it again. Wakes can be
+    /// spurious: the caller re-checks its condition in a loop.
+    @inlinable
+    package func wait() {
+        pthread_cond_wait(condition, mutex)
+    }
+
+    /// Inside `withLock`: like `wait()`, but gives up at `deadline` (`MonotonicClock`
+    /// nanoseconds). Returns false when the deadline passed, true when woken before it.
+    @inlinable
+    package func wait(until deadline: UInt64) -> Bool {
+        var spec = timespec()
+        spec.tv_sec = Int(clamping: deadline / 1_000_000_000)
+        spec.tv_nsec = Int(deadline % 1_000_000_000)
+        return pthread_cond_timedwait(condition, mutex, &spec) != ETIMEDOUT
+    }
+
+    /// Inside `withLock`: wakes one waiter.
+    @inlinable
+    package func signal() {
+        pthread_cond_signal(condition)
+    }
+
+    /// Inside `withLock`: wakes every waiter.
+    @inlinable
+    package func broadcast() {
+        pthread_cond_broadcast(condition)
     }
 }
 
@@ -37,13 +80,4 @@ package final class Locked<Value>: @unchecked Sendable {
     }
 
     package var snapshot: Value { lock.withLock { value } }
-}
-
-/// The monotonic clock the core's `Instant` is read from.
-enum MonotonicClock {
-    static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
 }

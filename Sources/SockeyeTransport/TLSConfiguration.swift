@@ -1,4 +1,4 @@
-import CSockeyeTLS
+import CSockeyeOpenSSL
 
 /// Trust settings shared by a client's TLS connections: TLS 1.2 or newer, peer verification
 /// on, the system CA store (honouring `SSL_CERT_FILE`/`SSL_CERT_DIR`) or one CA file, for

@@ -202,35 +202,22 @@ public final class TransportRuntime: @unchecked Sendable {
     }
 }
 
-/// A counting semaphore on a pthread mutex and condition (visible to ThreadSanitizer).
+/// A counting semaphore on a `ServiceLock` (visible to ThreadSanitizer).
 final class Semaphore: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var count = 0
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        condition.deallocate()
-    }
+    private let lock = ServiceLock()
+    private var count = 0  // under `lock`
 
     func signal() {
-        pthread_mutex_lock(mutex)
-        count += 1
-        pthread_cond_signal(condition)
-        pthread_mutex_unlock(mutex)
+        lock.withLock {
+            count += 1
+            lock.signal()
+        }
     }
 
     func wait() {
-        pthread_mutex_lock(mutex)
-        while count == 0 { pthread_cond_wait(condition, mutex) }
-        count -= 1
-        pthread_mutex_unlock(mutex)
+        lock.withLock {
+            while count == 0 { lock.wait() }
+            count -= 1
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SockeyeDaemon
+import SockeyeDemo
 import SockeyeOperations
 
 /// `sockeyed demo`: a short run against an embedded Slack simulator, with live counts, the

@@ -1,5 +1,6 @@
 import SockeyeCore
 import SockeyeDaemon
+import SockeyeSlackSignature
 import Testing
 
 /// SplitMix64: a small seeded generator, so a failing input can be reproduced from the seed.

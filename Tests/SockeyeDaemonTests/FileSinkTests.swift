@@ -1,5 +1,6 @@
 import Foundation
 import SockeyeDaemon
+import SockeyeDemo
 import Testing
 
 /// The permission bits of the file at `path`, or nil when it does not exist.

@@ -9,6 +9,7 @@ import NIOCore
 import SockeyeBridge
 import SockeyeDaemon
 import SockeyeSim
+import SockeyeSlackSignature
 import Synchronization
 import Testing
 
@@ -39,7 +40,7 @@ final class BackendApp: Sendable {
             let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
             let timestamp = request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!] ?? ""
             let signature = request.headers[HTTPField.Name("X-Slack-Signature")!] ?? ""
-            let valid = SlackSignature.sign(secret: secret, timestamp: timestamp, body: Array(body.utf8)) == signature
+            let valid = SlackRequestSignature.sign(secret: Array(secret.utf8), timestamp: timestamp, body: Array(body.utf8)) == signature
                 && abs((Int(timestamp) ?? 0) - Int(Date().timeIntervalSince1970)) < 300
             let path = request.uri.path
             seen.withLock {

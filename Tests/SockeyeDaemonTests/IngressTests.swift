@@ -2,6 +2,7 @@ import Foundation
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
+import SockeyeSlackSignature
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -17,7 +18,7 @@ func slackPost(_ port: Int, _ path: String, body: [UInt8], contentType: String, 
     let timestamp = String(Int(Date().timeIntervalSince1970) - age)
     request.setValue(contentType, forHTTPHeaderField: "Content-Type")
     request.setValue(timestamp, forHTTPHeaderField: "X-Slack-Request-Timestamp")
-    request.setValue(signature ?? SlackSignature.sign(secret: secret, timestamp: timestamp, body: body), forHTTPHeaderField: "X-Slack-Signature")
+    request.setValue(signature ?? SlackRequestSignature.sign(secret: Array(secret.utf8), timestamp: timestamp, body: body), forHTTPHeaderField: "X-Slack-Signature")
     for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
     let (data, response) = try await URLSession.shared.data(for: request)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))

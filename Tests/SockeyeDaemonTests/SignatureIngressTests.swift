@@ -2,6 +2,7 @@ import Foundation
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
+import SockeyeSlackSignature
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -40,7 +41,7 @@ extension IngressTests {
 
         let body = Array(#"{"token":"x","team_id":"T0SIG","api_app_id":"A0SIG","event":{"type":"message","user":"U0HUMAN","text":"hi","channel":"C0SIG","ts":"1.2"},"type":"event_callback","event_id":"Ev0SIGNED1","event_time":1700000000}"#.utf8)
         for stamp in ["-9223372036854775808", "9223372036854775807", "99999999999999999999999", "+1", ""] {
-            let forged = SlackSignature.sign(secret: Self.secret, timestamp: stamp, body: body)
+            let forged = SlackRequestSignature.sign(secret: Array(Self.secret.utf8), timestamp: stamp, body: body)
             for signature in [forged, "v0=bad", "anything"] {
                 let (status, _) = try await postWithHeaders(port, "/slack/events", body: body, timestamp: stamp, signature: signature)
                 #expect(status == 401, "timestamp \(stamp), signature \(signature): \(status)")
@@ -48,7 +49,7 @@ extension IngressTests {
         }
         let stamp = String(Int(Date().timeIntervalSince1970))
         let answer = try await postWithHeaders(port, "/slack/events", body: body, timestamp: stamp,
-                                               signature: SlackSignature.sign(secret: Self.secret, timestamp: stamp, body: body))
+                                               signature: SlackRequestSignature.sign(secret: Array(Self.secret.utf8), timestamp: stamp, body: body))
         #expect(answer.0 == 200, "\(answer)")
         #expect(await eventually { jsonLines(folder + "/events.jsonl").contains { $0["event_id"] as? String == "Ev0SIGNED1" } })
         await daemon.stop()

@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeSlackSignature
 import Testing
 @testable import SockeyeSim
 
@@ -15,7 +16,7 @@ func httpSim(_ url: String, ca: String? = nil, _ configure: (inout SimConfig) ->
 /// True when the request carries a valid, fresh v0 signature for the tests' secret.
 func signatureVerifies(_ r: TestRequestURL.Request) -> Bool {
     guard let ts = r.headers["x-slack-request-timestamp"], let sig = r.headers["x-slack-signature"] else { return false }
-    return SlackSignature.sign(secret: HTTPModeTests.secret, timestamp: ts, body: Array(r.body.utf8)) == sig
+    return SlackRequestSignature.sign(secret: Array(HTTPModeTests.secret.utf8), timestamp: ts, body: Array(r.body.utf8)) == sig
         && abs((Int(ts) ?? 0) - Int(Date().timeIntervalSince1970)) < 300
 }
 
@@ -211,7 +212,7 @@ struct HTTPLoadTests {
 
     @Test("reply parser: Content-Length, chunked, HTTP/1.0 to EOF, interim 1xx; keep-alive rules")
     func replyParser() throws {
-        func parse(_ s: String, eof: Bool = false) throws -> (HTTPReply, Int)? { try HTTPReplyParser.parse(Array(s.utf8), eof: eof) }
+        func parse(_ s: String, eof: Bool = false) throws -> (RequestURLReply, Int)? { try HTTPReplyParser.parse(Array(s.utf8), eof: eof) }
         let cl = try #require(try parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"))
         #expect(cl.0.status == 200 && cl.0.body == Array("ok".utf8) && cl.0.keepAlive && cl.1 == 40)
         #expect(try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok") == nil)

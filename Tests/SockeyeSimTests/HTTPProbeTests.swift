@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeSlackSignature
 import Testing
 @testable import SockeyeSim
 
@@ -7,7 +8,7 @@ import Testing
 func strictIngress(_ r: TestRequestURL.Request) -> (Int, [String: String], String, Double) {
     guard let ts = r.headers["x-slack-request-timestamp"], let sig = r.headers["x-slack-signature"] else { return (401, [:], "missing signature", 0) }
     guard abs((Int(ts) ?? 0) - Int(Date().timeIntervalSince1970)) <= 300 else { return (401, [:], "stale timestamp", 0) }
-    guard SlackSignature.sign(secret: HTTPModeTests.secret, timestamp: ts, body: Array(r.body.utf8)) == sig else { return (401, [:], "bad signature", 0) }
+    guard SlackRequestSignature.sign(secret: Array(HTTPModeTests.secret.utf8), timestamp: ts, body: Array(r.body.utf8)) == sig else { return (401, [:], "bad signature", 0) }
     guard r.body.utf8.count <= 1 << 20 else { return (413, [:], "too large", 0) }
     if r.headers["content-type"] == "application/x-www-form-urlencoded" {
         let broken = r.body.split(separator: "&").contains { $0.removingPercentEncoding == nil }

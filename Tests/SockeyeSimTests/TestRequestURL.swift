@@ -1,4 +1,4 @@
-import CSockeyeSimSSL
+import CSockeyeOpenSSL
 import Foundation
 @testable import SockeyeSim
 
@@ -34,7 +34,7 @@ final class TestRequestURL: @unchecked Sendable {
         self.idleTimeout = idleTimeout
         contexts = tls.map { files in
             var err = [CChar](repeating: 0, count: 256)
-            guard let ctx = sockeye_sim_tls_server_ctx(files.cert, files.key, &err, err.count) else {
+            guard let ctx = sockeye_tls_stream_server_ctx(files.cert, files.key, &err, err.count) else {
                 fatalError("test TLS server: \(String(cChars: err))")
             }
             return ctx
@@ -55,7 +55,7 @@ final class TestRequestURL: @unchecked Sendable {
         t.start()
     }
 
-    deinit { contexts.forEach(sockeye_sim_tls_ctx_free) }
+    deinit { contexts.forEach(sockeye_tls_stream_ctx_free) }
 
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
 
@@ -88,11 +88,11 @@ final class TestRequestURL: @unchecked Sendable {
         let fd: Int32
         var tls: OpaquePointer?
         init(fd: Int32) { self.fd = fd }
-        deinit { if let tls { sockeye_sim_tls_free(tls) } }
+        deinit { if let tls { sockeye_tls_stream_free(tls) } }
         /// Bytes read, 0 at EOF, nil on an error or after `timeout` seconds.
         func read(_ buf: inout [UInt8], timeout: Double) -> Int? {
             if let tls {
-                let n = buf.withUnsafeMutableBytes { sockeye_sim_tls_read(tls, $0.baseAddress, $0.count, Int32(timeout * 1000)) }
+                let n = buf.withUnsafeMutableBytes { sockeye_tls_stream_read(tls, $0.baseAddress, $0.count, Int32(timeout * 1000)) }
                 return n >= 0 ? n : nil
             }
             var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
@@ -102,7 +102,7 @@ final class TestRequestURL: @unchecked Sendable {
         }
         func write(_ bytes: [UInt8]) {
             if let tls {
-                _ = bytes.withUnsafeBytes { sockeye_sim_tls_write(tls, $0.baseAddress, $0.count, 5000) }
+                _ = bytes.withUnsafeBytes { sockeye_tls_stream_write(tls, $0.baseAddress, $0.count, 5000) }
             } else {
                 _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }
@@ -114,7 +114,7 @@ final class TestRequestURL: @unchecked Sendable {
         let stream = Stream(fd: c)
         if !contexts.isEmpty {
             var err = [CChar](repeating: 0, count: 256)
-            guard let t = sockeye_sim_tls_accept(contexts[min(number, contexts.count - 1)], c, 5000, &err, err.count) else {
+            guard let t = sockeye_tls_stream_accept(contexts[min(number, contexts.count - 1)], c, 5000, &err, err.count) else {
                 lock.lock(); failedHandshakes += 1; lock.unlock()
                 return
             }
@@ -166,6 +166,6 @@ func makeTestCertificate() throws -> TestRequestURL.TLSFiles {
     let dir = NSTemporaryDirectory() + "sockeye-sim-test-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let files = TestRequestURL.TLSFiles(cert: dir + "/cert.pem", key: dir + "/key.pem")
-    guard sockeye_sim_make_self_signed(files.cert, files.key) == 0 else { throw SimError.listenFailed("no certificate") }
+    guard sockeye_make_self_signed(files.cert, files.key) == 0 else { throw SimError.listenFailed("no certificate") }
     return files
 }

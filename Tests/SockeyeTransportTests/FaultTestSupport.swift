@@ -236,12 +236,12 @@ extension SimServer {
 
     /// Whether connection `id` is still registered for the app (in any state).
     func isRegistered(_ id: Int, app: Int = 0) -> Bool {
-        sync { core, _ in core.connections(app: app).contains(ConnectionID(UInt64(id))) }
+        sync { core, _ in core.connections(app: app).contains(ServerConnectionID(UInt64(id))) }
     }
 
     /// Sends `disconnect{reason}` to one connection, or to every connection of the app.
     func sendDisconnect(_ reason: String, connection: Int? = nil) {
-        sync { core, now in core.disconnect(reason: reason, connection: connection.map { ConnectionID(UInt64($0)) }, now: now) }
+        sync { core, now in core.disconnect(reason: reason, connection: connection.map { ServerConnectionID(UInt64($0)) }, now: now) }
     }
 
     /// Applies a fault; records an issue when the simulator refuses it.

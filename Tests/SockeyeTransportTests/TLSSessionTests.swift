@@ -1,4 +1,4 @@
-import CSockeyeTLS
+import CSockeyeOpenSSL
 import Foundation
 import Sockeye
 import SockeyeCore

@@ -9,6 +9,7 @@ import Foundation
 import NIOPosix
 import SockeyeDaemon
 import SockeyeHTTP
+import SockeyeSlackSignature
 import Synchronization
 
 let arguments = CommandLine.arguments

@@ -320,7 +320,8 @@ package.targets += [
     // The keep-alive HTTP app the forwarder benchmark posts to (checks signatures, answers 200).
     .executableTarget(
         name: "sockeye-bench-backend",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeSlackSignature", .product(name: "NIOPosix", package: "swift-nio")],
+        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeSlackSignature", .product(name: "NIOPosix", package: "swift-nio"),
+                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
         path: "benchmarks/HTTPBackend",
         swiftSettings: strictSwift
     ),

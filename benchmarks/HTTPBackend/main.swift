@@ -2,9 +2,10 @@
 // POST with 200 after checking the request's Slack signature (as an HTTP-mode app does),
 // counts requests, and prints `LISTENING port=N` on start; on SIGTERM it prints
 // `REQUESTS ok=N bad_signature=M` and exits. Served by SockeyeHTTP's small server, so the
-// backend costs little next to the forwarder it measures.
+// backend costs little next to the forwarder it measures. With `--tls-cert` and `--tls-key`
+// (PEM files) the announced port speaks https (TLSRelay.swift).
 //
-//   sockeye-bench-backend --secret S [--port 0] [--threads 1]
+//   sockeye-bench-backend --secret S [--port 0] [--threads 1] [--tls-cert C --tls-key K]
 import Foundation
 import NIOPosix
 import SockeyeDaemon
@@ -47,5 +48,9 @@ stopSource.setEventHandler {
 }
 stopSource.resume()
 try await server.start()
-FileHandle.standardOutput.write(Data("LISTENING port=\(server.port ?? 0)\n".utf8))
+var announced = server.port ?? 0
+if let certificate = option("--tls-cert"), let key = option("--tls-key") {
+    announced = try await TLSRelay.start(certificate: certificate, key: key, innerPort: announced, group: group)
+}
+FileHandle.standardOutput.write(Data("LISTENING port=\(announced)\n".utf8))
 await server.waitUntilStopped()

@@ -84,7 +84,9 @@ let package = Package(
         // The Swift front end: SocketModeClient, events as an AsyncSequence.
         .target(
             name: "Sockeye",
-            dependencies: ["SockeyeTransport", "SockeyeCore"],
+            dependencies: ["SockeyeTransport", "SockeyeCore",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strictSwift
         ),
 
@@ -213,7 +215,9 @@ package.targets += [
     // The transport and the Swift API against the simulator, a real proxy and real peers.
     .testTarget(
         name: "SockeyeTransportTests",
-        dependencies: ["Sockeye", "SockeyeTransport", "SockeyeSim", "CSockeyeOpenSSL"],
+        dependencies: ["Sockeye", "SockeyeTransport", "SockeyeSim", "CSockeyeOpenSSL",
+                       .product(name: "Logging", package: "swift-log"),
+                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         swiftSettings: strictSwift
     ),
 ]
@@ -305,7 +309,7 @@ package.targets += [
     ),
     .executableTarget(
         name: "sockeyed",
-        dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge",
+        dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge", "Sockeye",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: strictSwift
     ),

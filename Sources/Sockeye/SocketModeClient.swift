@@ -1,35 +1,47 @@
+import Logging
+import ServiceLifecycle
 import SockeyeCore
 import SockeyeTransport
 
 /// A Slack Socket Mode client for one app.
 ///
 /// ```swift
-/// let client = try SocketModeClient(appToken: token)
+/// let client = try SocketModeClient(appToken: token, logger: logger)
 /// for try await event in client.events {
 ///     print(event.type, event.eventType ?? "", event.payloadText)
 ///     try await event.ack()
 /// }
 /// ```
 ///
-/// It connects at once: a pool of WebSocket connections (two by default) opened through
+/// Making it does no I/O: it connects on the first of `run()` (it is a swift-service-lifecycle
+/// `Service`) or the first iteration of `events`, `eventBatches` or `states`, once whichever
+/// comes first. Then it keeps a pool of WebSocket connections (two by default) opened through
 /// `apps.connections.open`, replaced before Slack recycles them, re-established with backoff
 /// after any failure. Redeliveries of an event already delivered are dropped (and acked);
 /// envelopes the application does not answer in time are acked by the ack guard. `events`
-/// ends when `stop()` is called, and throws `SocketModeError.terminated` when the client gave
-/// up for good (a fatal token error or `link_disabled`).
+/// ends when `stop()` is called (or `run()` is cancelled or shut down gracefully), and throws
+/// `SocketModeError.terminated` when the client gave up for good (a fatal token error or
+/// `link_disabled`).
 public final class SocketModeClient: Sendable {
     /// The events, in arrival order. One consumer: iterate it once (or `eventBatches`).
     public let events: SocketModeEvents
     /// The same events in the batches they arrived in, for hosts that commit a batch at
     /// once before acking it. Iterate this or `events`, not both.
-    public var eventBatches: SocketModeEventBatches { SocketModeEventBatches(batches: events.batches) }
-    private let client: AppClient
-    private let hub: StateHub
+    public var eventBatches: SocketModeEventBatches { SocketModeEventBatches(batches: events.batches, lifecycle: lifecycle) }
+    private let lifecycle: ClientLifecycle
+    private var client: AppClient { lifecycle.client }
+    private var hub: StateHub { lifecycle.hub }
 
-    /// Checks the token and the configuration, then starts connecting. Throws at once, before
-    /// any connection, for a token that is not an app-level (`xapp-`) token, a malformed
-    /// URL, a bad proxy setting or an unreadable CA file.
-    public init(appToken: String, options: SocketModeOptions = SocketModeOptions()) throws(SocketModeError) {
+    /// The logger a client gets when none is given: it writes nothing.
+    public static let silentLogger = Logger(label: "sockeye", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Checks the token and the configuration; connects nothing (see the type's
+    /// documentation). Throws at once for a token that is not an app-level (`xapp-`) token,
+    /// a malformed URL, a bad proxy setting or an unreadable CA file. `logger` gets the
+    /// client's notices (see `notices`) at levels from `debug` to `warning`; no token or
+    /// password ever reaches it.
+    public init(appToken: String, options: SocketModeOptions = SocketModeOptions(),
+                logger: Logger = SocketModeClient.silentLogger) throws(SocketModeError) {
         let kind = AppTokenKind(appToken)
         if let problem = kind.socketModeProblem { throw .invalidToken(kind, problem) }
         var configuration = ClientConfiguration(appToken: appToken)
@@ -65,9 +77,10 @@ public final class SocketModeClient: Sendable {
         let ackMode = options.ackMode
         // The envelope callback is made before the client it needs to reach.
         let clientBox = Locked<AppClient?>(nil)
+        let client: AppClient
         do throws(TransportError) {
             let runtime: TransportRuntime
-            if let given = options.runtime { runtime = given } else { runtime = try SharedRuntime.get() }
+            if let given = options.runtime { runtime = given.transport } else { runtime = try SharedRuntime.get() }
             client = try AppClient(
                 runtime: runtime, configuration: configuration,
                 callbacks: ClientCallbacks(
@@ -84,17 +97,15 @@ public final class SocketModeClient: Sendable {
                         default: break
                         }
                     },
-                    notice: { notice in hub.publish(notice) },
+                    notice: { notice in hub.publish(SocketModeNotice(notice)) },
                     batchEnd: { Self.handOver(collector, to: continuation) }),
                 environment: environment)
         } catch {
             throw .invalidConfiguration(error)
         }
-        let made = client
-        clientBox.withValue { $0 = made }
-        events = SocketModeEvents(batches: stream)
-        self.hub = hub
-        client.start()
+        clientBox.withValue { $0 = client }
+        lifecycle = ClientLifecycle(client: client, hub: hub, continuation: continuation, logger: logger, pool: configuration.pool)
+        events = SocketModeEvents(batches: stream, lifecycle: lifecycle)
     }
 
     /// Yields the events collected on the service thread as one batch.
@@ -110,26 +121,46 @@ public final class SocketModeClient: Sendable {
         }
     }
 
-    /// The pool's states from now on (connecting, running, stopping, stopped, failed), each
-    /// new subscriber starting with the current one.
-    public var states: AsyncStream<PoolState> { hub.subscribeStates() }
+    /// The pool's states from now on (idle, connecting, running, stopping, stopped, failed),
+    /// each new subscriber starting with the current one. Iterating it connects the client.
+    public var states: SocketModeStates { SocketModeStates(states: hub.subscribeStates(), lifecycle: lifecycle) }
 
-    /// Notices for logs: refreshes, losses with their reasons, backoff, transport errors by
-    /// layer (DNS, TCP, proxy, TLS, HTTP, upgrade), duplicates dropped, ack-guard acks.
-    public var notices: AsyncStream<ClientNotice> { hub.subscribeNotices() }
+    /// Notices for logs from now on: refreshes, losses with their reasons, backoff, transport
+    /// errors by layer (DNS, TCP, proxy, TLS, HTTP, upgrade), duplicates dropped, ack-guard
+    /// acks. The client's `Logger` gets each of them too. Subscribing connects nothing.
+    public var notices: AsyncStream<SocketModeNotice> { hub.subscribeNotices() }
 
     /// Counters: received, delivered, acked, nacked, de-duplicated, reconnects, errors …
-    public var stats: ClientStats { client.stats }
+    public var stats: SocketModeStats { SocketModeStats(client.stats) }
 
     /// Stops gracefully: no new envelopes are taken, those delivered can still be answered
     /// until the drain timeout, queued acks are flushed, and every connection closes with
-    /// 1000. Returns once the client has stopped; `events` then ends.
+    /// 1000. Returns once the client has stopped; `events` then ends. A client that never
+    /// connected stops at once.
     public func stop() async {
-        let stopped = hub.subscribeStates()
-        client.stop(drain: true)
-        for await state in stopped {
-            if state == .stopped { break }
-            if case .failed = state { break }
+        lifecycle.requestStop()
+        _ = await hub.waitForEnd()
+    }
+}
+
+extension SocketModeClient: Service {
+    /// Connects (unless iterating the events already did) and runs until the task is
+    /// cancelled or its `ServiceGroup` shuts down gracefully; then stops as `stop()` does,
+    /// with the drain, and returns once the client stopped. Also returns when `stop()` is
+    /// called elsewhere. Throws `SocketModeError.terminated` when the client gave up for good
+    /// (a fatal token error or `link_disabled`).
+    public func run() async throws {
+        let lifecycle = self.lifecycle
+        lifecycle.connect()
+        let end = await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await lifecycle.hub.waitForEnd()
+            } onCancel: {
+                lifecycle.requestStop()
+            }
+        } onGracefulShutdown: {
+            lifecycle.requestStop()
         }
+        if case .failed(let failure)? = end { throw SocketModeError.terminated(failure) }
     }
 }

@@ -1,24 +1,31 @@
-import SockeyeTransport
-
 /// The events of a `SocketModeClient`, in arrival order, as an `AsyncSequence`.
 ///
 /// Events travel from the service thread in batches (all the envelopes of one read), so a
 /// waiting consumer is woken once per batch rather than once per event; the iterator then
-/// hands them out one by one. Iterate it once: it has one consumer.
+/// hands them out one by one. Iterate it once: it has one consumer. The first `next()`
+/// connects the client, unless `run()` already did.
 public struct SocketModeEvents: AsyncSequence, Sendable {
     public typealias Element = SocketModeEvent
     let batches: AsyncThrowingStream<[SocketModeEvent?], any Error>
+    let lifecycle: ClientLifecycle
 
-    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator()) }
+    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator(), lifecycle: lifecycle) }
 
     /// Hands out the events of each batch in turn.
     public struct Iterator: AsyncIteratorProtocol {
         var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
+        let lifecycle: ClientLifecycle
+        var connected = false
         var current: [SocketModeEvent?] = []
         var index = 0
 
         public mutating func next() async throws -> SocketModeEvent? {
             while index >= current.count {
+                // Checked once per batch, not per event.
+                if !connected {
+                    lifecycle.connect()
+                    connected = true
+                }
                 guard let batch = try await batches.next() else { return nil }
                 current = batch
                 index = 0
@@ -44,18 +51,26 @@ final class BatchCollector: @unchecked Sendable {
 /// The events of a `SocketModeClient` in the batches they crossed threads in (the envelopes
 /// of one read from the network, or of one burst), for hosts that handle a batch at once —
 /// one write, one database transaction — before acknowledging its events. Iterate either
-/// `client.events` or `client.eventBatches`, once: they share one stream.
+/// `client.events` or `client.eventBatches`, once: they share one stream. The first `next()`
+/// connects the client, unless `run()` already did.
 public struct SocketModeEventBatches: AsyncSequence, Sendable {
     public typealias Element = [SocketModeEvent]
     let batches: AsyncThrowingStream<[SocketModeEvent?], any Error>
+    let lifecycle: ClientLifecycle
 
-    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator()) }
+    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator(), lifecycle: lifecycle) }
 
     /// Hands out each batch (never empty).
     public struct Iterator: AsyncIteratorProtocol {
         var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
+        let lifecycle: ClientLifecycle
+        var connected = false
 
         public mutating func next() async throws -> [SocketModeEvent]? {
+            if !connected {
+                lifecycle.connect()
+                connected = true
+            }
             while let batch = try await batches.next() {
                 let events = batch.compactMap { $0 }
                 for event in events { event.markTaken() }

@@ -28,7 +28,9 @@ public struct SocketModeOptions: Sendable {
     /// many the client stops reading its connections, so TCP pushes back on Slack (which
     /// redelivers after its deadline), and reads again once half of them are taken
     /// (1…10 000 000; 10 000 by default). Nothing is acked while it waits.
-    public var maxQueuedEvents = ClientConfiguration.defaultMaxQueuedEvents
+    public var maxQueuedEvents = SocketModeOptions.defaultMaxQueuedEvents
+    /// The default of `maxQueuedEvents`: a bound for hosts that queue the events further.
+    public static let defaultMaxQueuedEvents = ClientConfiguration.defaultMaxQueuedEvents
     /// An explicit proxy URL (`http://user:pass@host:port`; `host:port` means `http://`);
     /// nil reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` from the environment. Only
     /// `http://` proxies: an `https://` one is refused (its credentials would go in clear).
@@ -45,11 +47,11 @@ public struct SocketModeOptions: Sendable {
     /// timeout that names the stalled step, and a new call follows after the backoff. The
     /// WebSocket upgrade is bounded by `pool.connectTimeout`, the wait for `hello` by
     /// `pool.helloTimeout`.
-    public var webAPITimeout: Duration = TransportRuntime.defaultWebAPITimeout
+    public var webAPITimeout: Duration = SocketModeRuntime.defaultWebAPITimeout
     /// Every other pool setting (timeouts, backoff, drain), for the rare case that needs it.
     public var pool = PoolConfiguration()
     /// The runtime (service thread) to run on; nil shares one per process.
-    public var runtime: TransportRuntime? = nil
+    public var runtime: SocketModeRuntime? = nil
     /// Environment to read proxy and CA settings from (defaults to the process's).
     public var environment: [String: String]? = nil
 

@@ -1,7 +1,6 @@
 import Foundation
 import Sockeye
 import SockeyeCore
-import SockeyeTransport
 
 /// `sockeyed check` for one app: what Slack says about its tokens before it runs.
 ///
@@ -26,7 +25,7 @@ public struct AppCheck: Sendable {
     public var passed: Bool { findings.allSatisfy(\.ok) }
 
     /// Runs every check of `app` on `runtime`; `probe` bounds the probe connection.
-    public static func run(_ app: AppSettings, runtime: TransportRuntime, probe: Duration = .seconds(5),
+    public static func run(_ app: AppSettings, runtime: SocketModeRuntime, probe: Duration = .seconds(5),
                            environment: [String: String] = ProcessInfo.processInfo.environment) async -> AppCheck {
         var check = AppCheck(app: app)
         if app.delivery.usesHTTP {
@@ -77,7 +76,7 @@ public struct AppCheck: Sendable {
     private mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: Redaction.urls(in: text))) }
 
     /// Opens one connection, reads Slack's count of the app's connections from `hello`.
-    private mutating func probe(runtime: TransportRuntime, within limit: Duration, environment: [String: String]) async {
+    private mutating func probe(runtime: SocketModeRuntime, within limit: Duration, environment: [String: String]) async {
         var options = SocketModeOptions()
         options.apiBaseURL = app.apiURL
         options.poolSize = 1

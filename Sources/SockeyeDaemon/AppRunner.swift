@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import Sockeye
 import SockeyeCore
-import SockeyeTransport
 import Synchronization
 
 /// Runs one configured app: its Socket Mode client, and the loop that routes each batch of
@@ -28,9 +27,9 @@ public final class AppRunner: Sendable {
     /// Event ids taken across channels (apps with delivery `http` or `both`).
     private let claims: EventClaims?
     /// Deliveries waiting for the loop in `run`.
-    private let inbox = BatchInbox(socketLimit: ClientConfiguration.defaultMaxQueuedEvents)
+    private let inbox = BatchInbox(socketLimit: SocketModeOptions.defaultMaxQueuedEvents)
     private let stopping = Atomic<Bool>(false)
-    private let runtime: TransportRuntime
+    private let runtime: SocketModeRuntime
     /// What each connection's hello said (host, lifetime), for the refresh log lines.
     private let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
     /// The bot's identity once `auth.test` answered (own-message filter).
@@ -40,7 +39,7 @@ public final class AppRunner: Sendable {
     private let logger: Logger
 
     /// Builds the client (checking the token and URLs now) for `settings`, writing to `sinks`.
-    public convenience init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger)
+    public convenience init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger)
         throws(SocketModeError) {
         try self.init(settings: settings, sinks: sinks, runtime: runtime, logger: logger,
                       claims: settings.delivery.usesHTTP ? EventClaims() : nil)
@@ -48,7 +47,7 @@ public final class AppRunner: Sendable {
 
     /// `claims`: the event ids the app's earlier instances took (kept across restarts by the
     /// daemon), for apps that take HTTP requests.
-    init(settings: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger,
+    init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
          claims: EventClaims?) throws(SocketModeError) {
         self.settings = settings
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
@@ -70,7 +69,7 @@ public final class AppRunner: Sendable {
         if settings.ack == .afterSinks { options.ackGuard = nil }
         options.runtime = runtime
         if settings.delivery.usesSocket {
-            let client = try SocketModeClient(appToken: settings.appToken, options: options)
+            let client = try SocketModeClient(appToken: settings.appToken, options: options, logger: appLogger)
             self.client = client
             // Subscribed now, before the first hello can arrive: notices are not replayed.
             notices = client.notices
@@ -87,10 +86,10 @@ public final class AppRunner: Sendable {
     static let inlineBatchLimit = 4
 
     /// The client's notices since it was made (read by `run`).
-    private let notices: AsyncStream<ClientNotice>?
+    private let notices: AsyncStream<SocketModeNotice>?
 
     /// The client's counters (connections, duplicates, reconnects …).
-    public var clientStats: ClientStats { client?.stats ?? ClientStats() }
+    public var clientStats: SocketModeStats { client?.stats ?? SocketModeStats() }
 
     /// Whether the app can take events now: a live Socket Mode connection, or (HTTP only)
     /// running; never while disabled or restarting (see `AppState.isReady`).
@@ -308,9 +307,8 @@ public final class AppRunner: Sendable {
         }
     }
 
-    /// Logs a notice and keeps what the status page and the metrics need from it.
-    private func observe(_ notice: ClientNotice) {
-        Self.log(notice, logger)
+    /// Keeps what the status page and the metrics need from a notice (the client logs it).
+    private func observe(_ notice: SocketModeNotice) {
         switch notice {
         case .pool(.retiring(let id, let reason)):
             status.refreshed("\(reason)")
@@ -490,46 +488,6 @@ public final class AppRunner: Sendable {
     static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds &* 1_000_000_000 &+ duration.components.attoseconds / 1_000_000_000
     }
-
-    /// One log line per notice worth one; refreshes name their reason.
-    static func log(_ notice: ClientNotice, _ logger: Logger) {
-        switch notice {
-        case .pool(let pool):
-            switch pool {
-            case .hello(let id, let count, let lifetime, let host):
-                logger.info("connection live", metadata: [
-                    "connection": .string(id.description), "num_connections": .string(count.map(String.init) ?? "-"),
-                    "host": .string(host ?? "-"),
-                    "approximate_connection_time": .string(lifetime.map { "\($0) s" } ?? "-"),
-                ])
-            case .connectionLost(let id, let reason):
-                logger.warning("connection lost", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
-            case .openFailed(let result, let retryIn):
-                logger.warning("apps.connections.open failed", metadata: ["result": .string(Redaction.urls(in: "\(result)")), "retry_in": .string("\(retryIn)")])
-            case .tooManyWebsockets(let id, let target, let retryIn):
-                logger.warning("too_many_websockets", metadata: ["connection": .string(id.description), "target": .stringConvertible(target), "retry_in": .string("\(retryIn)")])
-            case .moreConnectionsThanOpen(_, let slackCount, let open):
-                logger.warning("Slack counts more connections than this process holds: another process may be taking this app's events",
-                               metadata: ["slack_count": .stringConvertible(slackCount), "ours": .stringConvertible(open)])
-            case .ackGuardFired(let token):
-                logger.warning("ack guard acked an event the sinks had not finished", metadata: ["delivery": .string(token.description)])
-            case .poolResized(let from, let to, let reason):
-                logger.info("pool resized", metadata: ["from": .stringConvertible(from), "to": .stringConvertible(to), "reason": .string(reason)])
-            case .malformedFrame(let id, let error):
-                logger.warning("malformed frame dropped", metadata: ["connection": .string(id.description), "error": .string("\(error)")])
-            case .drainTimedOut(let count):
-                logger.warning("drain timed out", metadata: ["unacknowledged": .stringConvertible(count)])
-            default:
-                logger.debug("\(pool)")
-            }
-        case .transport(let error):
-            logger.warning("transport error", metadata: ["error": .string(Redaction.urls(in: error.description))])
-        case .protocolViolation(let id, let error):
-            logger.warning("protocol violation", metadata: ["connection": .string(id.description), "error": .string(error.description)])
-        case .lateAck(let token):
-            logger.warning("ack after Slack's deadline", metadata: ["delivery": .string(token.description)])
-        }
-    }
 }
 
 /// One delivery for the runner: an envelope from the Socket Mode client, or an HTTP
@@ -548,7 +506,7 @@ final class BatchInbox: Sendable {
     let socketLimit: Int
 
     /// An inbox whose reader waits at `socketLimit` queued deliveries (at least 1).
-    init(socketLimit: Int = ClientConfiguration.defaultMaxQueuedEvents) {
+    init(socketLimit: Int = SocketModeOptions.defaultMaxQueuedEvents) {
         self.socketLimit = max(1, socketLimit)
     }
 

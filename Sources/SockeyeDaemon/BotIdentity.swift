@@ -1,6 +1,6 @@
 import Foundation
+import Sockeye
 import SockeyeCore
-import SockeyeTransport
 
 /// Who a bot token belongs to, from `auth.test`: the workspace, the bot's user and bot ids,
 /// and the scopes the token was granted (Slack's `x-oauth-scopes` header).
@@ -12,7 +12,7 @@ public struct BotIdentity: Sendable, Equatable {
     public var scopes: [String]
 
     /// Calls `auth.test` with `token`; throws the API's error code or the failing layer.
-    public static func fetch(token: String, apiURL: String, runtime: TransportRuntime,
+    public static func fetch(token: String, apiURL: String, runtime: SocketModeRuntime,
                              environment: [String: String] = ProcessInfo.processInfo.environment) async throws(WebAPIError) -> BotIdentity {
         let response: HTTPResponse
         do {

@@ -3,7 +3,6 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 import Sockeye
-import SockeyeTransport
 import Synchronization
 
 /// The daemon: every enabled app of a configuration on one transport runtime, their sinks,
@@ -37,7 +36,7 @@ public final class Daemon: Sendable {
 
     let logger: Logger
     /// The one runtime (service thread) every app of the daemon runs on.
-    let runtime: TransportRuntime
+    let runtime: SocketModeRuntime
     /// Whether the daemon made `runtime` (and shuts it down at the end of `run`).
     private let ownsRuntime: Bool
     let makeSink: SinkMaker?
@@ -52,7 +51,7 @@ public final class Daemon: Sendable {
 
     /// Opens the sinks and builds every enabled app's client (nothing connects until `run`).
     /// `makeSink` opens the kinds of sink other modules implement.
-    public init(configuration: DaemonConfiguration, runtime: TransportRuntime? = nil, logger: Logger,
+    public init(configuration: DaemonConfiguration, runtime: SocketModeRuntime? = nil, logger: Logger,
                 makeSink: SinkMaker? = nil) throws(DaemonError) {
         self.logger = logger
         listenersAtStart = ListenersAtStart(configuration)
@@ -61,7 +60,7 @@ public final class Daemon: Sendable {
             ownsRuntime = false
         } else {
             do {
-                self.runtime = try TransportRuntime()
+                self.runtime = try SocketModeRuntime()
             } catch {
                 throw .sink("cannot start the transport: \(error.description)")
             }
@@ -216,7 +215,7 @@ public final class Daemon: Sendable {
         }
     }
 
-    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: TransportRuntime, logger: Logger,
+    static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
                            claims table: ClaimsTable) throws(DaemonError) -> AppRunner {
         let claims = app.delivery.usesHTTP ? table.claims(for: app.name) : nil
         do {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import Sockeye
 import SockeyeDaemon
-import SockeyeTransport
 
 /// `sockeyed check`: what Slack says about each configured app, before running it.
 struct CheckCommand: AsyncParsableCommand {
@@ -50,7 +50,7 @@ struct CheckCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("sockeyed: no app named \"\(app ?? "")\"\n".utf8))
             throw ExitCode(2)
         }
-        let runtime = try TransportRuntime()
+        let runtime = try SocketModeRuntime()
         defer { runtime.shutdown() }
         var failed = false
         for settings in apps {

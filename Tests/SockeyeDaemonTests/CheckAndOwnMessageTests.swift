@@ -2,7 +2,6 @@ import Foundation
 import Sockeye
 import SockeyeDaemon
 import SockeyeSim
-import SockeyeTransport
 import Testing
 
 @Suite("sockeyed check and the own-message filter", .serialized)
@@ -19,7 +18,7 @@ struct CheckAndOwnMessageTests {
     func check() async throws {
         let sim = try startSim()
         defer { sim.stop() }
-        let runtime = try TransportRuntime()
+        let runtime = try SocketModeRuntime()
         defer { runtime.shutdown() }
         let mentions = [Route(match: RouteMatch(envelopeTypes: ["events_api"], eventTypes: ["app_mention"]), sinks: ["stdout"])]
         let clean = await AppCheck.run(app(sim, routes: mentions), runtime: runtime, environment: [:])
@@ -37,10 +36,12 @@ struct CheckAndOwnMessageTests {
         options.apiBaseURL = sim.apiBaseURL
         options.environment = [:]
         let other = try SocketModeClient(appToken: SimConfig().apps[0].appTokens[0], options: options)
+        let otherRuns = Task { try await other.run() }
         #expect(await eventually { sim.liveConnections(app: 0) == 2 })
         let shared = await AppCheck.run(app(sim, routes: mentions), runtime: runtime, environment: [:])
         #expect(shared.findings.contains { !$0.ok && $0.text.contains("Slack counts 3") }, "\(shared.findings)")
         await other.stop()
+        try await otherRuns.value
 
         var wrong = app(sim, bot: false, routes: mentions)
         wrong.appToken = "xapp-1-A0NOTKNOWN-1-nope"

@@ -1,9 +1,9 @@
 import Foundation
+import Sockeye
 import SockeyeBridge
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
-import SockeyeTransport
 import Testing
 
 @Suite("sockeyed status page: no secret on the page or in status.json", .serialized)
@@ -58,7 +58,7 @@ struct StatusRedactionTests {
 
     @Test("sockeyed check's findings never show the tokens or an api_url's credentials and query")
     func checkFindings() async throws {
-        let runtime = try TransportRuntime()
+        let runtime = try SocketModeRuntime()
         defer { runtime.shutdown() }
         var app = AppSettings(name: "checked", appToken: "xapp-1-A0CHECK-1-checkappsecret",
                               apiURL: "http://urluservalue:urlpasswordvalue@127.0.0.1:1/api/?token=querysecretvalue")

@@ -22,6 +22,7 @@ struct BackpressureTests {
                 $0.maxQueuedEvents = bound
                 $0.ackGuardWaitsForConsumer = true
             })
+        startRunning(client)
         #expect(await waitUntil(10) { sim.liveConnections() == 2 })
 
         // 1 000 events/s for 4 s, while the consumer does not read for 8 s.

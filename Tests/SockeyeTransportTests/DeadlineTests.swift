@@ -87,6 +87,7 @@ struct DeadlineTests {
         let (peer, port) = try startStallingPeer("silent")
         defer { peer.stop() }
         let client = try SocketModeClient(appToken: simToken, options: stalledOptions(api: "http://127.0.0.1:\(port)/api/"))
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(30) { requests(peer, "POST") >= 2 })
         #expect(await waitUntil(30) { notices.contains("no answer to apps.connections.open within 1 s (HTTP answer)") })
@@ -103,6 +104,7 @@ struct DeadlineTests {
         let client = try SocketModeClient(appToken: simToken, options: stalledOptions(api: "https://127.0.0.1:\(target)/api/") {
             $0.proxyURL = "http://127.0.0.1:\(port)"
         })
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(30) { requests(proxy, "CONNECT") >= 2 })
         #expect(await waitUntil(30) { notices.contains("no answer to apps.connections.open within 1 s (proxy CONNECT)") })
@@ -118,6 +120,7 @@ struct DeadlineTests {
         let client = try SocketModeClient(appToken: simToken, options: stalledOptions(api: "https://127.0.0.1:\(target)/api/") {
             $0.proxyURL = "http://127.0.0.1:\(port)"
         })
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(30) { requests(proxy, "CONNECT") >= 2 })
         #expect(await waitUntil(30) { notices.contains("no answer to apps.connections.open within 1 s (TLS handshake)") })
@@ -135,6 +138,7 @@ struct DeadlineTests {
         let client = try SocketModeClient(appToken: simToken, options: stalledOptions(api: "http://127.0.0.1:\(port)/api/") {
             $0.pool.connectTimeout = .seconds(1)
         })
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(30) { requests(peer, "GET") >= 2 && requests(peer, "POST") >= 2 })
         #expect(await waitUntil(30) { notices.contains("connectTimeout") })

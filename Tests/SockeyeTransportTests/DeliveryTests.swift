@@ -57,6 +57,7 @@ struct DeliveryTests {
         let sim = try startSim()
         defer { sim.stop() }
         let client = try SocketModeClient(appToken: simToken, options: clientOptions(for: sim))
+        startRunning(client)
         #expect(await waitUntil(10) { sim.liveConnections() >= 1 })
         sim.inject(kind: "slash_command", count: 1)
         var iterator = client.events.makeAsyncIterator()

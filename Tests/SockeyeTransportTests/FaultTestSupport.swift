@@ -307,7 +307,7 @@ struct LoadResult {
     var report: SimReport
     /// The client was back at its pool size (both sides) after the run.
     var recovered: Bool
-    var stats: ClientStats
+    var stats: SocketModeStats
     /// Envelopes Slack had delivered and not yet seen acked, sampled just before the fault
     /// (the sample and the fault are two calls: on a busy machine more may be in flight by
     /// the time the fault lands, see `unackedOnEndedConnections`).

@@ -38,6 +38,7 @@ struct TLSAndProxyTests {
         defer { sim.stop() }
         let other = try makeCertificate(name: "other.example")
         let client = try SocketModeClient(appToken: simToken, options: clientOptions(for: sim) { $0.caFile = other.cert })
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(10) { notices.contains("certificate verify failed") })
         #expect(notices.contains("wrong or missing CA"))
@@ -70,6 +71,7 @@ struct TLSAndProxyTests {
         options.caFile = certificate.cert
         options.environment = [:]
         let client = try SocketModeClient(appToken: simToken, options: options)
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(10) { notices.contains("hostname mismatch") })
         #expect(notices.contains("not valid for '127.0.0.1'"))
@@ -109,6 +111,7 @@ struct TLSAndProxyTests {
             $0.caFile = ca
             $0.proxyURL = "http://sockeye:wrong@127.0.0.1:\(port)"
         })
+        startRunning(refused)
         let notices = NoticeLog(refused.notices)
         #expect(await waitUntil(10) { notices.contains("proxy") && notices.contains("407") })
         await refused.stop()
@@ -134,6 +137,7 @@ struct TLSAndProxyTests {
         options.apiBaseURL = "http://127.0.0.1:\(port)/api/"
         options.environment = [:]
         let client = try SocketModeClient(appToken: simToken, options: options)
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(10) { notices.contains("cannot connect to 127.0.0.1:\(port)") })
         await client.stop()

@@ -61,6 +61,7 @@ struct TLSSessionTests {
         options.environment = [:]
         options.webAPITimeout = .seconds(30)
         let client = try SocketModeClient(appToken: simToken, options: options)
+        startRunning(client)
         let notices = NoticeLog(client.notices)
         #expect(await waitUntil(25) { notices.contains("cannot set the TLS server name (SNI)") })
         #expect(!notices.contains("TLS handshake"))

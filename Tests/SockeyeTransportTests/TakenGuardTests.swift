@@ -18,6 +18,7 @@ struct TakenGuardTests {
                 $0.ackGuard = .milliseconds(300)
                 $0.ackGuardWaitsForConsumer = true
             })
+        startRunning(client)
         var events = client.events.makeAsyncIterator()
         #expect(await waitUntil(10) { sim.liveConnections() >= 1 })
         sim.inject(kind: "message", count: 1)

@@ -39,6 +39,12 @@ func clientOptions(for sim: SimServer, _ configure: (inout SocketModeOptions) ->
     return options
 }
 
+/// Connects `client` through its `run()`, in a task of its own that ends once the client
+/// stopped: for tests that wait for connections before (or without) reading events.
+func startRunning(_ client: SocketModeClient) {
+    Task { try? await client.run() }
+}
+
 /// What the application saw: every delivery, keyed so that a second delivery of the same
 /// event (by event id, or envelope id when there is none) is counted as a duplicate.
 final class DeliveryLog: @unchecked Sendable {

@@ -56,6 +56,7 @@ interrupt.resume()
 
 var received = 0
 do {
+    // Making the client connected nothing; the loop's first iteration connects it.
     for try await event in client.events {
         received += 1
         let detail = event.eventType ?? event.payloadType ?? ""

@@ -104,6 +104,12 @@ resumeSignal.setEventHandler { consumerStopped.store(false, ordering: .relaxed) 
 pauseSignal.resume()
 resumeSignal.resume()
 
+// Every client connects now, as a server's would at start (not at its consumer's first take,
+// which SIGUSR1 may hold back); run() returns once the signal handler's stop() is done.
+for client in allClients {
+    Task.detached { try? await client.run() }
+}
+
 // The handler runs off the main actor, as a server's would (no hop to the main thread per event).
 let ackMode = options.ackMode
 let consumers = zip(allClients, progresses).map { client, progress in

@@ -251,11 +251,18 @@ package.targets += [
         dependencies: ["SockeyeSlackSignature"],
         swiftSettings: strictSwift
     ),
+    // What a sink needs and nothing of the daemon: the event record and its line, the sink
+    // protocol, routes, the app's state and small value helpers (sinks depend on this alone).
+    .target(
+        name: "SockeyeSinkKit",
+        dependencies: ["SockeyeCore"],
+        swiftSettings: strictSwift
+    ),
     // Everything the daemon does, as a library the tests drive.
     .target(
         name: "SockeyeDaemon",
         dependencies: [
-            "Sockeye", "SockeyeCore",
+            "SockeyeSinkKit", "Sockeye", "SockeyeCore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -290,7 +297,7 @@ package.targets += [
     .target(
         name: "SockeyeOperations",
         dependencies: [
-            "SockeyeDaemon", "SockeyeHTTP", "SockeyeSlackSignature",
+            "SockeyeDaemon", "SockeyeSinkKit", "SockeyeHTTP", "SockeyeSlackSignature",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -303,7 +310,7 @@ package.targets += [
     // the tests) link it, so no library that ships carries the simulator.
     .target(
         name: "SockeyeDemo",
-        dependencies: ["SockeyeDaemon", "SockeyeSim",
+        dependencies: ["SockeyeDaemon", "SockeyeSinkKit", "SockeyeSim",
                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         swiftSettings: strictSwift
     ),
@@ -316,7 +323,7 @@ package.targets += [
     // The HTTP forwarder sink: Socket Mode events POSTed to an HTTP-mode app, signed (the bridge).
     .target(
         name: "SockeyeBridge",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeCore", "SockeyeSlackSignature",
+        dependencies: ["SockeyeSinkKit", "SockeyeHTTP", "SockeyeCore", "SockeyeSlackSignature",
                        .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
@@ -324,7 +331,7 @@ package.targets += [
     // The keep-alive HTTP app the forwarder benchmark posts to (checks signatures, answers 200).
     .executableTarget(
         name: "sockeye-bench-backend",
-        dependencies: ["SockeyeDaemon", "SockeyeHTTP", "SockeyeSlackSignature", .product(name: "NIOPosix", package: "swift-nio"),
+        dependencies: ["SockeyeDaemon", "SockeyeSinkKit", "SockeyeHTTP", "SockeyeSlackSignature", .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
         path: "benchmarks/HTTPBackend",
         swiftSettings: strictSwift
@@ -332,7 +339,7 @@ package.targets += [
     // The durable SQLite spool sink (docs/spool.md) and what `sockeyed spool` reads it with.
     .target(
         name: "SockeyeSpool",
-        dependencies: ["SockeyeDaemon", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics"),
+        dependencies: ["SockeyeSinkKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics"),
                        .product(name: "GRDBSQLite", package: "GRDB.swift"),
                        .product(name: "Logging", package: "swift-log")],
         swiftSettings: strictSwift
@@ -340,7 +347,7 @@ package.targets += [
     // `swift run -c release spool-bench`: durable events/s of the spool by batch size.
     .executableTarget(
         name: "spool-bench",
-        dependencies: ["SockeyeSpool", "SockeyeDaemon", .product(name: "Logging", package: "swift-log")],
+        dependencies: ["SockeyeSpool", "SockeyeDaemon", "SockeyeSinkKit", .product(name: "Logging", package: "swift-log")],
         path: "benchmarks/SpoolBenchmark",
         swiftSettings: strictSwift
     ),
@@ -348,7 +355,7 @@ package.targets += [
         name: "SockeyeDaemonTests",
         // Every module the tests import, declared: an undeclared one is not rebuilt against
         // (an incremental build kept the old layout of a changed core struct and crashed).
-        dependencies: ["SockeyeDaemon", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", "SockeyeDemo", "SockeyeSlackSignature", "SockeyeCore", "SockeyeTransport", "Sockeye",
+        dependencies: ["SockeyeDaemon", "SockeyeSinkKit", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", "SockeyeDemo", "SockeyeSlackSignature", "SockeyeCore", "SockeyeTransport", "Sockeye",
                        .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                        .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
@@ -356,7 +363,7 @@ package.targets += [
     ),
     .testTarget(
         name: "SockeyeSpoolTests",
-        dependencies: ["SockeyeSpool", "SockeyeDaemon", "SockeyeOperations", "SockeyeSim", .product(name: "GRDB", package: "GRDB.swift")],
+        dependencies: ["SockeyeSpool", "SockeyeDaemon", "SockeyeSinkKit", "SockeyeOperations", "SockeyeSim", .product(name: "GRDB", package: "GRDB.swift")],
         swiftSettings: strictSwift
     ),
 ]

@@ -1,7 +1,7 @@
 import NIOCore
 import SockeyeCore
 import SockeyeHTTP
-import SockeyeDaemon
+import SockeyeSinkKit
 import Synchronization
 
 /// How the forwarder reaches one Request URL: over SockeyeHTTP's keep-alive

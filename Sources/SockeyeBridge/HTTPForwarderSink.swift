@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 import SockeyeCore
 import SockeyeHTTP
-import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeSlackSignature
 import Synchronization
 

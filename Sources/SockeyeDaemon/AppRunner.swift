@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Sockeye
 import SockeyeCore
+import SockeyeSinkKit
 import Synchronization
 
 /// Runs one configured app: its Socket Mode client, and the loop that routes each batch of
@@ -25,7 +26,7 @@ public final class AppRunner: Sendable {
     /// The Socket Mode client (apps with delivery `socket` or `both`).
     private let client: SocketModeClient?
     /// Event ids taken across channels (apps with delivery `http` or `both`).
-    private let claims: EventClaims?
+    let claims: EventClaims?
     /// Deliveries waiting for the loop in `run`.
     private let inbox = BatchInbox(socketLimit: SocketModeOptions.defaultMaxQueuedEvents)
     private let stopping = Atomic<Bool>(false)
@@ -33,10 +34,11 @@ public final class AppRunner: Sendable {
     /// What each connection's hello said (host, lifetime), for the refresh log lines.
     private let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
     /// The bot's identity once `auth.test` answered (own-message filter).
-    private let identity = Mutex<BotIdentity?>(nil)
-    private let router: Router
-    private let sinks: [String: any EventSink]
-    private let logger: Logger
+    let identity = Mutex<BotIdentity?>(nil)
+    /// The decisions for each batch (see `handle`).
+    let planner: BatchPlanner
+    let sinks: [String: any EventSink]
+    let logger: Logger
 
     /// Builds the client (checking the token and URLs now) for `settings`, writing to `sinks`.
     public convenience init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger)
@@ -53,7 +55,6 @@ public final class AppRunner: Sendable {
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
         ingressCounters = settings.delivery.usesHTTP ? IngressCounters(app: settings.name) : nil
         self.runtime = runtime
-        self.router = Router(routes: settings.routes)
         self.sinks = sinks
         metrics = AppMetrics(app: settings.name)
         var appLogger = logger
@@ -78,6 +79,7 @@ public final class AppRunner: Sendable {
             notices = nil
         }
         self.claims = settings.delivery.usesHTTP ? claims : nil
+        planner = BatchPlanner(router: Router(routes: settings.routes), claims: self.claims, acksOnReceipt: settings.ack == .onReceipt)
     }
 
     /// How many batches may be in the sinks at once (see `run`).
@@ -261,28 +263,6 @@ public final class AppRunner: Sendable {
         }
     }
 
-    /// Whether the bot itself authored `record`.
-    private func isOwn(_ record: EventRecord, _ bot: BotIdentity?) -> Bool {
-        guard let bot, record.envelopeType == "events_api" else { return false }
-        if let botID = bot.botID, record.botID == botID { return true }
-        if let userID = bot.userID, record.user == userID { return true }
-        return false
-    }
-
-    /// Acks `event`, with a sink's response payload when the envelope accepts one; a response
-    /// Slack would refuse (not one JSON object, too big) is logged and the ack goes without it.
-    private func ack(_ event: SocketModeEvent, response: [UInt8]?) throws(SocketModeError) {
-        guard let response, event.acceptsResponsePayload else { return try event.ack(payloadBytes: nil) }
-        do {
-            try event.ack(payloadBytes: response)
-        } catch .invalidAckPayload(let problem) {
-            logger.warning("a sink's response payload was refused; acked without it",
-                           metadata: ["envelope_id": .string(event.envelopeID), "error": .string("\(problem)")])
-            status.error("response payload refused: \(problem)")
-            try event.ack(payloadBytes: nil)
-        }
-    }
-
     /// Copies the client's counters into metrics once a second (deltas for counters).
     private func sampleClientCounters() async {
         var lastDuplicates = 0
@@ -360,233 +340,7 @@ public final class AppRunner: Sendable {
         }
     }
 
-    private func handle(_ batch: [Inbound]) async {
-        let now = Timestamp.nowMilliseconds()
-        let receivedAt = Timestamp.iso8601(milliseconds: now)
-        let records = batch.map { inbound -> EventRecord in
-            switch inbound {
-            case .socket(let event): EventRecord(event, app: settings.name, receivedAtMilliseconds: now, receivedAt: receivedAt)
-            case .http(let record, _): record
-            }
-        }
-        var byType: [String: Int] = [:]
-        for record in records { byType[record.envelopeType, default: 0] += 1 }
-        for (type, count) in byType { metrics.received(count, type: type) }
-        // Which records each sink gets, in batch order.
-        var perSink: [String: [Int]] = [:]
-        var unrouted = 0
-        var own = 0
-        var refused = Set<Int>()
-        // Answered without the sinks: taken before (acked) or in the sinks now (nacked).
-        var settled: [Int: Bool] = [:]
-        var claimed: [Int: String] = [:]
-        let clock = Timestamp.monotonicSeconds()
-        let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
-        for (index, record) in records.enumerated() {
-            if let claims, let key = EventClaims.key(record) {
-                switch claims.claim(key, now: clock) {
-                case .new: claimed[index] = key
-                case .done:
-                    settled[index] = true
-                    continue
-                case .pending:
-                    settled[index] = false
-                    continue
-                }
-            }
-            if isOwn(record, bot) {
-                own += 1
-                continue
-            }
-            let chosen = router.sinks(for: record)
-            if chosen.isEmpty { unrouted += 1 }
-            for name in chosen { perSink[name, default: []].append(index) }
-        }
-        var failures: [String] = []
-        var responses: [Int: [UInt8]] = [:]
-        func collect(_ indices: [Int], _ outcome: SinkOutcome) {
-            for position in outcome.refused { refused.insert(indices[position]) }
-            for (position, response) in outcome.responses { responses[indices[position]] = response }
-            if let error = outcome.error { failures.append(error) }
-        }
-        if perSink.count == 1, let (name, indices) = perSink.first, let sink = sinks[name] {
-            // One sink (the common case): no child task, one thread hop fewer per batch.
-            let started = ContinuousClock.now
-            let outcome = await sink.accept(indices.count == records.count ? records : indices.map { records[$0] })
-            AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
-            collect(indices, outcome)
-        } else {
-            await withTaskGroup(of: (indices: [Int], outcome: SinkOutcome).self) { group in
-                for (name, indices) in perSink {
-                    guard let sink = sinks[name] else { continue }
-                    let part = indices.map { records[$0] }
-                    group.addTask {
-                        let started = ContinuousClock.now
-                        let outcome = await sink.accept(part)
-                        AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
-                        return (indices, outcome)
-                    }
-                }
-                for await (indices, outcome) in group { collect(indices, outcome) }
-            }
-        }
-        var acked = 0
-        var nacked = 0
-        let onReceipt = settings.ack == .onReceipt
-        for (index, inbound) in batch.enumerated() {
-            let take = settled[index] ?? !refused.contains(index)
-            if let key = claimed[index] { claims?.finish(key, taken: take, now: clock) }
-            switch inbound {
-            case .socket(let event):
-                if onReceipt {
-                    acked += 1
-                    continue
-                }
-                do {
-                    if take {
-                        try ack(event, response: responses[index])
-                        acked += 1
-                        metrics.ackLatency.recordNanoseconds(Self.nanoseconds(event.age))
-                    } else {
-                        try event.nack()
-                        nacked += 1
-                    }
-                } catch {
-                    logger.warning("could not answer an event", metadata: ["envelope_id": .string(records[index].envelopeID), "error": .string("\(error)")])
-                }
-            case .http(_, let reply):
-                if take {
-                    reply.answer(.ack(response: records[index].acceptsResponsePayload ? responses[index] : nil))
-                    acked += 1
-                } else {
-                    reply.answer(.nack(settled[index] == false ? "the same event is in the sinks now" : failures.first ?? "a sink refused it"))
-                    nacked += 1
-                }
-            }
-        }
-        let duplicates = settled.count
-        for failure in failures {
-            logger.error("sink refused events: they were nacked and Slack will redeliver them", metadata: ["error": .string(failure)])
-            status.error(failure)
-        }
-        metrics.acked.increment(by: acked)
-        metrics.nacked.increment(by: nacked)
-        metrics.unrouted.increment(by: unrouted)
-        if duplicates > 0 { metrics.deduplicated.increment(by: duplicates) }
-        counters.update {
-            $0.received += batch.count
-            $0.acked += acked
-            $0.nacked += nacked
-            $0.unrouted += unrouted
-            $0.ownMessages += own
-            $0.duplicates += duplicates
-            $0.sinkFailures += failures.count
-            if let last = failures.last { $0.lastError = last }
-        }
-    }
-
     static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds &* 1_000_000_000 &+ duration.components.attoseconds / 1_000_000_000
-    }
-}
-
-/// One delivery for the runner: an envelope from the Socket Mode client, or an HTTP
-/// request's event with the reply its listener waits for.
-enum Inbound: Sendable {
-    case socket(SocketModeEvent)
-    case http(EventRecord, HTTPReply)
-}
-
-/// Deliveries merged into batches while the runner is busy: `put` never waits (HTTP
-/// requests, bounded by the listener), `putWaiting` waits while `socketLimit` deliveries
-/// are queued (the Socket Mode reader), `takeAll` returns everything queued (waiting when
-/// nothing is), and `nil` once finished.
-final class BatchInbox: Sendable {
-    /// Queued deliveries at which `putWaiting` waits.
-    let socketLimit: Int
-
-    /// An inbox whose reader waits at `socketLimit` queued deliveries (at least 1).
-    init(socketLimit: Int = SocketModeOptions.defaultMaxQueuedEvents) {
-        self.socketLimit = max(1, socketLimit)
-    }
-
-    private struct State {
-        var items: [Inbound] = []
-        var waiter: CheckedContinuation<Void, Never>?
-        /// The reader waiting for room (`putWaiting`).
-        var spaceWaiter: CheckedContinuation<Void, Never>?
-        var finished = false
-        var error: (any Error)?
-    }
-    private let state = Mutex(State())
-
-    /// Queues `batch`; false (nothing queued) once the inbox is finished.
-    @discardableResult
-    func put(_ batch: [Inbound]) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.finished else { return (false, nil) }
-            state.items.append(contentsOf: batch)
-            defer { state.waiter = nil }
-            return (true, state.waiter)
-        }
-        waiter?.resume()
-        return accepted
-    }
-
-    /// `put`, once fewer than `socketLimit` deliveries are queued (or the inbox finished).
-    /// One caller at a time (the Socket Mode reader).
-    @discardableResult
-    func putWaiting(_ batch: [Inbound]) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.items.count < socketLimit || state.finished { return true }
-                state.spaceWaiter = continuation
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
-        return put(batch)
-    }
-
-    /// Queued deliveries.
-    var count: Int { state.withLock { $0.items.count } }
-
-    /// No more deliveries after those queued (`error`: the client failed for good).
-    func finish(_ error: (any Error)?) {
-        let (waiter, spaceWaiter) = state.withLock { state -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
-            guard !state.finished else { return (nil, nil) }
-            state.finished = true
-            state.error = error
-            defer { state.waiter = nil; state.spaceWaiter = nil }
-            return (state.waiter, state.spaceWaiter)
-        }
-        waiter?.resume()
-        spaceWaiter?.resume()
-    }
-
-    /// Everything queued, waiting for some if none; nil at the end.
-    func takeAll() async throws -> [Inbound]? {
-        while true {
-            let taken = state.withLock { state -> (items: [Inbound], done: Bool, error: (any Error)?, space: CheckedContinuation<Void, Never>?) in
-                let items = state.items
-                state.items.removeAll(keepingCapacity: true)
-                defer { state.spaceWaiter = nil }
-                return (items, state.finished, state.error, state.spaceWaiter)
-            }
-            taken.space?.resume()
-            if !taken.items.isEmpty { return taken.items }
-            if taken.done {
-                if let error = taken.error { throw error }
-                return nil
-            }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if !state.items.isEmpty || state.finished { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
     }
 }

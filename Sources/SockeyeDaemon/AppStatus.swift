@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeSinkKit
 import Synchronization
 
 /// What an operator wants to know about one app beyond counts: its state, its last refresh

@@ -1,3 +1,4 @@
+import SockeyeSinkKit
 /// The environment a command sink's program runs with: never the daemon's own, which holds
 /// app and bot tokens, signing secrets and proxy passwords.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeSinkKit
 import Subprocess
 import SystemPackage
 

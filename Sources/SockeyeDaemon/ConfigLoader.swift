@@ -1,5 +1,6 @@
 import Foundation
 import SockeyeCore
+import SockeyeSinkKit
 import Yams
 
 /// Reads the daemon's configuration from YAML text and the environment.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SockeyeSinkKit
 import UnixSignals
 import Sockeye
 import Synchronization

@@ -1,5 +1,6 @@
 import Sockeye
 import SockeyeCore
+import SockeyeSinkKit
 
 /// What `sockeyed` runs: apps, the sinks their routes name, and the operations listener.
 /// Built by `ConfigLoader` from a YAML file and the environment, already validated.
@@ -99,42 +100,6 @@ public struct IngressSettings: Sendable, Equatable {
     public var paths: [String] { [eventsPath, commandsPath, actionsPath] }
 }
 
-/// A route: which events (`match`) go to which sinks.
-public struct Route: Sendable, Equatable {
-    public var match: RouteMatch
-    public var sinks: [String]
-
-    public init(match: RouteMatch = RouteMatch(), sinks: [String]) {
-        self.match = match
-        self.sinks = sinks
-    }
-}
-
-/// Conditions on an event; every condition given must hold, an absent one matches anything.
-/// Each lists accepted values.
-public struct RouteMatch: Sendable, Equatable {
-    /// `events_api`, `slash_commands`, `interactive`.
-    public var envelopeTypes: Set<String>?
-    /// `payload.event.type` for events (`message`, `app_mention` …), `payload.type` for
-    /// interactive payloads (`block_actions` …), the command (`/deploy`) for slash commands.
-    public var eventTypes: Set<String>?
-    /// The workspace id (`T…`).
-    public var teams: Set<String>?
-    /// The channel id (`C…`, `D…`, `G…`).
-    public var channels: Set<String>?
-
-    public init(envelopeTypes: Set<String>? = nil, eventTypes: Set<String>? = nil, teams: Set<String>? = nil,
-                channels: Set<String>? = nil) {
-        self.envelopeTypes = envelopeTypes
-        self.eventTypes = eventTypes
-        self.teams = teams
-        self.channels = channels
-    }
-
-    /// Whether the match needs the channel, which is read from the payload.
-    var needsChannel: Bool { channels != nil }
-}
-
 /// One sink's settings.
 public enum SinkSettings: Sendable, Equatable {
     /// One JSON line per event on standard output.
@@ -161,49 +126,6 @@ public enum SinkSettings: Sendable, Equatable {
         case .command: "command"
         case .http: "http"
         }
-    }
-}
-
-/// The HTTP forwarder's settings.
-public struct HTTPForwardSettings: Sendable, Equatable {
-    /// Where events go (the app's Event Subscriptions Request URL).
-    public var eventsURL: String
-    /// Where slash commands go; the events URL when nil.
-    public var commandsURL: String?
-    /// Where interactive payloads go; the events URL when nil.
-    public var actionsURL: String?
-    /// The signing secret the app checks requests with.
-    public var signingSecret: String
-    /// Requests in progress at once, per app using the sink.
-    public var concurrency = 32
-    /// After this long without an answer an event is nacked (Slack redelivers it, with
-    /// retry headers); a slash command or interactive payload is acked without a response.
-    public var timeoutSeconds = 2.5
-
-    public init(eventsURL: String, commandsURL: String? = nil, actionsURL: String? = nil, signingSecret: String,
-                concurrency: Int = 32, timeoutSeconds: Double = 2.5) {
-        self.eventsURL = eventsURL
-        self.commandsURL = commandsURL
-        self.actionsURL = actionsURL
-        self.signingSecret = signingSecret
-        self.concurrency = concurrency
-        self.timeoutSeconds = timeoutSeconds
-    }
-}
-
-/// A spool sink's settings.
-public struct SpoolSettings: Sendable, Equatable {
-    /// The SQLite database file (created if missing; WAL mode).
-    public var path: String
-    /// Events older than this are deleted (retention by age); `nil` keeps them.
-    public var maxAgeSeconds: Double?
-    /// The oldest events are deleted while the database is larger than this; `nil`: no limit.
-    public var maxBytes: Int64?
-
-    public init(path: String, maxAgeSeconds: Double? = nil, maxBytes: Int64? = nil) {
-        self.path = path
-        self.maxAgeSeconds = maxAgeSeconds
-        self.maxBytes = maxBytes
     }
 }
 

@@ -1,3 +1,4 @@
+import SockeyeSinkKit
 import Synchronization
 
 /// Event ids an app has taken, across its delivery channels, so that an event Slack sends

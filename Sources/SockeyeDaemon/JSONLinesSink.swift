@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeSinkKit
 import Synchronization
 
 /// Writes each event's normalized line (`EventRecord.line`) to standard output or appends it

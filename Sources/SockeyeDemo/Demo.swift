@@ -2,6 +2,7 @@ import Foundation
 import ServiceLifecycle
 import SockeyeDaemon
 import SockeyeSim
+import SockeyeSinkKit
 
 /// What `sockeyed demo` runs: an embedded simulator of Slack on 127.0.0.1, one app connected
 /// to it whose events (a mix of messages, mentions, reactions, slash commands and

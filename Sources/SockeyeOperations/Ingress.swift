@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SockeyeDaemon
 import SockeyeHTTP
+import SockeyeSinkKit
 import SockeyeSlackSignature
 
 /// HTTP ingress: Slack's requests to HTTP-mode apps (`delivery: http` or `both`) on the

@@ -1,5 +1,6 @@
 import Foundation
 import SockeyeDaemon
+import SockeyeSinkKit
 
 /// Renders the status page and its JSON twin from the daemon's live state.
 struct StatusPage: Sendable {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import SockeyeDaemon
+import SockeyeSinkKit
 
 /// Gathers the ingress's events per event loop and hands them to their apps' batch loops
 /// once per turn of the loop: every request read in one turn (on any of the loop's

@@ -1,6 +1,6 @@
 import GRDB
 import GRDBSQLite
-import SockeyeDaemon
+import SockeyeSinkKit
 
 /// What the spool's insert reads from one event: the columns of the `events` table.
 /// `SpoolRow` (tools, tests) and the daemon's `EventRecord` (the hot path, whose line is

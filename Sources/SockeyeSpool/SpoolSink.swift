@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Metrics
-import SockeyeDaemon
+import SockeyeSinkKit
 import Synchronization
 
 /// The durable sink: each batch is committed to the SQLite spool (in one transaction,

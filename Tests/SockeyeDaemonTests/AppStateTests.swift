@@ -1,5 +1,6 @@
 import SockeyeCore
 import SockeyeDaemon
+import SockeyeSinkKit
 import Testing
 
 /// The text operators and scripts read on the status page and in `status.json`, and the

@@ -1,5 +1,6 @@
 import SockeyeCore
 import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeSlackSignature
 import Testing
 

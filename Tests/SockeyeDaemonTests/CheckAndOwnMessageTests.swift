@@ -2,6 +2,7 @@ import Foundation
 import Sockeye
 import SockeyeDaemon
 import SockeyeSim
+import SockeyeSinkKit
 import Testing
 
 @Suite("sockeyed check and the own-message filter", .serialized)

@@ -1,6 +1,7 @@
 import Foundation
 import SockeyeDaemon
 import SockeyeSim
+import SockeyeSinkKit
 import Testing
 
 @Suite("sockeyed command sink", .serialized)

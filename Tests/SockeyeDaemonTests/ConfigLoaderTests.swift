@@ -1,4 +1,5 @@
 import SockeyeDaemon
+import SockeyeSinkKit
 import Testing
 
 @Suite("sockeyed configuration")

@@ -1,4 +1,5 @@
 import SockeyeDaemon
+import SockeyeSinkKit
 import Testing
 
 /// Makes event records as the ingress reads them (the public way to get one).

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SockeyeDaemon
 import SockeyeSim
+import SockeyeSinkKit
 import Testing
 
 /// Starts an in-process simulator on a free loopback port.

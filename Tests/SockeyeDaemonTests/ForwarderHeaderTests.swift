@@ -1,6 +1,7 @@
 import Foundation
 import SockeyeBridge
 import SockeyeDaemon
+import SockeyeSinkKit
 import Testing
 
 @Suite("sockeyed HTTP forwarder: headers from outside", .serialized)

@@ -9,6 +9,7 @@ import NIOCore
 import SockeyeBridge
 import SockeyeDaemon
 import SockeyeSim
+import SockeyeSinkKit
 import SockeyeSlackSignature
 import Synchronization
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
+import SockeyeSinkKit
 import SockeyeSlackSignature
 import Testing
 #if canImport(FoundationNetworking)

@@ -1,5 +1,6 @@
 import Foundation
 import SockeyeSim
+import SockeyeSinkKit
 import Testing
 
 @testable import SockeyeDaemon

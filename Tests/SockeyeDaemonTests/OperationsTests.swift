@@ -2,6 +2,7 @@ import Foundation
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
+import SockeyeSinkKit
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -4,6 +4,7 @@ import SockeyeBridge
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
+import SockeyeSinkKit
 import Testing
 
 @Suite("sockeyed status page: no secret on the page or in status.json", .serialized)

@@ -1,5 +1,6 @@
 import Logging
 import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeSpool
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeSpool
 import Testing
 

@@ -3,6 +3,7 @@ import GRDB
 import SockeyeDaemon
 import SockeyeOperations
 import SockeyeSim
+import SockeyeSinkKit
 import SockeyeSpool
 import Testing
 

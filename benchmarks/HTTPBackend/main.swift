@@ -10,6 +10,7 @@ import Foundation
 import NIOPosix
 import SockeyeDaemon
 import SockeyeHTTP
+import SockeyeSinkKit
 import SockeyeSlackSignature
 import Synchronization
 

@@ -11,6 +11,7 @@
 import Foundation
 import Logging
 import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeSpool
 
 struct Options {

@@ -20,7 +20,7 @@ public final class HTTPReply: Sendable {
     public init(onAnswer: @escaping @Sendable (Answer) -> Void) { self.onAnswer = onAnswer }
 
     /// Gives the answer; later calls are ignored.
-    func answer(_ answer: Answer) {
+    package func answer(_ answer: Answer) {
         guard !answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
         onAnswer(answer)
     }

@@ -30,9 +30,9 @@ public final class AppRunner: Sendable {
     /// Deliveries waiting for the loop in `run`.
     private let inbox = BatchInbox(socketLimit: SocketModeOptions.defaultMaxQueuedEvents)
     private let stopping = Atomic<Bool>(false)
-    private let runtime: SocketModeRuntime
+    let runtime: SocketModeRuntime
     /// What each connection's hello said (host, lifetime), for the refresh log lines.
-    private let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
+    let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
     /// The bot's identity once `auth.test` answered (own-message filter).
     let identity = Mutex<BotIdentity?>(nil)
     /// The decisions for each batch (see `handle`).
@@ -229,115 +229,6 @@ public final class AppRunner: Sendable {
         stopping.store(true, ordering: .relaxed)
         await client?.stop()
         inbox.finish(nil)
-    }
-
-    /// Asks `auth.test` who the bot is, for the own-message filter, for at most 10 s (events
-    /// wait meanwhile). A failure is logged and shown on the status page; events are then not
-    /// filtered (never dropped by mistake).
-    private func learnIdentity(_ token: String) async {
-        let (settings, runtime) = (self.settings, self.runtime)
-        let answer: Result<BotIdentity, WebAPIError> = await withTaskGroup(of: Result<BotIdentity, WebAPIError>?.self) { group in
-            group.addTask {
-                do throws(WebAPIError) {
-                    return .success(try await BotIdentity.fetch(token: token, apiURL: settings.apiURL, runtime: runtime))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(10))
-                return Task.isCancelled ? nil : .failure(.transport("no answer within 10 s"))
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(.transport("no answer"))
-        }
-        do {
-            let found = try answer.get()
-            identity.withLock { $0 = found }
-            logger.info("bot identity", metadata: ["team": .string(found.teamID ?? "-"), "user_id": .string(found.userID ?? "-"),
-                                                   "bot_id": .string(found.botID ?? "-")])
-        } catch {
-            logger.error("auth.test failed: the app's own messages are not filtered", metadata: ["error": .string(error.description)])
-            status.error("auth.test: \(error.description) (own messages not filtered)")
-        }
-    }
-
-    /// Copies the client's counters into metrics once a second (deltas for counters).
-    private func sampleClientCounters() async {
-        var lastDuplicates = 0
-        var lastRedelivered = 0
-        var lastReceived = counters.snapshot.received
-        var lastTime = ContinuousClock.now
-        while !Task.isCancelled {
-            let stats = clientStats
-            let received = counters.snapshot.received
-            let now = ContinuousClock.now
-            let elapsed = Double(Self.nanoseconds(now - lastTime)) / 1e9
-            if elapsed > 0 { status.setRate(Double(received - lastReceived) / elapsed) }
-            lastReceived = received
-            lastTime = now
-            metrics.deduplicated.increment(by: max(0, stats.pool.duplicatesDropped - lastDuplicates))
-            metrics.redelivered.increment(by: max(0, stats.pool.redeliveriesReceived - lastRedelivered))
-            lastDuplicates = stats.pool.duplicatesDropped
-            lastRedelivered = stats.pool.redeliveriesReceived
-            metrics.liveConnections.record(stats.liveConnections)
-            metrics.wantedConnections.record(stats.targetConnections)
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// Keeps what the status page and the metrics need from a notice (the client logs it).
-    private func observe(_ notice: SocketModeNotice) {
-        switch notice {
-        case .pool(.retiring(let id, let reason)):
-            status.refreshed("\(reason)")
-            // Every refresh is logged with the host and lifetime its hello announced.
-            let served = helloes.withLock { $0[id] }
-            logger.info("refreshing connection", metadata: [
-                "connection": .string(id.description), "reason": .string("\(reason)"), "host": .string(served?.host ?? "-"),
-                "approximate_connection_time": .string(served?.lifetime.map { "\($0) s" } ?? "-"),
-            ])
-        case .pool(.hello(let id, _, let lifetime, let host)):
-            status.hello(connectionTime: lifetime)
-            helloes.withLock {
-                $0[id] = (host, lifetime)
-                if $0.count > 64 { $0.removeValue(forKey: $0.keys.min()!) }
-            }
-        case .pool(.connectionLost(let id, let reason)):
-            metrics.reconnect(reason: Self.label(reason))
-            status.error("\(id) lost: \(reason)")
-        case .pool(.openFailed(let result, _)):
-            let code: String =
-                switch result {
-                case .apiError(let error, _): error
-                case .httpStatus(let http, _): "http_\(http)"
-                case .transportFailure: "transport"
-                case .url: "none"
-                }
-            metrics.openError(code: code)
-            status.error("apps.connections.open: \(code)")
-        case .pool(.tooManyWebsockets):
-            status.error("too_many_websockets")
-        case .transport(let error):
-            status.error(error.description)
-        case .protocolViolation(_, let error):
-            status.error(error.description)
-        default:
-            break
-        }
-    }
-
-    /// A metric label for a loss reason (no free text in labels).
-    static func label(_ reason: ConnectionLoss) -> String {
-        switch reason {
-        case .connectTimeout: "connect_timeout"
-        case .connectFailed: "connect_failed"
-        case .helloTimeout: "hello_timeout"
-        case .silence: "silence"
-        case .pongTimeout: "pong_timeout"
-        case .closedByPeer(let code): code.map { "closed_\($0)" } ?? "closed"
-        }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -125,4 +125,76 @@ struct ClientLifecycleTests {
         #expect(client.stats.pool.urlRequests == 0)
         #expect(sim.report().connectionsOpened == 0)
     }
+
+    @Test("the client logs its notices to its Logger: a hello at info, a refused connection at warning, never the token")
+    func logsNotices() async throws {
+        let sim = try startSim()
+        defer { sim.stop() }
+        let lines = LogLines()
+        var logger = Logger(label: "sockeye-tests", factory: { _ in LineHandler(lines: lines) })
+        logger.logLevel = .debug
+        let client = try SocketModeClient(appToken: simToken, options: clientOptions(for: sim), logger: logger)
+        let running = Task { try await client.run() }
+        #expect(await waitUntil(30) { lines.contains(.info, "connection live") }, "\(lines.all)")
+        await client.stop()
+        #expect(await ended(running))
+
+        // Nothing listens on the port: every apps.connections.open fails at TCP.
+        let closed = try freePort()
+        let refused = try SocketModeClient(appToken: simToken, options: clientOptions(for: sim) {
+            $0.apiBaseURL = "http://127.0.0.1:\(closed)/api/"
+        }, logger: logger)
+        let refusedRun = Task { try await refused.run() }
+        #expect(await waitUntil(30) { lines.contains(.warning, "apps.connections.open failed") }, "\(lines.all)")
+        await refused.stop()
+        #expect(await ended(refusedRun))
+        let secret = String(simToken.split(separator: "-").last ?? "")
+        #expect(!secret.isEmpty && !lines.all.contains { $0.contains(secret) }, "a line shows the token")
+    }
+
+    @Test("run() throws the terminal failure when the token is refused for good")
+    func runThrowsTerminated() async throws {
+        let sim = try startSim()
+        defer { sim.stop() }
+        let client = try SocketModeClient(appToken: "xapp-1-A0NOTKNOWN-1-nope", options: clientOptions(for: sim))
+        let running = Task { try await client.run() }
+        #expect(await ended(running), "run() did not return after a fatal error")
+        let result = await running.result
+        guard case .failure(let error) = result else {
+            Issue.record("run() returned without an error")
+            return
+        }
+        #expect(error as? SocketModeError == .terminated(.fatalOpenError("invalid_auth")), "\(error)")
+    }
+}
+
+/// Log lines a test's `Logger` wrote, as "level message metadata".
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String)] = []
+
+    func add(_ level: Logger.Level, _ text: String) { lock.withLock { lines.append((level, text)) } }
+    var all: [String] { lock.withLock { lines.map { "\($0.0) \($0.1)" } } }
+    func contains(_ level: Logger.Level, _ text: String) -> Bool {
+        lock.withLock { lines.contains { $0.0 == level && $0.1.contains(text) } }
+    }
+}
+
+/// A `LogHandler` that keeps every line in `lines`.
+struct LineHandler: LogHandler {
+    let lines: LogLines
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.add(event.level, "\(event.message) \(fields)")
+    }
 }

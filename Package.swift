@@ -357,6 +357,7 @@ package.targets += [
         // (an incremental build kept the old layout of a changed core struct and crashed).
         dependencies: ["SockeyeDaemon", "SockeyeSinkKit", "SockeyeOperations", "SockeyeBridge", "SockeyeSim", "SockeyeDemo", "SockeyeSlackSignature", "SockeyeCore", "SockeyeTransport", "Sockeye",
                        .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
+                       .product(name: "HummingbirdTLS", package: "hummingbird"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                        .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         swiftSettings: strictSwift

@@ -27,9 +27,10 @@ import Synchronization
 /// Connections are kept alive and pooled by SockeyeHTTP's `HTTPConnectionPool`, for
 /// `http://` and `https://` alike (one request at a time per connection, up to `concurrency`
 /// connections per origin; TLS verifies the app's certificate and name against the system's
-/// trust store). Each app using the sink has its own limit of requests in progress
-/// (`concurrency`), so a slow app never stalls another. No task per request: exchanges complete through callbacks and a batch resumes
-/// once, when its last answer is in.
+/// trust store, or against `ca_file`'s certificates alone). Each app using the sink has its
+/// own limit of requests in progress (`concurrency`), so a slow app never stalls another. No
+/// task per request: exchanges complete through callbacks and a batch resumes once, when its
+/// last answer is in.
 public final class HTTPForwarderSink: EventSink {
     public let name: String
     let settings: HTTPForwardSettings
@@ -79,7 +80,11 @@ public final class HTTPForwarderSink: EventSink {
             }
             var poolTLS: PoolTLS?
             if url.scheme.isSecure {
-                let made = tls ?? Self.makeTLS()
+                let made = tls ?? Self.makeTLS(caFile: settings.caFile)
+                if tls == nil, case .failure(let error) = made {
+                    logger.error("the sink's https:// URLs cannot be used: every event for them is nacked",
+                                 metadata: ["sink": .string(name), "reason": .string(error.description)])
+                }
                 tls = made
                 switch made {
                 case .success(let settings): poolTLS = settings
@@ -104,9 +109,10 @@ public final class HTTPForwarderSink: EventSink {
         self.outcomes = outcomes
     }
 
-    /// TLS settings for the sink's `https://` URLs, or why there are none.
-    static func makeTLS() -> Swift.Result<PoolTLS, PoolTLS.SetupError> {
-        do throws(PoolTLS.SetupError) { return .success(try PoolTLS()) } catch { return .failure(error) }
+    /// TLS settings for the sink's `https://` URLs (the system's trust store, or `caFile`'s
+    /// certificates alone), or why there are none.
+    static func makeTLS(caFile: String?) -> Swift.Result<PoolTLS, PoolTLS.SetupError> {
+        do throws(PoolTLS.SetupError) { return .success(try PoolTLS(caFile: caFile)) } catch { return .failure(error) }
     }
 
     /// What one request came to.

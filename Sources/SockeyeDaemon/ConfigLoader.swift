@@ -437,7 +437,7 @@ struct NodeReader {
 
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
         let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout", "env",
-                                                      "url", "commands_url", "actions_url", "signing_secret"])
+                                                      "url", "commands_url", "actions_url", "signing_secret", "ca_file"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
             throw fail(node, "\(key).type", "missing: stdout, file, command, spool or http")
         }
@@ -446,7 +446,7 @@ struct NodeReader {
         func refuse(_ names: [String]) throws(ConfigError) {
             for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(ConfigLoader.quoted(type)) sink") } }
         }
-        if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret"]) }
+        if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret", "ca_file"]) }
         switch type {
         case "http":
             try refuse(["path", "max_age", "max_size", "command", "env"])
@@ -464,6 +464,17 @@ struct NodeReader {
                                                signingSecret: try string(secretNode, "\(key).signing_secret"))
             if let concurrency = field("concurrency") { settings.concurrency = try int(concurrency, "\(key).concurrency", range: 1...1024) }
             if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout", range: 0.001...3600) }
+            if let caFile = field("ca_file") {
+                let path = try string(caFile, "\(key).ca_file")
+                let urls = [settings.eventsURL, settings.commandsURL, settings.actionsURL].compactMap { $0 }
+                guard urls.contains(where: { (try? EndpointURL($0))?.isSecure == true }) else {
+                    throw fail(caFile, "\(key).ca_file", "no https:// URL of this sink would use it")
+                }
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw fail(caFile, "\(key).ca_file", "cannot read \(ConfigLoader.quoted(path)) (a PEM file of CA certificates)")
+                }
+                settings.caFile = path
+            }
             return .http(settings)
         case "stdout":
             try refuse(["path", "max_age", "max_size", "command", "concurrency", "timeout", "env"])

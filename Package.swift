@@ -297,7 +297,9 @@ package.targets += [
     .target(
         name: "SockeyeOperations",
         dependencies: [
-            "SockeyeDaemon", "SockeyeSinkKit", "SockeyeHTTP", "SockeyeSlackSignature",
+            "SockeyeSinkKit", "SockeyeHTTP", "SockeyeSlackSignature", "SockeyeCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -316,7 +318,7 @@ package.targets += [
     ),
     .executableTarget(
         name: "sockeyed",
-        dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge", "Sockeye",
+        dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge", "Sockeye", "SockeyeSinkKit",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: strictSwift
     ),

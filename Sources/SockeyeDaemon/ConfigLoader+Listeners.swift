@@ -1,3 +1,4 @@
+import SockeyeSinkKit
 import Yams
 
 /// The `operations:` and `public:` sections: each listener's address and limits

@@ -1,4 +1,5 @@
 import Metrics
+import SockeyeSinkKit
 
 /// `sockeyed_ingress_requests_total{app,kind,outcome}` for one HTTP-mode app, every
 /// counter made once when the app starts: making one looks it up in the metrics registry,

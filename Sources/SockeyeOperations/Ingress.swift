@@ -3,7 +3,6 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
-import SockeyeDaemon
 import SockeyeHTTP
 import SockeyeSinkKit
 import SockeyeSlackSignature
@@ -22,14 +21,15 @@ import SockeyeSlackSignature
 /// `sockeyed_ingress_requests_total{app,kind,outcome}`; refusals are logged through the
 /// listener's rate limit (`ListenerRejections`), since anyone can send them.
 struct Ingress: Sendable {
-    let daemon: Daemon
+    /// The process that runs the apps (the daemon).
+    let daemon: any OperationsHost
     let logger: Logger
     /// The listener's refusal counters and rate-limited log.
     let rejections: ListenerRejections
     /// The listener's event loops' batchers (the listener runs on NIO's shared group).
     let batchers: [ObjectIdentifier: SubmitBatcher]
 
-    init(daemon: Daemon, logger: Logger, rejections: ListenerRejections, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    init(daemon: any OperationsHost, logger: Logger, rejections: ListenerRejections, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.daemon = daemon
         self.logger = logger
         self.rejections = rejections
@@ -45,10 +45,10 @@ struct Ingress: Sendable {
     /// Counts a request refused for its size.
     func refusedTooLarge(path: Substring) {
         guard let route = daemon.ingressRoute(String(path)) else { return }
-        let runner = route.runner
-        runner.ingressCounters?.count(route.kinds.first, "too_large")
-        rejections.warn(key: "\(runner.settings.name)/too_large", "ingress refused a request",
-                        ["app": .string(runner.settings.name), "reason": "the body is larger than the limit"])
+        let target = route.app
+        target.countIngress(route.kinds.first, "too_large")
+        rejections.warn(key: "\(target.name)/too_large", "ingress refused a request",
+                        ["app": .string(target.name), "reason": "the body is larger than the limit"])
     }
 
     func handle(_ request: HTTPServerRequest, _ sender: HTTPResponseSender) {
@@ -56,16 +56,15 @@ struct Ingress: Sendable {
         guard let route = daemon.ingressRoute(path) else {
             return sender.send(.text(.notFound, "no app takes requests at \(path)\n"))
         }
-        let (runner, kinds) = (route.runner, route.kinds)
-        let app = runner.settings.name
-        let counters = runner.ingressCounters
+        let (target, kinds) = (route.app, route.kinds)
+        let app = target.name
         let now = Timestamp.nowMilliseconds()
         let verdict = request.body.withUnsafeReadableBytes { bytes in
-            SlackRequestSignature.verify(secret: runner.signingSecretBytes, timestamp: request.header("X-Slack-Request-Timestamp"),
+            SlackRequestSignature.verify(secret: target.signingSecretBytes, timestamp: request.header("X-Slack-Request-Timestamp"),
                                          signature: request.header("X-Slack-Signature"), body: bytes, now: now / 1000)
         }
         guard verdict == .valid else {
-            counters?.count(kinds.first, verdict.reason)
+            target.countIngress(kinds.first, verdict.reason)
             rejections.count(.unauthorized)
             rejections.warn(key: "\(app)/\(verdict.reason)", "ingress refused a request",
                             ["app": .string(app), "reason": .string(verdict.description)])
@@ -78,33 +77,33 @@ struct Ingress: Sendable {
         }
         switch reading {
         case .invalid(let why):
-            counters?.count(kind, "malformed")
+            target.countIngress(kind, "malformed")
             rejections.warn(key: "\(app)/malformed", "ingress: not a request Slack sends", ["app": .string(app), "reason": .string(why)])
             sender.send(.text(.badRequest, "\(why)\n"))
         case .urlVerification(let challenge):
-            counters?.count(kind, "url_verification")
+            target.countIngress(kind, "url_verification")
             logger.notice("ingress: answered Slack's URL verification", metadata: ["app": .string(app), "path": .string(path)])
             sender.send(.text(.ok, challenge))
         case .notice(let message):
-            counters?.count(kind, "notice")
+            target.countIngress(kind, "notice")
             logger.warning("\(message)", metadata: ["app": .string(app)])
             sender.send(.text(.ok, ""))
         case .event(let record):
             let onAnswer: @Sendable (HTTPReply.Answer) -> Void = { answer in
                 switch answer {
                 case .ack(let response):
-                    counters?.count(kind, "acked")
+                    target.countIngress(kind, "acked")
                     guard let response, !response.isEmpty else { return sender.send(.text(.ok, "")) }
                     sender.send(HTTPServerResponse(status: .ok, contentType: "application/json", body: ByteBuffer(bytes: response)))
                 case .nack(let why):
-                    counters?.count(kind, "nacked")
+                    target.countIngress(kind, "nacked")
                     sender.send(.text(.serviceUnavailable, "\(why)\n"))
                 }
             }
             if let batcher = batchers[ObjectIdentifier(sender.eventLoop)] {
-                batcher.submit(record, to: runner, onAnswer: onAnswer)
+                batcher.submit(record, to: target, onAnswer: onAnswer)
             } else {
-                runner.submit(record, onAnswer: onAnswer)
+                target.submit([(record, onAnswer)])
             }
         }
     }

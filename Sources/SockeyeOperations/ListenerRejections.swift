@@ -3,7 +3,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
-import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeHTTP
 import Synchronization
 

@@ -5,8 +5,8 @@ import NIOCore
 import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
-import SockeyeDaemon
 import SockeyeHTTP
+import SockeyeSinkKit
 
 /// The daemon's operations listener (loopback by default):
 /// - `GET /healthz`: 200 while the process serves requests;
@@ -29,12 +29,13 @@ public struct OperationsServer: Sendable {
     /// The paths this listener serves.
     static let paths: Set<Substring> = ["/healthz", "/readyz", "/metrics", "/status.json", "/"]
 
-    /// A listener on `address` (`host:port`) for `daemon`, exporting `metrics`, within
-    /// `limits`, answering the loopback names, IP literals and `allowedHosts`.
-    public init(address: String, limits: ListenerLimits = .operations, allowedHosts: [String] = [], daemon: Daemon,
+    /// A listener on `address` (`host:port`) for `daemon` (the process that runs the apps),
+    /// exporting `metrics`, within `limits`, answering the loopback names, IP literals and
+    /// `allowedHosts`.
+    public init(address: String, limits: ListenerLimits = .operations, allowedHosts: [String] = [], daemon: any OperationsHost,
                 metrics: MetricsExport, logger: Logger) throws(OperationsError) {
         let (host, port) = try Self.split(address)
-        let page = StatusPage(daemon: daemon)
+        let page = StatusPage(host: daemon)
         let hosts = HostCheck(allowed: allowedHosts)
         let rejections = ListenerRejections(listener: "operations", logger: logger)
         let serverLimits = limits.serverLimits(bodyLimit: { _ in 0 }, screen: { head in Self.screen(head, hosts) }, rejections: rejections)

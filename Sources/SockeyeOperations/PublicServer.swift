@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import SockeyeDaemon
 import SockeyeHTTP
+import SockeyeSinkKit
 
 /// The daemon's public listener (`public.listen`): Slack's requests to HTTP-mode apps
 /// (`Ingress`), and nothing else. Before a body is read, a request is refused when no app
@@ -17,8 +17,9 @@ public struct PublicServer: Sendable {
     let host: String
     let logger: Logger
 
-    /// A listener on `address` (`host:port`) serving `daemon`'s HTTP-mode apps within `limits`.
-    public init(address: String, limits: ListenerLimits = .publicListener, daemon: Daemon, logger: Logger) throws(OperationsError) {
+    /// A listener on `address` (`host:port`) serving the HTTP-mode apps of `daemon` (the
+    /// process that runs the apps) within `limits`.
+    public init(address: String, limits: ListenerLimits = .publicListener, daemon: any OperationsHost, logger: Logger) throws(OperationsError) {
         let (host, port) = try OperationsServer.split(address)
         let rejections = ListenerRejections(listener: "public", logger: logger)
         let ingress = Ingress(daemon: daemon, logger: logger, rejections: rejections)

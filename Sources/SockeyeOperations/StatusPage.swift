@@ -1,10 +1,9 @@
 import Foundation
-import SockeyeDaemon
 import SockeyeSinkKit
 
-/// Renders the status page and its JSON twin from the daemon's live state.
+/// Renders the status page and its JSON twin from the host's live state (the daemon's).
 struct StatusPage: Sendable {
-    let daemon: Daemon
+    let host: any OperationsHost
     let started = Date()
 
     struct AppView {
@@ -25,16 +24,13 @@ struct StatusPage: Sendable {
 
     func views() -> [AppView] {
         let stamp = ISO8601DateFormatter()
-        return daemon.runners.map { runner in
-            let counts = runner.counters.snapshot
-            let stats = runner.clientStats
-            let status = runner.status.snapshot
-            let refresh = status.lastRefresh.map { "\(stamp.string(from: $0.at)) (\($0.reason))" } ?? "none yet"
+        return host.appSnapshots().map { app in
+            let refresh = app.lastRefresh.map { "\(stamp.string(from: $0.at)) (\($0.reason))" } ?? "none yet"
             return AppView(
-                name: runner.settings.name, state: status.state, live: stats.liveConnections, wanted: stats.targetConnections,
-                received: counts.received, acked: counts.acked, nacked: counts.nacked, unrouted: counts.unrouted,
-                deduplicated: stats.pool.duplicatesDropped + counts.duplicates, reconnects: stats.pool.connectionsLost, rate: status.eventsPerSecond,
-                lastRefresh: refresh, errors: status.recentErrors.map { "\(stamp.string(from: $0.at)) \(Redaction.urls(in: $0.message))" })
+                name: app.name, state: app.state, live: app.liveConnections, wanted: app.targetConnections,
+                received: app.received, acked: app.acked, nacked: app.nacked, unrouted: app.unrouted,
+                deduplicated: app.deduplicated, reconnects: app.reconnects, rate: app.eventsPerSecond,
+                lastRefresh: refresh, errors: app.recentErrors.map { "\(stamp.string(from: $0.at)) \(Redaction.urls(in: $0.message))" })
         }
     }
 
@@ -47,7 +43,7 @@ struct StatusPage: Sendable {
     /// The sinks' health, with any URL in it cut to scheme, host and path: sinks show no
     /// arguments or credentials themselves, and this holds whatever an error message says.
     func sinkViews() -> [SinkView] {
-        daemon.sinks.map { entry in
+        host.sinks.map { entry in
             var health = entry.value.health
             health.problem = health.problem.map(Redaction.urls(in:))
             health.figures = health.figures.map { ($0.0, Redaction.urls(in: $0.1)) }
@@ -57,7 +53,7 @@ struct StatusPage: Sendable {
 
     /// Enabled apps without a live connection (disabled ones count as not ready).
     func appsNotReady() -> [String] {
-        daemon.runners.filter { !$0.isReady }.map(\.settings.name)
+        host.appSnapshots().filter { !$0.ready }.map(\.name)
     }
 
     func json() -> String {

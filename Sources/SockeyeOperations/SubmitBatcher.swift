@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import SockeyeDaemon
 import SockeyeSinkKit
 
 /// Gathers the ingress's events per event loop and hands them to their apps' batch loops
@@ -11,7 +10,7 @@ final class SubmitBatcher: Sendable {
     typealias Request = (record: EventRecord, onAnswer: @Sendable (HTTPReply.Answer) -> Void)
 
     private final class Pending {
-        var byApp: [ObjectIdentifier: (runner: AppRunner, requests: [Request])] = [:]
+        var byApp: [ObjectIdentifier: (app: any IngressApp, requests: [Request])] = [:]
         var scheduled = false
     }
     private let pending: NIOLoopBoundBox<Pending>
@@ -22,10 +21,10 @@ final class SubmitBatcher: Sendable {
         pending = NIOLoopBoundBox.makeBoxSendingValue(Pending(), as: Pending.self, eventLoop: eventLoop)
     }
 
-    /// Queues `record` for `runner` (on the batcher's event loop).
-    func submit(_ record: EventRecord, to runner: AppRunner, onAnswer: @escaping @Sendable (HTTPReply.Answer) -> Void) {
+    /// Queues `record` for `app` (on the batcher's event loop).
+    func submit(_ record: EventRecord, to app: any IngressApp, onAnswer: @escaping @Sendable (HTTPReply.Answer) -> Void) {
         let state = pending.value
-        state.byApp[ObjectIdentifier(runner), default: (runner, [])].requests.append((record, onAnswer))
+        state.byApp[ObjectIdentifier(app), default: (app, [])].requests.append((record, onAnswer))
         guard !state.scheduled else { return }
         state.scheduled = true
         eventLoop.execute { self.flush() }
@@ -36,7 +35,7 @@ final class SubmitBatcher: Sendable {
         let groups = state.byApp
         state.byApp.removeAll(keepingCapacity: true)
         state.scheduled = false
-        for (runner, requests) in groups.values { runner.submit(requests) }
+        for (app, requests) in groups.values { app.submit(requests) }
     }
 
     /// A batcher for each loop of `group`, by loop.

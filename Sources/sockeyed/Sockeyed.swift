@@ -12,6 +12,7 @@ import Foundation
 import Logging
 import SockeyeBridge
 import SockeyeDaemon
+import SockeyeSinkKit
 import SockeyeSpool
 import SockeyeOperations
 

@@ -1,4 +1,5 @@
 import SockeyeDaemon
+import SockeyeOperations
 import SockeyeSinkKit
 import Testing
 

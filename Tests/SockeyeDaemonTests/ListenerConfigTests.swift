@@ -1,4 +1,5 @@
 import SockeyeDaemon
+import SockeyeSinkKit
 import Testing
 
 /// The `operations:` and `public:` sections: addresses, limits with their defaults and

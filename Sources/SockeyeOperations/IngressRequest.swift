@@ -3,21 +3,8 @@ import SockeyeSinkKit
 import Synchronization
 import SockeyeCore
 
-/// One HTTP request from Slack to the ingress (an HTTP-mode app's Request URL), read into
-/// the same `EventRecord` a Socket Mode envelope gives, so routes, sinks and the normalized
-/// line do not depend on how the event came. Sans-IO: the listener verifies the signature,
-/// then hands the body here.
-public enum IngressRequest {
-    /// Which Request URL the request came to.
-    public enum Kind: String, Sendable {
-        /// Event Subscriptions: a JSON body (`event_callback`, `url_verification`, …).
-        case events
-        /// Slash Commands: a form body.
-        case commands
-        /// Interactivity: a form body with one `payload` field holding JSON.
-        case actions
-    }
-
+/// How the ingress reads a request's body (see `IngressRequest` in the sink kit for what it is).
+extension IngressRequest {
     /// What the request is.
     public enum Reading: Sendable {
         /// Event Subscriptions' URL check: answer with the challenge.
@@ -150,31 +137,5 @@ enum HTTPEnvelopeID {
         text.append(0x2D)
         hex(count, digits: 12)
         return String(decoding: text, as: UTF8.self)
-    }
-}
-
-/// Where the ingress sends requests to one path: the app, the Request URL kinds it takes
-/// there (several when the app gives one path for several), and its body limit.
-public struct IngressRoute: Sendable {
-    public let runner: AppRunner
-    public let kinds: [IngressRequest.Kind]
-    public let maxBodyBytes: Int
-
-    /// The routes of the HTTP-mode apps among `runners`, by path (the first app wins a path
-    /// two apps give; the configuration refuses that).
-    static func table(_ runners: [AppRunner]) -> [String: IngressRoute] {
-        var table: [String: IngressRoute] = [:]
-        for runner in runners where runner.settings.delivery.usesHTTP {
-            let ingress = runner.settings.ingress
-            var kindsByPath: [String: [IngressRequest.Kind]] = [:]
-            for (path, kind) in [(ingress.eventsPath, IngressRequest.Kind.events), (ingress.commandsPath, .commands),
-                                 (ingress.actionsPath, .actions)] {
-                kindsByPath[path, default: []].append(kind)
-            }
-            for (path, kinds) in kindsByPath where table[path] == nil {
-                table[path] = IngressRoute(runner: runner, kinds: kinds, maxBodyBytes: ingress.maxBodyBytes)
-            }
-        }
-        return table
     }
 }

@@ -1,0 +1,52 @@
+import SockeyeSinkKit
+
+/// The daemon as the listeners see it (`SockeyeOperations` depends on the protocol only).
+extension Daemon: OperationsHost {
+    /// Every app's snapshot, in configuration order.
+    public func appSnapshots() -> [AppSnapshot] {
+        runners.map(\.snapshot)
+    }
+}
+
+extension AppRunner: IngressApp {
+    /// The app's configured name.
+    public var name: String { settings.name }
+
+    /// Counts one ingress request in the app's `sockeyed_ingress_requests_total` series.
+    public func countIngress(_ kind: IngressRequest.Kind?, _ outcome: String) {
+        ingressCounters?.count(kind, outcome)
+    }
+
+    /// The app's figures for the status page, `/readyz` and `/status.json`.
+    public var snapshot: AppSnapshot {
+        let counts = counters.snapshot
+        let stats = clientStats
+        let status = self.status.snapshot
+        return AppSnapshot(
+            name: settings.name, state: status.state, ready: status.state.isReady(liveConnections: stats.liveConnections),
+            liveConnections: stats.liveConnections, targetConnections: stats.targetConnections, received: counts.received,
+            acked: counts.acked, nacked: counts.nacked, unrouted: counts.unrouted,
+            deduplicated: stats.pool.duplicatesDropped + counts.duplicates, reconnects: stats.pool.connectionsLost,
+            eventsPerSecond: status.eventsPerSecond, lastRefresh: status.lastRefresh, recentErrors: status.recentErrors)
+    }
+}
+
+extension IngressRoute {
+    /// The routes of the HTTP-mode apps among `runners`, by path (the first app wins a path
+    /// two apps give; the configuration refuses that).
+    static func table(_ runners: [AppRunner]) -> [String: IngressRoute] {
+        var table: [String: IngressRoute] = [:]
+        for runner in runners where runner.settings.delivery.usesHTTP {
+            let ingress = runner.settings.ingress
+            var kindsByPath: [String: [IngressRequest.Kind]] = [:]
+            for (path, kind) in [(ingress.eventsPath, IngressRequest.Kind.events), (ingress.commandsPath, .commands),
+                                 (ingress.actionsPath, .actions)] {
+                kindsByPath[path, default: []].append(kind)
+            }
+            for (path, kinds) in kindsByPath where table[path] == nil {
+                table[path] = IngressRoute(app: runner, kinds: kinds, maxBodyBytes: ingress.maxBodyBytes)
+            }
+        }
+        return table
+    }
+}

@@ -68,7 +68,7 @@ public final class SocketModeClient: Sendable {
                 configuration.proxy = ProxySettings(httpsProxy: proxy, httpProxy: proxy, noProxy: options.noProxy)
             }
         } catch {
-            let shown = EndpointURL.redacting(options.proxyURL ?? "")
+            let shown = URLRedaction.maskingPassword(options.proxyURL ?? "")
             throw .invalidConfiguration(.invalidURL("proxy URL '\(shown)': \(error.description)"))
         }
         let (stream, continuation) = AsyncThrowingStream<[SocketModeEvent?], any Error>.makeStream()

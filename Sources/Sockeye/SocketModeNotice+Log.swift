@@ -5,13 +5,14 @@ extension SocketModeNotice {
     /// Writes the notice's log line: `info` for the ordinary life of a pool (a hello, a
     /// resize), `warning` for what costs a connection or an event's timeliness, `debug` for
     /// routine bookkeeping (duplicates dropped, guard acks, refresh steps). Tokens never
-    /// appear: they travel only in request headers, and URLs in the transport's messages
-    /// come without their passwords.
+    /// appear: they travel only in request headers. Free text that may quote a URL (a
+    /// transport error, an open failure, a loss's reason) goes through `URLRedaction.urls(in:)`,
+    /// so a URL shows without credentials, query (a ticket, a token) or fragment.
     func log(to logger: Logger) {
         switch self {
         case .pool(let pool): Self.log(pool, to: logger)
         case .transport(let error):
-            logger.warning("transport error", metadata: ["error": .string(error.description)])
+            logger.warning("transport error", metadata: ["error": .string(URLRedaction.urls(in: error.description))])
         case .protocolViolation(let id, let error):
             logger.warning("protocol violation", metadata: ["connection": .string(id.description), "error": .string(error.description)])
         case .lateAck(let token):
@@ -28,9 +29,9 @@ extension SocketModeNotice {
                 "approximate_connection_time": .string(lifetime.map { "\($0) s" } ?? "-"),
             ])
         case .connectionLost(let id, let reason):
-            logger.warning("connection lost", metadata: ["connection": .string(id.description), "reason": .string("\(reason)")])
+            logger.warning("connection lost", metadata: ["connection": .string(id.description), "reason": .string(URLRedaction.urls(in: "\(reason)"))])
         case .openFailed(let result, let retryIn):
-            logger.warning("apps.connections.open failed", metadata: ["result": .string("\(result)"), "retry_in": .string("\(retryIn)")])
+            logger.warning("apps.connections.open failed", metadata: ["result": .string(URLRedaction.urls(in: "\(result)")), "retry_in": .string("\(retryIn)")])
         case .tooManyWebsockets(let id, let target, let retryIn):
             logger.warning("too_many_websockets", metadata: ["connection": .string(id.description), "target": .stringConvertible(target),
                                                              "retry_in": .string("\(retryIn)")])

@@ -2,12 +2,14 @@ import CSockeye
 import SockeyeCore
 import SockeyeTransport
 
-/// How the transport's notices read in the host's log, and at which level.
+/// How the transport's notices read in the host's log, and at which level. Free text that may
+/// quote a URL (a transport error, an open failure, a loss's reason) goes through
+/// `URLRedaction.urls(in:)`: a URL shows without credentials, query or fragment.
 enum LogLine {
     static func describe(_ notice: ClientNotice) -> (sockeye_log_level, String) {
         switch notice {
         case .pool(let pool): describe(pool)
-        case .transport(let error): (SOCKEYE_LOG_WARN, "transport: \(error.description)")
+        case .transport(let error): (SOCKEYE_LOG_WARN, "transport: \(URLRedaction.urls(in: error.description))")
         case .protocolViolation(let connection, let error): (SOCKEYE_LOG_WARN, "\(connection): protocol error: \(error)")
         case .lateAck(let token): (SOCKEYE_LOG_WARN, "\(token): acked after Slack's 3 s deadline")
         }
@@ -25,9 +27,9 @@ enum LogLine {
         case .tooManyWebsockets(let connection, let target, let retryIn):
             (SOCKEYE_LOG_WARN, "\(connection): too_many_websockets; pool target \(target), retry in \(retryIn)")
         case .connectionLost(let connection, let reason):
-            (SOCKEYE_LOG_WARN, "\(connection): lost (\(reason))")
+            (SOCKEYE_LOG_WARN, "\(connection): lost (\(URLRedaction.urls(in: "\(reason)")))")
         case .openFailed(let result, let retryIn):
-            (SOCKEYE_LOG_WARN, "apps.connections.open failed (\(result)); retry in \(retryIn)")
+            (SOCKEYE_LOG_WARN, "apps.connections.open failed (\(URLRedaction.urls(in: "\(result)"))); retry in \(retryIn)")
         case .malformedFrame(let connection, let error):
             (SOCKEYE_LOG_WARN, "\(connection): malformed frame dropped (\(error))")
         case .duplicateDropped(let connection, let token):

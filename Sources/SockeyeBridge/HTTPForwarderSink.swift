@@ -73,7 +73,7 @@ public final class HTTPForwarderSink: EventSink {
             let url: EndpointURL
             switch result {
             case .failure(let error):
-                transports.append(.invalid("\(Redaction.url(text)): \(error)"))
+                transports.append(.invalid("\(URLRedaction.url(text)): \(error)"))
                 continue
             case .success(let parsedURL):
                 url = parsedURL
@@ -89,7 +89,7 @@ public final class HTTPForwarderSink: EventSink {
                 switch made {
                 case .success(let settings): poolTLS = settings
                 case .failure(let error):
-                    transports.append(.invalid("\(Redaction.url(text)): \(error)"))
+                    transports.append(.invalid("\(URLRedaction.url(text)): \(error)"))
                     continue
                 }
             }
@@ -217,9 +217,9 @@ public final class HTTPForwarderSink: EventSink {
     /// Where `record` goes, as errors and logs name it (no credentials, no query).
     func destination(_ record: EventRecord) -> String {
         switch record.envelopeType {
-        case "slash_commands": Redaction.url(settings.commandsURL ?? settings.eventsURL)
-        case "interactive": Redaction.url(settings.actionsURL ?? settings.eventsURL)
-        default: Redaction.url(settings.eventsURL)
+        case "slash_commands": URLRedaction.url(settings.commandsURL ?? settings.eventsURL)
+        case "interactive": URLRedaction.url(settings.actionsURL ?? settings.eventsURL)
+        default: URLRedaction.url(settings.eventsURL)
         }
     }
 
@@ -281,6 +281,6 @@ public final class HTTPForwarderSink: EventSink {
     }
 
     public var health: SinkHealth {
-        SinkHealth(kind: "http", figures: [("events", Redaction.url(settings.eventsURL)), ("concurrency", String(settings.concurrency))])
+        SinkHealth(kind: "http", figures: [("events", URLRedaction.url(settings.eventsURL)), ("concurrency", String(settings.concurrency))])
     }
 }

@@ -72,25 +72,13 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     public var absoluteForm: String { "\(scheme.rawValue)://\(hostHeader)\(requestTarget)" }
 
     /// The URL without its password (shown as `***`) and without a fragment: safe for logs.
+    /// (`URLRedaction` does the same for text that does not parse.)
     public var description: String {
         var userinfo = ""
         if let user {
             userinfo = Self.percentEncoded(user, keeping: Self.userinfoSafe) + (password == nil ? "" : ":***") + "@"
         }
         return "\(scheme.rawValue)://\(userinfo)\(hostHeader)\(requestTarget)"
-    }
-
-    /// `text` with the password of a URL's userinfo replaced by `***`, whether or not the
-    /// text parses: for error messages that quote a URL as the user wrote it. Everything from
-    /// the authority's start (after `scheme://`, or the beginning) to the last `@` is taken
-    /// as userinfo, so a password with an unencoded `/` or `@` is hidden too; a userinfo
-    /// without `:` (a user name alone) is kept, as in `description`.
-    public static func redacting(_ text: String) -> String {
-        let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
-        guard let at = text[start...].lastIndex(of: "@") else { return text }
-        let userinfo = text[start..<at]
-        guard let colon = userinfo.firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + ":***" + String(text[at...])
     }
 
     /// Parses `text` (see the type's documentation for the rules).

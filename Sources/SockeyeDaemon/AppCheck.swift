@@ -45,7 +45,7 @@ public struct AppCheck: Sendable {
             switch ConnectionsOpenCall.result(of: response) {
             case .url: check.add(true, "apps.connections.open: ok (Socket Mode is on and the token has connections:write)")
             case .apiError(let code, _): check.add(false, "apps.connections.open: \(code) — \(explain(code))")
-            case .httpStatus(let status, _): check.add(false, "apps.connections.open: HTTP \(status) — is api_url right (\(Redaction.url(app.apiURL)))?")
+            case .httpStatus(let status, _): check.add(false, "apps.connections.open: HTTP \(status) — is api_url right (\(URLRedaction.url(app.apiURL)))?")
             case .transportFailure(let message): check.add(false, "apps.connections.open: \(message)")
             }
         } catch {
@@ -74,7 +74,7 @@ public struct AppCheck: Sendable {
     }
 
     /// Records a finding; a URL in it (an error may name one) loses credentials and query.
-    private mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: Redaction.urls(in: text))) }
+    private mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: URLRedaction.urls(in: text))) }
 
     /// Opens one connection, reads Slack's count of the app's connections from `hello`.
     private mutating func probe(runtime: SocketModeRuntime, within limit: Duration, environment: [String: String]) async {

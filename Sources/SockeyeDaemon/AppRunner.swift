@@ -174,7 +174,7 @@ public final class AppRunner: Sendable {
 
     /// Routes batches until the client's events end (see `run`).
     private func consume() async throws {
-        logger.info("connecting", metadata: ["api": .string(Redaction.url(settings.apiURL)), "pool_size": .stringConvertible(settings.poolSize)])
+        logger.info("connecting", metadata: ["api": .string(URLRedaction.url(settings.apiURL)), "pool_size": .stringConvertible(settings.poolSize)])
         if settings.ignoreOwnMessages, let token = settings.botToken {
             await learnIdentity(token)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SockeyeCore
 import SockeyeSinkKit
 
 /// Renders the status page and its JSON twin from the host's live state (the daemon's).
@@ -30,7 +31,7 @@ struct StatusPage: Sendable {
                 name: app.name, state: app.state, live: app.liveConnections, wanted: app.targetConnections,
                 received: app.received, acked: app.acked, nacked: app.nacked, unrouted: app.unrouted,
                 deduplicated: app.deduplicated, reconnects: app.reconnects, rate: app.eventsPerSecond,
-                lastRefresh: refresh, errors: app.recentErrors.map { "\(stamp.string(from: $0.at)) \(Redaction.urls(in: $0.message))" })
+                lastRefresh: refresh, errors: app.recentErrors.map { "\(stamp.string(from: $0.at)) \(URLRedaction.urls(in: $0.message))" })
         }
     }
 
@@ -45,8 +46,8 @@ struct StatusPage: Sendable {
     func sinkViews() -> [SinkView] {
         host.sinks.map { entry in
             var health = entry.value.health
-            health.problem = health.problem.map(Redaction.urls(in:))
-            health.figures = health.figures.map { ($0.0, Redaction.urls(in: $0.1)) }
+            health.problem = health.problem.map(URLRedaction.urls(in:))
+            health.figures = health.figures.map { ($0.0, URLRedaction.urls(in: $0.1)) }
             return SinkView(name: entry.key, health: health)
         }.sorted { $0.name < $1.name }
     }

@@ -52,7 +52,7 @@ public final class AppClient: @unchecked Sendable {
         do {
             apiBase = try EndpointURL(configuration.apiBaseURL)
         } catch {
-            throw .invalidURL("API base URL '\(EndpointURL.redacting(configuration.apiBaseURL))': \(error.description)")
+            throw .invalidURL("API base URL '\(URLRedaction.maskingPassword(configuration.apiBaseURL))': \(error.description)")
         }
         guard apiBase.scheme == .https || apiBase.scheme == .http else {
             throw .invalidURL("API base URL '\(apiBase)' must be http:// or https://")

@@ -129,7 +129,7 @@ extension TransportRuntime {
         do {
             base = try EndpointURL(apiBaseURL)
         } catch {
-            throw .invalidURL("API base URL '\(EndpointURL.redacting(apiBaseURL))': \(error.description)")
+            throw .invalidURL("API base URL '\(URLRedaction.maskingPassword(apiBaseURL))': \(error.description)")
         }
         var settings = ProxySettings()
         if let proxy {

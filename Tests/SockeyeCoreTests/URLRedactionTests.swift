@@ -1,7 +1,7 @@
 import SockeyeCore
 import Testing
 
-@Suite("URLs with credentials never show the password")
+@Suite("URLs with credentials never show the password; logs and pages show no query either")
 struct URLRedactionTests {
     static let password = "pA55w0rd-zq"
 
@@ -16,7 +16,52 @@ struct URLRedactionTests {
         ("", ""),
     ])
     func redacting(_ text: String, _ expected: String) {
-        #expect(EndpointURL.redacting(text) == expected)
+        #expect(URLRedaction.maskingPassword(text) == expected)
+    }
+
+    @Test("url drops credentials, query and fragment; text that is not a URL is not shown", arguments: [
+        ("https://user:pw@host/p?token=x", "https://host/p"),
+        ("https://host:8443/p/q#frag", "https://host:8443/p/q"),
+        ("http://user@[::1]:80?x=@y/", "http://[::1]:80"),
+        ("http://user@host/p?mail=a@b", "http://host/p"),
+        ("https://host/p/q?token=x@y", "https://host/p/q"),
+        ("http://user:pA5@5w0rd-zq@proxy/p", "http://proxy/p"),
+        ("http://user:pA55w0rd-zq/x@proxy:8080/p", "http://proxy:8080/p"),
+        ("http://user:pA55?w0rd-zq@proxy/p", "http://proxy/p"),
+        ("http://user:pA55#w0rd-zq@proxy/p", "http://proxy/p"),
+        ("not a url with pw", "(not a URL)"),
+        ("://host", "(not a URL)"),
+    ])
+    func url(_ text: String, _ expected: String) {
+        #expect(URLRedaction.url(text) == expected)
+    }
+
+    @Test("urls(in:) redacts every URL in free text and keeps the text around it", arguments: [
+        ("sink f: http://u:p@h:1/x?t=s: connection refused", "sink f: http://h:1/x: connection refused"),
+        ("a (wss://h/link?ticket=abc) b ://x", "a (wss://h/link) b (a URL)"),
+        ("two: http://a:b@h1/p, https://h2/q?k=v.", "two: http://h1/p, https://h2/q."),
+        ("no urls here", "no urls here"),
+        ("", ""),
+    ])
+    func urlsInText(_ text: String, _ expected: String) {
+        #expect(URLRedaction.urls(in: text) == expected)
+    }
+
+    @Test("no form ever shows any part of a password, however the URL is written", arguments: [
+        "http://user:pA55w0rd-zq@proxy:8080", "http://user:pA55/w0rd-zq@proxy:8080/p?q=1",
+        "http://user:pA55@w0rd-zq@proxy", "http://user:pA55?w0rd-zq@proxy#f", "http://user:pA55#w0rd-zq@proxy",
+        "http://user:pA55w0rd-zq/@proxy:8080", "user:pA55w0rd-zq@proxy:3128", "https://user:pA55w0rd-zq@bad host/",
+        "http://a@b:pA55w0rd-zq@proxy", "http://user:pA55w0rd-zq@[::1]:80/x@y",
+    ])
+    func passwordNeverShown(_ text: String) {
+        var forms = [URLRedaction.maskingPassword(text), URLRedaction.url(text)]
+        // Free text is searched for `scheme://`: a URL without a scheme is not recognisable there.
+        if text.contains("://") { forms.append(URLRedaction.urls(in: "failed: \(text): refused")) }
+        for form in forms {
+            for fragment in ["pA55", "w0rd", "zq"] {
+                #expect(!form.contains(fragment), "\(text) shown as \(form)")
+            }
+        }
     }
 
     @Test("a password with an unencoded '/', '?' or '#' is refused without quoting any of it", arguments: [

@@ -72,17 +72,11 @@ struct StatusRedactionTests {
         }
     }
 
-    @Test("Redaction: programs without arguments, URLs without credentials, query or fragment, in free text too")
+    @Test("Redaction: programs without their arguments (URLs: URLRedactionTests in the core)")
     func redactionForms() {
         #expect(Redaction.command(["deploy.sh", "a", "b", "c"]) == "deploy.sh (+3 arguments)")
         #expect(Redaction.command(["/opt/tools/handle", "--secret=x"]) == "handle (+1 argument)")
         #expect(Redaction.command(["handle"]) == "handle")
-        #expect(Redaction.url("https://user:pw@host/p?token=x") == "https://host/p")
-        #expect(Redaction.url("https://host:8443/p/q#frag") == "https://host:8443/p/q")
-        #expect(Redaction.url("http://user@[::1]:80?x=@y/") == "http://[::1]:80")
-        #expect(Redaction.url("not a url with pw") == "(not a URL)")
-        #expect(Redaction.urls(in: "sink f: http://u:p@h:1/x?t=s: connection refused") == "sink f: http://h:1/x: connection refused")
-        #expect(Redaction.urls(in: "a (wss://h/link?ticket=abc) b ://x") == "a (wss://h/link) b (a URL)")
-        #expect(Redaction.urls(in: "no urls here") == "no urls here")
+        #expect(Redaction.command([]) == "(no program)")
     }
 }

@@ -15,7 +15,7 @@ extension AppRunner {
             case .http(let record, _): record
             }
         }
-        let clock = Timestamp.monotonicSeconds()
+        let clock = EventClaims.now()
         let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
         let plan = planner.plan(records, own: bot.map { BatchPlanner.Author(botID: $0.botID, userID: $0.userID) }, now: clock)
         for (type, count) in plan.counts.receivedByType { metrics.received(count, type: type) }

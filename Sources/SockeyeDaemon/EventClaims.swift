@@ -26,6 +26,12 @@ final class EventClaims: Sendable {
         self.maxEntries = maxEntries
     }
 
+    /// Now on the claims' clock, in seconds: the time since the first reading in this process,
+    /// from `ContinuousClock`. Only intervals between readings matter (the window), and the
+    /// table, being sans-IO, takes plain seconds that tests can choose.
+    static func now() -> Double { (ContinuousClock.now - origin) / .seconds(1) }
+    private static let origin = ContinuousClock.now
+
     /// Ids kept now (taken or in the sinks).
     var count: Int { state.withLock { $0.entries.count } }
 

@@ -3,13 +3,6 @@ import Synchronization
 
 /// Wall-clock formatting without Foundation's formatters on the hot path.
 public enum Timestamp {
-    /// Seconds on the monotonic clock (for intervals; not wall time).
-    public static func monotonicSeconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-
     /// Milliseconds since 1970, now.
     public static func nowMilliseconds() -> Int64 {
         var spec = timespec()

@@ -55,12 +55,12 @@ public final class SpoolSink: EventSink {
         var writing = false
         var commits = 0
         var failing: SpoolError?
-        var failingSince = 0.0
+        var failingSince = ContinuousClock.now
         var failingWallClock: Date?
-        var lastFailureLog = 0.0
+        var lastFailureLog: ContinuousClock.Instant?
         var refusedEvents = 0
         var batchesSinceRetention = 0
-        var lastRetention = Timestamp.monotonicSeconds()
+        var lastRetention = ContinuousClock.now
         var retention: Task<Void, Never>?
         /// Events in the spool (exact after a count, then kept up to date by inserts).
         var depth = 0
@@ -213,9 +213,9 @@ public final class SpoolSink: EventSink {
     }
 
     private func succeeded() {
-        let now = Timestamp.monotonicSeconds()
-        let recovered = state.withLock { state -> (SpoolError, Double, Int)? in
-            var recovered: (SpoolError, Double, Int)?
+        let now = ContinuousClock.now
+        let recovered = state.withLock { state -> (SpoolError, Duration, Int)? in
+            var recovered: (SpoolError, Duration, Int)?
             if let failing = state.failing {
                 recovered = (failing, now - state.failingSince, state.refusedEvents)
                 state.failing = nil
@@ -224,7 +224,7 @@ public final class SpoolSink: EventSink {
             }
             state.batchesSinceRetention += 1
             let due = state.batchesSinceRetention >= schedule.retentionEveryBatches
-                || now - state.lastRetention >= schedule.retentionEverySeconds
+                || (now - state.lastRetention) / .seconds(1) >= schedule.retentionEverySeconds
             if due, state.retention == nil, settings.maxAgeSeconds != nil || settings.maxBytes != nil {
                 state.batchesSinceRetention = 0
                 state.lastRetention = now
@@ -236,17 +236,17 @@ public final class SpoolSink: EventSink {
             }
             return recovered
         }
-        if let (failure, seconds, refused) = recovered {
+        if let (failure, duration, refused) = recovered {
             failingGauge.record(0)
             logger.notice("spool writes again: events are stored and acked", metadata: [
                 "sink": .string(name), "path": .string(store.path), "after": .string(failure.kind.rawValue),
-                "seconds": .string(String(format: "%.1f", seconds)), "refused_events": .stringConvertible(refused),
+                "seconds": .string(String(format: "%.1f", duration / .seconds(1))), "refused_events": .stringConvertible(refused),
             ])
         }
     }
 
     private func failed(_ error: SpoolError, refusing count: Int) {
-        let now = Timestamp.monotonicSeconds()
+        let now = ContinuousClock.now
         let log = state.withLock { state -> Bool in
             state.refusedEvents += count
             let changed = state.failing?.kind != error.kind
@@ -255,7 +255,8 @@ public final class SpoolSink: EventSink {
                 state.failingWallClock = Date()
             }
             state.failing = error
-            guard changed || now - state.lastFailureLog >= schedule.repeatLogSeconds else { return false }
+            let repeatDue = state.lastFailureLog.map { (now - $0) / .seconds(1) >= schedule.repeatLogSeconds } ?? true
+            guard changed || repeatDue else { return false }
             state.lastFailureLog = now
             return true
         }

@@ -30,4 +30,14 @@ struct EventClaimsTests {
         // The most recent ids are still known as taken.
         #expect(claims.claim("T/Ev19999", now: 20) == .done)
     }
+
+    @Test("the claims' clock counts seconds forward from ContinuousClock")
+    func clock() async throws {
+        let first = EventClaims.now()
+        try await Task.sleep(for: .milliseconds(200))
+        let second = EventClaims.now()
+        // A sleep lasts at least its duration; how much longer depends on the machine.
+        #expect(second - first >= 0.2, "\(first) then \(second)")
+        #expect(second - first < 3600, "not seconds: \(first) then \(second)")
+    }
 }

@@ -3,8 +3,9 @@ import SockeyeCore
 
 extension SocketModeNotice {
     /// Writes the notice's log line: `info` for the ordinary life of a pool (a hello, a
-    /// resize), `warning` for what costs a connection or an event's timeliness, `debug` for
-    /// routine bookkeeping (duplicates dropped, guard acks, refresh steps). Tokens never
+    /// resize), `warning` for what costs a connection or an event's timeliness (an ack the
+    /// guard sent for the application included), `debug` for routine bookkeeping (duplicates
+    /// dropped, redeliveries held, refresh steps). Tokens never
     /// appear: they travel only in request headers. Free text that may quote a URL (a
     /// transport error, an open failure, a loss's reason) goes through `URLRedaction.urls(in:)`,
     /// so a URL shows without credentials, query (a ticket, a token) or fragment.

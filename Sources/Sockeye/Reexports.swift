@@ -5,3 +5,8 @@
 /// the same twelve cases to keep in step; re-exporting this one declaration, and nothing
 /// else of the transport, lets an application match on it with `import Sockeye` alone.
 @_exported import enum SockeyeTransport.TransportError
+
+/// `SocketModeStats` is re-exported too: a plain value of counters the transport fills in
+/// after each batch of work. A copy here would list every counter twice and need a mapping
+/// kept in step with each new one.
+@_exported import struct SockeyeTransport.SocketModeStats

@@ -131,7 +131,7 @@ public final class SocketModeClient: Sendable {
     public var notices: AsyncStream<SocketModeNotice> { hub.subscribeNotices() }
 
     /// Counters: received, delivered, acked, nacked, de-duplicated, reconnects, errors …
-    public var stats: SocketModeStats { SocketModeStats(client.stats) }
+    public var stats: SocketModeStats { client.stats }
 
     /// Stops gracefully: no new envelopes are taken, those delivered can still be answered
     /// until the drain timeout, queued acks are flushed, and every connection closes with

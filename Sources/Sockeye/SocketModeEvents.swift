@@ -9,23 +9,16 @@ public struct SocketModeEvents: AsyncSequence, Sendable {
     let batches: AsyncThrowingStream<[SocketModeEvent?], any Error>
     let lifecycle: ClientLifecycle
 
-    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator(), lifecycle: lifecycle) }
+    public func makeAsyncIterator() -> Iterator { Iterator(batches: BatchSource(batches, lifecycle)) }
 
     /// Hands out the events of each batch in turn.
     public struct Iterator: AsyncIteratorProtocol {
-        var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
-        let lifecycle: ClientLifecycle
-        var connected = false
+        var batches: BatchSource
         var current: [SocketModeEvent?] = []
         var index = 0
 
         public mutating func next() async throws -> SocketModeEvent? {
             while index >= current.count {
-                // Checked once per batch, not per event.
-                if !connected {
-                    lifecycle.connect()
-                    connected = true
-                }
                 guard let batch = try await batches.next() else { return nil }
                 current = batch
                 index = 0
@@ -37,6 +30,27 @@ public struct SocketModeEvents: AsyncSequence, Sendable {
             event?.markTaken()
             return event
         }
+    }
+}
+
+/// The batches as both sequences read them: the first `next()` connects the client (once
+/// per client, whichever sequence or `run()` comes first; checked once per batch).
+struct BatchSource {
+    private var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
+    private let lifecycle: ClientLifecycle
+    private var connected = false
+
+    init(_ batches: AsyncThrowingStream<[SocketModeEvent?], any Error>, _ lifecycle: ClientLifecycle) {
+        self.batches = batches.makeAsyncIterator()
+        self.lifecycle = lifecycle
+    }
+
+    mutating func next() async throws -> [SocketModeEvent?]? {
+        if !connected {
+            lifecycle.connect()
+            connected = true
+        }
+        return try await batches.next()
     }
 }
 
@@ -58,19 +72,13 @@ public struct SocketModeEventBatches: AsyncSequence, Sendable {
     let batches: AsyncThrowingStream<[SocketModeEvent?], any Error>
     let lifecycle: ClientLifecycle
 
-    public func makeAsyncIterator() -> Iterator { Iterator(batches: batches.makeAsyncIterator(), lifecycle: lifecycle) }
+    public func makeAsyncIterator() -> Iterator { Iterator(batches: BatchSource(batches, lifecycle)) }
 
     /// Hands out each batch (never empty).
     public struct Iterator: AsyncIteratorProtocol {
-        var batches: AsyncThrowingStream<[SocketModeEvent?], any Error>.AsyncIterator
-        let lifecycle: ClientLifecycle
-        var connected = false
+        var batches: BatchSource
 
         public mutating func next() async throws -> [SocketModeEvent]? {
-            if !connected {
-                lifecycle.connect()
-                connected = true
-            }
             while let batch = try await batches.next() {
                 let events = batch.compactMap { $0 }
                 for event in events { event.markTaken() }

@@ -44,36 +44,30 @@ public enum Manifest {
     }
 
     static func needs(_ app: AppSettings) -> Needs {
-        var events = Set<String>()
-        var unknownEvents = Set<String>()
-        var scopes = Set<String>()
-        var commands = Set<String>()
-        var interactive = false
-        var everyEvent = false
+        var needs = Needs()
         for route in app.routes {
             let types = route.match.envelopeTypes ?? ["events_api", "slash_commands", "interactive"]
             if types.contains("events_api") {
                 if let wanted = route.match.eventTypes {
                     for type in wanted {
                         if let known = Self.events[type] {
-                            events.formUnion(known.events)
-                            scopes.formUnion(known.scopes)
+                            needs.events.formUnion(known.events)
+                            needs.scopes.formUnion(known.scopes)
                         } else if !type.hasPrefix("/") {
-                            unknownEvents.insert(type)
+                            needs.unknownEvents.insert(type)
                         }
                     }
                 } else {
-                    everyEvent = true
+                    needs.everyEvent = true
                 }
             }
             if types.contains("slash_commands") {
-                for command in route.match.eventTypes ?? [] where command.hasPrefix("/") { commands.insert(command) }
+                for command in route.match.eventTypes ?? [] where command.hasPrefix("/") { needs.commands.insert(command) }
             }
-            if types.contains("interactive") { interactive = true }
+            if types.contains("interactive") { needs.interactive = true }
         }
-        if !commands.isEmpty { scopes.insert("commands") }
-        return Needs(events: events, unknownEvents: unknownEvents, scopes: scopes, commands: commands, interactive: interactive,
-                     everyEvent: everyEvent)
+        if !needs.commands.isEmpty { needs.scopes.insert("commands") }
+        return needs
     }
 
     /// The manifest of `app`.

@@ -137,14 +137,8 @@ extension SimServer {
             // Worker CPU over the time the workers could have used (at most one core each).
             let cores = Double(min(h.workers, ProcessInfo.processInfo.activeProcessorCount))
             let busy = min(1, ((l.cpuAtEnd ?? h.workerCPU) - l.cpuAtStart) / (r.elapsedSeconds * cores))
-            r.simBusyFraction = busy
-            switch l.mode {
-            case .rate:
-                r.maxSendLagMs = l.maxLag * 1000
-                r.saturated = LoadVerdict.rate(maxLag: l.maxLag, busy: busy)
-            case .window:
-                r.saturated = LoadVerdict.window(busy: busy)
-            }
+            let rateRunMaxLag: Double? = if case .rate = l.mode { l.maxLag } else { nil }
+            r.recordLoad(busy: busy, rateRunMaxLag: rateRunMaxLag)
         }
         r.settleLosses()
         return r

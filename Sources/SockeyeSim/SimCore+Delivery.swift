@@ -431,14 +431,8 @@ extension SimCore {
         }
         if let l = load, let cpu = l.finishedCPU ?? cpuNow {
             let busy = min(1, max(0, cpu - l.startCPU) / elapsed)
-            r.simBusyFraction = busy
-            switch l.mode {
-            case .rate:
-                r.maxSendLagMs = l.maxLag * 1000
-                r.saturated = LoadVerdict.rate(maxLag: l.maxLag, busy: busy)
-            case .window:
-                r.saturated = LoadVerdict.window(busy: busy)
-            }
+            let rateRunMaxLag: Double? = if case .rate = l.mode { l.maxLag } else { nil }
+            r.recordLoad(busy: busy, rateRunMaxLag: rateRunMaxLag)
         }
         r.settleLosses()
         return r

@@ -20,6 +20,18 @@ public enum LoadVerdict {
 }
 
 extension SimReport {
+    /// Records the load generator's busy fraction and what limited the run: for a rate run
+    /// (`rateRunMaxLag` given) its worst send lag, else the window run's verdict.
+    mutating func recordLoad(busy: Double, rateRunMaxLag maxLag: Double?) {
+        simBusyFraction = busy
+        if let maxLag {
+            maxSendLagMs = maxLag * 1000
+            saturated = LoadVerdict.rate(maxLag: maxLag, busy: busy)
+        } else {
+            saturated = LoadVerdict.window(busy: busy)
+        }
+    }
+
     /// Fills in what was lost and the verdict from the counters and `saturated`: events
     /// failed after their retries, events dropped because their app's events were disabled
     /// (they never reach a connection, so they appear in `total` only here) and commands

@@ -15,7 +15,7 @@ public final class AppClient: @unchecked Sendable {
     let tls: TLSConfiguration
     var userAgent: String { configuration.userAgent }
     var maxMessageSize: Int { configuration.maxMessageSize }
-    private let published = Locked(ClientStats())
+    private let published = Locked(SocketModeStats())
 
     // Service-thread state.
     private var pool: PoolController
@@ -24,7 +24,7 @@ public final class AppClient: @unchecked Sendable {
     private var recentLink: SocketLink?
     private var exchange: ConnectionsOpenExchange?
     private var dirtyLinks: [SocketLink] = []
-    private var counters = ClientStats()
+    private var counters = SocketModeStats()
     private let timer: UnsafeMutablePointer<sockeye_timer>
     private var armedAt: Instant?
     private var registered = false
@@ -131,7 +131,7 @@ public final class AppClient: @unchecked Sendable {
     }
 
     /// The latest counters (published after each batch of work).
-    public var stats: ClientStats { published.snapshot }
+    public var stats: SocketModeStats { published.snapshot }
 
     // MARK: Service thread
 

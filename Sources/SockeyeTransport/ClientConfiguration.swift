@@ -51,21 +51,25 @@ public enum ClientNotice: Sendable, Hashable {
     case lateAck(DeliveryToken)
 }
 
-/// Counters of one client, readable from any thread.
-public struct ClientStats: Sendable, Hashable {
-    /// The pool's own counters.
+/// A client's counters at one moment (`SocketModeClient.stats`). A copy of what the
+/// transport publishes after each batch of work, so reading it never waits for the service
+/// thread.
+public struct SocketModeStats: Sendable, Hashable {
+    /// The pool's own counters (envelopes received and delivered, acks sent, duplicates
+    /// dropped, connections opened and lost, Slack's count of the app's connections …).
     public var pool = PoolMetrics()
-    /// Acks and nacks requested by the host.
+    /// Acks and nacks the application asked for.
     public var hostAcks = 0
     public var hostNacks = 0
-    /// Host acks that came after Slack's deadline.
+    /// Acks the application sent after Slack's deadline.
     public var lateAcks = 0
-    /// Host acks for envelopes already acknowledged or unknown.
+    /// Acks for envelopes already answered or unknown.
     public var staleAcks = 0
-    /// Failures by layer.
+    /// Connection failures, by any layer.
     public var transportErrors = 0
-    /// Of those, the exchanges that timed out (a Web API call past `webAPITimeout`).
+    /// Of those, the exchanges that passed their deadline.
     public var timeouts = 0
+    /// WebSocket protocol violations by the server.
     public var protocolErrors = 0
     /// The latest transport error, for a status line.
     public var lastError: String?
@@ -73,19 +77,20 @@ public struct ClientStats: Sendable, Hashable {
     public var liveConnections = 0
     /// Connections the pool wants now.
     public var targetConnections = 0
-    /// Envelopes delivered and not acknowledged yet.
+    /// Envelopes delivered and not answered yet.
     public var outstandingAcks = 0
-    /// Deliveries waiting in the consumer's queue (with `maxQueuedEvents`), and the most
-    /// there ever were.
+    /// Events waiting in `events` now, and the most there ever were.
     public var queuedEvents = 0
     public var peakQueuedEvents = 0
-    /// Times the client stopped reading because the consumer's queue was full.
+    /// Times the client stopped reading because `maxQueuedEvents` were waiting.
     public var intakePauses = 0
     /// Bytes received and sent on WebSocket connections (after TLS).
     public var bytesReceived = 0
     public var bytesSent = 0
     /// The pool's state.
     public var state: PoolState = .idle
+
+    /// All zero (a client that has not connected yet reads the same).
     public init() {}
 }
 

@@ -95,14 +95,18 @@ public final class Daemon: Sendable {
     public var sinks: [String: any EventSink] { state.withLock { $0.sinks } }
 
     /// Runs until SIGTERM/SIGINT (or `stop()`, or the end of `shutdownAfter`); returns after
-    /// the drain.
+    /// the drain. Throws, after the same drain, the error of an extra service that failed.
     public func run(extraServices: [any Service] = [], shutdownAfter: Duration? = nil) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: AppsService(daemon: self), successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
+        // A companion that fails (a listener that cannot bind its address) stops the daemon
+        // with its error: running on without a listener the configuration asked for would
+        // leave probes, metrics or Slack's requests unanswered with nothing said.
         for service in extraServices {
-            services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+            services.append(.init(service: service, successTerminationBehavior: .ignore,
+                                  failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         if let shutdownAfter {
             services.append(.init(service: Timer(after: shutdownAfter), successTerminationBehavior: .gracefullyShutdownGroup))

@@ -24,6 +24,8 @@ import SockeyeSinkKit
 public struct OperationsServer: Sendable {
     let server: HTTPServer
     let host: String
+    /// The port in the configured address (0: any free one).
+    let requestedPort: Int
     let logger: Logger
 
     /// The paths this listener serves.
@@ -58,6 +60,7 @@ public struct OperationsServer: Sendable {
             }
         }
         self.host = host
+        self.requestedPort = port
         self.logger = logger
     }
 
@@ -79,7 +82,7 @@ public struct OperationsServer: Sendable {
     }
 
     /// The service to run with the daemon.
-    public var service: any Service { ListenerService(server: server, name: "operations", host: host, logger: logger) }
+    public var service: any Service { ListenerService(server: server, name: "operations", host: host, logger: logger, port: requestedPort) }
 
     /// The bound port, once running.
     public var port: Int? { server.port }
@@ -106,11 +109,14 @@ struct ListenerService: Service {
     let host: String
     let logger: Logger
 
+    /// The port asked for (0: any free one), for the error that says it cannot be had.
+    let port: Int
+
     func run() async throws {
         do {
             try await server.start()
         } catch {
-            throw OperationsError("\(name) listener: cannot listen on \(host): \(error)")
+            throw OperationsError("\(name) listener: cannot listen on \(host):\(port): \(error)")
         }
         logger.info("\(name) listener ready", metadata: ["address": .string("\(host):\(server.port ?? 0)")])
         await withTaskCancellationOrGracefulShutdownHandler {

@@ -15,6 +15,8 @@ import SockeyeSinkKit
 public struct PublicServer: Sendable {
     let server: HTTPServer
     let host: String
+    /// The port in the configured address (0: any free one).
+    let requestedPort: Int
     let logger: Logger
 
     /// A listener on `address` (`host:port`) serving the HTTP-mode apps of `daemon` (the
@@ -32,6 +34,7 @@ public struct PublicServer: Sendable {
             ingress.handle(request, sender)
         }
         self.host = host
+        self.requestedPort = port
         self.logger = logger
     }
 
@@ -49,7 +52,7 @@ public struct PublicServer: Sendable {
     }
 
     /// The service to run with the daemon.
-    public var service: any Service { ListenerService(server: server, name: "public", host: host, logger: logger) }
+    public var service: any Service { ListenerService(server: server, name: "public", host: host, logger: logger, port: requestedPort) }
 
     /// The bound port, once running.
     public var port: Int? { server.port }

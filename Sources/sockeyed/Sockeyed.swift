@@ -6,7 +6,8 @@
 //   sockeyed demo                         # a short demo against an embedded simulator
 //
 // Exit status: 0 after a clean stop (SIGTERM, SIGINT, or the demo's end), 2 for a
-// configuration error (including `run` with neither a config nor a token), 1 for anything else.
+// configuration error (including `run` with neither a config nor a token), 64 for a usage
+// mistake the argument parser catches, 1 for anything else (a listener that cannot bind).
 import ArgumentParser
 import Foundation
 import Logging
@@ -90,7 +91,13 @@ struct Run: AsyncParsableCommand {
         if let address = configuration.listeners.publicAddress {
             services.append(try makePublic(address, daemon, logger, configuration.listeners.publicLimits).service)
         }
-        try await daemon.run(extraServices: services)
+        do {
+            try await daemon.run(extraServices: services)
+        } catch {
+            // A listener that could not bind: the apps were drained, the reason goes out.
+            FileHandle.standardError.write(Data("sockeyed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     func makeOperations(_ address: String, _ daemon: Daemon, _ metrics: MetricsExport, _ logger: Logger,

@@ -173,11 +173,11 @@ package.targets += [
 
 package.targets += [
     // The daemon: configuration, apps, the batch planner and its runner, the file and
-    // command sinks, reloads.
+    // command sinks, reloads. Of the Socket Mode layers it imports only the Swift API.
     .target(
         name: "SockeyeDaemon",
         dependencies: [
-            "SockeyeSinkKit", "Sockeye", "SockeyeCore",
+            "SockeyeSinkKit", "Sockeye",
             yams, logging, serviceLifecycle, metrics,
             external("UnixSignals", "swift-service-lifecycle"),
             external("Subprocess", "swift-subprocess"),

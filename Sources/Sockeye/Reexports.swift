@@ -10,3 +10,10 @@
 /// after each batch of work. A copy here would list every counter twice and need a mapping
 /// kept in step with each new one.
 @_exported import struct SockeyeTransport.SocketModeStats
+
+/// The core's value types are the Swift API's vocabulary: `AckMode`, `PoolState`,
+/// `PoolConfiguration`, `PoolMetrics`, `ConnectionID`, `AppTokenKind` and the rest appear in
+/// its options, states, notices and errors. The core is sans-IO (values and pure functions,
+/// no threads or sockets), so re-exporting it whole lets an application, and the daemon,
+/// write `import Sockeye` alone; nothing of the transport comes with it.
+@_exported import SockeyeCore

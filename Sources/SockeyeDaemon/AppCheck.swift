@@ -1,6 +1,5 @@
 import Foundation
 import Sockeye
-import SockeyeCore
 import SockeyeSinkKit
 
 /// `sockeyed check` for one app: what Slack says about its tokens before it runs.

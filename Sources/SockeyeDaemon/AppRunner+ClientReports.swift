@@ -1,6 +1,5 @@
 import Logging
 import Sockeye
-import SockeyeCore
 import Synchronization
 
 /// What the Socket Mode client reports (its notices and counters), kept for the status page

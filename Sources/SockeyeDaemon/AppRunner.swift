@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Sockeye
-import SockeyeCore
 import SockeyeSinkKit
 import Synchronization
 

@@ -1,6 +1,5 @@
 import Foundation
 import Sockeye
-import SockeyeCore
 
 /// Who a bot token belongs to, from `auth.test`: the workspace, the bot's user and bot ids,
 /// and the scopes the token was granted (Slack's `x-oauth-scopes` header).

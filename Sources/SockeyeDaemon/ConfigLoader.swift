@@ -1,5 +1,5 @@
 import Foundation
-import SockeyeCore
+import Sockeye
 import SockeyeSinkKit
 import Yams
 

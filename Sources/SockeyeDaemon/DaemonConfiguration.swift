@@ -1,5 +1,4 @@
 import Sockeye
-import SockeyeCore
 import SockeyeSinkKit
 
 /// What `sockeyed` runs: apps, the sinks their routes name, and the operations listener.

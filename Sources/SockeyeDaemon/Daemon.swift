@@ -396,14 +396,26 @@ extension Daemon {
         HangupReload(daemon: self, load: load)
     }
 
+    /// A service that takes SIGHUP for a daemon with no configuration file (its settings
+    /// came from the environment): each one is logged as ignored. Without it the signal's
+    /// default action would end the process, apps and all, on a service manager's reload.
+    public func ignoringHangup() -> any Service {
+        HangupReload(daemon: self, load: nil)
+    }
+
     struct HangupReload: Service {
         let daemon: Daemon
-        let load: @Sendable () throws(ConfigError) -> DaemonConfiguration
+        /// nil: nothing to reload from.
+        let load: (@Sendable () throws(ConfigError) -> DaemonConfiguration)?
 
         func run() async throws {
             let hangups = await UnixSignalsSequence(trapping: .sighup)
             await cancelWhenGracefulShutdown {
                 for await _ in hangups {
+                    guard let load else {
+                        daemon.logger.notice("SIGHUP ignored: no configuration file to reload (the settings came from the environment)")
+                        continue
+                    }
                     daemon.logger.notice("SIGHUP: reloading the configuration")
                     do {
                         try await daemon.reload(try load())

@@ -84,6 +84,8 @@ struct Run: AsyncParsableCommand {
             services.append(daemon.reloadOnHangup { () throws(ConfigError) in
                 try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
             })
+        } else {
+            services.append(daemon.ignoringHangup())
         }
         if let address = configuration.operationsAddress {
             services.append(try makeOperations(address, daemon, metrics, logger, configuration.listeners).service)

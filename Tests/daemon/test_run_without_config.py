@@ -66,3 +66,26 @@ def test_check_refuses_an_out_of_range_probe(tmp_path, processes):
         assert check.wait(30) not in (0, None), (value, check.err[-5:])
         lines = lines_once_read(check, lambda lines: any("probe-seconds" in l for l in lines))
         assert any("probe-seconds" in line for line in lines), lines[-5:]
+
+
+def test_sighup_without_a_config_file_is_ignored(tmp_path, processes, start_sim):
+    """A daemon whose settings came from the environment has nothing to reload: SIGHUP (a
+    service manager's reload) is logged as ignored and the daemon keeps delivering. Without a
+    handler the signal's default action ended the process."""
+    import signal
+    from daemon_support import APP_TOKEN, free_port
+    sim = start_sim()
+    env = bare_environment(tmp_path)
+    env.update(SLACK_APP_TOKEN=APP_TOKEN, SOCKEYE_API_URL=sim.api, SOCKEYE_POOL_SIZE="1",
+               SOCKEYE_OPERATIONS_LISTEN=f"127.0.0.1:{free_port()}")
+    daemon = Proc([binary("sockeyed"), "run", "--log-level", "info"], env=env)
+    processes.append(daemon)
+    assert daemon.wait_for(lambda: any("operations listener ready" in line for line in daemon.err), 60), daemon.err[-20:]
+    daemon.signal(signal.SIGHUP)
+    assert daemon.wait_for(lambda: any("SIGHUP ignored" in line for line in daemon.err), 30), daemon.err[-20:]
+    assert daemon.proc.poll() is None, f"sockeyed ended on SIGHUP: {daemon.proc.poll()}"
+    before = sum(1 for line in daemon.out if line.startswith("{"))
+    sim.admin("load", {"rate": 100, "total": 5, "kinds": ["message"]})
+    assert daemon.wait_for(lambda: sum(1 for line in daemon.out if line.startswith("{")) >= before + 5, 60), daemon.err[-20:]
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0, daemon.err[-20:]

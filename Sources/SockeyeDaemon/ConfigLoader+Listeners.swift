@@ -56,6 +56,12 @@ extension NodeReader {
         guard !name.isEmpty, name.count <= 253, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.[]:".contains($0)) }),
               !name.hasSuffix(":")
         else { throw fail(node, key, "expected a host name such as sockeyed.internal (no scheme, no path), got \"\(text)\"") }
+        // The Host check compares names without the request's port, so an entry with a port
+        // (or an IPv6 address without its brackets, as a Host header never writes one)
+        // would never match: refused here rather than left to refuse every request.
+        guard !name.contains(":") || (name.hasPrefix("[") && name.hasSuffix("]")) else {
+            throw fail(node, key, "expected a host name without a port (the check ignores ports; an IPv6 address goes in brackets, [::1]), got \"\(text)\"")
+        }
         return name
     }
 

@@ -193,7 +193,8 @@ struct NodeReader {
     func byteCount(_ node: Node, _ key: String, range: ClosedRange<Int64> = NodeReader.defaultSizeRange) throws(ConfigError) -> Int64 {
         let text = try string(node, key)
         guard let bytes = ConfigQuantity.bytes(text, in: range) else {
-            throw fail(node, key, "expected a size from \(ConfigQuantity.describe(bytes: range)) such as 512MiB or 2GiB, got \(written(node))")
+            throw fail(node, key, "expected a size from \(ConfigQuantity.describe(bytes: range)) written as a number and KiB, MiB, GiB "
+                           + "(or KB, MB, GB), or as bytes, got \(written(node))")
         }
         return bytes
     }

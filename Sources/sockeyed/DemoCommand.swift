@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = bootstrapLogging(logLevel, environment: ProcessInfo.processInfo.environment)
+        let logger = try bootstrapLogging(logLevel, environment: ProcessInfo.processInfo.environment)
         let metrics = MetricsExport.bootstrap()
         let demo: Demo
         let daemon: Daemon
@@ -65,8 +65,13 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 /// Logs to standard error at `level` (else `$SOCKEYE_LOG_LEVEL`, else info); the daemon's logger.
-func bootstrapLogging(_ level: String?, environment: [String: String]) -> Logger {
-    let chosen = Logger.Level(rawValue: level ?? environment["SOCKEYE_LOG_LEVEL"] ?? "info") ?? .info
+/// A level that is not one of swift-log's is a usage error (exit 64), never a silent `info`.
+func bootstrapLogging(_ level: String?, environment: [String: String]) throws -> Logger {
+    let written = level ?? environment["SOCKEYE_LOG_LEVEL"] ?? "info"
+    guard let chosen = Logger.Level(rawValue: written) else {
+        let source = level == nil ? "SOCKEYE_LOG_LEVEL" : "--log-level"
+        throw ValidationError("\(source): one of trace, debug, info, notice, warning, error or critical")
+    }
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = chosen

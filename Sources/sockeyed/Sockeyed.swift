@@ -49,7 +49,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let logger = bootstrapLogging(logLevel, environment: environment)
+        let logger = try bootstrapLogging(logLevel, environment: environment)
         let metrics = MetricsExport.bootstrap()
         OpenFileLimit.raiseToHardLimit()
 

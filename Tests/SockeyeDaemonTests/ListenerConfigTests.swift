@@ -89,6 +89,8 @@ struct ListenerConfigTests {
               ("public:\n  max_connections: 10\n", "public.listen"),
               ("public:\n  listen: 127.0.0.1:1\n  allowed_hosts: [x]\n", "public.allowed_hosts"),
               ("operations:\n  allowed_hosts: [\"http://x/\"]\n", "operations.allowed_hosts[0]"),
+              ("operations:\n  allowed_hosts: [localhost, \"sockeyed.internal:9000\"]\n", "operations.allowed_hosts[1]"),
+              ("operations:\n  allowed_hosts: [\"::1\"]\n", "operations.allowed_hosts[0]"),
               ("operations:\n  max_conections: 5\n", "operations.max_conections"),
           ])
     func refused(_ section: String, _ key: String) {

@@ -89,3 +89,17 @@ def test_sighup_without_a_config_file_is_ignored(tmp_path, processes, start_sim)
     assert daemon.wait_for(lambda: sum(1 for line in daemon.out if line.startswith("{")) >= before + 5, 60), daemon.err[-20:]
     daemon.signal(signal.SIGTERM)
     assert daemon.wait(30) == 0, daemon.err[-20:]
+
+
+def test_an_unknown_log_level_is_a_usage_error(tmp_path, processes):
+    """`--log-level verbose` (or SOCKEYE_LOG_LEVEL=verbose) is refused with exit status 64 and
+    the levels to choose from, instead of quietly running at info."""
+    for argv, extra in ((["run", "--log-level", "verbose"], {}), (["run"], {"SOCKEYE_LOG_LEVEL": "verbose"}),
+                        (["demo", "--log-level", "loud"], {})):
+        env = bare_environment(tmp_path)
+        env.update(extra)
+        process = Proc([binary("sockeyed"), *argv], env=env)
+        processes.append(process)
+        assert process.wait(30) == 64, (argv, extra, process.err[-5:])
+        lines = lines_once_read(process, lambda lines: any("notice, warning" in l for l in lines))
+        assert any("notice, warning" in line for line in lines), (argv, lines[-5:])

@@ -1,22 +1,26 @@
 import Foundation
 import ServiceLifecycle
 
-/// Live counts on standard error: one line rewritten in place on a terminal, a plain line
-/// every few seconds otherwise. `events/s` is measured over the last interval.
+/// Live counts on standard error: one line rewritten in place twice a second on a terminal;
+/// otherwise (a journal, a log file) a plain line a minute, and none while nothing changed,
+/// so an idle daemon does not fill its log. `events/s` is measured over the last interval.
 struct StatusLine: Service {
     let daemon: Daemon
     let label: String
 
     func run() async throws {
         let terminal = isatty(STDERR_FILENO) == 1
-        let interval: Duration = terminal ? .milliseconds(500) : .seconds(5)
+        let interval: Duration = terminal ? .milliseconds(500) : .seconds(60)
         await cancelWhenGracefulShutdown {
             var last = 0
             var lastTime = ContinuousClock.now
+            var lastLine = ""
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 let now = ContinuousClock.now
                 let line = render(since: &last, at: now, previous: &lastTime)
+                if !terminal && line == lastLine { continue }
+                lastLine = line
                 let text = terminal ? "\r\u{1B}[K" + line : line + "\n"
                 FileHandle.standardError.write(Data(text.utf8))
             }

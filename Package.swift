@@ -3,12 +3,13 @@
 // Sockeye: a Slack Socket Mode delivery engine.
 //
 // Targets by layer, each importing only from the layers above it (docs/architecture.md):
-//   1. C system libraries and helpers   CLibWebSockets, CSockeye, CSockeyeSIMD, CSockeyeOpenSSL
+//   1. C system libraries and helpers   CLibWebSockets, CNats, CSockeye, CSockeyeSIMD, CSockeyeOpenSSL
 //   2. the sans-IO core                 SockeyeCore
 //   3. the transport                    SockeyeTransport
 //   4. the front ends                   SockeyeABI (libsockeye.so), Sockeye (the Swift API)
 //   5. the sink kit and its helpers     SockeyeSlackSignature, SockeyeHTTP, SockeyeSinkKit
-//   6. the daemon's parts               SockeyeDaemon, SockeyeSpool, SockeyeBridge, SockeyeOperations
+//   6. the daemon's parts               SockeyeDaemon, SockeyeSpool, SockeyeBridge, SockeyeOperations,
+//                                       SockeyeJetStream
 //   7. executables                      sockeyed (with SockeyeDemo), sockeye-example, sockeye-ws-echo
 //   8. the simulator                    SockeyeSim, sockeye-sim
 //   9. benchmarks                       (simdjson and the malloc counter live only here)
@@ -99,6 +100,8 @@ package.targets += [
         pkgConfig: "libwebsockets",
         providers: [.apt(["libwebsockets-dev"])]
     ),
+    // The NATS C client, seen only by SockeyeJetStream.
+    .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
     // include/sockeye.h as a Swift module, so the ABI is written against its exact types.
     .systemLibrary(name: "CSockeye"),
     // 16-byte classification kernels (SSE2 / NEON) the scanner inlines; header-only.
@@ -199,6 +202,12 @@ package.targets += [
                        nioPosix, metrics, logging],
         swiftSettings: strictSwift
     ),
+    // The jetstream sink: events published to a NATS JetStream stream (docs/cluster.md).
+    .target(
+        name: "SockeyeJetStream",
+        dependencies: ["SockeyeSinkKit", "SockeyeCore", "CNats", metrics, logging],
+        swiftSettings: strictSwift
+    ),
     // The listeners: /metrics, /healthz, /readyz, the status page and the Events API ingress.
     .target(
         name: "SockeyeOperations",
@@ -224,7 +233,7 @@ package.targets += [
     .executableTarget(
         name: "sockeyed",
         dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge",
-                       "Sockeye", "SockeyeSinkKit", argumentParser, logging],
+                       "SockeyeJetStream", "Sockeye", "SockeyeSinkKit", argumentParser, logging],
         swiftSettings: strictSwift
     ),
     // `swift run sockeye-example`: receives and acks events (from an embedded simulator when
@@ -360,6 +369,12 @@ package.targets += [
                        yams, logging, nioCore, nioSSL, serviceLifecycle,
                        external("Hummingbird", "hummingbird"), external("HummingbirdTLS", "hummingbird"),
                        external("HTTPTypes", "swift-http-types")],
+        swiftSettings: strictSwift
+    ),
+    // The jetstream sink against real nats-server processes.
+    .testTarget(
+        name: "SockeyeJetStreamTests",
+        dependencies: ["SockeyeJetStream", "SockeyeSinkKit", logging],
         swiftSettings: strictSwift
     ),
     .testTarget(

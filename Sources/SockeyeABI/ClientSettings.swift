@@ -70,12 +70,14 @@ struct ClientSettings: @unchecked Sendable {
             guard let text = String(validatingCString: proxy) else {
                 throw ABIFailure(SOCKEYE_E_INVALID_URL, "proxy_url is not valid UTF-8")
             }
+            let url: EndpointURL
             do {
-                let url = try EndpointURL(text)
-                configuration.proxy = ProxySettings(httpsProxy: url, httpProxy: url, noProxy: [])
+                url = try EndpointURL(text)
             } catch {
                 throw ABIFailure(SOCKEYE_E_INVALID_URL, "proxy_url: \(error.description)")
             }
+            guard url.scheme.isHTTP else { throw ABIFailure(SOCKEYE_E_INVALID_URL, "proxy_url: expected an http:// URL") }
+            configuration.proxy = ProxySettings(httpsProxy: url, httpProxy: url, noProxy: [])
         }
         if let file = options.ca_file {
             guard let text = String(validatingCString: file) else {

@@ -1,4 +1,5 @@
-/// A parsed absolute URL of the schemes Sockeye uses: ws, wss, http, https.
+/// A parsed absolute URL of the schemes Sockeye uses: ws, wss, http, https, and NATS's nats
+/// and tls (the cluster's servers).
 ///
 /// Parsing is strict where a mistake would otherwise surface late and obscurely (in DNS, in a
 /// proxy's error page, or as a request line the server refuses): every problem has its own
@@ -23,11 +24,21 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     /// The schemes Sockeye speaks.
     public enum Scheme: String, Sendable {
         case ws, wss, http, https
+        /// A NATS server, plain or over TLS.
+        case nats, tls
 
-        /// 443 for the TLS schemes, 80 for the others.
-        public var defaultPort: Int { isSecure ? 443 : 80 }
+        /// 4222 for NATS, 443 for the other TLS schemes, 80 for the others.
+        public var defaultPort: Int {
+            switch self {
+            case .nats, .tls: 4222
+            case .wss, .https: 443
+            case .ws, .http: 80
+            }
+        }
         /// Whether the scheme runs over TLS.
-        public var isSecure: Bool { self == .wss || self == .https }
+        public var isSecure: Bool { self == .wss || self == .https || self == .tls }
+        /// Whether it is http or https.
+        public var isHTTP: Bool { self == .http || self == .https }
     }
 
     /// The scheme, lowercased.

@@ -38,7 +38,7 @@ public enum EndpointURLError: Error, Sendable, Hashable, CustomStringConvertible
         switch self {
         case .empty: "the URL is empty"
         case .missingScheme: "the URL has no scheme (expected ws://, wss://, http:// or https://)"
-        case .unsupportedScheme(let scheme): "unsupported URL scheme \"\(scheme)\" (expected ws, wss, http or https)"
+        case .unsupportedScheme(let scheme): "unsupported URL scheme \"\(scheme)\" (expected ws, wss, http, https, nats or tls)"
         case .emptyHost: "the URL has no host"
         case .invalidHost(let host):
             "invalid host \"\(host)\"" + (host.contains(":") ? " (an IPv6 address goes in brackets: [::1]:8080)" : "")

@@ -16,6 +16,9 @@ public struct PayloadFields: Sendable, Hashable {
     public var botID: ByteView = .absent
     /// The slash command (`/deploy`).
     public var command: ByteView = .absent
+    /// The top-level `api_app_id`: the Slack app the payload is for (events, interactions
+    /// and slash commands carry it).
+    public var apiAppID: ByteView = .absent
 
     /// Every field absent.
     public init() {}
@@ -40,6 +43,8 @@ public struct PayloadFields: Sendable, Hashable {
                 fields.user = try Self.string(&cursor, depth: 1)
             case .command:
                 fields.command = try Self.string(&cursor, depth: 1)
+            case .apiAppID:
+                fields.apiAppID = try Self.string(&cursor, depth: 1)
             case .channel:
                 fields.channel = try Self.idOrString(&cursor, depth: 1)
             case .user:
@@ -76,12 +81,13 @@ public struct PayloadFields: Sendable, Hashable {
 
     /// The key names this reader looks for; others are `nil`.
     private enum Name {
-        case event, channelID, userID, command, channel, user, container, botID, item, id
+        case event, channelID, userID, command, channel, user, container, botID, item, id, apiAppID
     }
 
     private static let wanted: [(StaticString, Name)] = [
         ("event", .event), ("channel_id", .channelID), ("user_id", .userID), ("command", .command), ("channel", .channel),
         ("user", .user), ("container", .container), ("bot_id", .botID), ("item", .item), ("id", .id),
+        ("api_app_id", .apiAppID),
     ]
 
     private static func name(_ key: ByteView, _ cursor: JSONCursor) -> Name? {

@@ -51,7 +51,7 @@ public enum ConfigLoader {
             app.ignoreOwnMessages = true
         }
         if let url = environment["SOCKEYE_API_URL"], !url.isEmpty {
-            guard (try? EndpointURL(url)) != nil else {
+            guard (try? EndpointURL(url))?.scheme.isHTTP == true else {
                 throw ConfigError(source: "environment", key: "SOCKEYE_API_URL", message: "not an http:// or https:// URL")
             }
             app.apiURL = url
@@ -234,7 +234,9 @@ struct NodeReader {
         var listen: String? = "127.0.0.1:9464"
         var listeners = ListenerSettings()
         var sawApps = false
-        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations", "public"]) {
+        var cluster: ClusterSettings?
+        var sinkNodes: [String: Node] = [:]
+        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations", "public", "cluster"]) {
             switch name {
             case "apps":
                 sawApps = true
@@ -248,7 +250,10 @@ struct NodeReader {
             case "sinks":
                 for (sinkName, settings) in try anyMembers(value, "sinks") {
                     sinks[sinkName] = try sink(settings, "sinks.\(sinkName)")
+                    sinkNodes[sinkName] = settings
                 }
+            case "cluster":
+                cluster = try clusterSection(value)
             case "public":
                 try publicSection(value, listeners: &listeners)
             default:
@@ -256,6 +261,12 @@ struct NodeReader {
             }
         }
         guard sawApps else { throw fail(root, "apps", "missing: the file needs an `apps:` list") }
+        for (sinkName, settings) in sinks.sorted(by: { $0.key < $1.key }) where cluster == nil {
+            if case .jetstream = settings {
+                throw fail(sinkNodes[sinkName] ?? root, "sinks.\(sinkName)",
+                           "a jetstream sink publishes to the NATS servers of the top-level `cluster:` block: add `cluster: {nats: [nats://127.0.0.1:4222]}`")
+            }
+        }
         var names = Set<String>()
         for (index, app) in apps.enumerated() {
             guard names.insert(app.name).inserted else {
@@ -286,6 +297,7 @@ struct NodeReader {
         }
         var configuration = DaemonConfiguration(apps: apps, sinks: sinks, operationsAddress: listen)
         configuration.listeners = listeners
+        configuration.cluster = cluster
         return configuration
     }
 
@@ -327,7 +339,7 @@ struct NodeReader {
                 ownMessages = (try bool(value, path), value)
             case "api_url":
                 settings.apiURL = try string(value, path)
-                guard (try? EndpointURL(settings.apiURL)) != nil else { throw fail(value, path, "not an http:// or https:// URL") }
+                guard (try? EndpointURL(settings.apiURL))?.scheme.isHTTP == true else { throw fail(value, path, "not an http:// or https:// URL") }
             case "pool_size":
                 settings.poolSize = try int(value, path, range: 1...10)
             case "max_pool_size":
@@ -438,9 +450,10 @@ struct NodeReader {
 
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
         let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout", "env",
-                                                      "url", "commands_url", "actions_url", "signing_secret", "ca_file"])
+                                                      "url", "commands_url", "actions_url", "signing_secret", "ca_file",
+                                                      "stream", "subject_prefix", "duplicate_window", "replicas"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
-            throw fail(node, "\(key).type", "missing: stdout, file, command, spool or http")
+            throw fail(node, "\(key).type", "missing: stdout, file, command, spool, http or jetstream")
         }
         let type = try string(typeNode, "\(key).type")
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
@@ -448,13 +461,17 @@ struct NodeReader {
             for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(ConfigLoader.quoted(type)) sink") } }
         }
         if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret", "ca_file"]) }
+        if type != "jetstream" { try refuse(["stream", "subject_prefix", "duplicate_window", "replicas"]) }
         switch type {
+        case "jetstream":
+            try refuse(["path", "command", "concurrency", "env"])
+            return .jetstream(try jetStreamSink(node, key, field: field))
         case "http":
             try refuse(["path", "max_age", "max_size", "command", "env"])
             func url(_ name: String) throws(ConfigError) -> String? {
                 guard let node = field(name) else { return nil }
                 let text = try string(node, "\(key).\(name)")
-                guard (try? EndpointURL(text)) != nil else { throw fail(node, "\(key).\(name)", "not an http:// or https:// URL") }
+                guard (try? EndpointURL(text))?.scheme.isHTTP == true else { throw fail(node, "\(key).\(name)", "not an http:// or https:// URL") }
                 return text
             }
             guard let events = try url("url") else { throw fail(node, "\(key).url", "missing: the app's Request URL for events") }
@@ -511,7 +528,7 @@ struct NodeReader {
             if let size = field("max_size") { settings.maxBytes = try byteCount(size, "\(key).max_size", range: (1 << 20)...(64 << 40)) }
             return .spool(settings)
         default:
-            throw fail(typeNode, "\(key).type", "unknown sink type \(written(typeNode)) (stdout, file, command, spool, http)")
+            throw fail(typeNode, "\(key).type", "unknown sink type \(written(typeNode)) (stdout, file, command, spool, http, jetstream)")
         }
     }
 }

@@ -231,13 +231,15 @@ public final class Daemon: Sendable {
     }
 
     /// The sinks `configuration`'s enabled apps use: an unchanged sink (same name, same
-    /// settings as in `previous`) is reused as it is, the others are opened.
+    /// settings as in `previous`, and for a jetstream sink the same `cluster:`) is reused as it
+    /// is, the others are opened.
     static func openSinks(for configuration: DaemonConfiguration, reusing existing: [String: any EventSink],
                           previous: DaemonConfiguration?, makeSink: SinkMaker?) throws(DaemonError) -> [String: any EventSink] {
         var sinks: [String: any EventSink] = [:]
         let used = Set(configuration.apps.filter(\.enabled).flatMap { $0.routes.flatMap(\.sinks) })
         for (name, settings) in configuration.sinks where used.contains(name) {
-            if let sink = existing[name], previous?.sinks[name] == settings {
+            let sameCluster: Bool = if case .jetstream = settings { previous?.cluster == configuration.cluster } else { true }
+            if let sink = existing[name], previous?.sinks[name] == settings, sameCluster {
                 sinks[name] = sink
                 continue
             }

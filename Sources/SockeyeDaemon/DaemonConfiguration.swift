@@ -14,6 +14,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The listeners' limits, the operations listener's allowed hosts and the public
     /// listener (the ingress).
     public var listeners = ListenerSettings()
+    /// The NATS servers and this node's name (the top-level `cluster:` block); nil without one.
+    /// `jetstream` sinks need it.
+    public var cluster: ClusterSettings?
 
     public init(apps: [AppSettings], sinks: [String: SinkSettings], operationsAddress: String? = "127.0.0.1:9464") {
         self.apps = apps
@@ -114,9 +117,12 @@ public enum SinkSettings: Sendable, Equatable {
     /// Each event POSTed to an HTTP-mode app's Request URL(s) as Slack would send it there
     /// (signed), and acked when the app answers 2xx (the bridge).
     case http(HTTPForwardSettings)
+    /// Each event published to a JetStream stream on the `cluster:` servers, and acked once
+    /// the stream stored it (docs/cluster.md).
+    case jetstream(JetStreamSettings)
 
     /// The sink's type as the configuration names it (`stdout`, `file`, `spool`, `command`,
-    /// `http`): what a message says of a sink, since its settings may hold secrets.
+    /// `http`, `jetstream`): what a message says of a sink, since its settings may hold secrets.
     public var kind: String {
         switch self {
         case .stdout: "stdout"
@@ -124,6 +130,7 @@ public enum SinkSettings: Sendable, Equatable {
         case .spool: "spool"
         case .command: "command"
         case .http: "http"
+        case .jetstream: "jetstream"
         }
     }
 }

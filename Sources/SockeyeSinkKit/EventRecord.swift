@@ -21,6 +21,8 @@ public struct EventRecord: Sendable {
     /// `payload.event.bot_id`.
     public let botID: String?
     public let eventID: String?
+    /// The payload's `api_app_id` (the Slack app's id, `A0…`), when it names one.
+    public let apiAppID: String?
     public let retryAttempt: Int
     public let retryReason: String?
     public let acceptsResponsePayload: Bool
@@ -93,6 +95,7 @@ public struct EventRecord: Sendable {
         channel = text(read.channel)
         user = text(read.user)
         botID = text(read.botID)
+        apiAppID = text(read.apiAppID)
         eventType = parts.eventType ?? (parts.envelopeType == "slash_commands" ? text(read.command) : parts.payloadType)
         var writer = JSONLineWriter()
         // The payload plus the envelope fields (ids and names are short).

@@ -14,6 +14,7 @@ import Logging
 import SockeyeBridge
 import SockeyeDaemon
 import SockeyeSinkKit
+import SockeyeJetStream
 import SockeyeSpool
 import SockeyeOperations
 
@@ -128,6 +129,10 @@ struct Run: AsyncParsableCommand {
                 switch settings {
                 case .spool(let spool): return try SpoolSink(name: name, settings: spool, logger: logger)
                 case .http(let forward): return HTTPForwarderSink(name: name, settings: forward, logger: logger)
+                case .jetstream(let jetStream):
+                    // The loader refuses a jetstream sink without a `cluster:` block.
+                    guard let cluster = configuration.cluster else { return nil }
+                    return try JetStreamSink(name: name, settings: jetStream, cluster: cluster, logger: logger)
                 default: return nil
                 }
             })

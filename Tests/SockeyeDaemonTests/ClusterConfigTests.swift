@@ -1,0 +1,98 @@
+import SockeyeDaemon
+import SockeyeSinkKit
+import Testing
+
+/// The `cluster:` block and `jetstream` sinks in the configuration file.
+@Suite("sockeyed configuration: cluster and jetstream sinks")
+struct ClusterConfigTests {
+    let environment = ["SLACK_APP_TOKEN": "xapp-1-A1-1-secret", "NATS_PASSWORD": "hunter2"]
+
+    func parse(_ text: String) throws(ConfigError) -> DaemonConfiguration {
+        try ConfigLoader.parse(text, source: "test.yaml", environment: environment)
+    }
+
+    func error(_ text: String) -> ConfigError? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private func document(cluster: String?, sink: String) -> String {
+        var text = """
+            apps:
+              - name: a
+                app_token: ${SLACK_APP_TOKEN}
+                routes:
+                  - sinks: events
+            sinks:
+              events:
+            \(sink.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+
+            """
+        if let cluster { text += "cluster:\n" + cluster.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" }
+        return text
+    }
+
+    @Test("a jetstream sink with every setting, and the cluster block")
+    func full() throws {
+        let config = try parse(document(
+            cluster: "nats: [nats://127.0.0.1:4222, \"tls://user:${NATS_PASSWORD}@10.0.0.2:4443\"]\nnode: node-a\nrequest_timeout: 2s",
+            sink: "type: jetstream\nstream: SLACK_EVENTS\nsubject_prefix: acme.slack\nmax_age: 3d\nmax_size: 10GiB\n"
+                + "duplicate_window: 30m\nreplicas: 3\ntimeout: 1500ms"))
+        var expected = JetStreamSettings(stream: "SLACK_EVENTS")
+        expected.subjectPrefix = "acme.slack"
+        expected.maxAgeSeconds = 3 * 86_400
+        expected.maxBytes = 10 << 30
+        expected.duplicateWindowSeconds = 1800
+        expected.replicas = 3
+        expected.publishTimeoutSeconds = 1.5
+        #expect(config.sinks["events"] == .jetstream(expected))
+        var cluster = ClusterSettings(servers: ["nats://127.0.0.1:4222", "tls://user:hunter2@10.0.0.2:4443"], node: "node-a")
+        cluster.requestTimeoutSeconds = 2
+        #expect(config.cluster == cluster)
+    }
+
+    @Test("defaults: prefix slack, 7 days, 15-minute window, automatic replicas, 2 s")
+    func defaults() throws {
+        let config = try parse(document(cluster: "nats: nats://127.0.0.1:4222", sink: "type: jetstream\nstream: SLACK"))
+        guard case .jetstream(let settings) = config.sinks["events"] else {
+            Issue.record("not a jetstream sink")
+            return
+        }
+        #expect(settings == JetStreamSettings(stream: "SLACK"))
+        #expect(settings.subjectPrefix == "slack" && settings.duplicateWindowSeconds == 900 && settings.replicas == nil)
+        #expect(config.cluster?.node.isEmpty == false)
+    }
+
+    @Test("mistakes are refused with the key and what to write")
+    func mistakes() {
+        let sink = "type: jetstream\nstream: SLACK"
+        #expect(error(document(cluster: nil, sink: sink))?.description.contains("cluster:") == true)
+        #expect(error(document(cluster: "node: a", sink: sink))?.key == "cluster.nats")
+        #expect(error(document(cluster: "nats: http://127.0.0.1:4222", sink: sink))?.key == "cluster.nats[0]")
+        #expect(error(document(cluster: "nats: nats://127.0.0.1:99999", sink: sink))?.key == "cluster.nats[0]")
+        #expect(error(document(cluster: "nats: nats://127.0.0.1:4222/path", sink: sink))?.key == "cluster.nats[0]")
+        #expect(error(document(cluster: "nats: nats://127.0.0.1:4222\nnode: a.b", sink: sink))?.key == "cluster.node")
+        let cluster = "nats: nats://127.0.0.1:4222"
+        #expect(error(document(cluster: cluster, sink: "type: jetstream"))?.key == "sinks.events.stream")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: a.b"))?.key == "sinks.events.stream")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: S\nsubject_prefix: slack.>"))?.key == "sinks.events.subject_prefix")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: S\nreplicas: 7"))?.key == "sinks.events.replicas")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: S\ntimeout: 5s"))?.key == "sinks.events.timeout")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: S\nduplicate_window: 1s"))?.key == "sinks.events.duplicate_window")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: S\nmax_age: 5m"))?.key == "sinks.events.max_age")
+        #expect(error(document(cluster: cluster, sink: "type: jetstream\nstream: S\npath: x"))?.key == "sinks.events.path")
+        #expect(error(document(cluster: cluster, sink: "type: file\npath: x\nstream: S"))?.key == "sinks.events.stream")
+    }
+
+    @Test("a password in a server URL never reaches an error")
+    func passwordNotRepeated() {
+        let text = document(cluster: "nats: \"ftp://user:${NATS_PASSWORD}@127.0.0.1:4222\"", sink: "type: jetstream\nstream: S")
+        let description = error(text)?.description ?? ""
+        #expect(!description.isEmpty)
+        #expect(!description.contains("hunter2"))
+    }
+}

@@ -23,8 +23,11 @@ extension NodeReader {
             } catch {
                 throw fail(serversNode, "cluster.nats[\(index)]", "\(error.description): \(URLRedaction.maskingPassword(server))")
             }
-            guard parsed.scheme == .nats || parsed.scheme == .tls else {
-                throw fail(serversNode, "cluster.nats[\(index)]", "a NATS server is nats://host:port or tls://host:port, got \(parsed)")
+            guard parsed.scheme != .tls else {
+                throw fail(serversNode, "cluster.nats[\(index)]", "TLS to the NATS servers is not supported yet: use nats:// on a trusted network")
+            }
+            guard parsed.scheme == .nats else {
+                throw fail(serversNode, "cluster.nats[\(index)]", "a NATS server is nats://host:port, got \(parsed)")
             }
             guard parsed.requestTarget == "/", parsed.query == nil else {
                 throw fail(serversNode, "cluster.nats[\(index)]", "a NATS server URL has no path or query: \(parsed)")

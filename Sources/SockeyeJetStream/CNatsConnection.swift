@@ -191,6 +191,12 @@ package final class CNatsConnection: JetStreamConnection {
 
     // MARK: Helpers
 
+    /// libnats's last error without the source location it starts with (`(js.c:535): `).
+    static func withoutSourceLocation(_ text: String) -> String {
+        guard text.hasPrefix("("), let end = text.range(of: "): "), text[..<end.lowerBound].contains(".c:") else { return text }
+        return String(text[end.upperBound...])
+    }
+
     /// `body` with `strings` as a C array of C strings, valid during the call.
     private static func withCStrings<Result>(
         _ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Result
@@ -239,7 +245,7 @@ package final class CNatsConnection: JetStreamConnection {
             kind = .refused
         }
         var words = serverText ?? ""
-        if serverText == nil, let last = nats_GetLastError(nil) { words = String(cString: last) }
+        if serverText == nil, let last = nats_GetLastError(nil) { words = Self.withoutSourceLocation(String(cString: last)) }
         if words.isEmpty, let text = natsStatus_GetText(status) { words = String(cString: text) }
         if code.rawValue != 0 { words += " (JetStream error \(code.rawValue))" }
         return JetStreamError(kind, "\(doing): \(URLRedaction.urls(in: words))")

@@ -184,11 +184,7 @@ public final class JetStreamSink: EventSink {
     /// log (nil when nothing), or why it cannot be done.
     private static func prepare(_ settings: JetStreamSettings, on connection: any JetStreamConnection) -> Result<String?, JetStreamError> {
         guard connection.isConnected else { return .failure(JetStreamError(.unavailable, "not connected to a NATS server")) }
-        let replicas = settings.replicas ?? (connection.serverCount >= 3 ? 3 : 1)
-        let wanted = StreamSpec(
-            name: settings.stream, subjects: [settings.subjectPrefix + ".>"],
-            maxAgeNanoseconds: Int64((settings.maxAgeSeconds * 1e9).rounded()), maxBytes: settings.maxBytes ?? -1,
-            duplicateWindowNanoseconds: Int64((settings.duplicateWindowSeconds * 1e9).rounded()), replicas: replicas, fileStorage: true)
+        let wanted = StreamSpec.wanted(by: settings, serverCount: connection.serverCount)
         do throws(JetStreamError) {
             switch StreamPlan.plan(wanted: wanted, existing: try connection.fetchStream(settings.stream)?.spec) {
             case .keep:

@@ -1,3 +1,5 @@
+import SockeyeSinkKit
+
 /// A stream's settings as plain values (durations in nanoseconds, as JetStream keeps them).
 package struct StreamSpec: Sendable, Equatable {
     package var name: String
@@ -18,6 +20,18 @@ package struct StreamSpec: Sendable, Equatable {
         self.duplicateWindowNanoseconds = duplicateWindowNanoseconds
         self.replicas = replicas
         self.fileStorage = fileStorage
+    }
+}
+
+extension StreamSpec {
+    /// The stream `settings` ask for on a cluster of `serverCount` servers: subjects
+    /// `<prefix>.>`, file storage, and unless set, 3 replicas from three servers up, else 1.
+    package static func wanted(by settings: JetStreamSettings, serverCount: Int) -> StreamSpec {
+        StreamSpec(
+            name: settings.stream, subjects: [settings.subjectPrefix + ".>"],
+            maxAgeNanoseconds: Int64((settings.maxAgeSeconds * 1e9).rounded()), maxBytes: settings.maxBytes ?? -1,
+            duplicateWindowNanoseconds: Int64((settings.duplicateWindowSeconds * 1e9).rounded()),
+            replicas: settings.replicas ?? (serverCount >= 3 ? 3 : 1), fileStorage: true)
     }
 }
 

@@ -57,7 +57,7 @@ public struct JetStreamSettings: Sendable, Equatable {
 /// The top-level `cluster:` block: the NATS servers the daemon's JetStream sinks (and, later,
 /// the cluster's connection leases) use, and this node's name.
 public struct ClusterSettings: Sendable, Equatable {
-    /// `nats://` or `tls://` URLs, with `user:password@` when the servers want it.
+    /// `nats://` URLs, with `user:password@` when the servers want it.
     public var servers: [String]
     /// This node's name in the cluster (the connection's name on the NATS servers).
     public var node: String

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Sockeye
 import SockeyeDaemon
+import SockeyeJetStream
 
 /// `sockeyed check`: what Slack says about each configured app, before running it.
 struct CheckCommand: AsyncParsableCommand {
@@ -13,7 +14,9 @@ struct CheckCommand: AsyncParsableCommand {
             (workspace, bot user and bot ids, scopes the routes need that the token lacks); and a \
             short probe connection whose hello tells whether another process holds connections \
             for the app (it would silently take a share of the events). Events delivered to the \
-            probe are nacked, so Slack redelivers them. Exit status 1 when something needs fixing.
+            probe are nacked, so Slack redelivers them. For each jetstream sink the apps use: \
+            whether a NATS server of `cluster:` answers, and what the daemon would do to the \
+            stream (nothing is changed). Exit status 1 when something needs fixing.
             """)
 
     @Option(name: .long, help: "The YAML configuration file (default: $SOCKEYE_CONFIG; else SLACK_APP_TOKEN).")
@@ -58,6 +61,15 @@ struct CheckCommand: AsyncParsableCommand {
             print("\(settings.name)\(settings.enabled ? "" : " (disabled)"):")
             for finding in check.findings { print("  \(finding.ok ? "ok  " : "FIX ") \(finding.text)") }
             failed = failed || !check.passed
+        }
+        let used = Set(apps.filter(\.enabled).flatMap { $0.routes.flatMap(\.sinks) })
+        for (name, settings) in configuration.sinks.sorted(by: { $0.key < $1.key }) where used.contains(name) {
+            guard case .jetstream(let jetStream) = settings, let cluster = configuration.cluster else { continue }
+            print("sink \(name) (jetstream):")
+            for finding in await JetStreamCheck.run(settings: jetStream, cluster: cluster) {
+                print("  \(finding.ok ? "ok  " : "FIX ") \(finding.text)")
+                failed = failed || !finding.ok
+            }
         }
         if failed { throw ExitCode(1) }
     }

@@ -1,0 +1,103 @@
+"""sockeyed with a jetstream sink, against a real nats-server and the simulator: every event
+Slack (the simulator) saw acked is in the stream, once; when the NATS server is killed with
+SIGKILL under load, events are nacked instead of acked, Slack delivers them again, and once the
+server is back (same port, same store) each event is in the stream exactly once, none lost."""
+import os
+import signal
+import time
+
+import pytest
+
+from daemon_support import APP_TOKEN, Proc, binary
+
+from nats_process import NatsError, NatsServer
+
+TOTAL = 6_000
+
+
+@pytest.fixture
+def nats(tmp_path):
+    servers = []
+
+    def start(**options):
+        try:
+            server = NatsServer(str(tmp_path / "nats-store"), **options)
+        except NatsError as error:
+            pytest.fail(str(error), pytrace=False)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop(signal.SIGKILL)
+
+
+def config(folder, api, nats_url):
+    path = os.path.join(folder, "sockeyed.yaml")
+    with open(path, "w") as f:
+        f.write(f"""apps:
+  - name: js-app
+    app_token: {APP_TOKEN}
+    api_url: {api}
+    pool_size: 2
+    routes: [{{sinks: [events]}}]
+sinks:
+  events: {{type: jetstream, stream: SLACK, subject_prefix: slack}}
+cluster:
+  nats: [{nats_url}]
+  node: node-a
+operations:
+  listen: "off"
+""")
+    return path
+
+
+def stored(server):
+    stream = server.stream("SLACK")
+    return stream["state"]["messages"] if stream else 0
+
+
+def test_every_acked_event_is_in_the_stream_once(tmp_path, processes, start_sim, nats):
+    server = nats()
+    sim = start_sim("--load-total", str(TOTAL), "--load-rate", "3000", "--load-delay", "1", "--time-scale", "10",
+                    "--duration", "120")
+    daemon = Proc([binary("sockeyed"), "run", "--config", config(str(tmp_path), sim.api, server.url)],
+                  env=dict(os.environ, SOCKEYE_LOG_LEVEL="info"))
+    processes.append(daemon)
+    report = sim.report(120)
+    total = report["total"]
+    assert total["acked"] >= TOTAL and report["lost"] == 0 and total["failedAfterRetries"] == 0, report
+    stream = server.stream("SLACK")
+    assert stream is not None, server.jsz()
+    assert stream["state"]["messages"] == TOTAL, stream["state"]
+    assert stream["config"]["subjects"] == ["slack.>"], stream["config"]
+    assert stream["config"]["duplicate_window"] == 900 * 10**9, stream["config"]
+    assert stream["config"]["storage"] == "file", stream["config"]
+    assert any("created stream SLACK" in line for line in daemon.err), daemon.err[-20:]
+
+
+def test_nats_killed_under_load_loses_nothing_and_stores_each_event_once(tmp_path, processes, start_sim, nats):
+    server = nats()
+    port, monitor = server.port, server.monitor_port
+    # Retry delays divided by 10 (0, 6 and 30 s): the redeliveries come within the test.
+    sim = start_sim("--load-total", str(TOTAL), "--load-rate", "1500", "--load-delay", "1", "--time-scale", "10",
+                    "--duration", "150")
+    daemon = Proc([binary("sockeyed"), "run", "--config", config(str(tmp_path), sim.api, server.url)],
+                  env=dict(os.environ, SOCKEYE_LOG_LEVEL="info"))
+    processes.append(daemon)
+    deadline = time.time() + 60
+    while time.time() < deadline and stored(server) < TOTAL // 4:
+        time.sleep(0.05)
+    assert stored(server) >= TOTAL // 4, daemon.err[-20:]
+    server.stop(signal.SIGKILL)
+    time.sleep(3)
+    # Slack's deliveries during the outage were nacked, not acked.
+    assert daemon.wait_for(lambda: any("refuses events" in line for line in daemon.err), 10), daemon.err[-20:]
+    restarted = nats(port=port, monitor_port=monitor)
+    report = sim.report(150)
+    total = report["total"]
+    assert report["lost"] == 0 and total["failedAfterRetries"] == 0, report
+    assert total["acked"] >= TOTAL, total
+    assert stored(restarted) == TOTAL, restarted.stream("SLACK")["state"]
+    assert any("takes events again" in line for line in daemon.err), daemon.err[-20:]
+    assert daemon.proc.poll() is None, "sockeyed exited"

@@ -51,10 +51,9 @@ extension EventRecord {
         acceptsResponsePayload = false
         payloadRange = payload.value.offset..<payload.value.endOffset
         let payloadBytes = Array(line[payloadRange])
-        (botID, apiAppID) = payloadBytes.withUnsafeBytes { bytes in
+        (botID, apiAppIDView) = payloadBytes.withUnsafeBytes { bytes in
             let read = (try? PayloadFields.read(bytes)) ?? PayloadFields()
-            func field(_ view: ByteView) -> String? { view.isPresent ? JSONStringDecoder.string(view, in: bytes) : nil }
-            return (field(read.botID), field(read.apiAppID))
+            return (read.botID.isPresent ? JSONStringDecoder.string(read.botID, in: bytes) : nil, read.apiAppID)
         }
         self.line = line
     }

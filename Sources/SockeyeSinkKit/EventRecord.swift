@@ -21,8 +21,8 @@ public struct EventRecord: Sendable {
     /// `payload.event.bot_id`.
     public let botID: String?
     public let eventID: String?
-    /// The payload's `api_app_id` (the Slack app's id, `A0…`), when it names one.
-    public let apiAppID: String?
+    /// Where the payload's `api_app_id` is in the payload (decoded only when asked for).
+    package let apiAppIDView: ByteView
     public let retryAttempt: Int
     public let retryReason: String?
     public let acceptsResponsePayload: Bool
@@ -32,6 +32,13 @@ public struct EventRecord: Sendable {
     public let line: [UInt8]
     /// Where Slack's payload is in `line`.
     package let payloadRange: Range<Int>
+
+    /// The payload's `api_app_id` (the Slack app's id, `A0…`), when it names one. Decoded on
+    /// each call: most sinks never ask.
+    public var apiAppID: String? {
+        guard apiAppIDView.isPresent else { return nil }
+        return line.withUnsafeBytes { JSONStringDecoder.string(apiAppIDView, in: UnsafeRawBufferPointer(rebasing: $0[payloadRange])) }
+    }
 
     /// Slack's payload exactly as received (a copy of its bytes in `line`).
     public var payloadBytes: [UInt8] { Array(line[payloadRange]) }
@@ -95,7 +102,7 @@ public struct EventRecord: Sendable {
         channel = text(read.channel)
         user = text(read.user)
         botID = text(read.botID)
-        apiAppID = text(read.apiAppID)
+        apiAppIDView = read.apiAppID
         eventType = parts.eventType ?? (parts.envelopeType == "slash_commands" ? text(read.command) : parts.payloadType)
         var writer = JSONLineWriter()
         // The payload plus the envelope fields (ids and names are short).

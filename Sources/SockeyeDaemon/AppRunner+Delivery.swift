@@ -19,7 +19,7 @@ extension AppRunner {
         let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
         let plan = planner.plan(records, own: bot.map { BatchPlanner.Author(botID: $0.botID, userID: $0.userID) }, now: clock)
         for (type, count) in plan.counts.receivedByType { metrics.received(count, type: type) }
-        let outcomes = await deliver(plan.parts, of: records)
+        let outcomes = await SinkDelivery.deliver(plan.parts, of: records, to: sinks)
         let settlement = planner.settle(plan, outcomes: outcomes)
         if let claims {
             for update in settlement.claimUpdates { claims.finish(update.key, taken: update.taken, now: clock) }
@@ -55,35 +55,6 @@ extension AppRunner {
             }
         }
         record(counts)
-    }
-
-    /// Gives each part to its sink (concurrently when there are several) and returns their
-    /// outcomes in the parts' order; nil for a sink that is not configured.
-    private func deliver(_ parts: [BatchPlanner.SinkPart], of records: [EventRecord]) async -> [SinkOutcome?] {
-        if parts.count == 1, let sink = sinks[parts[0].sink] {
-            // One sink (the common case): no child task, one thread hop fewer per batch.
-            let indices = parts[0].indices
-            return [await Self.accept(indices.count == records.count ? records : indices.map { records[$0] }, by: sink, named: parts[0].sink)]
-        }
-        var outcomes = [SinkOutcome?](repeating: nil, count: parts.count)
-        await withTaskGroup(of: (Int, SinkOutcome).self) { group in
-            for (number, part) in parts.enumerated() {
-                guard let sink = sinks[part.sink] else { continue }
-                let records = part.indices.map { records[$0] }
-                let name = part.sink
-                group.addTask { (number, await Self.accept(records, by: sink, named: name)) }
-            }
-            for await (number, outcome) in group { outcomes[number] = outcome }
-        }
-        return outcomes
-    }
-
-    /// `sink.accept(records)`, timed for the metrics of the sink routes call `name`.
-    private static func accept(_ records: [EventRecord], by sink: any EventSink, named name: String) async -> SinkOutcome {
-        let started = ContinuousClock.now
-        let outcome = await sink.accept(records)
-        AppMetrics.sink(name, seconds: ContinuousClock.now - started, failed: !outcome.refused.isEmpty)
-        return outcome
     }
 
     /// Logs the batch's sink failures and adds its counts to the metrics and counters.

@@ -96,4 +96,67 @@ extension NodeReader {
         }
         return settings
     }
+
+    /// One entry of the top-level `workers:` list.
+    func worker(_ node: Node, _ key: String) throws(ConfigError) -> WorkerSettings {
+        let fields = try members(node, key, allowed: ["name", "stream", "filter", "durable", "routes", "max_deliver", "backoff",
+                                                      "ack_wait", "batch"])
+        func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
+        guard let nameNode = field("name") else { throw fail(node, "\(key).name", "missing: the worker's name") }
+        let name = try string(nameNode, "\(key).name")
+        guard Self.isNodeName(name) else {
+            throw fail(nameNode, "\(key).name", "a worker's name has 1 to 64 printable ASCII characters, without spaces, dots, * or >")
+        }
+        guard let streamNode = field("stream") else { throw fail(node, "\(key).stream", "missing: the stream to consume, e.g. SLACK") }
+        let stream = try string(streamNode, "\(key).stream")
+        if let problem = JetStreamSettings.streamNameProblem(stream) { throw fail(streamNode, "\(key).stream", problem) }
+        guard case .sequence(let list)? = field("routes"), !list.isEmpty else {
+            throw fail(field("routes") ?? node, "\(key).routes", "expected a list of routes (each with `sinks:` and an optional `match:`)")
+        }
+        var routes: [Route] = []
+        for (index, item) in list.enumerated() { routes.append(try route(item, "\(key).routes[\(index)]")) }
+        var settings = WorkerSettings(name: name, stream: stream, routes: routes)
+        if let filterNode = field("filter") {
+            let filter = try string(filterNode, "\(key).filter")
+            guard Self.isSubjectFilter(filter) else {
+                throw fail(filterNode, "\(key).filter", "a subject filter is dot-separated tokens, * for one token and > for the rest (slack.ops.>)")
+            }
+            settings.filter = filter
+        }
+        if let durableNode = field("durable") {
+            let durable = try string(durableNode, "\(key).durable")
+            if let problem = JetStreamSettings.streamNameProblem(durable) {
+                throw fail(durableNode, "\(key).durable", problem.replacingOccurrences(of: "stream", with: "consumer"))
+            }
+            settings.durable = durable
+        } else if JetStreamSettings.streamNameProblem(name) != nil {
+            throw fail(nameNode, "\(key).durable", "the worker's name cannot name a consumer: give `durable:` (letters, digits, - and _)")
+        }
+        if let value = field("max_deliver") {
+            settings.maxDeliver = try int(value, "\(key).max_deliver", range: WorkerSettings.maxDeliverRange)
+        }
+        if let value = field("backoff") {
+            var pauses: [Double] = []
+            let items: [Node] = if case .sequence(let list) = value { Array(list) } else { [value] }
+            guard !items.isEmpty, items.count <= 16 else { throw fail(value, "\(key).backoff", "one to 16 durations") }
+            for (index, item) in items.enumerated() { pauses.append(try duration(item, "\(key).backoff[\(index)]", range: 0.01...86_400)) }
+            settings.backoffSeconds = pauses
+        }
+        if let value = field("ack_wait") { settings.ackWaitSeconds = try duration(value, "\(key).ack_wait", range: 1...3600) }
+        if let value = field("batch") { settings.batch = try int(value, "\(key).batch", range: WorkerSettings.batchRange) }
+        return settings
+    }
+
+    /// Whether `filter` is a NATS subject filter: non-empty tokens, `*` alone as a token, `>`
+    /// only as the last token.
+    static func isSubjectFilter(_ filter: String) -> Bool {
+        let tokens = filter.split(separator: ".", omittingEmptySubsequences: false)
+        guard !filter.isEmpty, filter.utf8.count <= 256 else { return false }
+        for (index, token) in tokens.enumerated() {
+            guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
+            if token.contains("*"), token != "*" { return false }
+            if token.contains(">"), token != ">" || index != tokens.count - 1 { return false }
+        }
+        return true
+    }
 }

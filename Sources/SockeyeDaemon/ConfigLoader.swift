@@ -236,7 +236,9 @@ struct NodeReader {
         var sawApps = false
         var cluster: ClusterSettings?
         var sinkNodes: [String: Node] = [:]
-        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations", "public", "cluster"]) {
+        var workers: [WorkerSettings] = []
+        var workerNodes: [Node] = []
+        for (name, value) in try members(root, "", allowed: ["apps", "sinks", "operations", "public", "cluster", "workers"]) {
             switch name {
             case "apps":
                 sawApps = true
@@ -254,13 +256,36 @@ struct NodeReader {
                 }
             case "cluster":
                 cluster = try clusterSection(value)
+            case "workers":
+                guard case .sequence(let list) = value else {
+                    throw fail(value, "workers", "expected a list of workers (each starting with `- name: …`)")
+                }
+                for (index, item) in list.enumerated() {
+                    workers.append(try worker(item, "workers[\(index)]"))
+                    workerNodes.append(item)
+                }
             case "public":
                 try publicSection(value, listeners: &listeners)
             default:
                 try operationsSection(value, listen: &listen, listeners: &listeners)
             }
         }
-        guard sawApps else { throw fail(root, "apps", "missing: the file needs an `apps:` list") }
+        guard sawApps || !workers.isEmpty else { throw fail(root, "apps", "missing: the file needs an `apps:` list (or `workers:`)") }
+        var workerNames = Set<String>()
+        for (index, worker) in workers.enumerated() {
+            guard cluster != nil else {
+                throw fail(workerNodes[index], "workers[\(index)]", "a worker reads the NATS servers of the top-level `cluster:` block: add `cluster: {nats: [nats://127.0.0.1:4222]}`")
+            }
+            guard workerNames.insert(worker.name).inserted else {
+                throw fail(workerNodes[index], "workers[\(index)].name", "\"\(worker.name)\" is used by another worker")
+            }
+            for (routeIndex, route) in worker.routes.enumerated() {
+                for sink in route.sinks where sinks[sink] == nil {
+                    throw fail(workerNodes[index], "workers[\(index)].routes[\(routeIndex)].sinks",
+                               "no sink named \(ConfigLoader.quoted(sink)) (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+        }
         for (sinkName, settings) in sinks.sorted(by: { $0.key < $1.key }) where cluster == nil {
             if case .jetstream = settings {
                 throw fail(sinkNodes[sinkName] ?? root, "sinks.\(sinkName)",
@@ -298,6 +323,7 @@ struct NodeReader {
         var configuration = DaemonConfiguration(apps: apps, sinks: sinks, operationsAddress: listen)
         configuration.listeners = listeners
         configuration.cluster = cluster
+        configuration.workers = workers
         return configuration
     }
 

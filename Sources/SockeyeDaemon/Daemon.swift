@@ -15,6 +15,8 @@ public final class Daemon: Sendable {
     /// Makes the sinks this library does not implement itself (the spool): `nil` when it
     /// cannot make that kind.
     public typealias SinkMaker = @Sendable (_ name: String, _ settings: SinkSettings) throws -> (any EventSink)?
+    /// Makes a worker's stream source (JetStream), from the worker's settings.
+    public typealias SourceMaker = @Sendable (_ settings: WorkerSettings) throws -> any StreamSource
 
     /// What is running now.
     struct State {
@@ -49,11 +51,13 @@ public final class Daemon: Sendable {
     /// Runners for the supervisor to start; finished at shutdown.
     private let starts: AsyncStream<AppRunner>
     private let startContinuation: AsyncStream<AppRunner>.Continuation
+    /// The workers, made at start: a reload does not change them (nor the sinks they use).
+    let workers: [WorkerRunner]
 
     /// Opens the sinks and builds every enabled app's client (nothing connects until `run`).
     /// `makeSink` opens the kinds of sink other modules implement.
     public init(configuration: DaemonConfiguration, runtime: SocketModeRuntime? = nil, logger: Logger,
-                makeSink: SinkMaker? = nil) throws(DaemonError) {
+                makeSink: SinkMaker? = nil, makeSource: SourceMaker? = nil) throws(DaemonError) {
         self.logger = logger
         listenersAtStart = ListenersAtStart(configuration)
         if let runtime {
@@ -74,6 +78,16 @@ public final class Daemon: Sendable {
         for app in configuration.apps where app.enabled {
             runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable))
         }
+        var workers: [WorkerRunner] = []
+        for worker in configuration.workers {
+            guard let makeSource else { throw .sink("worker \(worker.name): this build of sockeyed cannot read streams") }
+            do {
+                workers.append(WorkerRunner(settings: worker, source: try makeSource(worker), sinks: sinks, logger: logger))
+            } catch {
+                throw .sink("worker \(worker.name): \(error)")
+            }
+        }
+        self.workers = workers
         state = Mutex(State(configuration: configuration, runners: runners, sinks: sinks))
         (starts, startContinuation) = AsyncStream.makeStream()
         for runner in runners { startContinuation.yield(runner) }
@@ -101,6 +115,10 @@ public final class Daemon: Sendable {
             .init(service: AppsService(daemon: self), successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
+        if !workers.isEmpty {
+            services.append(.init(service: WorkersService(workers: workers), successTerminationBehavior: .ignore,
+                                  failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
         // A companion that fails (a listener that cannot bind its address) stops the daemon
         // with its error: running on without a listener the configuration asked for would
         // leave probes, metrics or Slack's requests unanswered with nothing said.
@@ -164,6 +182,11 @@ public final class Daemon: Sendable {
         if !ignored.isEmpty {
             logger.warning("listener settings changed; they take effect at the next start, the running listeners keep theirs",
                            metadata: ["changed": .string(ignored.joined(separator: ", "))])
+        }
+        var new = new
+        if new.workers != old.configuration.workers {
+            logger.warning("workers changed; they take effect at the next start, the running workers keep theirs")
+            new.workers = old.configuration.workers
         }
         let sinks = try Self.openSinks(for: new, reusing: old.sinks, previous: old.configuration, makeSink: makeSink)
         var summary = ReloadSummary()

@@ -17,6 +17,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The NATS servers and this node's name (the top-level `cluster:` block); nil without one.
     /// `jetstream` sinks need it.
     public var cluster: ClusterSettings?
+    /// Workers consuming JetStream streams into sinks (the top-level `workers:` list).
+    public var workers: [WorkerSettings] = []
 
     public init(apps: [AppSettings], sinks: [String: SinkSettings], operationsAddress: String? = "127.0.0.1:9464") {
         self.apps = apps

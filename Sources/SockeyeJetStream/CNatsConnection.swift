@@ -97,6 +97,13 @@ package final class CNatsConnection: JetStreamConnection {
 
     deinit { close() }
 
+    /// Binds a durable pull consumer (see `CNatsPullConsumer.init`).
+    package func pullConsumer(stream: String, durable: String, filter: String, ackWaitSeconds: Double,
+                              maxAckPending: Int) throws(JetStreamError) -> CNatsPullConsumer {
+        try CNatsPullConsumer(context: context, stream: stream, durable: durable, filter: filter, ackWaitSeconds: ackWaitSeconds,
+                              maxAckPending: maxAckPending)
+    }
+
     package var isConnected: Bool { natsConnection_Status(connection) == NATS_CONN_STATUS_CONNECTED }
 
     package var serverCount: Int {

@@ -135,6 +135,10 @@ struct Run: AsyncParsableCommand {
                     return try JetStreamSink(name: name, settings: jetStream, cluster: cluster, logger: logger)
                 default: return nil
                 }
+            }, makeSource: { worker in
+                // The loader refuses workers without a `cluster:` block.
+                guard let cluster = configuration.cluster else { throw JetStreamError(.refused, "no `cluster:` block") }
+                return try JetStreamWorkerSource(settings: worker, cluster: cluster, logger: logger)
             })
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))

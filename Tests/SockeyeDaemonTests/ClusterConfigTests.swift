@@ -96,4 +96,58 @@ struct ClusterConfigTests {
         #expect(!description.isEmpty)
         #expect(!description.contains("hunter2"))
     }
+
+    @Test("workers: routes to sinks, defaults and every setting")
+    func workers() throws {
+        let config = try parse("""
+            sinks:
+              archive: {type: file, path: /tmp/archive.jsonl}
+            cluster:
+              nats: nats://127.0.0.1:4222
+            workers:
+              - name: archive
+                stream: SLACK
+                routes: [{sinks: [archive]}]
+              - name: pager
+                stream: SLACK
+                filter: slack.*.events_api.app_mention
+                durable: pager_v2
+                max_deliver: 3
+                backoff: [500ms, 5s]
+                ack_wait: 1m
+                batch: 32
+                routes: [{sinks: [archive]}]
+            """)
+        #expect(config.apps.isEmpty)
+        #expect(config.workers.count == 2)
+        let first = config.workers[0]
+        #expect(first.durable == "archive" && first.filter == "slack.>" && first.maxDeliver == 5 && first.backoffSeconds == [1, 10, 60])
+        let second = config.workers[1]
+        #expect(second.filter == "slack.*.events_api.app_mention" && second.durable == "pager_v2")
+        #expect(second.maxDeliver == 3 && second.backoffSeconds == [0.5, 5] && second.ackWaitSeconds == 60 && second.batch == 32)
+    }
+
+    @Test("worker mistakes are refused with the key")
+    func workerMistakes() {
+        func worker(_ body: String, cluster: Bool = true) -> ConfigError? {
+            error("""
+                sinks:
+                  archive: {type: file, path: /tmp/archive.jsonl}
+                \(cluster ? "cluster: {nats: nats://127.0.0.1:4222}" : "")
+                workers:
+                  - \(body.split(separator: "\n").joined(separator: "\n    "))
+                """)
+        }
+        let routes = "routes: [{sinks: [archive]}]"
+        #expect(worker("name: w\nstream: SLACK\n\(routes)", cluster: false)?.description.contains("cluster:") == true)
+        #expect(worker("stream: SLACK\n\(routes)")?.key == "workers[0].name")
+        #expect(worker("name: w\n\(routes)")?.key == "workers[0].stream")
+        #expect(worker("name: w\nstream: SLACK")?.key == "workers[0].routes")
+        #expect(worker("name: w\nstream: SLACK\nroutes: [{sinks: [nope]}]")?.key == "workers[0].routes[0].sinks")
+        #expect(worker("name: w\nstream: SLACK\nfilter: slack.>.x\n\(routes)")?.key == "workers[0].filter")
+        #expect(worker("name: w\nstream: SLACK\nmax_deliver: 0\n\(routes)")?.key == "workers[0].max_deliver")
+        #expect(worker("name: w\nstream: SLACK\nbackoff: [1s, forever]\n\(routes)")?.key == "workers[0].backoff[1]")
+        #expect(worker("name: w\nstream: SLACK\nbatch: 100000\n\(routes)")?.key == "workers[0].batch")
+        #expect(worker("name: w:1\nstream: SLACK\n\(routes)")?.key == "workers[0].durable")
+    }
 }

@@ -131,7 +131,7 @@ package final class CNatsConnection: JetStreamConnection {
                               duplicateWindowNanoseconds: config.Duplicates, replicas: Int(config.Replicas),
                               fileStorage: config.Storage == js_FileStorage)
         let held = info.pointee.State
-        return StreamSnapshot(spec: spec, messages: held.Msgs, bytes: held.Bytes, lastSequence: held.LastSeq,
+        return StreamSnapshot(spec: spec, messages: held.Msgs, bytes: held.Bytes, firstSequence: held.FirstSeq, lastSequence: held.LastSeq,
                               leader: info.pointee.Cluster?.pointee.Leader.map { String(cString: $0) })
     }
 
@@ -169,6 +169,55 @@ package final class CNatsConnection: JetStreamConnection {
             return Self.failure(status, jsErrCode(0), doing: "publishing")
         }
         return nil
+    }
+
+    /// The message at `sequence` of `stream` (its data and the headers named in `headers`), or
+    /// nil when there is none (deleted, or past the end). Blocking.
+    package func message(of stream: String, at sequence: UInt64, headers names: [String]) throws(JetStreamError)
+        -> (data: [UInt8], headers: [String: String])? {
+        var messagePointer: OpaquePointer?
+        var code = jsErrCode(0)
+        let status = js_GetMsg(&messagePointer, context, stream, sequence, nil, &code)
+        if status == NATS_NOT_FOUND || code == JSNoMessageFoundErr { return nil }
+        guard status == NATS_OK, let message = messagePointer else {
+            throw Self.failure(status, code, doing: "reading message \(sequence) of stream \(stream)")
+        }
+        defer { natsMsg_Destroy(message) }
+        let length = Int(natsMsg_GetDataLength(message))
+        var data = [UInt8](repeating: 0, count: length)
+        if length > 0, let bytes = natsMsg_GetData(message) {
+            data.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: length)) }
+        }
+        var found: [String: String] = [:]
+        for name in names {
+            var value: UnsafePointer<CChar>?
+            if natsMsgHeader_Get(message, name, &value) == NATS_OK, let value { found[name] = String(cString: value) }
+        }
+        return (data, found)
+    }
+
+    /// Deletes the message at `sequence` of `stream`. Blocking.
+    package func deleteMessage(of stream: String, at sequence: UInt64) throws(JetStreamError) {
+        var code = jsErrCode(0)
+        let status = js_DeleteMsg(context, stream, sequence, nil, &code)
+        guard status == NATS_OK else { throw Self.failure(status, code, doing: "deleting message \(sequence) of stream \(stream)") }
+    }
+
+    /// Publishes and waits for the PubAck (blocking): whether the stream already had `messageID`.
+    package func publishAndWait(subject: String, messageID: String, payload: [UInt8]) throws(JetStreamError) -> (sequence: UInt64, duplicate: Bool) {
+        var ack: UnsafeMutablePointer<jsPubAck>?
+        var code = jsErrCode(0)
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
+        let status = messageID.withCString { id in
+            options.MsgId = id
+            return payload.withUnsafeBytes { bytes in
+                js_Publish(&ack, context, subject, bytes.baseAddress, Int32(bytes.count), &options, &code)
+            }
+        }
+        guard status == NATS_OK, let ack else { throw Self.failure(status, code, doing: "publishing to \(subject)") }
+        defer { jsPubAck_Destroy(ack) }
+        return (ack.pointee.Sequence, ack.pointee.Duplicate)
     }
 
     package func reclaimPending() -> [UInt64] {

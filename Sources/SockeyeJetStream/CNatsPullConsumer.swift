@@ -103,18 +103,29 @@ package final class CNatsPullConsumer: @unchecked Sendable {
         settle(token) { natsMsg_NakWithDelay($0, delayMilliseconds, nil) }
     }
 
-    /// Publishes a copy of the message to `subject` (the dead letters), with where it came
-    /// from and why in headers and `messageID` as its id, then tells the consumer never to
+    /// Publishes a copy of the message to `subject` (the dead letters), with `headers`, its
+    /// original subject and stream sequence (`Sockeye-Subject`, `Sockeye-Stream-Sequence`) and
+    /// `<idPrefix>:<stream sequence>` as its id (a replayed event that fails again is a new
+    /// dead letter), then tells the consumer never to
     /// deliver it again. When the copy cannot be stored the message is kept (a later `nak`
     /// or `deadLetter` settles it) and the error thrown.
-    package func deadLetter(_ token: UInt64, subject: String, messageID: String, headers: [(String, String)]) throws(JetStreamError) {
+    package func deadLetter(_ token: UInt64, subject: String, idPrefix: String, headers: [(String, String)]) throws(JetStreamError) {
         guard let address = held.withLock({ $0.messages[token] }), let original = OpaquePointer(bitPattern: address) else { return }
         var copy: OpaquePointer?
         let length = Int(natsMsg_GetDataLength(original))
         var status = natsMsg_Create(&copy, subject, nil, natsMsg_GetData(original), Int32(length))
         guard status == NATS_OK, let copy else { throw CNatsConnection.failure(status, jsErrCode(0), doing: "copying a dead letter") }
         defer { natsMsg_Destroy(copy) }
-        for (name, value) in headers where status == NATS_OK {
+        let originalSubject = natsMsg_GetSubject(original).map { String(cString: $0) } ?? ""
+        var sequence: UInt64 = 0
+        var meta: UnsafeMutablePointer<jsMsgMetaData>?
+        if natsMsg_GetMetaData(&meta, original) == NATS_OK, let meta {
+            sequence = meta.pointee.Sequence.Stream
+            jsMsgMetaData_Destroy(meta)
+        }
+        let messageID = "\(idPrefix):\(sequence)"
+        let origin = [("Sockeye-Subject", originalSubject), ("Sockeye-Stream-Sequence", sequence > 0 ? String(sequence) : "")]
+        for (name, value) in headers + origin where status == NATS_OK && !value.isEmpty {
             status = natsMsgHeader_Set(copy, name, value)
         }
         var options = jsPubOptions()

@@ -94,7 +94,7 @@ public final class JetStreamWorkerSource: StreamSource {
                         retried.increment()
                         state.withLock { $0.retries += 1 }
                     case .deadLetter:
-                        deadLetter(delivery.token, sequence: 0, subject: nil, attempt: delivery.attempt, reason: reason, on: consumer,
+                        deadLetter(delivery.token, attempt: delivery.attempt, reason: reason, on: consumer,
                                    eventID: delivery.record.eventID ?? delivery.record.envelopeID)
                     }
                 }
@@ -150,21 +150,17 @@ public final class JetStreamWorkerSource: StreamSource {
                 let record = try EventRecord(line: message.data)
                 out.append(StreamDelivery(record: record, attempt: message.deliveries, token: message.token))
             } catch {
-                deadLetter(message.token, sequence: message.streamSequence, subject: message.subject, attempt: message.deliveries,
-                           reason: "not an event line: \(error.description)", on: consumer, eventID: "seq-\(message.streamSequence)")
+                deadLetter(message.token, attempt: message.deliveries, reason: "not an event line: \(error.description)", on: consumer,
+                           eventID: "sequence \(message.streamSequence)")
             }
         }
         return out
     }
 
-    private func deadLetter(_ token: UInt64, sequence: UInt64, subject: String?, attempt: Int, reason: String, on consumer: CNatsPullConsumer,
-                            eventID: String) {
-        var headers = [("Sockeye-Worker", settings.name), ("Sockeye-Deliveries", String(attempt)),
-                       ("Sockeye-Reason", Self.headerValue(reason))]
-        if let subject { headers.append(("Sockeye-Subject", Self.headerValue(subject))) }
-        if sequence > 0 { headers.append(("Sockeye-Stream-Sequence", String(sequence))) }
+    private func deadLetter(_ token: UInt64, attempt: Int, reason: String, on consumer: CNatsPullConsumer, eventID: String) {
+        let headers = [("Sockeye-Worker", settings.name), ("Sockeye-Deliveries", String(attempt)), ("Sockeye-Reason", Self.headerValue(reason))]
         do {
-            try consumer.deadLetter(token, subject: settings.deadLetterSubject, messageID: "\(settings.name):\(eventID)", headers: headers)
+            try consumer.deadLetter(token, subject: settings.deadLetterSubject, idPrefix: settings.name, headers: headers)
             deadLettered.increment()
             state.withLock { $0.deadLetters += 1 }
             logger.error("worker \(settings.name): an event went to the dead letters after \(attempt) deliveries: \(reason)",

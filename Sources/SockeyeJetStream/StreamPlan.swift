@@ -40,14 +40,16 @@ package struct StreamSnapshot: Sendable, Equatable {
     package var spec: StreamSpec
     package var messages: UInt64
     package var bytes: UInt64
+    package var firstSequence: UInt64
     package var lastSequence: UInt64
     /// The server leading the stream (nil on a single server).
     package var leader: String?
 
-    package init(spec: StreamSpec, messages: UInt64, bytes: UInt64, lastSequence: UInt64, leader: String?) {
+    package init(spec: StreamSpec, messages: UInt64, bytes: UInt64, firstSequence: UInt64, lastSequence: UInt64, leader: String?) {
         self.spec = spec
         self.messages = messages
         self.bytes = bytes
+        self.firstSequence = firstSequence
         self.lastSequence = lastSequence
         self.leader = leader
     }

@@ -66,6 +66,22 @@ struct JetStreamWorkerSourceTests {
         let dead = try #require(try inspector.fetchStream("SLACK_DEAD"))
         #expect(dead.messages == 2)
         #expect(dead.spec.subjects == ["sockeye_dead.SLACK.>"])
+
+        // Listed with where they came from and why; a replay comes back to the worker once more.
+        let store = try DeadLetterStore(stream: "SLACK", cluster: cluster)
+        defer { store.close() }
+        let letters = try store.list()
+        #expect(letters.count == 2)
+        #expect(Set(letters.compactMap { try? EventRecord(line: $0.line).eventID }) == failing)
+        #expect(letters.allSatisfy { $0.worker == "archive" && $0.deliveries == 2 && $0.reason == "sink still down" })
+        #expect(letters.allSatisfy { $0.subject == "slack.app.events_api.message" })
+        #expect(try store.list(worker: "someone-else").isEmpty)
+        try store.replay(letters[0], subjectPrefix: "slack")
+        #expect(try store.list().count == 1)
+        let replayed = await take(1, from: source, within: 5)
+        #expect(replayed.count == 1 && replayed.first?.attempt == 1)
+        #expect(replayed.first?.record.eventID == (try? EventRecord(line: letters[0].line).eventID))
+        await source.settle(replayed.map { ($0, .processed) })
         await source.close()
     }
 

@@ -101,3 +101,65 @@ def test_nats_killed_under_load_loses_nothing_and_stores_each_event_once(tmp_pat
     assert stored(restarted) == TOTAL, restarted.stream("SLACK")["state"]
     assert any("takes events again" in line for line in daemon.err), daemon.err[-20:]
     assert daemon.proc.poll() is None, "sockeyed exited"
+
+
+def worker_config(folder, nats_url, name, sink_yaml):
+    path = os.path.join(folder, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(f"""sinks:
+  out: {sink_yaml}
+cluster:
+  nats: [{nats_url}]
+  node: {name}
+workers:
+  - name: archive
+    stream: SLACK
+    routes: [{{sinks: [out]}}]
+    backoff: [200ms]
+    ack_wait: 5s
+operations:
+  listen: "off"
+""")
+    return path
+
+
+def spool_event_ids(path):
+    import sqlite3
+    database = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in database.execute("SELECT event_id FROM events")]
+    finally:
+        database.close()
+
+
+def test_a_worker_on_another_node_takes_every_event_even_when_killed(tmp_path, processes, start_sim, nats):
+    """A node publishes Slack's events to the stream; a worker (another sockeyed) consumes them
+    into a spool. The worker is killed with SIGKILL halfway and started again: the spool ends
+    with every event the simulator saw acked, once (the spool de-duplicates the redeliveries of
+    what the killed worker had taken but not acknowledged)."""
+    folder = str(tmp_path)
+    server = nats()
+    sim = start_sim("--load-total", str(TOTAL), "--load-rate", "2000", "--load-delay", "1", "--time-scale", "10",
+                    "--duration", "120")
+    node = Proc([binary("sockeyed"), "run", "--config", config(folder, sim.api, server.url)])
+    processes.append(node)
+    spool = os.path.join(folder, "worker.db")
+    worker_yaml = worker_config(folder, server.url, "worker", f"{{type: spool, path: {spool}}}")
+    worker = Proc([binary("sockeyed"), "run", "--config", worker_yaml], env=dict(os.environ, SOCKEYE_LOG_LEVEL="info"))
+    processes.append(worker)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not os.path.exists(spool) or len(spool_event_ids(spool)) < TOTAL // 3):
+        time.sleep(0.1)
+    assert len(spool_event_ids(spool)) >= TOTAL // 3, worker.err[-20:]
+    worker.kill()
+    restarted = Proc([binary("sockeyed"), "run", "--config", worker_yaml], env=dict(os.environ, SOCKEYE_LOG_LEVEL="info"))
+    processes.append(restarted)
+    report = sim.report(120)
+    assert report["lost"] == 0 and report["total"]["acked"] >= TOTAL, report
+    deadline = time.time() + 60
+    while time.time() < deadline and len(set(spool_event_ids(spool))) < TOTAL:
+        time.sleep(0.2)
+    ids = spool_event_ids(spool)
+    assert len(set(ids)) == TOTAL, f"{len(set(ids))} distinct events in the worker's spool of {TOTAL}"
+    assert len(ids) == TOTAL, f"{len(ids) - len(set(ids))} events stored twice"
+    assert any("consumes slack.> from stream SLACK" in line for line in restarted.err), restarted.err[-20:]

@@ -6,6 +6,11 @@ extension Daemon: OperationsHost {
     public func appSnapshots() -> [AppSnapshot] {
         runners.map(\.snapshot)
     }
+
+    /// Each worker's stream source's health.
+    public var workerHealth: [String: SinkHealth] {
+        Dictionary(workers.map { ($0.settings.name, $0.source.health) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 extension AppRunner: IngressApp {

@@ -43,13 +43,17 @@ struct StatusPage: Sendable {
 
     /// The sinks' health, with any URL in it cut to scheme, host and path: sinks show no
     /// arguments or credentials themselves, and this holds whatever an error message says.
+    /// Workers follow, named `worker <name>`.
     func sinkViews() -> [SinkView] {
-        host.sinks.map { entry in
-            var health = entry.value.health
+        func view(_ name: String, _ health: SinkHealth) -> SinkView {
+            var health = health
             health.problem = health.problem.map(URLRedaction.urls(in:))
             health.figures = health.figures.map { ($0.0, URLRedaction.urls(in: $0.1)) }
-            return SinkView(name: entry.key, health: health)
-        }.sorted { $0.name < $1.name }
+            return SinkView(name: name, health: health)
+        }
+        let sinks = host.sinks.map { view($0.key, $0.value.health) }.sorted { $0.name < $1.name }
+        let workers = host.workerHealth.map { view("worker \($0.key)", $0.value) }.sorted { $0.name < $1.name }
+        return sinks + workers
     }
 
     /// Enabled apps without a live connection (disabled ones count as not ready).
@@ -102,7 +106,9 @@ struct StatusPage: Sendable {
             let state: String
             if let problem = sink.health.problem {
                 let since = sink.health.since.map { " since \(stamp.string(from: $0))" } ?? ""
-                state = "<span class=alarm>REFUSING EVENTS\(since)</span> (nacked, Slack redelivers): \(escape(problem))"
+                state = sink.health.kind == "worker"
+                    ? "<span class=alarm>NOT READING THE STREAM\(since)</span> (events wait in it): \(escape(problem))"
+                    : "<span class=alarm>REFUSING EVENTS\(since)</span> (nacked, Slack redelivers): \(escape(problem))"
             } else {
                 state = "ok"
             }

@@ -11,6 +11,13 @@ public protocol OperationsHost: Sendable {
     var sinks: [String: any EventSink] { get }
     /// Where a request to `path` goes, or nil when no app takes requests there.
     func ingressRoute(_ path: String) -> IngressRoute?
+    /// The workers' health by worker name (shown beside the sinks).
+    var workerHealth: [String: SinkHealth] { get }
+}
+
+extension OperationsHost {
+    /// No workers.
+    public var workerHealth: [String: SinkHealth] { [:] }
 }
 
 /// One app as the status page shows it: a consistent copy, taken when asked.

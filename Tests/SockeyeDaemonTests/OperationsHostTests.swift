@@ -37,6 +37,7 @@ struct OperationsHostTests {
         let apps: [AppSnapshot]
         let sinks: [String: any EventSink]
         let routes: [String: IngressRoute]
+        var workerHealth: [String: SinkHealth] = [:]
         func appSnapshots() -> [AppSnapshot] { apps }
         func ingressRoute(_ path: String) -> IngressRoute? { routes[path] }
     }
@@ -85,6 +86,19 @@ struct OperationsHostTests {
         #expect(notReady.contains("&lt;beta&gt;") && !notReady.contains("<beta>"))
         #expect(notReady.contains("REFUSING EVENTS") && !notReady.contains("SEKRIT"))
         #expect(StatusPage(host: Self.host(secondReady: true)).html().contains("2 apps, ready"))
+    }
+
+    @Test("workers are shown after the sinks, a worker that cannot read the stream flagged without secrets")
+    func workers() throws {
+        var host = Self.host(secondReady: true)
+        host.workerHealth = ["archive": SinkHealth(kind: "worker", problem: "nats://u:PW@10.0.0.1:4222/x?token=T unreachable",
+                                                   figures: [("processed", "7")])]
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(StatusPage(host: host).json().utf8)) as? [String: Any])
+        let rows = try #require(object["sinks"] as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == ["hook", "worker archive"])
+        #expect(rows[1]["kind"] as? String == "worker" && rows[1]["ok"] as? Bool == false)
+        let page = StatusPage(host: host).html()
+        #expect(page.contains("NOT READING THE STREAM") && !page.contains("PW") && !page.contains("token=T"))
     }
 
     @Test("the ingress takes body limits and counts from the host's routes")

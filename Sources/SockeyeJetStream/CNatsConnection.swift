@@ -97,6 +97,9 @@ package final class CNatsConnection: JetStreamConnection {
 
     deinit { close() }
 
+    /// The JetStream context, for this module's other libnats calls.
+    var jetStreamContext: OpaquePointer { context }
+
     /// Binds a durable pull consumer (see `CNatsPullConsumer.init`).
     package func pullConsumer(stream: String, durable: String, filter: String, ackWaitSeconds: Double,
                               maxAckPending: Int) throws(JetStreamError) -> CNatsPullConsumer {
@@ -136,8 +139,16 @@ package final class CNatsConnection: JetStreamConnection {
     }
 
     package func createStream(_ spec: StreamSpec) throws(JetStreamError) {
+        try createStream(spec) { _ in }
+    }
+
+    /// Creates a stream, with settings beyond `StreamSpec`'s made by `adjust`.
+    func createStream(_ spec: StreamSpec, adjust: (UnsafeMutablePointer<jsStreamConfig>) -> Void) throws(JetStreamError) {
         var code = jsErrCode(0)
-        let status = Self.withConfig(spec) { config in js_AddStream(nil, context, config, nil, &code) }
+        let status = Self.withConfig(spec) { config in
+            adjust(config)
+            return js_AddStream(nil, context, config, nil, &code)
+        }
         guard status == NATS_OK else { throw Self.failure(status, code, doing: "creating stream \(spec.name)") }
     }
 

@@ -12,7 +12,9 @@
 ///   renewal that fails on its revision (someone else wrote the key) closes the slot at once.
 /// - **Others**: a slot whose key has not changed for `ttl`, as seen on this node's monotonic
 ///   clock from the moment the change was *observed*, is expired and may be taken over (a
-///   compare-and-swap on the revision observed, so of two nodes trying only one wins).
+///   compare-and-swap on the revision observed, so of two nodes trying only one wins). A key
+///   that still names this node, which does not hold it (it fenced the slot, or restarted), is
+///   taken back at once: no other node uses it.
 ///
 /// Since the holder's clock starts before the server stored its renewal and the others' after
 /// they saw it, a stalled holder has closed its connection before anyone takes the slot over
@@ -75,6 +77,9 @@ package struct SlotLeases: Sendable {
         self.slots = Array(repeating: .unknown, count: max(0, slots))
     }
 
+    /// The number of slots shared.
+    package var slotCount: Int { slots.count }
+
     /// The slots this node holds now.
     package var held: [Int] {
         slots.indices.filter { if case .ours = slots[$0] { true } else { false } }
@@ -96,12 +101,15 @@ package struct SlotLeases: Sendable {
                 return opened ? [.close(slot: slot)] : []
             }
             return []
+        case (_, let entry?) where entry.owner == node:
+            // A key naming this node that it does not hold (fenced, or a previous run of it):
+            // no other node uses that slot (taking it over writes the taker's name), so it may
+            // be taken back at once, on its revision.
+            slots[slot] = .theirs(entry, seen: now - ttl)
         case (.theirs(let known, let seen), let entry?):
             // The expiry clock restarts only when the key changed.
             slots[slot] = .theirs(entry, seen: known == entry ? seen : now)
         case (_, let entry?):
-            // A key naming this node that it does not hold (a previous run of it) counts as
-            // another's: it expires and is taken over like any other.
             slots[slot] = .theirs(entry, seen: now)
         case (_, nil):
             slots[slot] = .free

@@ -9,6 +9,8 @@ package struct PulledMessage: Sendable {
     /// 1 for the first delivery.
     package var deliveries: Int
     package var streamSequence: UInt64
+    /// Messages of the consumer still to deliver after this one (the worker's lag).
+    package var pending: UInt64
     /// The handle `ack`, `nak`, `term` and `deadLetter` take.
     package var token: UInt64
 }
@@ -72,9 +74,11 @@ package final class CNatsPullConsumer: @unchecked Sendable {
             var meta: UnsafeMutablePointer<jsMsgMetaData>?
             var deliveries = 1
             var sequence: UInt64 = 0
+            var pending: UInt64 = 0
             if natsMsg_GetMetaData(&meta, message) == NATS_OK, let meta {
                 deliveries = Int(clamping: meta.pointee.NumDelivered)
                 sequence = meta.pointee.Sequence.Stream
+                pending = meta.pointee.NumPending
                 jsMsgMetaData_Destroy(meta)
             }
             let length = Int(natsMsg_GetDataLength(message))
@@ -88,7 +92,8 @@ package final class CNatsPullConsumer: @unchecked Sendable {
                 state.messages[state.next] = UInt(bitPattern: message)
                 return state.next
             }
-            pulled.append(PulledMessage(subject: subject, data: data, deliveries: deliveries, streamSequence: sequence, token: token))
+            pulled.append(PulledMessage(subject: subject, data: data, deliveries: deliveries, streamSequence: sequence, pending: pending,
+                                        token: token))
         }
         return pulled
     }

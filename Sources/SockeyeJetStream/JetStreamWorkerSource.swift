@@ -30,6 +30,8 @@ public final class JetStreamWorkerSource: StreamSource {
     private let settled: Counter
     private let retried: Counter
     private let deadLettered: Counter
+    /// `sockeyed_worker_pending{worker}`: events in the stream this worker has not been given yet.
+    private let pendingGauge: Gauge
 
     private struct State {
         var consumer: CNatsPullConsumer?
@@ -39,6 +41,7 @@ public final class JetStreamWorkerSource: StreamSource {
         var processed = 0
         var retries = 0
         var deadLetters = 0
+        var pending: UInt64?
     }
 
     /// The source for `settings` on `cluster`'s servers; connects in the background.
@@ -52,11 +55,13 @@ public final class JetStreamWorkerSource: StreamSource {
         settled = Counter(label: "sockeyed_worker_events_total", dimensions: [("worker", settings.name), ("result", "processed")])
         retried = Counter(label: "sockeyed_worker_events_total", dimensions: [("worker", settings.name), ("result", "retried")])
         deadLettered = Counter(label: "sockeyed_worker_events_total", dimensions: [("worker", settings.name), ("result", "dead_letter")])
+        pendingGauge = Gauge(label: "sockeyed_worker_pending", dimensions: [("worker", settings.name)])
     }
 
     public var health: SinkHealth {
         let snapshot = state.withLock { $0 }
         var figures = [("stream", settings.stream), ("processed", String(snapshot.processed))]
+        if let pending = snapshot.pending { figures.append(("pending", String(pending))) }
         if snapshot.retries > 0 { figures.append(("retried", String(snapshot.retries))) }
         if snapshot.deadLetters > 0 { figures.append(("dead letters", String(snapshot.deadLetters))) }
         return SinkHealth(kind: "worker", problem: snapshot.problem, since: snapshot.problemSince, figures: figures)
@@ -69,6 +74,10 @@ public final class JetStreamWorkerSource: StreamSource {
                 let consumer = try boundConsumer()
                 let pulled = try consumer.fetch(max: Swift.max(1, max), timeoutMilliseconds: milliseconds)
                 clearProblem()
+                // An empty fetch: nothing left to deliver.
+                let pending = pulled.last?.pending ?? 0
+                state.withLock { $0.pending = pending }
+                pendingGauge.record(Int64(clamping: pending))
                 return .success(deliveries(pulled, from: consumer))
             } catch {
                 noteProblem(error.message)

@@ -108,4 +108,19 @@ struct JetStreamWorkerSourceTests {
         await a.close()
         await b.close()
     }
+
+    @Test("the worker's lag: events in the stream not given to it yet")
+    func pending() async throws {
+        let server = try NATSServer()
+        defer { server.stop() }
+        try await publish((1...10).map { eventRecord(envelopeID: "env-\($0)", eventID: "Ev\($0)") }, to: server)
+        let source = try JetStreamWorkerSource(settings: WorkerSettings(name: "lag", stream: "SLACK", routes: []),
+                                               cluster: ClusterSettings(servers: [server.url], node: "worker"), logger: Logger(label: "test"))
+        var batch: [StreamDelivery] = []
+        for _ in 0..<50 where batch.isEmpty { batch = (try? await source.next(max: 4, wait: .milliseconds(200))) ?? [] }
+        #expect(batch.count == 4)
+        #expect(source.health.figures.contains { $0 == ("pending", "6") }, "\(source.health.figures)")
+        await source.settle(batch.map { ($0, .processed) })
+        await source.close()
+    }
 }

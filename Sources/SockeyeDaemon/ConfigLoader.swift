@@ -279,12 +279,7 @@ struct NodeReader {
             guard workerNames.insert(worker.name).inserted else {
                 throw fail(workerNodes[index], "workers[\(index)].name", "\"\(worker.name)\" is used by another worker")
             }
-            for (routeIndex, route) in worker.routes.enumerated() {
-                for sink in route.sinks where sinks[sink] == nil {
-                    throw fail(workerNodes[index], "workers[\(index)].routes[\(routeIndex)].sinks",
-                               "no sink named \(ConfigLoader.quoted(sink)) (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
-                }
-            }
+            try checkSinks(of: worker.routes, in: workerNodes[index], "workers[\(index)]", defined: sinks)
         }
         for (sinkName, settings) in sinks.sorted(by: { $0.key < $1.key }) where cluster == nil {
             if case .jetstream = settings {
@@ -297,12 +292,7 @@ struct NodeReader {
             guard names.insert(app.name).inserted else {
                 throw fail(appNodes[index], "apps[\(index)].name", "\"\(app.name)\" is used by another app")
             }
-            for (routeIndex, route) in app.routes.enumerated() {
-                for sink in route.sinks where sinks[sink] == nil {
-                    throw fail(appNodes[index], "apps[\(index)].routes[\(routeIndex)].sinks",
-                               "no sink named \(ConfigLoader.quoted(sink)) (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
-                }
-            }
+            try checkSinks(of: app.routes, in: appNodes[index], "apps[\(index)]", defined: sinks)
         }
         var ingressOwners: [String: String] = [:]
         for (index, app) in apps.enumerated() where app.delivery.usesHTTP && app.enabled {
@@ -325,6 +315,16 @@ struct NodeReader {
         configuration.cluster = cluster
         configuration.workers = workers
         return configuration
+    }
+
+    /// Fails on the first sink `routes` (of the app or worker at `key`) name that is not defined.
+    func checkSinks(of routes: [Route], in node: Node, _ key: String, defined sinks: [String: SinkSettings]) throws(ConfigError) {
+        for (routeIndex, route) in routes.enumerated() {
+            for sink in route.sinks where sinks[sink] == nil {
+                throw fail(node, "\(key).routes[\(routeIndex)].sinks",
+                           "no sink named \(ConfigLoader.quoted(sink)) (defined: \(sinks.keys.sorted().joined(separator: ", ")))")
+            }
+        }
     }
 
     /// The members of a mapping whose keys are names chosen by the user.

@@ -50,8 +50,7 @@ public final class JetStreamSink: EventSink {
         var streamReady = false
         var lastCheck: ContinuousClock.Instant?
         var checking: Task<JetStreamError?, Never>?
-        var problem: JetStreamError?
-        var problemSince: Date?
+        var problem = ProblemMark<JetStreamError>()
         var stored = 0
         var duplicates = 0
         var refused = 0
@@ -87,8 +86,8 @@ public final class JetStreamSink: EventSink {
         var figures = [("stream", settings.stream), ("stored", String(snapshot.stored))]
         if snapshot.duplicates > 0 { figures.append(("duplicates", String(snapshot.duplicates))) }
         if snapshot.refused > 0 { figures.append(("refused", String(snapshot.refused))) }
-        return SinkHealth(kind: "jetstream", problem: snapshot.problem.map { "\($0.message); what to do: \(advice($0))" },
-                          since: snapshot.problemSince, figures: figures)
+        return SinkHealth(kind: "jetstream", problem: snapshot.problem.problem.map { "\($0.message); what to do: \(advice($0))" },
+                          since: snapshot.problem.since, figures: figures)
     }
 
     public func accept(_ records: [EventRecord]) async -> SinkOutcome {
@@ -141,7 +140,7 @@ public final class JetStreamSink: EventSink {
             if state.streamReady { return .ready }
             if let checking = state.checking { return .wait(checking) }
             if let last = state.lastCheck, ContinuousClock.now - last < .milliseconds(Int64(Self.retryEverySeconds * 1000)),
-               let problem = state.problem {
+               let problem = state.problem.problem {
                 return .refuse(problem)
             }
             state.lastCheck = .now
@@ -212,24 +211,14 @@ public final class JetStreamSink: EventSink {
     }
 
     private func noteProblem(_ error: JetStreamError) {
-        let started = state.withLock { state -> Bool in
-            defer { state.problem = error }
-            guard state.problem == nil else { return false }
-            state.problemSince = Date()
-            return true
-        }
-        if started {
+        if state.withLock({ $0.problem.set(error) }) {
             failingGauge.record(1)
             logger.error("sink \(name) refuses events (Slack will deliver them again): \(error.message); what to do: \(advice(error))")
         }
     }
 
     private func clearProblem() {
-        let ended = state.withLock { state -> Bool in
-            defer { state.problem = nil; state.problemSince = nil }
-            return state.problem != nil
-        }
-        if ended {
+        if state.withLock({ $0.problem.clear() }) {
             failingGauge.record(0)
             logger.notice("sink \(name) takes events again")
         }

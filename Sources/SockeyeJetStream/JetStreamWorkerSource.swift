@@ -36,8 +36,7 @@ public final class JetStreamWorkerSource: StreamSource {
     private struct State {
         var consumer: CNatsPullConsumer?
         var deadLetterStreamReady = false
-        var problem: String?
-        var problemSince: Date?
+        var problem = ProblemMark<String>()
         var processed = 0
         var retries = 0
         var deadLetters = 0
@@ -64,7 +63,7 @@ public final class JetStreamWorkerSource: StreamSource {
         if let pending = snapshot.pending { figures.append(("pending", String(pending))) }
         if snapshot.retries > 0 { figures.append(("retried", String(snapshot.retries))) }
         if snapshot.deadLetters > 0 { figures.append(("dead letters", String(snapshot.deadLetters))) }
-        return SinkHealth(kind: "worker", problem: snapshot.problem, since: snapshot.problemSince, figures: figures)
+        return SinkHealth(kind: "worker", problem: snapshot.problem.problem, since: snapshot.problem.since, figures: figures)
     }
 
     public func next(max: Int, wait: Duration) async throws(StreamSourceError) -> [StreamDelivery] {
@@ -190,21 +189,11 @@ public final class JetStreamWorkerSource: StreamSource {
     }
 
     private func noteProblem(_ text: String) {
-        let started = state.withLock { state -> Bool in
-            defer { state.problem = text }
-            guard state.problem == nil else { return false }
-            state.problemSince = Date()
-            return true
-        }
-        if started { logger.error("worker \(settings.name) cannot read stream \(settings.stream): \(text)") }
+        if state.withLock({ $0.problem.set(text) }) { logger.error("worker \(settings.name) cannot read stream \(settings.stream): \(text)") }
     }
 
     private func clearProblem() {
-        let ended = state.withLock { state -> Bool in
-            defer { state.problem = nil; state.problemSince = nil }
-            return state.problem != nil
-        }
-        if ended { logger.notice("worker \(settings.name) reads stream \(settings.stream) again") }
+        if state.withLock({ $0.problem.clear() }) { logger.notice("worker \(settings.name) reads stream \(settings.stream) again") }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

@@ -259,8 +259,15 @@ public final class Daemon: Sendable {
     static func openSinks(for configuration: DaemonConfiguration, reusing existing: [String: any EventSink],
                           previous: DaemonConfiguration?, makeSink: SinkMaker?) throws(DaemonError) -> [String: any EventSink] {
         var sinks: [String: any EventSink] = [:]
-        let used = Set(configuration.apps.filter(\.enabled).flatMap { $0.routes.flatMap(\.sinks) })
+        let used = Set(configuration.apps.filter(\.enabled).flatMap { $0.routes.flatMap(\.sinks) }
+                       + configuration.workers.flatMap { $0.routes.flatMap(\.sinks) })
+        // A worker keeps the sinks it started with: a sink a worker uses is never replaced.
+        let pinned = Set(configuration.workers.flatMap { $0.routes.flatMap(\.sinks) })
         for (name, settings) in configuration.sinks where used.contains(name) {
+            if let sink = existing[name], pinned.contains(name) {
+                sinks[name] = sink
+                continue
+            }
             let sameCluster: Bool = if case .jetstream = settings { previous?.cluster == configuration.cluster } else { true }
             if let sink = existing[name], previous?.sinks[name] == settings, sameCluster {
                 sinks[name] = sink

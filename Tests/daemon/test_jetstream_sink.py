@@ -163,3 +163,51 @@ def test_a_worker_on_another_node_takes_every_event_even_when_killed(tmp_path, p
     assert len(set(ids)) == TOTAL, f"{len(set(ids))} distinct events in the worker's spool of {TOTAL}"
     assert len(ids) == TOTAL, f"{len(ids) - len(set(ids))} events stored twice"
     assert any("consumes slack.> from stream SLACK" in line for line in restarted.err), restarted.err[-20:]
+
+
+def test_a_worker_killed_between_its_sink_and_its_ack_gets_the_events_again(tmp_path, processes, start_sim, nats):
+    """The worker's sink is a slow program (every event takes it 10 ms, four at a time), so a
+    batch is always in the sink when the worker is killed with SIGKILL: those events were
+    written but never acknowledged. The stream delivers them again after ack_wait (to the
+    restarted worker): every event reaches the sink at least once, and the consumer counts
+    more deliveries than the stream has messages."""
+    folder = str(tmp_path)
+    server = nats()
+    total = 2_000
+    sim = start_sim("--load-total", str(total), "--load-rate", "2000", "--load-delay", "1", "--time-scale", "10",
+                    "--duration", "120")
+    node = Proc([binary("sockeyed"), "run", "--config", config(folder, sim.api, server.url)])
+    processes.append(node)
+    ids = os.path.join(folder, "ids.txt")
+    handler = os.path.join(folder, "handle.sh")
+    with open(handler, "w") as f:
+        f.write(f"#!/bin/sh\necho \"$SOCKEYE_EVENT_ID\" >> {ids}\nsleep 0.01\n")
+    os.chmod(handler, 0o755)
+    worker_yaml = worker_config(folder, server.url, "worker", f"{{type: command, command: [{handler}], concurrency: 4}}")
+    worker = Proc([binary("sockeyed"), "run", "--config", worker_yaml])
+    processes.append(worker)
+
+    def seen():
+        try:
+            with open(ids) as f:
+                return [line.strip() for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    deadline = time.time() + 60
+    while time.time() < deadline and len(seen()) < total // 3:
+        time.sleep(0.05)
+    assert len(seen()) >= total // 3, worker.err[-20:]
+    worker.kill()
+    restarted = Proc([binary("sockeyed"), "run", "--config", worker_yaml])
+    processes.append(restarted)
+    report = sim.report(120)
+    assert report["lost"] == 0 and report["total"]["acked"] >= total, report
+    deadline = time.time() + 90
+    while time.time() < deadline and len(set(seen())) < total:
+        time.sleep(0.2)
+    assert len(set(seen())) == total, f"{len(set(seen()))} distinct events reached the sink of {total}"
+    consumers = [c for a in server.jsz_consumers() for c in a]
+    archive = next(c for c in consumers if c["name"] == "archive")
+    # Deliveries (consumer sequence) beyond the stream's messages are redeliveries.
+    assert archive["delivered"]["consumer_seq"] > archive["delivered"]["stream_seq"], archive

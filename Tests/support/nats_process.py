@@ -76,6 +76,13 @@ class NatsServer:
                     return stream
         return None
 
+    def jsz_consumers(self) -> List[List[Dict[str, Any]]]:
+        """Every stream's consumers (/jsz?consumers=true), one list per stream."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/jsz?consumers=true", timeout=5) as response:
+            data = json.loads(response.read())
+        return [stream.get("consumer_detail") or [] for account in data.get("account_details") or []
+                for stream in account.get("stream_detail") or []]
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stops the server by its PID (SIGKILL after STOP_GRACE) and waits for it."""
         if self.proc.poll() is None:

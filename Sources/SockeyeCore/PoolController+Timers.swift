@@ -71,7 +71,7 @@ extension PoolController {
     /// (it carries nothing), else the live one with the fewest unacknowledged envelopes.
     /// Its pending acks go out on another live connection (`sendAck`).
     mutating func closeSurplusConnection(now: Instant) {
-        guard activeCount > target else { return }
+        guard activeCount > allowedTarget else { return }
         let active = connections.indices.filter { connections[$0].retiring == nil && connections[$0].phase != .closing }
         let choice =
             active.first { connections[$0].phase != .live }
@@ -150,7 +150,7 @@ extension PoolController {
             consider(regrowAt)
             // Only a dynamic pool has one: an idle static pool never wakes for sizing.
             consider(sizer.nextEvaluationAt)
-            if activeCount < target && !urlRequestInFlight && connections.count < configuration.connectionBudget {
+            if activeCount < allowedTarget && !urlRequestInFlight && connections.count < configuration.connectionBudget {
                 consider(deafAfterRefresh ? retryNotBefore : max(retryNotBefore, limiter.nextAvailable(now: now)))
             }
         }

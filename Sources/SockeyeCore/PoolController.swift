@@ -70,6 +70,8 @@ public struct PoolController {
     /// While draining after `.stop`: when the drain gives up waiting for acks.
     var drainDeadline: Instant?
     var regrowAt: Instant?
+    /// The most connections the host allows now (`.limitConnections`), nil for no limit.
+    var connectionLimit: Int?
     var linkRetryAt: Instant?
     var failure: PoolFailure?
     var started = false
@@ -139,8 +141,8 @@ public struct PoolController {
     public var outstandingAcks: Int { acks.outstanding }
 
     /// Connections wanted now: `poolSize`, more while a dynamic pool has grown, fewer
-    /// while `too_many_websockets` holds it back.
-    public var poolTarget: Int { target }
+    /// while `too_many_websockets` holds it back, and never more than `.limitConnections` allows.
+    public var poolTarget: Int { allowedTarget }
 
     /// Connections counting toward the target: not retiring, not closing.
     var activeCount: Int { connections.reduce(0) { $0 + ($1.retiring == nil && $1.phase != .closing ? 1 : 0) } }
@@ -158,7 +160,7 @@ public struct PoolController {
             next = .idle
         } else {
             let live = liveCount
-            next = live > 0 ? .running(live: live, target: target) : .connecting
+            next = live > 0 ? .running(live: live, target: allowedTarget) : .connecting
         }
         if next != state {
             state = next
@@ -196,6 +198,8 @@ public struct PoolController {
             peerClosing(id, code: code, now: now)
         case .timer:
             timer(now: now)
+        case .limitConnections(let limit):
+            limitConnections(limit, now: now)
         }
         pump(now: now)
         finishDrainIfDone(now: now)
@@ -209,7 +213,7 @@ public struct PoolController {
             self.regrowAt = nil
             target = min(sizer.size, target + 1)
         }
-        guard activeCount < target, !urlRequestInFlight, now >= retryNotBefore,
+        guard activeCount < allowedTarget, !urlRequestInFlight, now >= retryNotBefore,
             connections.count < configuration.connectionBudget
         else { return }
         if !limiter.tryAcquire(now: now) {
@@ -228,7 +232,7 @@ public struct PoolController {
         switch result {
         case .url(let url):
             // Not wanted any more (the pool shrank, or too_many_websockets): dropped unused.
-            guard connections.count < configuration.connectionBudget, failure == nil, activeCount < target
+            guard connections.count < configuration.connectionBudget, failure == nil, activeCount < allowedTarget
             else { return }
             let id = ConnectionID(rawValue: nextConnectionValue)
             nextConnectionValue += 1

@@ -133,6 +133,14 @@ public final class SocketModeClient: Sendable {
     /// Counters: received, delivered, acked, nacked, de-duplicated, reconnects, errors …
     public var stats: SocketModeStats { client.stats }
 
+    /// Holds at most `count` connections from now on (nil: back to the configured pool size):
+    /// connections over a lower limit close at once, with 1000, and a lost one is replaced
+    /// only up to the limit. For hosts that share an app's connections among processes (a
+    /// cluster's leases). Given before the client connects, it applies from the start.
+    public func limitConnections(to count: Int?) {
+        client.limitConnections(to: count)
+    }
+
     /// Stops gracefully: no new envelopes are taken, those delivered can still be answered
     /// until the drain timeout, queued acks are flushed, and every connection closes with
     /// 1000. Returns once the client has stopped; `events` then ends. A client that never

@@ -29,6 +29,8 @@ public final class AppClient: @unchecked Sendable {
     private var armedAt: Instant?
     private var registered = false
     private var finished = false
+    /// A limit given before `start` (service thread), applied as the pool starts.
+    private var limitBeforeStart: Int??
     /// The frame whose `.deliver` actions are being drained (views index into it).
     private var currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
     /// When `currentFrame` was received (monotonic nanoseconds).
@@ -94,6 +96,7 @@ public final class AppClient: @unchecked Sendable {
             registered = true
             runtime.clients[ObjectIdentifier(self)] = self
             timer.pointee.user = Unmanaged.passUnretained(self).toOpaque()
+            if let limit = limitBeforeStart { pool.handle(.limitConnections(limit), now: now()) }
             pool.handle(.start, now: now())
             afterBatch()
         }
@@ -108,6 +111,21 @@ public final class AppClient: @unchecked Sendable {
             pool.handle(drain ? .stop : .stopNow, now: now())
             exchange?.cancel()
             exchange = nil
+            afterBatch()
+        }
+    }
+
+    /// Holds at most `count` connections from now on (nil: no limit but the configuration's):
+    /// those over a lower limit close at once (`PoolEvent.limitConnections`). Given before
+    /// `start`, it applies from the first connection. Any thread.
+    public func limitConnections(to count: Int?) {
+        runtime.async { [self] in
+            guard !finished else { return }
+            guard registered else {
+                limitBeforeStart = .some(count)
+                return
+            }
+            pool.handle(.limitConnections(count), now: now())
             afterBatch()
         }
     }

@@ -62,6 +62,20 @@ struct PoolLimitTests {
         #expect(h.liveIDs.count == 2 && !h.liveIDs.contains(lost) && ids.count == 3)
     }
 
+    @Test("down to 0 and lifted: the pool opens its connections again")
+    func zeroThenLift() {
+        var h = PoolHarness { $0.poolSize = 2 }
+        _ = h.startLive(2)
+        let closing = h.handle(.limitConnections(0))
+        #expect(closing.closed.count == 2)
+        _ = h.react(closing)
+        #expect(h.liveIDs.isEmpty)
+        let lifted = h.handle(.limitConnections(nil))
+        let served = h.react(lifted) + h.serve(for: .seconds(10)) { _ in [] }
+        #expect(served.urlRequests >= 2, "\(h.pool.state) \(served)")
+        #expect(h.liveIDs.count == 2, "\(h.pool.state)")
+    }
+
     @Test("a limit above the pool's size changes nothing")
     func highLimit() {
         var h = PoolHarness { $0.poolSize = 2 }

@@ -8,16 +8,11 @@ struct ClusterConfigTests {
     let environment = ["SLACK_APP_TOKEN": "xapp-1-A1-1-secret", "NATS_PASSWORD": "hunter2"]
 
     func parse(_ text: String) throws(ConfigError) -> DaemonConfiguration {
-        try ConfigLoader.parse(text, source: "test.yaml", environment: environment)
+        try parseConfig(text, environment: environment)
     }
 
     func error(_ text: String) -> ConfigError? {
-        do {
-            _ = try parse(text)
-            return nil
-        } catch {
-            return error
-        }
+        configError(text, environment: environment)
     }
 
     private func document(cluster: String?, sink: String) -> String {

@@ -18,12 +18,7 @@ struct ConfigRangeTests {
     let environment = ["SLACK_APP_TOKEN": "xapp-1-A1-1-secretpart", "SIGNING": "0123456789abcdef0123456789abcdef"]
 
     func error(_ text: String) -> ConfigError? {
-        do {
-            _ = try ConfigLoader.parse(text, source: "test.yaml", environment: environment)
-            return nil
-        } catch {
-            return error
-        }
+        configError(text, environment: environment)
     }
 
     func sinkError(_ sink: String) -> ConfigError? {

@@ -11,16 +11,11 @@ struct ListenerConfigTests {
     static let httpApp = "apps:\n  - name: h\n    delivery: http\n    signing_secret: ${SIGNING}\n"
 
     func parse(_ text: String) throws(ConfigError) -> DaemonConfiguration {
-        try ConfigLoader.parse(text, source: "test.yaml", environment: Self.environment)
+        try parseConfig(text, environment: Self.environment)
     }
 
     func error(_ text: String) -> ConfigError? {
-        do {
-            _ = try parse(text)
-            return nil
-        } catch {
-            return error
-        }
+        configError(text, environment: Self.environment)
     }
 
     @Test("without the sections: the operations listener on loopback with its defaults, no public listener")

@@ -55,7 +55,8 @@ struct JetStreamCheckTests {
         cluster.requestTimeoutSeconds = 0.5
         let started = ContinuousClock.now
         let findings = await JetStreamCheck.run(settings: JetStreamSettings(stream: "SLACK"), cluster: cluster)
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Bounded by the 0.5 s request timeout (generously: a busy test machine stretches it).
+        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(findings.count == 1 && findings[0].ok == false, "\(findings)")
         #expect(findings[0].text.contains("127.0.0.1:\(port)"))
         #expect(!findings[0].text.contains("s3cret"))

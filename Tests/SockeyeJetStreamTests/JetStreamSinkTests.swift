@@ -115,7 +115,8 @@ struct JetStreamSinkTests {
         let started = ContinuousClock.now
         let refused = await sink.accept([eventRecord(envelopeID: "e2", eventID: "Ev2"), eventRecord(envelopeID: "e3", eventID: "Ev3")])
         #expect(refused.refused == [0, 1])
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Bounded by the 0.5 s timeout (generously: a busy test machine stretches it).
+        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(sink.health.problem != nil)
 
         let restarted = try NATSServer(port: port, store: store)

@@ -194,11 +194,7 @@ package final class CNatsConnection: JetStreamConnection {
             throw Self.failure(status, code, doing: "reading message \(sequence) of stream \(stream)")
         }
         defer { natsMsg_Destroy(message) }
-        let length = Int(natsMsg_GetDataLength(message))
-        var data = [UInt8](repeating: 0, count: length)
-        if length > 0, let bytes = natsMsg_GetData(message) {
-            data.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: length)) }
-        }
+        let data = Self.data(of: message)
         var found: [String: String] = [:]
         for name in names {
             var value: UnsafePointer<CChar>?
@@ -259,6 +255,20 @@ package final class CNatsConnection: JetStreamConnection {
     }
 
     // MARK: Helpers
+
+    /// A copy of `message`'s data.
+    static func data(of message: OpaquePointer) -> [UInt8] {
+        let length = Int(natsMsg_GetDataLength(message))
+        guard length > 0, let bytes = natsMsg_GetData(message) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: length))
+    }
+
+    /// Waits (blocking) until the connection is up, at most `seconds`; whether it is.
+    package func waitUntilConnected(seconds: Double) -> Bool {
+        let deadline = ContinuousClock.now + BoundedTime.duration(seconds)
+        while !isConnected, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return isConnected
+    }
 
     /// libnats's last error without the source location it starts with (`(js.c:535): `).
     static func withoutSourceLocation(_ text: String) -> String {

@@ -81,11 +81,7 @@ package final class CNatsPullConsumer: @unchecked Sendable {
                 pending = meta.pointee.NumPending
                 jsMsgMetaData_Destroy(meta)
             }
-            let length = Int(natsMsg_GetDataLength(message))
-            var data = [UInt8](repeating: 0, count: length)
-            if length > 0, let bytes = natsMsg_GetData(message) {
-                data.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: length)) }
-            }
+            let data = CNatsConnection.data(of: message)
             let subject = natsMsg_GetSubject(message).map { String(cString: $0) } ?? ""
             let token = held.withLock { state in
                 defer { state.next += 1 }

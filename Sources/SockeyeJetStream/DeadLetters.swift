@@ -31,9 +31,7 @@ public final class DeadLetterStore: Sendable {
     public init(stream: String, cluster: ClusterSettings) throws(JetStreamError) {
         self.stream = stream
         connection = try CNatsConnection(cluster: cluster, answer: { _, _ in })
-        let deadline = Date().addingTimeInterval(cluster.requestTimeoutSeconds)
-        while !connection.isConnected, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        guard connection.isConnected else {
+        guard connection.waitUntilConnected(seconds: cluster.requestTimeoutSeconds) else {
             connection.close()
             throw JetStreamError(.unavailable, "no NATS server answered within \(cluster.requestTimeoutSeconds) s")
         }

@@ -32,9 +32,7 @@ public enum JetStreamCheck {
             return [Finding(ok: false, text: error.message)]
         }
         defer { connection.close() }
-        let deadline = ContinuousClock.now + BoundedTime.duration(cluster.requestTimeoutSeconds)
-        while !connection.isConnected, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        guard connection.isConnected else {
+        guard connection.waitUntilConnected(seconds: cluster.requestTimeoutSeconds) else {
             return [Finding(ok: false, text: "no NATS server answered within \(cluster.requestTimeoutSeconds) s (\(servers))")]
         }
         var findings = [Finding(ok: true, text: "connected; the cluster has \(connection.serverCount) server(s)")]

@@ -67,7 +67,7 @@ public final class JetStreamWorkerSource: StreamSource {
     }
 
     public func next(max: Int, wait: Duration) async throws(StreamSourceError) -> [StreamDelivery] {
-        let milliseconds = Swift.max(1, wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Swift.max(1, Self.milliseconds(wait))
         let result: Result<[StreamDelivery], StreamSourceError> = await onQueue { [self] in
             do throws(JetStreamError) {
                 let consumer = try boundConsumer()

@@ -90,9 +90,7 @@ extension CNatsConnection {
         if natsMsgHeader_Get(message, "KV-Operation", &operation) == NATS_OK, operation != nil {
             return LeaseBucket.Read(value: nil, revision: revision)
         }
-        let length = Int(natsMsg_GetDataLength(message))
-        let bytes = natsMsg_GetData(message).map { UnsafeRawBufferPointer(start: $0, count: length) }
-        return LeaseBucket.Read(value: bytes.map { String(decoding: $0, as: UTF8.self) } ?? "", revision: revision)
+        return LeaseBucket.Read(value: String(decoding: Self.data(of: message), as: UTF8.self), revision: revision)
     }
 
     /// Publishes to `subject` only if its last message is at `revision` (0: none), as a delete

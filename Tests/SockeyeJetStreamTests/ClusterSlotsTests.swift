@@ -9,8 +9,7 @@ import Testing
 struct ClusterSlotsTests {
     private func connect(_ server: NATSServer, _ node: String) throws -> CNatsConnection {
         let connection = try CNatsConnection(cluster: ClusterSettings(servers: [server.url], node: node), answer: { _, _ in })
-        let deadline = Date().addingTimeInterval(5)
-        while !connection.isConnected, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        _ = connection.waitUntilConnected(seconds: 10)
         return connection
     }
 

@@ -17,7 +17,7 @@ struct JetStreamCheckTests {
         #expect(findings.last?.text.contains("does not exist yet") == true, "\(findings)")
         let inspector = try CNatsConnection(cluster: cluster, answer: { _, _ in })
         defer { inspector.close() }
-        while !inspector.isConnected { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(inspector.waitUntilConnected(seconds: 10))
         #expect(try inspector.fetchStream("SLACK") == nil)
     }
 
@@ -28,7 +28,7 @@ struct JetStreamCheckTests {
         let cluster = ClusterSettings(servers: [server.url], node: "checker")
         let maker = try CNatsConnection(cluster: cluster, answer: { _, _ in })
         defer { maker.close() }
-        while !maker.isConnected { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(maker.waitUntilConnected(seconds: 10))
         var memory = StreamSpec.wanted(by: JetStreamSettings(stream: "MEM"), serverCount: 1)
         memory.fileStorage = false
         try maker.createStream(memory)

@@ -20,8 +20,7 @@ struct JetStreamSinkTests {
     private func inspect(_ server: NATSServer, _ stream: String) throws -> StreamSnapshot? {
         let connection = try CNatsConnection(cluster: ClusterSettings(servers: [server.url], node: "inspector"), answer: { _, _ in })
         defer { connection.close() }
-        let deadline = Date().addingTimeInterval(5)
-        while !connection.isConnected, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        _ = connection.waitUntilConnected(seconds: 10)
         return try connection.fetchStream(stream)
     }
 

@@ -64,7 +64,7 @@ struct JetStreamWorkerSourceTests {
         #expect(source.health.figures.contains { $0 == ("dead letters", "2") })
         let inspector = try CNatsConnection(cluster: cluster, answer: { _, _ in })
         defer { inspector.close() }
-        while !inspector.isConnected { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(inspector.waitUntilConnected(seconds: 10))
         let dead = try #require(try inspector.fetchStream("SLACK_DEAD"))
         #expect(dead.messages == 2)
         #expect(dead.spec.subjects == ["sockeye_dead.SLACK.>"])

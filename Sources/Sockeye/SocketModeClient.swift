@@ -137,8 +137,11 @@ public final class SocketModeClient: Sendable {
     /// connections over a lower limit close at once, with 1000, and a lost one is replaced
     /// only up to the limit. For hosts that share an app's connections among processes (a
     /// cluster's leases). Given before the client connects, it applies from the start.
-    public func limitConnections(to count: Int?) {
-        client.limitConnections(to: count)
+    ///
+    /// `spare` more sockets may be open while Slack recycles a connection, so its
+    /// replacement opens before it closes; with none, the recycled one closes first.
+    public func limitConnections(to count: Int?, spare: Int = 0) {
+        client.limitConnections(to: count.map { ConnectionLimit(connections: $0, spare: spare) })
     }
 
     /// Stops gracefully: no new envelopes are taken, those delivered can still be answered

@@ -152,7 +152,7 @@ extension PoolController {
         if closeWhenReplaced { connections[index].closeWhenReplaced = true }
         // At the connection budget no replacement can open until this one is gone:
         // break before make rather than wait for Slack's close.
-        if connections[index].closeWhenReplaced && connections.count >= configuration.connectionBudget {
+        if connections[index].closeWhenReplaced && connections.count >= socketBudget {
             beginClose(index, now: now)
         }
     }

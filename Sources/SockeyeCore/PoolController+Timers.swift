@@ -150,7 +150,7 @@ extension PoolController {
             consider(regrowAt)
             // Only a dynamic pool has one: an idle static pool never wakes for sizing.
             consider(sizer.nextEvaluationAt)
-            if activeCount < allowedTarget && !urlRequestInFlight && connections.count < configuration.connectionBudget {
+            if activeCount < allowedTarget && !urlRequestInFlight && connections.count < socketBudget {
                 consider(deafAfterRefresh ? retryNotBefore : max(retryNotBefore, limiter.nextAvailable(now: now)))
             }
         }

@@ -71,7 +71,7 @@ public struct PoolController {
     var drainDeadline: Instant?
     var regrowAt: Instant?
     /// The most connections the host allows now (`.limitConnections`), nil for no limit.
-    var connectionLimit: Int?
+    var connectionLimit: ConnectionLimit?
     var linkRetryAt: Instant?
     var failure: PoolFailure?
     var started = false
@@ -214,7 +214,7 @@ public struct PoolController {
             target = min(sizer.size, target + 1)
         }
         guard activeCount < allowedTarget, !urlRequestInFlight, now >= retryNotBefore,
-            connections.count < configuration.connectionBudget
+            connections.count < socketBudget
         else { return }
         if !limiter.tryAcquire(now: now) {
             guard deafAfterRefresh else { return }
@@ -232,7 +232,7 @@ public struct PoolController {
         switch result {
         case .url(let url):
             // Not wanted any more (the pool shrank, or too_many_websockets): dropped unused.
-            guard connections.count < configuration.connectionBudget, failure == nil, activeCount < allowedTarget
+            guard connections.count < socketBudget, failure == nil, activeCount < allowedTarget
             else { return }
             let id = ConnectionID(rawValue: nextConnectionValue)
             nextConnectionValue += 1

@@ -269,11 +269,12 @@ public enum PoolEvent: Sendable, Hashable {
     case peerClosing(ConnectionID, code: UInt16)
     /// Time passed: handle everything due at `now` (call at `nextDeadline`).
     case timer
-    /// From now on hold at most this many connections (nil: no limit but the
-    /// configuration's): a cluster's share of the app's connections. Connections over a lower
-    /// limit are closed at once (1000), those with the fewest unacknowledged envelopes first;
-    /// their owed acks go out on the others.
-    case limitConnections(Int?)
+    /// From now on hold at most this many connections, and this many sockets with those
+    /// being replaced (nil: no limit but the configuration's): a cluster's share of the app's
+    /// connections. Connections over a lower limit are closed at once (1000), those with the
+    /// fewest unacknowledged envelopes first, then those being replaced; their owed acks go
+    /// out on the others.
+    case limitConnections(ConnectionLimit?)
 }
 
 /// How the pool acknowledges envelopes.

@@ -30,7 +30,7 @@ public final class AppClient: @unchecked Sendable {
     private var registered = false
     private var finished = false
     /// A limit given before `start` (service thread), applied as the pool starts.
-    private var limitBeforeStart: Int??
+    private var limitBeforeStart: ConnectionLimit??
     /// The frame whose `.deliver` actions are being drained (views index into it).
     private var currentFrame = UnsafeRawBufferPointer(start: nil, count: 0)
     /// When `currentFrame` was received (monotonic nanoseconds).
@@ -115,10 +115,10 @@ public final class AppClient: @unchecked Sendable {
         }
     }
 
-    /// Holds at most `count` connections from now on (nil: no limit but the configuration's):
+    /// Holds at most `limit` connections from now on (nil: no limit but the configuration's):
     /// those over a lower limit close at once (`PoolEvent.limitConnections`). Given before
     /// `start`, it applies from the first connection. Any thread.
-    public func limitConnections(to count: Int?) {
+    public func limitConnections(to count: ConnectionLimit?) {
         runtime.async { [self] in
             guard !finished else { return }
             guard registered else {

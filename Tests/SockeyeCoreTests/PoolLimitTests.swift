@@ -84,4 +84,74 @@ struct PoolLimitTests {
         #expect(actions.closed.isEmpty && actions.urlRequests == 0)
         #expect(h.pool.poolTarget == 2)
     }
+
+    @Test("at its limit with no spare, a connection Slack recycles closes before its replacement opens")
+    func refreshWithoutSpare() {
+        var h = PoolHarness { $0.poolSize = 2 }
+        _ = h.startLive(2)
+        _ = h.handle(.limitConnections(2))
+        let old = h.liveIDs[0]
+        // A warning alone waits: no socket can be added.
+        let warned = h.frame(Frames.disconnect("warning"), on: old) + h.run(for: .seconds(5))
+        #expect(warned.urlRequests == 0 && warned.closed.isEmpty)
+        // refresh_requested: break before make.
+        let refreshed = h.frame(Frames.disconnect("refresh_requested"), on: old)
+        #expect(refreshed.closed == [old])
+        #expect(refreshed.urlRequests == 0)
+        #expect(h.run(for: .seconds(2)).urlRequests == 0, "the old socket is still closing")
+        #expect(h.pool.connectionSummary.count == 2)
+        let replaced = h.react(h.handle(.closed(old, code: 1000))) + h.serve(for: .seconds(10))
+        #expect(replaced.urlRequests == 1)
+        #expect(h.liveIDs.count == 2 && !h.liveIDs.contains(old))
+    }
+
+    @Test("with a spare, the replacement opens first, within limit + spare sockets")
+    func refreshWithSpare() {
+        var h = PoolHarness { $0.poolSize = 2 }
+        _ = h.startLive(2)
+        _ = h.handle(.limitConnections(ConnectionLimit(connections: 2, spare: 1)))
+        let old = h.liveIDs[0]
+        _ = h.frame(Frames.disconnect("warning"), on: old)
+        if !h.urlRequested { _ = h.run(for: .seconds(5)) }
+        #expect(h.urlRequested)
+        let opened = h.answerURL()
+        let new = opened.connectedIDs
+        #expect(new.count == 1)
+        #expect(h.pool.connectionSummary.count == 3)
+        _ = h.handle(.opened(new[0]))
+        _ = h.frame(Frames.hello(), on: new[0])
+        let refreshed = h.frame(Frames.disconnect("refresh_requested"), on: old)
+        #expect(refreshed.closed == [old])
+        // No fourth socket at any point.
+        #expect(h.run(for: .seconds(10)).urlRequests == 0)
+        #expect(h.pool.connectionSummary.count <= 3)
+    }
+
+    @Test("a spare taken back closes the connection waiting for its replacement")
+    func spareTakenBack() {
+        var h = PoolHarness { $0.poolSize = 2 }
+        _ = h.startLive(2)
+        _ = h.handle(.limitConnections(ConnectionLimit(connections: 2, spare: 1)))
+        let old = h.liveIDs[0]
+        _ = h.frame(Frames.disconnect("warning"), on: old)
+        if !h.urlRequested { _ = h.run(for: .seconds(5)) }
+        let new = h.answerURL().connectedIDs
+        #expect(new.count == 1)
+        // The spare goes before the replacement is live: the sockets fall back to two at once.
+        let back = h.handle(.limitConnections(2))
+        #expect(back.closed == [old])
+        #expect(h.pool.connectionSummary.filter { $0.phase != .closing }.count == 2)
+        _ = h.handle(.closed(old, code: 1000))
+        _ = h.handle(.opened(new[0]))
+        _ = h.frame(Frames.hello(), on: new[0])
+        #expect(h.liveIDs.count == 2 && !h.liveIDs.contains(old))
+    }
+
+    @Test("ConnectionLimit: negative values are 0, sockets never overflow")
+    func limitValues() {
+        #expect(ConnectionLimit(connections: -3, spare: -1) == 0)
+        #expect(ConnectionLimit(connections: .max, spare: 5).sockets == .max)
+        #expect(ConnectionLimit(connections: 3, spare: 1).sockets == 4)
+        #expect(ConnectionLimit(connections: 3, spare: 1).description == "3+1 spare")
+    }
 }

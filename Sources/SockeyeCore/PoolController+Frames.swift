@@ -61,7 +61,8 @@ extension PoolController {
         metrics.slackConnectionCount = envelope.numConnections
         emit(.notice(.hello(id, numConnections: envelope.numConnections,
                             approximateConnectionTime: envelope.approximateConnectionTime, host: host)))
-        if let slackCount = envelope.numConnections, slackCount > Int64(connections.count) {
+        // Under a host's limit other processes share the app by design: nothing to say.
+        if connectionLimit == nil, let slackCount = envelope.numConnections, slackCount > Int64(connections.count) {
             emit(.notice(.moreConnectionsThanOpen(id, slackCount: slackCount, open: connections.count)))
         }
         // A replacement is up: one connection that was waiting for it may go.

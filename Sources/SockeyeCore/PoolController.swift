@@ -140,6 +140,10 @@ public struct PoolController {
     /// Envelopes delivered and not yet acknowledged.
     public var outstandingAcks: Int { acks.outstanding }
 
+    /// Connections Slack is recycling (or the pool retired), open or closing: sockets beyond
+    /// the pool's connections until they are gone.
+    public var retiringCount: Int { connections.reduce(0) { $0 + ($1.retiring != nil ? 1 : 0) } }
+
     /// Connections wanted now: `poolSize`, more while a dynamic pool has grown, fewer
     /// while `too_many_websockets` holds it back, and never more than `.limitConnections` allows.
     public var poolTarget: Int { allowedTarget }

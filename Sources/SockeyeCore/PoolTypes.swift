@@ -83,7 +83,8 @@ public enum PoolNotice: Sendable, Hashable {
     /// before Slack recycles this one, and the Slack host serving it (`debug_info.host`).
     case hello(ConnectionID, numConnections: Int64?, approximateConnectionTime: Int64?, host: String?)
     /// Slack counts more connections for the app than this pool holds: stale ("ghost")
-    /// registrations, or other processes sharing the app.
+    /// registrations, or other processes sharing the app (not reported under a host's
+    /// `.limitConnections`, where sharing is the point).
     case moreConnectionsThanOpen(ConnectionID, slackCount: Int64, open: Int)
     /// A connection is being replaced.
     case retiring(ConnectionID, RetireReason)

@@ -49,7 +49,7 @@ extension AppRunner {
         case .pool(.connectionLost(let id, let reason)):
             metrics.reconnect(reason: Self.label(reason))
             status.error("\(id) lost: \(reason)")
-        case .pool(.openFailed(let result, _)):
+        case .pool(.openFailed(let result, let retryIn)):
             let code: String =
                 switch result {
                 case .apiError(let error, _): error
@@ -59,8 +59,11 @@ extension AppRunner {
                 }
             metrics.openError(code: code)
             status.error("apps.connections.open: \(code)")
-        case .pool(.tooManyWebsockets):
+            // Slack's rate limit holds for the app, whichever node asks: the cluster waits.
+            if code == "ratelimited" || code == "http_429" { share?.backOff(for: retryIn) }
+        case .pool(.tooManyWebsockets(_, _, let retryIn)):
             status.error("too_many_websockets")
+            share?.backOff(for: retryIn)
         case .transport(let error):
             status.error(error.description)
         case .protocolViolation(_, let error):

@@ -24,6 +24,9 @@ public final class AppRunner: Sendable {
     let metrics: AppMetrics
     /// The Socket Mode client (apps with delivery `socket` or `both`).
     private let client: SocketModeClient?
+    /// In a cluster: this node's share of the app's connections (the client connects only
+    /// as far as it grants).
+    let share: (any ConnectionShare)?
     /// Event ids taken across channels (apps with delivery `http` or `both`).
     let claims: EventClaims?
     /// Deliveries waiting for the loop in `run`.
@@ -43,13 +46,13 @@ public final class AppRunner: Sendable {
     public convenience init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger)
         throws(SocketModeError) {
         try self.init(settings: settings, sinks: sinks, runtime: runtime, logger: logger,
-                      claims: settings.delivery.usesHTTP ? EventClaims() : nil)
+                      claims: settings.delivery.usesHTTP ? EventClaims() : nil, share: nil)
     }
 
     /// `claims`: the event ids the app's earlier instances took (kept across restarts by the
     /// daemon), for apps that take HTTP requests.
     init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
-         claims: EventClaims?) throws(SocketModeError) {
+         claims: EventClaims?, share: (any ConnectionShare)?) throws(SocketModeError) {
         self.settings = settings
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
         ingressCounters = settings.delivery.usesHTTP ? IngressCounters(app: settings.name) : nil
@@ -70,6 +73,8 @@ public final class AppRunner: Sendable {
         options.runtime = runtime
         if settings.delivery.usesSocket {
             let client = try SocketModeClient(appToken: settings.appToken, options: options, logger: appLogger)
+            // Shared: nothing opens until the share grants slots.
+            if share != nil { client.limitConnections(to: 0) }
             self.client = client
             // Subscribed now, before the first hello can arrive: notices are not replayed.
             notices = client.notices
@@ -77,6 +82,7 @@ public final class AppRunner: Sendable {
             client = nil
             notices = nil
         }
+        self.share = client == nil ? nil : share
         self.claims = settings.delivery.usesHTTP ? claims : nil
         planner = BatchPlanner(router: Router(routes: settings.routes), claims: self.claims, acksOnReceipt: settings.ack == .onReceipt)
     }
@@ -144,6 +150,11 @@ public final class AppRunner: Sendable {
     /// Consumes events until the client stops (after `stop()`) or fails for good; a fatal
     /// failure (a bad token, `link_disabled`) is thrown.
     public func run() async throws {
+        if let share, let client {
+            share.start(wanted: settings.maxPoolSize ?? settings.poolSize,
+                        pool: { PoolView(live: client.stats.liveConnections, replacing: client.stats.replacingConnections) },
+                        grant: { limit in client.limitConnections(to: limit.connections, spare: limit.spare) })
+        }
         let watchers = Task { [self] in
             await withTaskGroup(of: Void.self) { group in
                 if let notices = self.notices, let client = self.client {
@@ -160,11 +171,14 @@ public final class AppRunner: Sendable {
         do {
             try await consume()
         } catch {
+            await share?.stop()
             await drainHTTP()
             watchers.cancel()
             await watchers.value
             throw error
         }
+        // The client stopped, its connections are closed: their slots go back to the cluster.
+        await share?.stop()
         await drainHTTP()
         watchers.cancel()
         await watchers.value

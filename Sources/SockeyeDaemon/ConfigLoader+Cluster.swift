@@ -5,9 +5,9 @@ import Yams
 
 extension NodeReader {
     /// The top-level `cluster:` block: `nats:` (one URL or a list), `node:` (default: the host
-    /// name) and `request_timeout:`.
+    /// name), `request_timeout:`, `lease_time:` and `max_connections:`.
     func clusterSection(_ node: Node) throws(ConfigError) -> ClusterSettings {
-        let fields = try members(node, "cluster", allowed: ["nats", "node", "request_timeout"])
+        let fields = try members(node, "cluster", allowed: ["nats", "node", "request_timeout", "lease_time", "max_connections"])
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
         guard let serversNode = field("nats") else {
             throw fail(node, "cluster.nats", "missing: the NATS servers, e.g. [nats://10.0.0.1:4222, nats://10.0.0.2:4222]")
@@ -43,6 +43,12 @@ extension NodeReader {
         var settings = ClusterSettings(servers: servers, node: nodeName)
         if let timeout = field("request_timeout") {
             settings.requestTimeoutSeconds = try duration(timeout, "cluster.request_timeout", range: 0.1...60)
+        }
+        if let lease = field("lease_time") {
+            settings.leaseTimeSeconds = try duration(lease, "cluster.lease_time", range: ClusterSettings.leaseTimeRange)
+        }
+        if let budget = field("max_connections") {
+            settings.maxConnections = try int(budget, "cluster.max_connections", range: ClusterSettings.maxConnectionsRange)
         }
         return settings
     }

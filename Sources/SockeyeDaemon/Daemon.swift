@@ -17,6 +17,9 @@ public final class Daemon: Sendable {
     public typealias SinkMaker = @Sendable (_ name: String, _ settings: SinkSettings) throws -> (any EventSink)?
     /// Makes a worker's stream source (JetStream), from the worker's settings.
     public typealias SourceMaker = @Sendable (_ settings: WorkerSettings) throws -> any StreamSource
+    /// Makes an app's share of its connections in a cluster: `nil` when the app does not
+    /// share them (no cluster, or an app without Socket Mode).
+    public typealias ShareMaker = @Sendable (_ app: AppSettings) -> (any ConnectionShare)?
 
     /// What is running now.
     struct State {
@@ -43,6 +46,7 @@ public final class Daemon: Sendable {
     /// Whether the daemon made `runtime` (and shuts it down at the end of `run`).
     private let ownsRuntime: Bool
     let makeSink: SinkMaker?
+    let makeShare: ShareMaker?
     private let state: Mutex<State>
     private let claimsTable = ClaimsTable()
     /// The listeners as they were bound at start: a reload cannot change them.
@@ -55,9 +59,10 @@ public final class Daemon: Sendable {
     let workers: [WorkerRunner]
 
     /// Opens the sinks and builds every enabled app's client (nothing connects until `run`).
-    /// `makeSink` opens the kinds of sink other modules implement.
+    /// `makeSink` opens the kinds of sink other modules implement, `makeSource` the workers'
+    /// streams, `makeShare` each app's share of its connections in a cluster.
     public init(configuration: DaemonConfiguration, runtime: SocketModeRuntime? = nil, logger: Logger,
-                makeSink: SinkMaker? = nil, makeSource: SourceMaker? = nil) throws(DaemonError) {
+                makeSink: SinkMaker? = nil, makeSource: SourceMaker? = nil, makeShare: ShareMaker? = nil) throws(DaemonError) {
         self.logger = logger
         listenersAtStart = ListenersAtStart(configuration)
         if let runtime {
@@ -72,11 +77,13 @@ public final class Daemon: Sendable {
             ownsRuntime = true
         }
         self.makeSink = makeSink
+        self.makeShare = makeShare
         let runtime = self.runtime
         let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink)
         var runners: [AppRunner] = []
         for app in configuration.apps where app.enabled {
-            runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable))
+            runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
+                                               makeShare: makeShare))
         }
         var workers: [WorkerRunner] = []
         for worker in configuration.workers {
@@ -206,7 +213,8 @@ public final class Daemon: Sendable {
             } else {
                 summary.started.append(app.name)
             }
-            start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable))
+            start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
+                                             makeShare: makeShare))
         }
         for runner in old.runners where !new.apps.contains(where: { $0.enabled && $0.name == runner.settings.name }) {
             stop.append(runner)
@@ -244,10 +252,11 @@ public final class Daemon: Sendable {
     }
 
     static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
-                           claims table: ClaimsTable) throws(DaemonError) -> AppRunner {
+                           claims table: ClaimsTable, makeShare: ShareMaker?) throws(DaemonError) -> AppRunner {
         let claims = app.delivery.usesHTTP ? table.claims(for: app.name) : nil
+        let share = app.delivery.usesSocket ? makeShare?(app) : nil
         do {
-            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger, claims: claims)
+            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger, claims: claims, share: share)
         } catch {
             throw .app(app.name, "\(error)")
         }
@@ -369,7 +378,8 @@ public final class Daemon: Sendable {
         let sinks = state.withLock { $0.sinks }
         let next: AppRunner
         do {
-            next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable)
+            next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
+                                       makeShare: makeShare)
         } catch {
             old.status.setState(.disabled(reason: "\(error)"))
             logger.error("app disabled: it cannot be restarted", metadata: ["app": .string(old.settings.name), "reason": .string("\(error)")])

@@ -7,26 +7,45 @@ import Synchronization
 /// the app's connection pool. The host calls `step` often enough — every sixth of the lease
 /// time — that renewals go out at a third.
 ///
-/// Keys: `<app>.slot.<n>`, each holding the name of the node that has it.
+/// Keys: `<app>.<kind>.<n>` (`slot` for connections; the cluster's refresh spare and the
+/// app's leader are leases of one slot each), each holding the name of the node that has it.
 ///
 /// Threading: `step` blocks for a round trip per key (and per write); call it from one
 /// serial queue or thread, never from Swift's cooperative pool.
 package final class ClusterSlots: Sendable {
     package let app: String
+    package let kind: String
     private let bucket: LeaseBucket
     private let leases: Mutex<SlotLeases>
+    /// What the last step could not read or write (nil when all went through).
+    private let trouble = Mutex<JetStreamError?>(nil)
 
-    package init(app: String, node: String, slots: Int, wanted: Int, ttl: Duration, bucket: LeaseBucket) {
+    package init(app: String, kind: String = "slot", node: String, slots: Int, wanted: Int, ttl: Duration, bucket: LeaseBucket) {
         self.app = app
+        self.kind = kind
         self.bucket = bucket
         leases = Mutex(SlotLeases(node: node, slots: slots, wanted: wanted, ttl: ttl))
     }
 
     /// The key of slot `slot` (the app's name is made a single subject token).
-    package func key(_ slot: Int) -> String { "\(JetStreamNaming.token(app)).slot.\(slot)" }
+    package func key(_ slot: Int) -> String { "\(JetStreamNaming.token(app)).\(kind).\(slot)" }
 
     /// The slots held now.
     package var held: [Int] { leases.withLock { $0.held } }
+
+    /// Who holds each slot, as last read (nil: free or not known).
+    package var owners: [String?] { leases.withLock { $0.owners } }
+
+    /// The holders whose leases are current, as last read (this node for the slots it holds).
+    package var liveOwners: [String] { leases.withLock { $0.liveOwners(now: .now) } }
+
+    /// The last step's first failure to read or write a key, if any.
+    package var problem: JetStreamError? { trouble.withLock { $0 } }
+
+    /// Closes the slots whose lease ran out (see `SlotLeases.fence`): no I/O, any thread.
+    package func fence() -> [SlotLeases.Action] {
+        leases.withLock { $0.fence(now: .now) }
+    }
 
     /// Sets how many slots this node wants for the app.
     package func want(_ count: Int) {
@@ -38,12 +57,16 @@ package final class ClusterSlots: Sendable {
         let node = leases.withLock { $0.node }
         let count = leases.withLock { $0.slotCount }
         var forPool: [SlotLeases.Action] = []
+        var firstProblem: JetStreamError?
+        defer { trouble.withLock { $0 = firstProblem } }
         for slot in 0..<count {
             let read: LeaseBucket.Read?
             do {
                 read = try bucket.read(key(slot))
             } catch {
-                continue  // unreadable now: the leases keep what they knew (and fence on their own clock)
+                // Unreadable now: the leases keep what they knew (and fence on their own clock).
+                firstProblem = firstProblem ?? error
+                continue
             }
             let entry = read.flatMap { found in found.value.map { SlotLeases.Entry(owner: $0, revision: found.revision) } }
             forPool += leases.withLock { $0.observe(slot: slot, entry: entry, at: .now) }
@@ -67,6 +90,7 @@ package final class ClusterSlots: Sendable {
                 case .success(let revision):
                     leases.withLock { $0.succeeded(action, revision: revision, at: .now) }
                 case .failure(let error):
+                    if case .failed(let failure) = error { firstProblem = firstProblem ?? failure }
                     forPool += leases.withLock { $0.failed(action, conflict: error == .conflict, at: .now) }
                 }
             }

@@ -159,16 +159,10 @@ package struct SlotLeases: Sendable {
             pending[slot] = nil
             if case .renew = request.action {} else { slots[slot] = .unknown }
         }
+        actions += fence(now: now)
         var holding = 0
         for slot in slots.indices {
             guard case .ours(let revision, let sent, let opened) = slots[slot] else { continue }
-            if now - sent >= ttl {
-                // Not renewed in time: close now, before anyone may take it over.
-                slots[slot] = .unknown
-                pending[slot] = nil
-                if opened { actions.append(.close(slot: slot)) }
-                continue
-            }
             holding += 1
             if !opened {
                 slots[slot] = .ours(revision: revision, sent: sent, opened: true)
@@ -208,6 +202,42 @@ package struct SlotLeases: Sendable {
             }
         }
         return actions
+    }
+
+    /// Closes, at `now`, the slots not renewed within the lease time: before anyone may take
+    /// them over. No I/O is needed for it, so the host also calls it between steps (a step
+    /// can be slow while the servers do not answer).
+    package mutating func fence(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        for slot in slots.indices {
+            guard case .ours(_, let sent, let opened) = slots[slot], now - sent >= ttl else { continue }
+            slots[slot] = .unknown
+            pending[slot] = nil
+            if opened { actions.append(.close(slot: slot)) }
+        }
+        return actions
+    }
+
+    /// Who holds each slot as far as this node knows (nil: free or not known).
+    package var owners: [String?] {
+        slots.map { slot in
+            switch slot {
+            case .ours: node
+            case .theirs(let entry, _): entry.owner
+            case .free, .unknown: nil
+            }
+        }
+    }
+
+    /// The holders whose leases have not run out at `now` (this node for the slots it holds).
+    package func liveOwners(now: ContinuousClock.Instant) -> [String] {
+        slots.compactMap { slot in
+            switch slot {
+            case .ours: node
+            case .theirs(let entry, let seen) where now - seen < ttl: entry.owner
+            default: nil
+            }
+        }
     }
 
     private mutating func send(_ action: Action, at now: ContinuousClock.Instant) -> Action {

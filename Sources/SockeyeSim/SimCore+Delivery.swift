@@ -422,7 +422,7 @@ extension SimCore {
         r.tooManyRejections = tooManyRejections
         r.eventsDisabled = eventsDisabled
         r.droppedWhileDisabled = droppedWhileDisabled
-        r.apps = appReports()
+        r.apps = appReports(now: now)
         if let l = load {
             r.loadApps = l.apps.enumerated().map { k, i in
                 LoadAppReport(index: i, app: apps[i].config.appID, issued: l.issued(toAppAt: k),

@@ -43,12 +43,19 @@ extension SimCore {
         }
     }
 
-    /// The rule's state per app, for the report.
-    func appReports() -> [AppReport] {
+    /// The rule's state and the connection figures per app, for the report.
+    func appReports(now: Double) -> [AppReport] {
         apps.map { a in
             let (delivered, acked) = a.disableRule.totals
-            return AppReport(app: a.config.appID, eventsDisabled: a.eventsDisabled, droppedWhileDisabled: a.droppedWhileDisabled,
-                             windowDelivered: delivered, windowAcked: acked)
+            var report = AppReport(app: a.config.appID, eventsDisabled: a.eventsDisabled, droppedWhileDisabled: a.droppedWhileDisabled,
+                                   windowDelivered: delivered, windowAcked: acked)
+            report.connectionsOpenURLs = a.openURLs
+            report.connectionsOpenRateLimited = a.openErrors
+            report.peakConnections = a.peakConnections
+            report.connections = a.connections.count
+            report.tooManyRejections = a.tooManyRejections
+            report.longestWithoutConnectionSeconds = max(a.longestWithoutConnection, a.withoutConnectionSince.map { now - $0 } ?? 0)
+            return report
         }
     }
 }

@@ -77,6 +77,18 @@ public final class SimCore {
         /// when a run starts; `SimReport.loadApps`).
         var loadAcked = 0
         var loadLost = 0
+        /// `apps.connections.open` calls answered with a URL, and with an error.
+        var openURLs = 0
+        var openErrors = 0
+        /// The most registrations (ghosts included) the app ever had at once.
+        var peakConnections = 0
+        /// Connections answered with `too_many_websockets`.
+        var tooManyRejections = 0
+        /// Since when the app has had no connection (after its first one), and the longest
+        /// such time that ended, in real seconds.
+        var withoutConnectionSince: Double?
+        var longestWithoutConnection: Double = 0
+        var everConnected = false
         init(config: SimConfig.App, key: String, disableRule: EventsDisableRule) {
             self.config = config; self.key = key; self.disableRule = disableRule
         }
@@ -181,12 +193,14 @@ public final class SimCore {
             c.state = .rejected
             c.helloSent = true
             tooManyRejections += 1
+            a.tooManyRejections += 1
             appendText(c, #"{"type":"disconnect","reason":"too_many_websockets","debug_info":{"host":"\#(config.podName)"}}"#)
             c.ending = .close(code: 1000, reason: "")
             return id
         }
         connectionsOpened += 1
         a.connections.append(id)
+        noteConnections(app: app, now: now)
         if config.warningProbability > 0, Double(rng.next() % 1_000_000) / 1_000_000 < config.warningProbability {
             c.warningAt = c.expiresAt - config.real(config.warningLead)
         }
@@ -212,9 +226,28 @@ public final class SimCore {
         if !clean, config.ghostOnUncleanClose, c.state == .live {
             c.state = .ghost
             c.ghostUntil = now + config.real(config.ghostTTL)
+            noteConnections(app: c.app, now: now)
             return
         }
         retire(c)
+        noteConnections(app: c.app, now: now)
+    }
+
+    /// Updates the app's peak registrations and its time without a connection (a ghost is
+    /// registered, but carries nothing).
+    func noteConnections(app: Int, now: Double) {
+        let a = apps[app]
+        a.peakConnections = max(a.peakConnections, a.connections.count)
+        let serving = a.connections.contains { conns[$0].map { $0.state != .ghost && $0.state != .rejected } ?? false }
+        if serving {
+            a.everConnected = true
+            if let since = a.withoutConnectionSince {
+                a.longestWithoutConnection = max(a.longestWithoutConnection, now - since)
+                a.withoutConnectionSince = nil
+            }
+        } else if a.everConnected, a.withoutConnectionSince == nil {
+            a.withoutConnectionSince = now
+        }
     }
 
     func retire(_ c: Conn) {
@@ -303,7 +336,10 @@ public final class SimCore {
         for c in Array(conns.values) {
             switch c.state {
             case .ghost:
-                if let until = c.ghostUntil, now >= until { retire(c) }
+                if let until = c.ghostUntil, now >= until {
+                    retire(c)
+                    noteConnections(app: c.app, now: now)
+                }
                 continue
             case .rejected, .closing:
                 continue

@@ -93,6 +93,17 @@ public struct AppReport: Codable, Sendable {
     public var windowDelivered: Int
     /// Of those, the acked ones.
     public var windowAcked: Int
+    /// `apps.connections.open` calls answered with a URL, and refused by the rate limit.
+    public var connectionsOpenURLs = 0
+    public var connectionsOpenRateLimited = 0
+    /// The most connections registered at once (ghosts included), and those registered now.
+    public var peakConnections = 0
+    public var connections = 0
+    /// Connections answered with `too_many_websockets` instead of hello.
+    public var tooManyRejections = 0
+    /// The longest time, in seconds, the app had no connection after its first one (a
+    /// time without one that is still going on included).
+    public var longestWithoutConnectionSeconds = 0.0
 }
 
 /// One app's share of the current Socket Mode load run (`SimReport.loadApps`).

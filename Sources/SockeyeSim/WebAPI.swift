@@ -95,7 +95,11 @@ public enum WebAPI {
         guard scopes.contains("connections:write") else {
             return .error("missing_scope", extra: ["needed": "connections:write", "provided": scopes.joined(separator: ",")], headers: scopeHeaders)
         }
-        if let limited = core.rateLimit(app: app, now: now) { return limited }
+        if let limited = core.rateLimit(app: app, now: now) {
+            core.apps[app].openErrors += 1
+            return limited
+        }
+        core.apps[app].openURLs += 1
         let url = core.issueURL(app: app, port: listener.port, tls: listener.tls, now: now)
         return .json(200, ["ok": true, "url": url], headers: scopeHeaders)
     }

@@ -54,8 +54,8 @@ public struct JetStreamSettings: Sendable, Equatable {
     }
 }
 
-/// The top-level `cluster:` block: the NATS servers the daemon's JetStream sinks (and, later,
-/// the cluster's connection leases) use, and this node's name.
+/// The top-level `cluster:` block: the NATS servers the daemon's JetStream sinks, workers and
+/// connection leases use, this node's name, and how the nodes share each app's connections.
 public struct ClusterSettings: Sendable, Equatable {
     /// `nats://` URLs, with `user:password@` when the servers want it.
     public var servers: [String]
@@ -63,6 +63,16 @@ public struct ClusterSettings: Sendable, Equatable {
     public var node: String
     /// How long connecting (and each JetStream API request) may take.
     public var requestTimeoutSeconds: Double = 5
+    /// How long a node keeps a connection slot without renewing its lease: a node that
+    /// stalls this long has closed the slot's connection, and another node takes it over.
+    /// It must exceed the time Slack takes to drop a connection that stopped answering.
+    public var leaseTimeSeconds: Double = 10
+    /// Socket Mode connections per app for the whole cluster, the refresh spare included
+    /// (Slack allows 10).
+    public var maxConnections = 10
+
+    public static let leaseTimeRange = 3.0...120.0
+    public static let maxConnectionsRange = 2...10
 
     public static let maxServers = 32
 

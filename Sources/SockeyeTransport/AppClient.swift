@@ -402,6 +402,7 @@ public final class AppClient: @unchecked Sendable {
         }
         counters.liveConnections = links.values.reduce(0) { $0 + ($1.phase == .open ? 1 : 0) }
         counters.targetConnections = pool.poolTarget
+        counters.replacingConnections = pool.retiringCount
         let snapshot = counters
         published.withValue { $0 = snapshot }
     }

@@ -77,6 +77,8 @@ public struct SocketModeStats: Sendable, Hashable {
     public var liveConnections = 0
     /// Connections the pool wants now.
     public var targetConnections = 0
+    /// Connections being recycled (by Slack, or retired by the pool) that are not gone yet.
+    public var replacingConnections = 0
     /// Envelopes delivered and not answered yet.
     public var outstandingAcks = 0
     /// Events waiting in `events` now, and the most there ever were.

@@ -124,7 +124,17 @@ struct Run: AsyncParsableCommand {
     }
 
     func makeDaemon(_ configuration: DaemonConfiguration, logger: Logger) throws -> Daemon {
-        do {
+        do throws(DaemonError) {
+            // In a cluster, every Socket Mode app shares its connections with the other nodes
+            // through leases (on the servers as the configuration named them at start).
+            var leases: ClusterLeases?
+            if let cluster = configuration.cluster {
+                do {
+                    leases = try ClusterLeases(cluster: cluster, logger: logger)
+                } catch {
+                    throw DaemonError.sink("cluster: \(error.message)")
+                }
+            }
             return try Daemon(configuration: configuration, logger: logger, makeSink: { name, settings in
                 switch settings {
                 case .spool(let spool): return try SpoolSink(name: name, settings: spool, logger: logger)
@@ -139,6 +149,8 @@ struct Run: AsyncParsableCommand {
                 // The loader refuses workers without a `cluster:` block.
                 guard let cluster = configuration.cluster else { throw JetStreamError(.refused, "no `cluster:` block") }
                 return try JetStreamWorkerSource(settings: worker, cluster: cluster, logger: logger)
+            }, makeShare: { [leases] app in
+                leases?.share(app: app.name)
             })
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))

@@ -41,6 +41,8 @@ public final class ClusterShare: ConnectionShare {
         var callbacks: Callbacks?
         var wanted = 0
         var sets: LeaseSets?
+        /// When this node first held its member lease.
+        var joinedAt: ContinuousClock.Instant?
         var granted: ConnectionLimit = 0
         /// Seconds since 1970 before which no node opens a connection; the key's revision.
         var openAfter: (time: Double, revision: UInt64)?
@@ -133,7 +135,16 @@ public final class ClusterShare: ConnectionShare {
         let (pool, wanted) = state.withLock { ($0.callbacks?.pool, $0.wanted) }
         let view = pool?() ?? PoolView(live: 0, replacing: 0)
         _ = sets.members.step()
-        sets.slots.want(Self.share(of: wanted, among: Set(sets.members.liveOwners + [leases.cluster.node]).count))
+        // Slots are taken from the step after this node joined the members: nodes started
+        // together then see each other first, instead of one taking every slot and giving
+        // most back (each connection opened costs an `apps.connections.open` call, which
+        // Slack rate-limits per app).
+        let joined = state.withLock { state -> Bool in
+            if state.joinedAt == nil, !sets.members.held.isEmpty { state.joinedAt = .now }
+            return state.joinedAt.map { ContinuousClock.now - $0 >= self.ttl / 8 } ?? false
+        }
+        let nodes = Set(sets.members.liveOwners + [leases.cluster.node]).count
+        sets.slots.want(joined ? Self.share(of: wanted, among: nodes) : 0)
         sets.spare.want(view.replacing > 0 ? 1 : 0)
         _ = sets.slots.step()
         _ = sets.spare.step()
@@ -156,11 +167,13 @@ public final class ClusterShare: ConnectionShare {
             return nil
         }
         let node = leases.cluster.node
+        let (logger, app) = (leases.logger, app)
+        let trace: @Sendable (String) -> Void = { line in logger.debug("lease \(line)", metadata: ["app": .string(app)]) }
         let made = LeaseSets(
-            slots: ClusterSlots(app: app, node: node, slots: slotCount, wanted: 0, ttl: ttl, bucket: bucket),
-            members: ClusterSlots(app: app, kind: "member", node: node, slots: slotCount, wanted: 1, ttl: ttl, bucket: bucket),
-            spare: ClusterSlots(app: app, kind: "spare", node: node, slots: 1, wanted: 0, ttl: ttl, bucket: bucket),
-            leader: ClusterSlots(app: app, kind: "leader", node: node, slots: 1, wanted: 1, ttl: ttl, bucket: bucket))
+            slots: ClusterSlots(app: app, node: node, slots: slotCount, wanted: 0, ttl: ttl, bucket: bucket, trace: trace),
+            members: ClusterSlots(app: app, kind: "member", node: node, slots: slotCount, wanted: 1, ttl: ttl, bucket: bucket, trace: trace),
+            spare: ClusterSlots(app: app, kind: "spare", node: node, slots: 1, wanted: 0, ttl: ttl, bucket: bucket, trace: trace),
+            leader: ClusterSlots(app: app, kind: "leader", node: node, slots: 1, wanted: 1, ttl: ttl, bucket: bucket, trace: trace))
         return state.withLock { state in
             if state.sets == nil { state.sets = made }
             return state.sets
@@ -210,7 +223,10 @@ public final class ClusterShare: ConnectionShare {
     private func fence() {
         guard let sets = state.withLock({ $0.sets }) else { return }
         let closed = sets.slots.fence() + sets.spare.fence()
-        if !closed.isEmpty { applyGrant(view: nil) }
+        if !closed.isEmpty {
+            leases.logger.debug("lease ran out, closing", metadata: ["app": .string(app), "slots": .string("\(closed)")])
+            applyGrant(view: nil)
+        }
     }
 
     /// Grants the pool what is held now: the slots, the spare, and during a shared back-off
@@ -225,6 +241,10 @@ public final class ClusterShare: ConnectionShare {
             }
             let limit = ConnectionLimit(connections: connections, spare: sets.spare.held.isEmpty ? 0 : 1)
             guard limit != state.granted else { return }
+            leases.logger.info("cluster share changed", metadata: [
+                "app": .string(app), "connections": .stringConvertible(limit.connections), "spare": .stringConvertible(limit.spare),
+                "slots": .string(sets.slots.held.map(String.init).joined(separator: ",")),
+                "wanted": .stringConvertible(sets.slots.wanted)])
             state.granted = limit
             // Called under the lock: grants reach the pool in the order decided.
             callbacks.grant(limit)

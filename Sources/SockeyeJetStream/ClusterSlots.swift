@@ -19,10 +19,14 @@ package final class ClusterSlots: Sendable {
     private let leases: Mutex<SlotLeases>
     /// What the last step could not read or write (nil when all went through).
     private let trouble = Mutex<JetStreamError?>(nil)
+    /// Gets a line for every write and its outcome, and every slot closed (for debug logs).
+    private let trace: (@Sendable (String) -> Void)?
 
-    package init(app: String, kind: String = "slot", node: String, slots: Int, wanted: Int, ttl: Duration, bucket: LeaseBucket) {
+    package init(app: String, kind: String = "slot", node: String, slots: Int, wanted: Int, ttl: Duration, bucket: LeaseBucket,
+                 trace: (@Sendable (String) -> Void)? = nil) {
         self.app = app
         self.kind = kind
+        self.trace = trace
         self.bucket = bucket
         leases = Mutex(SlotLeases(node: node, slots: slots, wanted: wanted, ttl: ttl))
     }
@@ -32,6 +36,9 @@ package final class ClusterSlots: Sendable {
 
     /// The slots held now.
     package var held: [Int] { leases.withLock { $0.held } }
+
+    /// How many slots this node wants now.
+    package var wanted: Int { leases.withLock { $0.wanted } }
 
     /// Who holds each slot, as last read (nil: free or not known).
     package var owners: [String?] { leases.withLock { $0.owners } }
@@ -69,7 +76,9 @@ package final class ClusterSlots: Sendable {
                 continue
             }
             let entry = read.flatMap { found in found.value.map { SlotLeases.Entry(owner: $0, revision: found.revision) } }
-            forPool += leases.withLock { $0.observe(slot: slot, entry: entry, at: .now) }
+            let closes = leases.withLock { $0.observe(slot: slot, entry: entry, at: .now) }
+            if !closes.isEmpty { trace?("\(kind) \(slot): read \(entry.map { "\($0.owner)@\($0.revision)" } ?? "none"), closing") }
+            forPool += closes
         }
         // Twice: the second tick opens what the first one's writes took.
         for _ in 0..<2 {
@@ -86,6 +95,7 @@ package final class ClusterSlots: Sendable {
                 case .release(let slot, let revision):
                     result = Result { () throws(LeaseBucket.WriteError) in try bucket.delete(key(slot), expecting: revision) }
                 }
+                trace?("\(kind) \(action): \(result)")
                 switch result {
                 case .success(let revision):
                     leases.withLock { $0.succeeded(action, revision: revision, at: .now) }

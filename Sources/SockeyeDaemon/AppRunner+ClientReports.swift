@@ -1,5 +1,6 @@
 import Logging
 import Sockeye
+import SockeyeSinkKit
 import Synchronization
 
 /// What the Socket Mode client reports (its notices and counters), kept for the status page
@@ -11,7 +12,9 @@ extension AppRunner {
         var lastRedelivered = 0
         var lastReceived = counters.snapshot.received
         var lastTime = ContinuousClock.now
+        var clusterNodes: Set<String> = []
         while !Task.isCancelled {
+            if let share { clusterNodes = metrics.cluster(share.snapshot, known: clusterNodes) }
             let stats = clientStats
             let received = counters.snapshot.received
             let now = ContinuousClock.now

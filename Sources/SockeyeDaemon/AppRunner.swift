@@ -71,6 +71,14 @@ public final class AppRunner: Sendable {
         // (a slow sink costs a redelivery, which de-duplication then holds, never a loss).
         if settings.ack == .afterSinks { options.ackGuard = nil }
         options.runtime = runtime
+        if share != nil {
+            // In a cluster, slots move between nodes (a node dies, stalls, joins), and each
+            // move costs an `apps.connections.open` call on the node taking it: the local
+            // guard refills faster (a call every 6 s after the burst of 10, not every
+            // minute). Slack's own limit is per app, and its `ratelimited` answer with
+            // `Retry-After` holds every node back (`ConnectionShare.backOff`).
+            options.pool.urlRequestRefill = .seconds(6)
+        }
         if settings.delivery.usesSocket {
             let client = try SocketModeClient(appToken: settings.appToken, options: options, logger: appLogger)
             // Shared: nothing opens until the share grants slots.

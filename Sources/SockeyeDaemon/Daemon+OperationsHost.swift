@@ -27,12 +27,14 @@ extension AppRunner: IngressApp {
         let counts = counters.snapshot
         let stats = clientStats
         let status = self.status.snapshot
-        return AppSnapshot(
+        var snapshot = AppSnapshot(
             name: settings.name, state: status.state, ready: status.state.isReady(liveConnections: stats.liveConnections),
             liveConnections: stats.liveConnections, targetConnections: stats.targetConnections, received: counts.received,
             acked: counts.acked, nacked: counts.nacked, unrouted: counts.unrouted,
             deduplicated: stats.pool.duplicatesDropped + counts.duplicates, reconnects: stats.pool.connectionsLost,
             eventsPerSecond: status.eventsPerSecond, lastRefresh: status.lastRefresh, recentErrors: status.recentErrors)
+        snapshot.cluster = share?.snapshot
+        return snapshot
     }
 }
 

@@ -1,4 +1,5 @@
 import Metrics
+import SockeyeSinkKit
 
 /// The daemon's metrics, through swift-metrics (the operations listener exports them in
 /// Prometheus' format). Names and dimensions:
@@ -9,7 +10,9 @@ import Metrics
 /// - `sockeyed_ack_latency_seconds{app}`: from reading the frame to queuing its ack;
 /// - `sockeyed_sink_seconds{sink}`, `sockeyed_sink_failures_total{sink}`;
 /// - `sockeyed_connections{app,kind=live|wanted}`;
-/// - `sockeyed_reconnects_total{app,reason}`, `sockeyed_open_errors_total{app,code}`.
+/// - `sockeyed_reconnects_total{app,reason}`, `sockeyed_open_errors_total{app,code}`;
+/// - in a cluster: `sockeyed_cluster_connections_granted{app}`, `sockeyed_cluster_leader{app}`,
+///   `sockeyed_cluster_slots{app,node}`.
 struct AppMetrics: Sendable {
     let app: String
     let acked: Counter
@@ -39,6 +42,20 @@ struct AppMetrics: Sendable {
 
     func reconnect(reason: String) {
         Counter(label: "sockeyed_reconnects_total", dimensions: [("app", app), ("reason", reason)]).increment()
+    }
+
+    /// The app's share of the cluster's connections: this node's grant, whether it leads the
+    /// app, and the slots each node holds as this node last read them (a node seen before and
+    /// gone now is recorded at 0). Returns the nodes recorded.
+    func cluster(_ share: ConnectionShareSnapshot, known: Set<String>) -> Set<String> {
+        Gauge(label: "sockeyed_cluster_connections_granted", dimensions: [("app", app)]).record(share.granted.connections)
+        Gauge(label: "sockeyed_cluster_leader", dimensions: [("app", app)]).record(share.leader == share.node ? 1 : 0)
+        let byNode = share.slotsByNode
+        let nodes = known.union(byNode.keys)
+        for node in nodes {
+            Gauge(label: "sockeyed_cluster_slots", dimensions: [("app", app), ("node", node)]).record(byNode[node] ?? 0)
+        }
+        return nodes
     }
 
     func openError(code: String) {

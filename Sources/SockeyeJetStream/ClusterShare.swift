@@ -50,6 +50,8 @@ public final class ClusterShare: ConnectionShare {
         var backOffUntil: Double?
         var problem: String?
         var stopped = false
+        /// Steps are skipped (tests: a node whose servers stopped answering); fences go on.
+        var stepsSuspended = false
         var timers: [DispatchTimer] = []
     }
 
@@ -129,19 +131,25 @@ public final class ClusterShare: ConnectionShare {
 
     // MARK: On the queue
 
+    /// Skips the steps from now on (or resumes them): the node then renews nothing, as when
+    /// its servers stop answering, while its fence goes on. For tests.
+    package func suspendSteps(_ suspended: Bool) {
+        state.withLock { $0.stepsSuspended = suspended }
+    }
+
     /// One round over every key, then the grant.
     private func step() {
-        guard let sets = leaseSets() else { return }
+        guard !state.withLock({ $0.stepsSuspended }), let sets = leaseSets() else { return }
         let (pool, wanted) = state.withLock { ($0.callbacks?.pool, $0.wanted) }
         let view = pool?() ?? PoolView(live: 0, replacing: 0)
         _ = sets.members.step()
-        // Slots are taken from the step after this node joined the members: nodes started
-        // together then see each other first, instead of one taking every slot and giving
-        // most back (each connection opened costs an `apps.connections.open` call, which
-        // Slack rate-limits per app).
+        // Slots are taken a third of a lease after this node joined the members: nodes
+        // started together then see each other first, instead of one taking every slot and
+        // giving most back (each connection opened costs an `apps.connections.open` call,
+        // which Slack rate-limits per app).
         let joined = state.withLock { state -> Bool in
             if state.joinedAt == nil, !sets.members.held.isEmpty { state.joinedAt = .now }
-            return state.joinedAt.map { ContinuousClock.now - $0 >= self.ttl / 8 } ?? false
+            return state.joinedAt.map { ContinuousClock.now - $0 >= self.ttl / 3 } ?? false
         }
         let nodes = Set(sets.members.liveOwners + [leases.cluster.node]).count
         sets.slots.want(joined ? Self.share(of: wanted, among: nodes) : 0)

@@ -21,6 +21,7 @@ struct StatusPage: Sendable {
         let rate: Double
         let lastRefresh: String
         let errors: [String]
+        let cluster: ConnectionShareSnapshot?
     }
 
     func views() -> [AppView] {
@@ -31,7 +32,8 @@ struct StatusPage: Sendable {
                 name: app.name, state: app.state, live: app.liveConnections, wanted: app.targetConnections,
                 received: app.received, acked: app.acked, nacked: app.nacked, unrouted: app.unrouted,
                 deduplicated: app.deduplicated, reconnects: app.reconnects, rate: app.eventsPerSecond,
-                lastRefresh: refresh, errors: app.recentErrors.map { "\(stamp.string(from: $0.at)) \(URLRedaction.urls(in: $0.message))" })
+                lastRefresh: refresh, errors: app.recentErrors.map { "\(stamp.string(from: $0.at)) \(URLRedaction.urls(in: $0.message))" },
+                cluster: app.cluster)
         }
     }
 
@@ -67,6 +69,7 @@ struct StatusPage: Sendable {
              "events": ["received": $0.received, "acked": $0.acked, "nacked": $0.nacked, "unrouted": $0.unrouted,
                         "deduplicated": $0.deduplicated, "per_second": $0.rate],
              "reconnects": $0.reconnects, "last_refresh": $0.lastRefresh, "recent_errors": $0.errors]
+                .merging($0.cluster.map { ["cluster": Self.clusterJSON($0)] } ?? [:]) { _, new in new }
         }
         let stamp = ISO8601DateFormatter()
         let sinks: [[String: Any]] = sinkViews().map { sink in
@@ -82,8 +85,56 @@ struct StatusPage: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// An app's share of the cluster's connections, for `/status.json`.
+    static func clusterJSON(_ share: ConnectionShareSnapshot) -> [String: Any] {
+        var entry: [String: Any] = [
+            "node": share.node, "slots": share.slots, "slots_by_node": share.slotsByNode,
+            "granted": ["connections": share.granted.connections, "spare": share.granted.spare],
+            "holds_spare": share.holdsSpare,
+        ]
+        if let leader = share.leader { entry["leader"] = leader }
+        if let openAfter = share.openAfter, openAfter > Date().timeIntervalSince1970 {
+            entry["backing_off_until"] = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: openAfter))
+        }
+        if let problem = share.problem { entry["problem"] = URLRedaction.urls(in: problem) }
+        return entry
+    }
+
+    /// The cluster table's rows (empty when no app shares its connections).
+    func clusterRows(_ apps: [AppView]) -> String {
+        var rows = ""
+        for app in apps {
+            guard let share = app.cluster else { continue }
+            let byNode = share.slotsByNode.sorted { $0.key < $1.key }
+                .map { "\(escape($0.key)) <b>\($0.value)</b>" }.joined(separator: " · ")
+            let free = share.slots - share.slotsByNode.values.reduce(0, +)
+            var notes: [String] = []
+            if share.holdsSpare { notes.append("holds the refresh spare") }
+            if let openAfter = share.openAfter, openAfter > Date().timeIntervalSince1970 {
+                notes.append("backing off until \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: openAfter)))")
+            }
+            if let problem = share.problem { notes.append("<span class=alarm>\(escape(URLRedaction.urls(in: problem)))</span>") }
+            rows += """
+                <tr class="\(share.problem == nil ? "ok" : "bad")"><td class=name>\(escape(app.name))</td><td>\(escape(share.node))</td>\
+                <td class=num>\(share.granted.connections)</td><td>\(byNode.isEmpty ? "<span class=muted>none</span>" : byNode)\
+                \(free > 0 ? " · <span class=muted>free \(free)</span>" : "")</td><td>\(escape(share.leader ?? "-"))</td>\
+                <td>\(notes.isEmpty ? "<span class=muted>-</span>" : notes.joined(separator: "<br>"))</td></tr>
+
+                """
+        }
+        return rows
+    }
+
     func html() -> String {
         let apps = views()
+        let clusterRows = clusterRows(apps)
+        let clusterTable = clusterRows.isEmpty ? "" : """
+            <h2>cluster</h2>
+            <table><thead><tr><th>app</th><th>this node</th><th>its connections</th><th>slots by node</th><th>leader</th>\
+            <th>notes</th></tr></thead>
+            <tbody>
+            \(clusterRows)</tbody></table>
+            """
         let ready = appsNotReady().isEmpty
         var rows = ""
         for app in apps {
@@ -151,6 +202,7 @@ struct StatusPage: Sendable {
             <th>nacked</th><th>unrouted</th><th>de-duplicated</th><th>reconnects</th><th>last refresh</th><th>recent errors</th></tr></thead>
             <tbody>
             \(rows)</tbody></table>
+            \(clusterTable)
             <h2>sinks</h2>
             <table><thead><tr><th>sink</th><th>kind</th><th>state</th><th>figures</th></tr></thead>
             <tbody>

@@ -46,6 +46,8 @@ public struct AppSnapshot: Sendable {
     public var lastRefresh: (at: Date, reason: String)?
     /// The latest errors, newest last.
     public var recentErrors: [(at: Date, message: String)]
+    /// In a cluster: the app's connection slots among the nodes, as this node sees them.
+    public var cluster: ConnectionShareSnapshot?
 
     /// A snapshot with every figure given.
     public init(name: String, state: AppState, ready: Bool, liveConnections: Int = 0, targetConnections: Int = 0,

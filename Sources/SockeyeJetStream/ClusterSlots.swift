@@ -40,11 +40,11 @@ package final class ClusterSlots: Sendable {
     /// How many slots this node wants now.
     package var wanted: Int { leases.withLock { $0.wanted } }
 
-    /// Who holds each slot, as last read (nil: free or not known).
-    package var owners: [String?] { leases.withLock { $0.owners } }
+    /// Who holds each slot, as last read (nil: free, not known, or its holder's lease ran out).
+    package var owners: [String?] { leases.withLock { $0.owners(now: .now) } }
 
     /// The holders whose leases are current, as last read (this node for the slots it holds).
-    package var liveOwners: [String] { leases.withLock { $0.liveOwners(now: .now) } }
+    package var liveOwners: [String] { owners.compactMap { $0 } }
 
     /// The last step's first failure to read or write a key, if any.
     package var problem: JetStreamError? { trouble.withLock { $0 } }

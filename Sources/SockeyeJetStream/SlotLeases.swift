@@ -218,20 +218,10 @@ package struct SlotLeases: Sendable {
         return actions
     }
 
-    /// Who holds each slot as far as this node knows (nil: free or not known).
-    package var owners: [String?] {
+    /// Who holds each slot as far as this node knows at `now` (nil: free, not known, or its
+    /// holder's lease ran out).
+    package func owners(now: ContinuousClock.Instant) -> [String?] {
         slots.map { slot in
-            switch slot {
-            case .ours: node
-            case .theirs(let entry, _): entry.owner
-            case .free, .unknown: nil
-            }
-        }
-    }
-
-    /// The holders whose leases have not run out at `now` (this node for the slots it holds).
-    package func liveOwners(now: ContinuousClock.Instant) -> [String] {
-        slots.compactMap { slot in
             switch slot {
             case .ours: node
             case .theirs(let entry, let seen) where now - seen < ttl: entry.owner

@@ -100,6 +100,9 @@ extension NodeReader {
         if let timeout = field("timeout") {
             settings.publishTimeoutSeconds = try duration(timeout, "\(key).timeout", range: JetStreamSettings.publishTimeoutRange)
         }
+        if let wait = field("answer_wait") {
+            settings.answerWaitSeconds = try duration(wait, "\(key).answer_wait", range: JetStreamSettings.answerWaitRange)
+        }
         return settings
     }
 

@@ -477,7 +477,7 @@ struct NodeReader {
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
         let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout", "env",
                                                       "url", "commands_url", "actions_url", "signing_secret", "ca_file",
-                                                      "stream", "subject_prefix", "duplicate_window", "replicas"])
+                                                      "stream", "subject_prefix", "duplicate_window", "replicas", "answer_wait"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
             throw fail(node, "\(key).type", "missing: stdout, file, command, spool, http or jetstream")
         }
@@ -487,7 +487,7 @@ struct NodeReader {
             for name in names { if let extra = field(name) { throw fail(extra, "\(key).\(name)", "not a setting of a \(ConfigLoader.quoted(type)) sink") } }
         }
         if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret", "ca_file"]) }
-        if type != "jetstream" { try refuse(["stream", "subject_prefix", "duplicate_window", "replicas"]) }
+        if type != "jetstream" { try refuse(["stream", "subject_prefix", "duplicate_window", "replicas", "answer_wait"]) }
         switch type {
         case "jetstream":
             try refuse(["path", "command", "concurrency", "env"])

@@ -57,6 +57,7 @@ final class WorkerRunner: Sendable {
         settled.reserveCapacity(deliveries.count)
         for (delivery, answer) in zip(deliveries, settlement.answers) {
             switch answer {
+            case .ack(let response?): settled.append((delivery, .answered(response)))
             case .ack, .ackedOnReceipt: settled.append((delivery, .processed))
             case .nack(let reason): settled.append((delivery, .failed(reason)))
             }

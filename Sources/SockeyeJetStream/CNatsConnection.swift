@@ -158,13 +158,19 @@ package final class CNatsConnection: JetStreamConnection {
         guard status == NATS_OK else { throw Self.failure(status, code, doing: "updating stream \(spec.name)") }
     }
 
-    package func publish(subject: String, messageID: String, payload: [UInt8], token: UInt64) -> JetStreamError? {
+    package func publish(subject: String, messageID: String, payload: [UInt8], headers: [(String, String)], token: UInt64)
+        -> JetStreamError? {
         guard isConnected else { return JetStreamError(.unavailable, "not connected to a NATS server") }
         var message: OpaquePointer?
         var status = payload.withUnsafeBytes { bytes in
             natsMsg_Create(&message, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }
         guard status == NATS_OK, let created = message else { return Self.failure(status, jsErrCode(0), doing: "publishing") }
+        for (name, value) in headers where status == NATS_OK { status = natsMsgHeader_Set(created, name, value) }
+        guard status == NATS_OK else {
+            natsMsg_Destroy(created)
+            return Self.failure(status, jsErrCode(0), doing: "publishing")
+        }
         let address = UInt(bitPattern: created)
         // Registered first: the PubAck may come back before js_PublishMsgAsync returns.
         router.register(address, token)
@@ -180,6 +186,19 @@ package final class CNatsConnection: JetStreamConnection {
             return Self.failure(status, jsErrCode(0), doing: "publishing")
         }
         return nil
+    }
+
+    /// The libnats connection, for subscriptions made in this module.
+    var natsConnection: OpaquePointer { connection }
+
+    /// Publishes `payload` to `subject` on core NATS (no stream, no PubAck: a worker's answer
+    /// to the node waiting for it). Returns at once.
+    package func publishCore(subject: String, payload: [UInt8]) -> JetStreamError? {
+        guard isConnected else { return JetStreamError(.unavailable, "not connected to a NATS server") }
+        let status = payload.withUnsafeBytes { bytes in
+            natsConnection_Publish(connection, subject, bytes.baseAddress, Int32(bytes.count))
+        }
+        return status == NATS_OK ? nil : Self.failure(status, jsErrCode(0), doing: "publishing an answer")
     }
 
     /// The message at `sequence` of `stream` (its data and the headers named in `headers`), or

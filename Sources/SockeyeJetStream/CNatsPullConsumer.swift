@@ -13,6 +13,8 @@ package struct PulledMessage: Sendable {
     package var pending: UInt64
     /// The handle `ack`, `nak`, `term` and `deadLetter` take.
     package var token: UInt64
+    /// Where the event's answer goes, when someone waits for it (`AnswerInbox.header`).
+    package var answerTo: String?
 }
 
 /// A durable pull consumer on libnats (`js_PullSubscribe`): fetches messages and settles them.
@@ -83,13 +85,15 @@ package final class CNatsPullConsumer: @unchecked Sendable {
             }
             let data = CNatsConnection.data(of: message)
             let subject = natsMsg_GetSubject(message).map { String(cString: $0) } ?? ""
+            var answerHeader: UnsafePointer<CChar>?
+            let answerTo = natsMsgHeader_Get(message, AnswerInbox.header, &answerHeader) == NATS_OK ? answerHeader.map { String(cString: $0) } : nil
             let token = held.withLock { state in
                 defer { state.next += 1 }
                 state.messages[state.next] = UInt(bitPattern: message)
                 return state.next
             }
             pulled.append(PulledMessage(subject: subject, data: data, deliveries: deliveries, streamSequence: sequence, pending: pending,
-                                        token: token))
+                                        token: token, answerTo: answerTo))
         }
         return pulled
     }

@@ -18,10 +18,11 @@ package protocol JetStreamConnection: AnyObject, Sendable {
     func createStream(_ spec: StreamSpec) throws(JetStreamError)
     /// Changes a stream's settings.
     func updateStream(_ spec: StreamSpec) throws(JetStreamError)
-    /// Sends one message with `Nats-Msg-Id: messageID` and returns without waiting. The
-    /// stream's answer reaches the `answer` handler with `token`, unless `reclaimPending`
-    /// takes it back first. A non-nil result is a failure to send (no answer will come).
-    func publish(subject: String, messageID: String, payload: [UInt8], token: UInt64) -> JetStreamError?
+    /// Sends one message with `Nats-Msg-Id: messageID` (and `headers`) and returns without
+    /// waiting. The stream's answer reaches the `answer` handler with `token`, unless
+    /// `reclaimPending` takes it back first. A non-nil result is a failure to send (no answer
+    /// will come).
+    func publish(subject: String, messageID: String, payload: [UInt8], headers: [(String, String)], token: UInt64) -> JetStreamError?
     /// Takes back every message sent and not yet answered, returning their tokens: no
     /// answer will come for them (one that arrives later is dropped).
     func reclaimPending() -> [UInt64]

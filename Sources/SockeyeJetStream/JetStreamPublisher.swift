@@ -5,11 +5,14 @@ package struct OutgoingMessage: Sendable {
     package var subject: String
     package var messageID: String
     package var payload: [UInt8]
+    /// Headers besides the message id (where a worker sends the event's answer).
+    package var headers: [(String, String)]
 
-    package init(subject: String, messageID: String, payload: [UInt8]) {
+    package init(subject: String, messageID: String, payload: [UInt8], headers: [(String, String)] = []) {
         self.subject = subject
         self.messageID = messageID
         self.payload = payload
+        self.headers = headers
     }
 }
 
@@ -114,7 +117,7 @@ package final class JetStreamPublisher: Sendable {
         let connection = connection
         for (offset, index) in indices.enumerated() {
             let message = messages[index]
-            if let failure = connection.publish(subject: message.subject, messageID: message.messageID, payload: message.payload,
+            if let failure = connection.publish(subject: message.subject, messageID: message.messageID, payload: message.payload, headers: message.headers,
                                                 token: first + UInt64(offset)) {
                 answer(first + UInt64(offset), .failed(failure))
             }

@@ -42,11 +42,16 @@ public final class JetStreamSink: EventSink {
     private let refusedCounter: Counter
     private let batchTimer: Metrics.Timer
     private let failingGauge: Gauge
+    private let answeredCounter: Counter
+    private let unansweredCounter: Counter
 
     /// How soon a failed stream check is tried again.
     public static let retryEverySeconds: Double = 1
 
     private struct State {
+        /// Where workers send answers (made on the first batch that waits for one).
+        var inbox: AnswerInbox?
+        var nextAnswerToken: UInt64 = 1
         var streamReady = false
         var lastCheck: ContinuousClock.Instant?
         var checking: Task<JetStreamError?, Never>?
@@ -79,6 +84,8 @@ public final class JetStreamSink: EventSink {
         refusedCounter = Counter(label: "sockeyed_jetstream_messages_total", dimensions: [("sink", name), ("result", "refused")])
         batchTimer = Metrics.Timer(label: "sockeyed_jetstream_batch_seconds", dimensions: [("sink", name)])
         failingGauge = Gauge(label: "sockeyed_sink_failing", dimensions: [("sink", name)])
+        answeredCounter = Counter(label: "sockeyed_jetstream_answers_total", dimensions: [("sink", name), ("result", "answered")])
+        unansweredCounter = Counter(label: "sockeyed_jetstream_answers_total", dimensions: [("sink", name), ("result", "none_in_time")])
     }
 
     public var health: SinkHealth {
@@ -95,11 +102,25 @@ public final class JetStreamSink: EventSink {
             count(refused: records.count)
             return .refusedAll(records.count, "sink \(name): \(failure.message)")
         }
-        let messages = records.map { record in
-            OutgoingMessage(subject: JetStreamNaming.subject(prefix: settings.subjectPrefix, record: record),
-                            messageID: JetStreamNaming.messageID(record), payload: record.line)
-        }
         let started = ContinuousClock.now
+        // Slash commands and interactions wait for a worker's answer (when configured).
+        let inbox = settings.answerWaitSeconds != nil && records.contains(where: \.acceptsResponsePayload) ? answerInbox() : nil
+        var answerTokens: [(index: Int, token: UInt64)] = []
+        var messages: [OutgoingMessage] = []
+        messages.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            var message = OutgoingMessage(subject: JetStreamNaming.subject(prefix: settings.subjectPrefix, record: record),
+                                          messageID: JetStreamNaming.messageID(record), payload: record.line)
+            if let inbox, record.acceptsResponsePayload {
+                let token = state.withLock { state in
+                    defer { state.nextAnswerToken += 1 }
+                    return state.nextAnswerToken
+                }
+                answerTokens.append((index, token))
+                message.headers = [(AnswerInbox.header, inbox.subject(for: token))]
+            }
+            messages.append(message)
+        }
         let report = await publisher.publish(messages, timeout: settings.publishTimeoutSeconds)
         let elapsed = ContinuousClock.now - started
         batchTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -118,10 +139,37 @@ public final class JetStreamSink: EventSink {
             state.stored += report.stored
             state.duplicates += report.duplicates
         }
-        return SinkOutcome(refused: report.refused, error: report.error.map { "sink \(name): \($0.message)" })
+        var responses: [Int: [UInt8]] = [:]
+        if let inbox, let wait = settings.answerWaitSeconds {
+            let refused = Set(report.refused)
+            let waiting = answerTokens.filter { !refused.contains($0.index) }
+            let answers = await inbox.wait(for: waiting.map(\.token), until: started + .milliseconds(Int64(wait * 1000)))
+            for (index, token) in waiting { if let answer = answers[token] { responses[index] = answer } }
+            answeredCounter.increment(by: responses.count)
+            unansweredCounter.increment(by: waiting.count - responses.count)
+        }
+        return SinkOutcome(refused: report.refused, error: report.error.map { "sink \(name): \($0.message)" }, responses: responses)
+    }
+
+    /// The answers' inbox, subscribed on the first call (nil while that fails: the batch is
+    /// then acked without answers).
+    private func answerInbox() -> AnswerInbox? {
+        if let inbox = state.withLock({ $0.inbox }) { return inbox }
+        guard let connection = publisher.connection as? CNatsConnection else { return nil }
+        do {
+            let made = try AnswerInbox(connection: connection)
+            return state.withLock { state in
+                if state.inbox == nil { state.inbox = made }
+                return state.inbox
+            }
+        } catch {
+            logger.warning("sink \(name) cannot wait for answers now: \(error.message)")
+            return nil
+        }
     }
 
     public func close() async {
+        state.withLock { $0.inbox }?.close()
         let connection = publisher.connection
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             admin.async {

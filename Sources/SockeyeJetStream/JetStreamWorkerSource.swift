@@ -41,6 +41,9 @@ public final class JetStreamWorkerSource: StreamSource {
         var retries = 0
         var deadLetters = 0
         var pending: UInt64?
+        /// Where the answers of the deliveries not settled yet go (by token), for those
+        /// someone waits for.
+        var answerTo: [UInt64: String] = [:]
     }
 
     /// The source for `settings` on `cluster`'s servers; connects in the background.
@@ -90,7 +93,16 @@ public final class JetStreamWorkerSource: StreamSource {
         await onQueue { [self] in
             guard let consumer = state.withLock({ $0.consumer }) else { return }
             for (delivery, settlement) in outcomes {
+                let answerTo = state.withLock { $0.answerTo.removeValue(forKey: delivery.token) }
                 switch settlement {
+                case .answered(let response):
+                    // The node waiting for it (if it still does) sends it in Slack's ack.
+                    if let answerTo, let failure = connection.publishCore(subject: answerTo, payload: response) {
+                        logger.warning("worker \(settings.name): an answer could not be sent: \(failure.message)")
+                    }
+                    consumer.ack(delivery.token)
+                    settled.increment()
+                    state.withLock { $0.processed += 1 }
                 case .processed:
                     consumer.ack(delivery.token)
                     settled.increment()
@@ -113,6 +125,7 @@ public final class JetStreamWorkerSource: StreamSource {
     public func close() async {
         await onQueue { [self] in
             state.withLock { $0.consumer }?.close()
+            state.withLock { $0.answerTo = [:] }
             connection.close()
         }
     }
@@ -155,7 +168,10 @@ public final class JetStreamWorkerSource: StreamSource {
         out.reserveCapacity(pulled.count)
         for message in pulled {
             do {
-                let record = try EventRecord(line: message.data)
+                let record = try EventRecord(line: message.data, acceptsResponsePayload: message.answerTo != nil)
+                if let answerTo = message.answerTo, Self.isAnswerSubject(answerTo) {
+                    state.withLock { $0.answerTo[message.token] = answerTo }
+                }
                 out.append(StreamDelivery(record: record, attempt: message.deliveries, token: message.token))
             } catch {
                 deadLetter(message.token, attempt: message.deliveries, reason: "not an event line: \(error.description)", on: consumer,
@@ -198,6 +214,14 @@ public final class JetStreamWorkerSource: StreamSource {
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Whether `subject` is an answers' inbox subject (`_INBOX.` and plain subject tokens, no
+    /// wildcards): a message's header cannot make the worker publish anywhere else.
+    static func isAnswerSubject(_ subject: String) -> Bool {
+        subject.hasPrefix("_INBOX.") && subject.utf8.count <= 256 && !subject.hasSuffix(".")
+            && subject.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: ">") }
+            && !subject.contains("..")
     }
 
     /// `text` fit for a NATS header value: no control characters, at most 512 bytes.

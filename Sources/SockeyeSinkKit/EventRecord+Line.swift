@@ -10,9 +10,9 @@ extension EventRecord {
     /// `app`, `delivery`, `envelope_type`, `envelope_id`, `payload` and the optional fields),
     /// for a sink that takes events from a stream rather than from Slack. The line is kept
     /// byte for byte; `botID` and `apiAppID` are read again from the payload. The line does not
-    /// say whether the envelope accepted a response payload, so `acceptsResponsePayload` is
-    /// false.
-    public init(line: [UInt8]) throws(LineError) {
+    /// say whether the envelope accepted a response payload: `acceptsResponsePayload` is as
+    /// given (a stream's message says it in a header: someone waits for the answer).
+    public init(line: [UInt8], acceptsResponsePayload: Bool = false) throws(LineError) {
         let members: [JSONObjectMembers.Member]
         do {
             members = try line.withUnsafeBytes { bytes throws(ScanError) in try JSONObjectMembers.read(bytes) }
@@ -48,7 +48,7 @@ extension EventRecord {
         retryReason = try text("retry_reason")
         retryAttempt = member("retry_attempt").flatMap { Int(String(decoding: line[$0.value.offset..<$0.value.endOffset], as: UTF8.self)) } ?? 0
         receivedAtMilliseconds = 0
-        acceptsResponsePayload = false
+        self.acceptsResponsePayload = acceptsResponsePayload
         payloadRange = payload.value.offset..<payload.value.endOffset
         let payloadBytes = Array(line[payloadRange])
         (botID, apiAppIDView) = payloadBytes.withUnsafeBytes { bytes in

@@ -20,9 +20,14 @@ public struct JetStreamSettings: Sendable, Equatable {
     /// How long a batch may wait for its PubAcks (resending after a leader election's "no
     /// responders") before its events are nacked: under Slack's 3-second ack deadline.
     public var publishTimeoutSeconds: Double = 2
+    /// For slash commands and interactions (envelopes whose ack can carry a response): how
+    /// long after the batch began the sink waits for a worker's answer, sent back through
+    /// NATS, to put in Slack's ack. nil: it does not wait (they are acked without one).
+    public var answerWaitSeconds: Double?
 
     /// Limits the configuration enforces.
     public static let publishTimeoutRange: ClosedRange<Double> = 0.05...2.5
+    public static let answerWaitRange: ClosedRange<Double> = 0.05...2.5
     public static let duplicateWindowRange: ClosedRange<Double> = 60...(7 * 86_400)
     public static let replicasRange: ClosedRange<Int> = 1...5
 

@@ -39,6 +39,9 @@ public struct StreamDelivery: Sendable {
 public enum StreamSettlement: Sendable, Equatable {
     /// Every sink it was routed to took it (or no route wanted it).
     case processed
+    /// Processed, and a sink answered it (a slash command's or an interaction's response,
+    /// a JSON object): the source hands the answer to whoever waits for it.
+    case answered([UInt8])
     /// A sink refused it, for this reason.
     case failed(String)
 }

@@ -83,7 +83,7 @@ public final class CommandSink: EventSink {
                 do {
                     let result = try await Subprocess.run(
                         executable, arguments: arguments, environment: environment, platformOptions: platform,
-                        input: .array(input), output: .bytes(limit: Self.outputLimit), error: .discarded)
+                        input: EventLineInput(bytes: input), output: .bytes(limit: Self.outputLimit), error: .discarded)
                     guard case .exited(0) = result.terminationStatus else {
                         return .failure(CommandFailure("\(program) ended with \(result.terminationStatus)"))
                     }
@@ -115,6 +115,20 @@ public final class CommandSink: EventSink {
         while end > start, space.contains(output[end - 1]) { end -= 1 }
         guard start < end, output[start] == 0x7B, output[end - 1] == 0x7D else { return nil }
         return Array(output[start..<end])
+    }
+}
+
+/// The event's line on the program's standard input. A program that exits, or closes its
+/// input, without reading all of it is no failure of the event's: the write stops there and
+/// the input is closed. (swift-subprocess's own array input leaves its writer open when a
+/// write fails, and traps on it: a handler that ignores its input and exits at once would
+/// crash the daemon.)
+struct EventLineInput: InputProtocol {
+    let bytes: [UInt8]
+
+    func write(with writer: StandardInputWriter) async throws {
+        _ = try? await writer.write(bytes)
+        try? await writer.finish()
     }
 }
 

@@ -53,4 +53,18 @@ struct CommandSinkTests {
         await daemon.stop()
         try await running.value
     }
+
+    @Test("a program that exits without reading its input: the event is acked with its answer, and the daemon lives on")
+    func programIgnoringInput() async throws {
+        // The line is larger than a pipe's buffer, so the write meets a closed pipe every time.
+        let sink = CommandSink(name: "quick", settings: CommandSettings(arguments: ["sh", "-c", #"printf '{"text":"ok"}'"#]))
+        let padding = String(repeating: "x", count: 200_000)
+        let line = #"{"app":"a","delivery":"socket_mode","envelope_type":"slash_commands","envelope_id":"e1","payload":{"text":"\#(padding)"}}"#
+        let record = try EventRecord(line: Array(line.utf8), acceptsResponsePayload: true)
+        for _ in 0..<10 {
+            let outcome = await sink.accept([record, record])
+            #expect(outcome.refused.isEmpty, "\(outcome)")
+            #expect(outcome.responses[0].map { String(decoding: $0, as: UTF8.self) } == #"{"text":"ok"}"#)
+        }
+    }
 }

@@ -211,3 +211,52 @@ def test_a_worker_killed_between_its_sink_and_its_ack_gets_the_events_again(tmp_
     archive = next(c for c in consumers if c["name"] == "archive")
     # Deliveries (consumer sequence) beyond the stream's messages are redeliveries.
     assert archive["delivered"]["consumer_seq"] > archive["delivered"]["stream_seq"], archive
+
+
+def test_a_worker_on_another_node_answers_slash_commands_in_slacks_ack(tmp_path, processes, start_sim, nats):
+    """Request–reply around the stream: the node that receives a slash command publishes it
+    (answer_wait set) and waits; a worker on another node runs it through a command sink
+    that prints the answer; the answer reaches Slack (the simulator) in the node's ack, within
+    Slack's 3 s. An event in the same flow is stored and acked without one."""
+    folder = str(tmp_path)
+    server = nats()
+    sim = start_sim("--duration", "90")
+    node_yaml = os.path.join(folder, "node.yaml")
+    with open(node_yaml, "w") as f:
+        f.write(f"""apps:
+  - name: js-app
+    app_token: {APP_TOKEN}
+    api_url: {sim.api}
+    pool_size: 2
+    routes: [{{sinks: [events]}}]
+sinks:
+  events: {{type: jetstream, stream: SLACK, subject_prefix: slack, answer_wait: 2s}}
+cluster:
+  nats: [{server.url}]
+  node: node-a
+operations:
+  listen: "off"
+""")
+    node = Proc([binary("sockeyed"), "run", "--config", node_yaml])
+    processes.append(node)
+    handler = os.path.join(folder, "answer.sh")
+    with open(handler, "w") as f:
+        # The command's stdout (a JSON object) is its answer; events print nothing.
+        f.write("#!/bin/sh\n[ \"$SOCKEYE_ENVELOPE_TYPE\" = slash_commands ] && "
+                "printf '{\"text\":\"done by the worker\"}'\nexit 0\n")
+    os.chmod(handler, 0o755)
+    worker_yaml = worker_config(folder, server.url, "worker", f"{{type: command, command: [{handler}], concurrency: 4}}")
+    worker = Proc([binary("sockeyed"), "run", "--config", worker_yaml])
+    processes.append(worker)
+    sim.wait_for(lambda: len(sim.live_connections()) >= 2, 30, "the node's connections")
+    # The worker binds its consumer once the stream exists: an event first makes it.
+    sim.inject("message", count=1, app=0, text="warm-up")
+    assert worker.wait_for(lambda: any("consumes slack.> from stream SLACK" in line for line in worker.err), 30), worker.err[-20:]
+    time.sleep(0.5)
+    sim.inject("slash_command", count=1, app=0, command="/deploy", text="api prod")
+    sim.inject("message", count=1, app=0, text="after the command")
+    sim.wait_for(lambda: sim.total()["acked"] >= 3, 30, "three acks")
+    answers = [r for r in sim.responses() if r["type"] == "/deploy"]
+    assert [a["payload"] for a in answers] == [{"text": "done by the worker"}], (sim.responses(), node.err[-10:], worker.err[-10:])
+    total = sim.total()
+    assert total["lateAcks"] == 0 and total["redelivered"] == 0, total

@@ -3,8 +3,9 @@
 sharing one app's Socket Mode connections (pool_size 9, leases in the cluster's bucket) and
 publishing its events to an R3 stream, a fourth `sockeyed` running a worker that consumes the
 stream into a spool, and the simulator playing Slack: it allows 10 sockets per app (the 11th
-gets `too_many_websockets`), drops a connection that misses three pings a second apart, and
-counts `apps.connections.open` calls.
+gets `too_many_websockets`), drops a connection that misses three pings a second apart,
+recycles every connection after 40 s (a warning, then `refresh_requested`: the nodes replace
+them through the cluster's refresh spare), and counts `apps.connections.open` calls.
 
 Under a steady load, one fault at a time:
   1. `kill -9` of a sockeyed node (then it is started again);
@@ -307,7 +308,11 @@ class Run:
         self.nats = NatsCluster(os.path.join(self.folder, "nats"))
         sim_config = os.path.join(self.folder, "sim.json")
         with open(sim_config, "w") as f:
-            json.dump({"pingInterval": 1, "maxMissedPongs": 3, "maxConnectionsPerApp": 10}, f)
+            # Slack recycles each connection after 40 s here (400 s of protocol time at
+            # --time-scale 10), with its warning 1 s before: the nodes refresh all through the
+            # run, one at a time through the cluster's spare.
+            json.dump({"pingInterval": 1, "maxMissedPongs": 3, "maxConnectionsPerApp": 10,
+                       "connectionLifetime": 400, "warningLead": 10, "warningProbability": 1}, f)
         self.sim = SimProcess("--config", sim_config, "--load-rate", str(self.rate), "--load-total", str(self.total),
                               "--wait-connections", str(SLOTS), "--load-delay", "1", "--time-scale", "10",
                               "--duration", str(self.total // self.rate + 900))
@@ -408,6 +413,7 @@ class Run:
             "redelivered_by_slack": total["redelivered"], "acks_after_3s": total["lateAcks"],
             "peak_sockets": app["peakConnections"], "too_many_websockets": app["tooManyRejections"],
             "connections_open_calls": app["connectionsOpenURLs"] + app["connectionsOpenRateLimited"],
+            "sockets_opened": report["connectionsOpened"],
             "longest_without_connection_seconds": round(app["longestWithoutConnectionSeconds"], 2),
             "ack_latency_ms": report["latencyMs"],
         })

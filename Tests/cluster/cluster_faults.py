@@ -49,7 +49,7 @@ from typing import Any, Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from nats_process import NatsServer  # noqa: E402
+from nats_process import NatsCluster  # noqa: E402
 from sim_process import APP_TOKEN, SimProcess, find_binary  # noqa: E402
 
 SLOTS = 9              # the app's connections across the cluster (Slack's 10, one kept as the refresh spare)
@@ -108,66 +108,6 @@ class Child:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
-
-
-class NatsCluster:
-    """Three JetStream servers with routes to each other (cluster ports picked here)."""
-
-    def __init__(self, folder: str) -> None:
-        routes = [free_port() for _ in range(3)]
-        route_urls = ",".join(f"nats://127.0.0.1:{port}" for port in routes)
-        self.servers: List[NatsServer] = []
-        for index in range(3):
-            name = f"n{index + 1}"
-            self.servers.append(NatsServer(os.path.join(folder, name), name=name, extra=[
-                "--cluster_name", "sockeye", "--cluster", f"nats://127.0.0.1:{routes[index]}", "--routes", route_urls]))
-        deadline = time.time() + 60
-        while time.time() < deadline and not self.meta_leader():
-            time.sleep(0.2)
-        if not self.meta_leader():
-            raise AssertionError("the NATS cluster elected no JetStream meta leader in 60 s")
-
-    @property
-    def urls(self) -> List[str]:
-        return [server.url for server in self.servers]
-
-    def alive(self) -> List[NatsServer]:
-        return [server for server in self.servers if server.proc.poll() is None]
-
-    def jsz(self) -> Optional[Dict[str, Any]]:
-        for server in self.alive():
-            try:
-                return server.jsz()
-            except OSError:
-                continue
-        return None
-
-    def meta_leader(self) -> Optional[str]:
-        view = self.jsz()
-        return ((view or {}).get("meta_cluster") or {}).get("leader")
-
-    def stream(self) -> Optional[Dict[str, Any]]:
-        for server in self.alive():
-            try:
-                found = server.stream(STREAM)
-            except OSError:
-                continue
-            if found:
-                return found
-        return None
-
-    def stream_leader(self) -> Optional[NatsServer]:
-        found = self.stream()
-        leader = ((found or {}).get("cluster") or {}).get("leader")
-        return next((server for server in self.servers if server.name == leader), None)
-
-    def stream_messages(self) -> int:
-        found = self.stream()
-        return found["state"]["messages"] if found else 0
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop(signal.SIGKILL)
 
 
 def node_config(folder: str, name: str, api: str, urls: List[str], port: int) -> str:

@@ -93,3 +93,73 @@ class NatsServer:
                 self.proc.kill()
                 self.proc.wait(timeout=STOP_GRACE)
         self._reader.join(timeout=2)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NatsCluster:
+    """Three JetStream servers with routes to each other (their route ports picked here: a
+    cluster needs them before the servers start), each with its store in `folder`; ready once
+    they elected a JetStream meta leader. `stream` names the stream the helpers look at."""
+
+    def __init__(self, folder: str, stream: str = "SLACK") -> None:
+        self.stream_name = stream
+        routes = [_free_port() for _ in range(3)]
+        route_urls = ",".join(f"nats://127.0.0.1:{port}" for port in routes)
+        self.servers: List[NatsServer] = []
+        for index in range(3):
+            name = f"n{index + 1}"
+            self.servers.append(NatsServer(os.path.join(folder, name), name=name, extra=[
+                "--cluster_name", "sockeye", "--cluster", f"nats://127.0.0.1:{routes[index]}", "--routes", route_urls]))
+        deadline = time.time() + 60
+        while time.time() < deadline and not self.meta_leader():
+            time.sleep(0.2)
+        if not self.meta_leader():
+            raise AssertionError("the NATS cluster elected no JetStream meta leader in 60 s")
+
+    @property
+    def urls(self) -> List[str]:
+        return [server.url for server in self.servers]
+
+    def alive(self) -> List[NatsServer]:
+        return [server for server in self.servers if server.proc.poll() is None]
+
+    def jsz(self) -> Optional[Dict[str, Any]]:
+        for server in self.alive():
+            try:
+                return server.jsz()
+            except OSError:
+                continue
+        return None
+
+    def meta_leader(self) -> Optional[str]:
+        view = self.jsz()
+        return ((view or {}).get("meta_cluster") or {}).get("leader")
+
+    def stream(self) -> Optional[Dict[str, Any]]:
+        for server in self.alive():
+            try:
+                found = server.stream(self.stream_name)
+            except OSError:
+                continue
+            if found:
+                return found
+        return None
+
+    def stream_leader(self) -> Optional[NatsServer]:
+        found = self.stream()
+        leader = ((found or {}).get("cluster") or {}).get("leader")
+        return next((server for server in self.servers if server.name == leader), None)
+
+    def stream_messages(self) -> int:
+        found = self.stream()
+        return found["state"]["messages"] if found else 0
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop(signal.SIGKILL)

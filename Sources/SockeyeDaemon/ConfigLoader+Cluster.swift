@@ -5,9 +5,11 @@ import Yams
 
 extension NodeReader {
     /// The top-level `cluster:` block: `nats:` (one URL or a list), `node:` (default: the host
-    /// name), `request_timeout:`, `lease_time:` and `max_connections:`.
+    /// name), `request_timeout:`, `lease_time:`, `max_connections:`, and for TLS `ca_file:`,
+    /// `client_cert:` and `client_key:`.
     func clusterSection(_ node: Node) throws(ConfigError) -> ClusterSettings {
-        let fields = try members(node, "cluster", allowed: ["nats", "node", "request_timeout", "lease_time", "max_connections"])
+        let fields = try members(node, "cluster", allowed: ["nats", "node", "request_timeout", "lease_time", "max_connections",
+                                                            "ca_file", "client_cert", "client_key"])
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
         guard let serversNode = field("nats") else {
             throw fail(node, "cluster.nats", "missing: the NATS servers, e.g. [nats://10.0.0.1:4222, nats://10.0.0.2:4222]")
@@ -23,11 +25,8 @@ extension NodeReader {
             } catch {
                 throw fail(serversNode, "cluster.nats[\(index)]", "\(error.description): \(URLRedaction.maskingPassword(server))")
             }
-            guard parsed.scheme != .tls else {
-                throw fail(serversNode, "cluster.nats[\(index)]", "TLS to the NATS servers is not supported yet: use nats:// on a trusted network")
-            }
-            guard parsed.scheme == .nats else {
-                throw fail(serversNode, "cluster.nats[\(index)]", "a NATS server is nats://host:port, got \(parsed)")
+            guard parsed.scheme == .nats || parsed.scheme == .tls else {
+                throw fail(serversNode, "cluster.nats[\(index)]", "a NATS server is nats://host:port or tls://host:port, got \(parsed)")
             }
             guard parsed.requestTarget == "/", parsed.query == nil else {
                 throw fail(serversNode, "cluster.nats[\(index)]", "a NATS server URL has no path or query: \(parsed)")
@@ -46,6 +45,20 @@ extension NodeReader {
         }
         if let lease = field("lease_time") {
             settings.leaseTimeSeconds = try duration(lease, "cluster.lease_time", range: ClusterSettings.leaseTimeRange)
+        }
+        func readable(_ key: String, _ what: String) throws(ConfigError) -> String? {
+            guard let found = field(key) else { return nil }
+            let path = try string(found, "cluster.\(key)")
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw fail(found, "cluster.\(key)", "cannot read \(ConfigLoader.quoted(path)) (\(what))")
+            }
+            return path
+        }
+        settings.caFile = try readable("ca_file", "a PEM file of CA certificates")
+        settings.clientCertificateFile = try readable("client_cert", "a PEM certificate")
+        settings.clientKeyFile = try readable("client_key", "a PEM private key")
+        if (settings.clientCertificateFile == nil) != (settings.clientKeyFile == nil), let given = field("client_cert") ?? field("client_key") {
+            throw fail(given, "cluster.client_cert", "client_cert and client_key go together")
         }
         if let budget = field("max_connections") {
             settings.maxConnections = try int(budget, "cluster.max_connections", range: ClusterSettings.maxConnectionsRange)

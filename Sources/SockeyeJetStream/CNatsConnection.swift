@@ -54,6 +54,7 @@ package final class CNatsConnection: JetStreamConnection {
             status = natsOptions_SetRetryOnFailedConnect(options, true, { _, _ in }, nil)
         }
         guard status == NATS_OK else { throw Self.failure(status, jsErrCode(0), doing: "reading the cluster's server URLs") }
+        try Self.configureTLS(options, cluster)
 
         var connectionPointer: OpaquePointer?
         status = natsConnection_Connect(&connectionPointer, options)
@@ -274,6 +275,26 @@ package final class CNatsConnection: JetStreamConnection {
     }
 
     // MARK: Helpers
+
+    /// TLS for every server when the settings ask for it: the CA certificates to trust (else
+    /// the system's) and the client's certificate. The library checks each server's
+    /// certificate against the host of the URL it was reached by.
+    private static func configureTLS(_ options: OpaquePointer, _ cluster: ClusterSettings) throws(JetStreamError) {
+        guard cluster.usesTLS else { return }
+        var status = natsOptions_SetSecure(options, true)
+        guard status == NATS_OK else { throw JetStreamError(.refused, "TLS to the NATS servers is not available in this build of libnats") }
+        // Without a CA file the library trusts OpenSSL's default paths (the system's CAs).
+        if let caFile = cluster.caFile {
+            status = natsOptions_LoadCATrustedCertificates(options, caFile)
+            guard status == NATS_OK else { throw JetStreamError(.refused, "cannot load the CA certificates of \(caFile)") }
+        }
+        if let certificate = cluster.clientCertificateFile, let key = cluster.clientKeyFile {
+            status = natsOptions_LoadCertificatesChain(options, certificate, key)
+            guard status == NATS_OK else {
+                throw JetStreamError(.refused, "cannot load the client certificate \(certificate) with its key")
+            }
+        }
+    }
 
     /// A copy of `message`'s data.
     static func data(of message: OpaquePointer) -> [UInt8] {

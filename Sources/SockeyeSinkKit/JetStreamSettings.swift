@@ -75,6 +75,18 @@ public struct ClusterSettings: Sendable, Equatable {
     /// Socket Mode connections per app for the whole cluster, the refresh spare included
     /// (Slack allows 10).
     public var maxConnections = 10
+    /// TLS to the servers: on for `tls://` URLs (then for every server). The servers'
+    /// certificates are checked against these CA certificates (PEM) when given, else the
+    /// system's, and must name the host of the URL they were reached by.
+    public var caFile: String?
+    /// A client certificate and its key (PEM), for servers that verify their clients.
+    public var clientCertificateFile: String?
+    public var clientKeyFile: String?
+
+    /// Whether the connections use TLS.
+    public var usesTLS: Bool {
+        servers.contains { $0.lowercased().hasPrefix("tls://") } || caFile != nil || clientCertificateFile != nil
+    }
 
     public static let leaseTimeRange = 3.0...120.0
     public static let maxConnectionsRange = 2...10

@@ -62,13 +62,32 @@ struct ClusterConfigTests {
         #expect(config.cluster?.node.isEmpty == false)
     }
 
+    @Test("TLS, the lease time, the connection budget and the answer wait are read")
+    func clusterOptions() throws {
+        let config = try parse(document(
+            cluster: "nats: [tls://nats-1.example:4222, tls://nats-2.example:4222]\nca_file: /etc/hostname\nlease_time: 20s\nmax_connections: 6",
+            sink: "type: jetstream\nstream: SLACK\nanswer_wait: 2s"))
+        let cluster = try #require(config.cluster)
+        #expect(cluster.usesTLS && cluster.caFile == "/etc/hostname" && cluster.clientCertificateFile == nil)
+        #expect(cluster.leaseTimeSeconds == 20 && cluster.maxConnections == 6)
+        guard case .jetstream(let settings) = config.sinks["events"] else {
+            Issue.record("not a jetstream sink")
+            return
+        }
+        #expect(settings.answerWaitSeconds == 2)
+    }
+
     @Test("mistakes are refused with the key and what to write")
     func mistakes() {
         let sink = "type: jetstream\nstream: SLACK"
         #expect(error(document(cluster: nil, sink: sink))?.description.contains("cluster:") == true)
         #expect(error(document(cluster: "node: a", sink: sink))?.key == "cluster.nats")
         #expect(error(document(cluster: "nats: http://127.0.0.1:4222", sink: sink))?.key == "cluster.nats[0]")
-        #expect(error(document(cluster: "nats: tls://127.0.0.1:4222", sink: sink))?.description.contains("not supported yet") == true)
+        #expect(error(document(cluster: "nats: tls://127.0.0.1:4222\nca_file: /nonexistent/ca.pem", sink: sink))?.key == "cluster.ca_file")
+        #expect(error(document(cluster: "nats: tls://127.0.0.1:4222\nclient_cert: /etc/hostname", sink: sink))?.key == "cluster.client_cert")
+        #expect(error(document(cluster: "nats: nats://127.0.0.1:4222\nlease_time: 1s", sink: sink))?.key == "cluster.lease_time")
+        #expect(error(document(cluster: "nats: nats://127.0.0.1:4222\nmax_connections: 11", sink: sink))?.key == "cluster.max_connections")
+        #expect(error(document(cluster: "nats: nats://127.0.0.1:4222", sink: sink + "\nanswer_wait: 3s"))?.key == "sinks.events.answer_wait")
         #expect(error(document(cluster: "nats: nats://127.0.0.1:99999", sink: sink))?.key == "cluster.nats[0]")
         #expect(error(document(cluster: "nats: nats://127.0.0.1:4222/path", sink: sink))?.key == "cluster.nats[0]")
         #expect(error(document(cluster: "nats: nats://127.0.0.1:4222\nnode: a.b", sink: sink))?.key == "cluster.node")

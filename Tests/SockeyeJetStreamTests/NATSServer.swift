@@ -23,13 +23,13 @@ final class NATSServer: @unchecked Sendable {
 
     /// Starts a server on `port` (0: a free one it picks) keeping its streams in `store`
     /// (a fresh directory when nil); returns once it accepts clients.
-    init(port: Int = 0, store: URL? = nil, name: String = "n1") throws {
+    init(port: Int = 0, store: URL? = nil, name: String = "n1", extra: [String] = []) throws {
         let directory = store ?? FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-nats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         storeDirectory = directory
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = ["-js", "-a", "127.0.0.1", "-p", port == 0 ? "-1" : String(port), "-n", name, "-sd", directory.path]
+        process.arguments = ["-js", "-a", "127.0.0.1", "-p", port == 0 ? "-1" : String(port), "-n", name, "-sd", directory.path] + extra
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

@@ -24,8 +24,10 @@ public struct AppCheck: Sendable {
     /// Whether nothing is wrong.
     public var passed: Bool { findings.allSatisfy(\.ok) }
 
-    /// Runs every check of `app` on `runtime`; `probe` bounds the probe connection.
-    public static func run(_ app: AppSettings, runtime: SocketModeRuntime, probe: Duration = .seconds(5),
+    /// Runs every check of `app` on `runtime`; `probe` bounds the probe connection (nil: no
+    /// probe, for an app whose connections a cluster shares: one more socket could take a
+    /// slot the nodes count on, and other nodes holding connections is what they do).
+    public static func run(_ app: AppSettings, runtime: SocketModeRuntime, probe: Duration? = .seconds(5),
                            environment: [String: String] = ProcessInfo.processInfo.environment) async -> AppCheck {
         var check = AppCheck(app: app)
         if app.delivery.usesHTTP {
@@ -68,7 +70,11 @@ public struct AppCheck: Sendable {
         } else {
             check.add(true, "no bot_token: scopes and the own-message filter are not checked")
         }
-        await check.probe(runtime: runtime, within: probe, environment: environment)
+        if let probe {
+            await check.probe(runtime: runtime, within: probe, environment: environment)
+        } else {
+            check.add(true, "connections: shared by the cluster's nodes (no probe connection: see the status page's cluster table)")
+        }
         return check
     }
 

@@ -14,7 +14,8 @@ struct CheckCommand: AsyncParsableCommand {
             (workspace, bot user and bot ids, scopes the routes need that the token lacks); and a \
             short probe connection whose hello tells whether another process holds connections \
             for the app (it would silently take a share of the events). Events delivered to the \
-            probe are nacked, so Slack redelivers them. For each jetstream sink the apps use: \
+            probe are nacked, so Slack redelivers them; with a `cluster:` block there is no \
+            probe (the nodes share the app's connections). For each jetstream sink the apps use: \
             whether a NATS server of `cluster:` answers, and what the daemon would do to the \
             stream (nothing is changed). Exit status 1 when something needs fixing.
             """)
@@ -57,7 +58,9 @@ struct CheckCommand: AsyncParsableCommand {
         defer { runtime.shutdown() }
         var failed = false
         for settings in apps {
-            let check = await AppCheck.run(settings, runtime: runtime, probe: .seconds(probeSeconds), environment: environment)
+            // In a cluster the nodes share the app's connections: no probe of our own.
+            let probe: Duration? = configuration.cluster == nil ? .seconds(probeSeconds) : nil
+            let check = await AppCheck.run(settings, runtime: runtime, probe: probe, environment: environment)
             print("\(settings.name)\(settings.enabled ? "" : " (disabled)"):")
             for finding in check.findings { print("  \(finding.ok ? "ok  " : "FIX ") \(finding.text)") }
             failed = failed || !check.passed

@@ -41,6 +41,12 @@ struct CheckAndOwnMessageTests {
         #expect(await eventually { sim.liveConnections(app: 0) == 2 })
         let shared = await AppCheck.run(app(sim, routes: mentions), runtime: runtime, environment: [:])
         #expect(shared.findings.contains { !$0.ok && $0.text.contains("Slack counts 3") }, "\(shared.findings)")
+        // In a cluster other nodes holding connections is the point: no probe, nothing to fix.
+        let opened = sim.report().connectionsOpened
+        let clustered = await AppCheck.run(app(sim, routes: mentions), runtime: runtime, probe: nil, environment: [:])
+        #expect(clustered.passed, "\(clustered.findings)")
+        #expect(clustered.findings.contains { $0.text.contains("shared by the cluster") })
+        #expect(sim.report().connectionsOpened == opened)
         await other.stop()
         try await otherRuns.value
 

@@ -16,29 +16,13 @@ package final class AnswerInbox: Sendable {
     /// Answers larger than this are dropped (Slack takes at most 20 KB in an ack anyway).
     package static let maxAnswerBytes = 64 * 1024
 
+    /// A batch waiting for its answers: woken when the last one is in, or at its deadline.
     private final class Waiter: Sendable {
         let tokens: Set<UInt64>
-        private let state = Mutex<(fired: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, nil))
+        let wake = OneShot()
 
         init(tokens: Set<UInt64>) {
             self.tokens = tokens
-        }
-
-        func arm(_ continuation: CheckedContinuation<Void, Never>) {
-            let resumeNow = state.withLock { state -> Bool in
-                if state.fired { return true }
-                state.continuation = continuation
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
-
-        func fire() {
-            let waiting = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.fired = true
-                return state.continuation.take()
-            }
-            waiting?.resume()
         }
     }
 
@@ -76,8 +60,15 @@ package final class AnswerInbox: Sendable {
     /// Where the answer to `token` goes.
     package func subject(for token: UInt64) -> String { "\(prefix).\(token)" }
 
-    /// Waits until every one of `tokens` is answered or `deadline` passes; returns the answers
-    /// that came (and forgets the tokens: a later answer is dropped).
+    /// Keeps the answers to `tokens` from now on: call it before the messages go out (a worker
+    /// may answer before the stream's PubAck is back).
+    package func expect(_ tokens: [UInt64]) {
+        state.withLock { $0.expected.formUnion(tokens) }
+    }
+
+    /// Waits until every one of `tokens` (expected since before they went out) is answered or
+    /// `deadline` passes; returns the answers that came (and forgets the tokens: a later
+    /// answer is dropped).
     package func wait(for tokens: [UInt64], until deadline: ContinuousClock.Instant) async -> [UInt64: [UInt8]] {
         guard !tokens.isEmpty else { return [:] }
         let waiter = Waiter(tokens: Set(tokens))
@@ -90,9 +81,9 @@ package final class AnswerInbox: Sendable {
         if !alreadyIn {
             let remaining = deadline - ContinuousClock.now
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                waiter.arm(continuation)
+                waiter.wake.arm(continuation)
                 let nanoseconds = max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
-                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { waiter.fire() }
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { waiter.wake.fire() }
             }
         }
         return state.withLock { state in
@@ -116,7 +107,7 @@ package final class AnswerInbox: Sendable {
             state.answers[token] = data
             return state.waiters.values.filter { $0.tokens.allSatisfy { state.answers[$0] != nil } }
         }
-        for waiter in complete { waiter.fire() }
+        for waiter in complete { waiter.wake.fire() }
     }
 
     /// Unsubscribes (answers that come later are dropped). Idempotent.

@@ -121,6 +121,7 @@ public final class JetStreamSink: EventSink {
             }
             messages.append(message)
         }
+        inbox?.expect(answerTokens.map(\.token))
         let report = await publisher.publish(messages, timeout: settings.publishTimeoutSeconds)
         let elapsed = ContinuousClock.now - started
         batchTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)

@@ -95,6 +95,27 @@ struct AnswerTests {
         await sink.close()
     }
 
+    @Test("an answer that arrives before the wait begins is kept if it was expected, dropped if not")
+    func earlyAnswers() async throws {
+        let server = try NATSServer()
+        defer { server.stop() }
+        let connection = try CNatsConnection(cluster: ClusterSettings(servers: [server.url], node: "node"), answer: { _, _ in })
+        defer { connection.close() }
+        #expect(connection.waitUntilConnected(seconds: 10))
+        let inbox = try AnswerInbox(connection: connection)
+        defer { inbox.close() }
+        inbox.expect([1])
+        #expect(connection.publishCore(subject: inbox.subject(for: 1), payload: Array(#"{"text":"early"}"#.utf8)) == nil)
+        #expect(connection.publishCore(subject: inbox.subject(for: 2), payload: Array(#"{"text":"unasked"}"#.utf8)) == nil)
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        let answers = await inbox.wait(for: [1], until: .now + .seconds(5))
+        #expect(answers[1].map { String(decoding: $0, as: UTF8.self) } == #"{"text":"early"}"#)
+        #expect(ContinuousClock.now - started < .seconds(1), "it was in already")
+        let none = await inbox.wait(for: [2], until: .now + .milliseconds(200))
+        #expect(none.isEmpty, "an answer nobody expected is not kept")
+    }
+
     @Test("a header can only name an inbox subject")
     func answerSubjects() {
         #expect(JetStreamWorkerSource.isAnswerSubject("_INBOX.sockeye.0123abcd.17"))

@@ -37,6 +37,28 @@ struct ClusterShareTests {
         return try ClusterLeases(cluster: cluster, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
+    /// Nodes a and b, each sharing the app "demo" for a pool that wants `wanted` connections
+    /// (started). Close the leases at the end, after the shares stopped.
+    private struct TwoNodes {
+        let leases: (a: ClusterLeases, b: ClusterLeases)
+        let shares: (a: ClusterShare, b: ClusterShare)
+        let pools: (a: Pool, b: Pool)
+
+        func close() {
+            leases.a.close()
+            leases.b.close()
+        }
+    }
+
+    private func twoNodes(_ server: NATSServer, ttl: Double, wanted: Int) throws -> TwoNodes {
+        let a = try leases(server, node: "a", ttl: ttl)
+        let b = try leases(server, node: "b", ttl: ttl)
+        let nodes = TwoNodes(leases: (a, b), shares: (a.share(app: "demo"), b.share(app: "demo")), pools: (Pool(), Pool()))
+        nodes.pools.a.start(nodes.shares.a, wanted: wanted)
+        nodes.pools.b.start(nodes.shares.b, wanted: wanted)
+        return nodes
+    }
+
     /// Waits (bounded) until `condition` holds; returns whether it did.
     private func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
@@ -52,16 +74,10 @@ struct ClusterShareTests {
         let server = try NATSServer()
         defer { server.stop() }
         let ttl = 2.0
-        let a = try leases(server, node: "a", ttl: ttl)
-        let b = try leases(server, node: "b", ttl: ttl)
-        defer {
-            a.close()
-            b.close()
-        }
-        let (shareA, shareB) = (a.share(app: "demo"), b.share(app: "demo"))
-        let (poolA, poolB) = (Pool(), Pool())
-        poolA.start(shareA, wanted: 6)
-        poolB.start(shareB, wanted: 6)
+        let nodes = try twoNodes(server, ttl: ttl, wanted: 6)
+        defer { nodes.close() }
+        let (shareA, shareB) = nodes.shares
+        let (poolA, poolB) = nodes.pools
         #expect(await eventually(within: 15) { poolA.limit?.connections == 3 && poolB.limit?.connections == 3 },
                 "\(String(describing: poolA.limit)) \(String(describing: poolB.limit))")
         #expect(await eventually(within: 5) { shareA.snapshot.slotsByNode == ["a": 3, "b": 3] }, "\(shareA.snapshot.slotsByNode)")
@@ -86,16 +102,10 @@ struct ClusterShareTests {
         let server = try NATSServer()
         defer { server.stop() }
         let ttl = 2.0
-        let a = try leases(server, node: "a", ttl: ttl)
-        let b = try leases(server, node: "b", ttl: ttl)
-        defer {
-            a.close()
-            b.close()
-        }
-        let (shareA, shareB) = (a.share(app: "demo"), b.share(app: "demo"))
-        let (poolA, poolB) = (Pool(), Pool())
-        poolA.start(shareA, wanted: 4)
-        poolB.start(shareB, wanted: 4)
+        let nodes = try twoNodes(server, ttl: ttl, wanted: 4)
+        defer { nodes.close() }
+        let (shareA, shareB) = nodes.shares
+        let (poolA, poolB) = nodes.pools
         #expect(await eventually(within: 15) { poolA.limit?.connections == 2 && poolB.limit?.connections == 2 })
         // a's steps stop (its servers no longer answer it): it renews nothing. Its own clock
         // closes its connections before b may take the slots; then b holds all four.
@@ -113,16 +123,10 @@ struct ClusterShareTests {
     func sharedBackOff() async throws {
         let server = try NATSServer()
         defer { server.stop() }
-        let a = try leases(server, node: "a", ttl: 2)
-        let b = try leases(server, node: "b", ttl: 2)
-        defer {
-            a.close()
-            b.close()
-        }
-        let (shareA, shareB) = (a.share(app: "demo"), b.share(app: "demo"))
-        let (poolA, poolB) = (Pool(), Pool())
-        poolA.start(shareA, wanted: 4)
-        poolB.start(shareB, wanted: 4)
+        let nodes = try twoNodes(server, ttl: 2, wanted: 4)
+        defer { nodes.close() }
+        let (shareA, shareB) = nodes.shares
+        let (poolA, poolB) = nodes.pools
         #expect(await eventually(within: 15) { poolA.limit?.connections == 2 && poolB.limit?.connections == 2 })
         // b's pool has lost a connection it may reopen, when Slack tells a to wait.
         poolB.view.withLock { $0.live = 1 }

@@ -122,11 +122,13 @@ public final class ClusterShare: ConnectionShare {
 
     public var snapshot: ConnectionShareSnapshot {
         let current = state.withLock { ($0.sets, $0.granted, $0.openAfter, $0.problem) }
-        return ConnectionShareSnapshot(
+        var snapshot = ConnectionShareSnapshot(
             node: leases.cluster.node, slots: slotCount,
             owners: current.0?.slots.owners ?? Array(repeating: nil, count: slotCount),
             granted: current.1, holdsSpare: !(current.0?.spare.held.isEmpty ?? true),
             leader: current.0?.leader.owners.first ?? nil, openAfter: current.2?.time, problem: current.3)
+        snapshot.nodes = Set(current.0?.members.liveOwners ?? []).sorted()
+        return snapshot
     }
 
     // MARK: On the queue

@@ -57,6 +57,8 @@ public final class JetStreamSink: EventSink {
         var checking: Task<JetStreamError?, Never>?
         var problem = ProblemMark<JetStreamError>()
         var stored = 0
+        /// How long the last batch took to be stored (all its PubAcks), in milliseconds.
+        var lastBatchMilliseconds: Double?
         var duplicates = 0
         var refused = 0
     }
@@ -93,6 +95,7 @@ public final class JetStreamSink: EventSink {
         var figures = [("stream", settings.stream), ("stored", String(snapshot.stored))]
         if snapshot.duplicates > 0 { figures.append(("duplicates", String(snapshot.duplicates))) }
         if snapshot.refused > 0 { figures.append(("refused", String(snapshot.refused))) }
+        if let last = snapshot.lastBatchMilliseconds { figures.append(("last batch stored in", String(format: "%.1f ms", last))) }
         return SinkHealth(kind: "jetstream", problem: snapshot.problem.problem.map { "\($0.message); what to do: \(advice($0))" },
                           since: snapshot.problem.since, figures: figures)
     }
@@ -139,6 +142,7 @@ public final class JetStreamSink: EventSink {
         state.withLock { state in
             state.stored += report.stored
             state.duplicates += report.duplicates
+            state.lastBatchMilliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         }
         var responses: [Int: [UInt8]] = [:]
         if let inbox, let wait = settings.answerWaitSeconds {

@@ -88,7 +88,7 @@ struct StatusPage: Sendable {
     /// An app's share of the cluster's connections, for `/status.json`.
     static func clusterJSON(_ share: ConnectionShareSnapshot) -> [String: Any] {
         var entry: [String: Any] = [
-            "node": share.node, "slots": share.slots, "slots_by_node": share.slotsByNode,
+            "node": share.node, "nodes": share.nodes, "slots": share.slots, "slots_by_node": share.slotsByNode,
             "granted": ["connections": share.granted.connections, "spare": share.granted.spare],
             "holds_spare": share.holdsSpare,
         ]
@@ -116,6 +116,7 @@ struct StatusPage: Sendable {
             if let problem = share.problem { notes.append("<span class=alarm>\(escape(URLRedaction.urls(in: problem)))</span>") }
             rows += """
                 <tr class="\(share.problem == nil ? "ok" : "bad")"><td class=name>\(escape(app.name))</td><td>\(escape(share.node))</td>\
+                <td>\(share.nodes.map(escape).joined(separator: ", "))</td>\
                 <td class=num>\(share.granted.connections)</td><td>\(byNode.isEmpty ? "<span class=muted>none</span>" : byNode)\
                 \(free > 0 ? " · <span class=muted>free \(free)</span>" : "")</td><td>\(escape(share.leader ?? "-"))</td>\
                 <td>\(notes.isEmpty ? "<span class=muted>-</span>" : notes.joined(separator: "<br>"))</td></tr>
@@ -130,7 +131,7 @@ struct StatusPage: Sendable {
         let clusterRows = clusterRows(apps)
         let clusterTable = clusterRows.isEmpty ? "" : """
             <h2>cluster</h2>
-            <table><thead><tr><th>app</th><th>this node</th><th>its connections</th><th>slots by node</th><th>leader</th>\
+            <table><thead><tr><th>app</th><th>this node</th><th>nodes</th><th>its connections</th><th>slots by node</th><th>leader</th>\
             <th>notes</th></tr></thead>
             <tbody>
             \(clusterRows)</tbody></table>

@@ -51,6 +51,8 @@ public struct ConnectionShareSnapshot: Sendable, Equatable {
     public var holdsSpare: Bool
     /// The app's leader in the cluster (for jobs one node does), when known.
     public var leader: String?
+    /// The nodes serving the app now (their member leases are current), sorted.
+    public var nodes: [String] = []
     /// Until when (seconds since 1970) the cluster waits before opening connections.
     public var openAfter: Double?
     /// What the leases cannot do now (the servers unreachable), if anything.

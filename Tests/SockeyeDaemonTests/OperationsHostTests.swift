@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SockeyeCore
 import SockeyeSinkKit
 import Synchronization
 import Testing
@@ -113,5 +114,29 @@ struct OperationsHostTests {
         ingress.refusedTooLarge(path: "/slack/events")
         ingress.refusedTooLarge(path: "/elsewhere")
         #expect(app.counted.withLock { $0 } == ["events/too_large"])
+    }
+
+    @Test("an app in a cluster: its nodes, slots by node, leader and lease problem, on the page and in status.json")
+    func cluster() throws {
+        var app = AppSnapshot(name: "shared", state: .running(live: 3, target: 3), ready: true, liveConnections: 3, targetConnections: 3)
+        app.cluster = ConnectionShareSnapshot(
+            node: "node-a", slots: 9, owners: ["node-a", "node-a", "node-a", "node-b", "node-b", "node-b", nil, nil, nil],
+            granted: ConnectionLimit(connections: 3, spare: 1), holdsSpare: true, leader: "node-b",
+            problem: "reading <key>: nats://admin:PASS@10.0.0.1:4222 timed out")
+        app.cluster?.nodes = ["node-a", "node-b"]
+        let host = FakeHost(apps: [app, Self.host(secondReady: true).apps[0]], sinks: [:], routes: [:])
+        let html = StatusPage(host: host).html()
+        #expect(html.contains("<h2>cluster</h2>"))
+        #expect(html.contains("node-a <b>3</b> · node-b <b>3</b>") && html.contains("free 3"))
+        #expect(html.contains("holds the refresh spare") && html.contains("&lt;key&gt;") && !html.contains("PASS"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(StatusPage(host: host).json().utf8)) as? [String: Any])
+        let apps = try #require(object["apps"] as? [[String: Any]])
+        let cluster = try #require(apps[0]["cluster"] as? [String: Any])
+        #expect(cluster["slots_by_node"] as? [String: Int] == ["node-a": 3, "node-b": 3])
+        #expect(cluster["nodes"] as? [String] == ["node-a", "node-b"] && cluster["leader"] as? String == "node-b")
+        #expect(cluster["granted"] as? [String: Int] == ["connections": 3, "spare": 1])
+        #expect(apps[1]["cluster"] == nil, "an app outside a cluster has no cluster entry")
+        // Without any app in a cluster, no cluster table.
+        #expect(!StatusPage(host: Self.host(secondReady: true)).html().contains("<h2>cluster</h2>"))
     }
 }

@@ -78,15 +78,17 @@ class SimProcess:
 
     def __init__(self, *args: str, binary: Optional[str] = None, report: str = "json",
                  start_timeout: float = START_TIMEOUT, stderr_path: Optional[str] = None,
-                 env: Optional[Dict[str, str]] = None) -> None:
+                 env: Optional[Dict[str, str]] = None, cpus: Optional[set] = None) -> None:
         self.argv = [binary or find_binary("sockeye-sim"), "--port", "0", "--report", report, *args]
         self.stderr_path = stderr_path
         self._stderr_file = open(stderr_path, "w") if stderr_path else None
         # A session of its own: a signal meant for the test run (Ctrl-C) does not reach the sim
         # mid-report; the sim is stopped by its PID below.
+        # `cpus`: the sim's threads run only there (a benchmark keeps it off the client's core).
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                      stderr=self._stderr_file or subprocess.PIPE, text=True, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         # stdout carries only the announcement, URL_VERIFIED and the final report: kept whole.
         self.out: List[str] = []
         self.err: collections.deque = collections.deque(maxlen=STDERR_LINES)

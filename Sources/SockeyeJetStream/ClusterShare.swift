@@ -94,8 +94,13 @@ public final class ClusterShare: ConnectionShare {
         fence.resume()
     }
 
+    /// The longest shared back-off taken from Slack or read from the bucket (a value beyond
+    /// it, written by a faulty node, would keep the app deaf).
+    static let longestBackOffSeconds: Double = 3600
+
     public func backOff(for delay: Duration) {
-        let until = Date().timeIntervalSince1970 + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let until = Date().timeIntervalSince1970 + min(max(0, seconds), Self.longestBackOffSeconds)
         state.withLock { $0.backOffUntil = max($0.backOffUntil ?? 0, until) }
         queue.async { [weak self] in self?.writeBackOff() }
     }
@@ -193,7 +198,8 @@ public final class ClusterShare: ConnectionShare {
     /// Reads the shared back-off.
     private func readOpenAfter() {
         guard let bucket = try? leases.bucket(), let read = try? bucket.read(openAfterKey) else { return }
-        let time = read.value.flatMap(Double.init)
+        let latest = Date().timeIntervalSince1970 + Self.longestBackOffSeconds
+        let time = read.value.flatMap(Double.init).flatMap { $0.isFinite && $0 <= latest ? $0 : nil }
         state.withLock { $0.openAfter = time.map { ($0, read.revision) } }
     }
 

@@ -235,14 +235,16 @@ public final class ClusterShare: ConnectionShare {
 
     // MARK: Any thread
 
-    /// Lowers the grant at once for leases that ran out (no I/O).
+    /// Lowers the grant at once for leases that ran out (no I/O). The grant is checked on
+    /// every round, not only when a connection's slot closed: a slot taken in a step's last
+    /// round is granted before it was marked open, and runs out all the same.
     private func fence() {
         guard let sets = state.withLock({ $0.sets }) else { return }
         let closed = sets.slots.fence() + sets.spare.fence()
         if !closed.isEmpty {
             leases.logger.debug("lease ran out, closing", metadata: ["app": .string(app), "slots": .string("\(closed)")])
-            applyGrant(view: nil)
         }
+        applyGrant(view: nil)
     }
 
     /// Grants the pool what is held now: the slots, the spare, and during a shared back-off

@@ -30,10 +30,10 @@ struct ClusterShareTests {
         var limit: ConnectionLimit? { granted.withLock { $0 } }
     }
 
-    private func leases(_ server: NATSServer, node: String, ttl: Double) throws -> ClusterLeases {
+    private func leases(_ server: NATSServer, node: String, ttl: Double, maxConnections: Int = 10) throws -> ClusterLeases {
         var cluster = ClusterSettings(servers: [server.url], node: node)
         cluster.leaseTimeSeconds = ttl
-        cluster.maxConnections = 10
+        cluster.maxConnections = maxConnections
         return try ClusterLeases(cluster: cluster, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
@@ -50,9 +50,9 @@ struct ClusterShareTests {
         }
     }
 
-    private func twoNodes(_ server: NATSServer, ttl: Double, wanted: Int) throws -> TwoNodes {
-        let a = try leases(server, node: "a", ttl: ttl)
-        let b = try leases(server, node: "b", ttl: ttl)
+    private func twoNodes(_ server: NATSServer, ttl: Double, wanted: Int, maxConnections: Int = 10) throws -> TwoNodes {
+        let a = try leases(server, node: "a", ttl: ttl, maxConnections: maxConnections)
+        let b = try leases(server, node: "b", ttl: ttl, maxConnections: maxConnections)
         let nodes = TwoNodes(leases: (a, b), shares: (a.share(app: "demo"), b.share(app: "demo")), pools: (Pool(), Pool()))
         nodes.pools.a.start(nodes.shares.a, wanted: wanted)
         nodes.pools.b.start(nodes.shares.b, wanted: wanted)
@@ -102,7 +102,9 @@ struct ClusterShareTests {
         let server = try NATSServer()
         defer { server.stop() }
         let ttl = 2.0
-        let nodes = try twoNodes(server, ttl: ttl, wanted: 4)
+        // Four slots (five connections, one the spare), two each: no free slot is left, so b
+        // can grow only by taking a's over.
+        let nodes = try twoNodes(server, ttl: ttl, wanted: 4, maxConnections: 5)
         defer { nodes.close() }
         let (shareA, shareB) = nodes.shares
         let (poolA, poolB) = nodes.pools

@@ -7,8 +7,9 @@ import Synchronization
 /// the app's connection pool. The host calls `step` often enough — every sixth of the lease
 /// time — that renewals go out at a third.
 ///
-/// Keys: `<app>.<kind>.<n>` (`slot` for connections; the cluster's refresh spare and the
-/// app's leader are leases of one slot each), each holding the name of the node that has it.
+/// Keys: `<app>.<kind>.<n>` (`slot` for connections, `member` for the nodes serving the app;
+/// the cluster's refresh spare and the app's leader are leases of one slot each), each holding
+/// the name of the node that has it.
 ///
 /// Threading: `step` blocks for a round trip per key (and per write); call it from one
 /// serial queue or thread, never from Swift's cooperative pool.

@@ -9,7 +9,7 @@
 //   4. the front ends                   SockeyeABI (libsockeye.so), Sockeye (the Swift API)
 //   5. the sink kit and its helpers     SockeyeSlackSignature, SockeyeHTTP, SockeyeSinkKit
 //   6. the daemon's parts               SockeyeDaemon, SockeyeSpool, SockeyeBridge, SockeyeOperations,
-//                                       SockeyeJetStream
+//                                       SockeyeJetStream, SockeyeInstallations
 //   7. executables                      sockeyed (with SockeyeDemo), sockeye-example, sockeye-ws-echo
 //   8. the simulator                    SockeyeSim, sockeye-sim
 //   9. benchmarks                       (simdjson and the malloc counter live only here)
@@ -202,6 +202,14 @@ package.targets += [
                        nioPosix, metrics, logging],
         swiftSettings: strictSwift
     ),
+    // OAuth installs (docs/oauth.md): the installation store (SQLite, the layout slack_sdk's
+    // SQLite3InstallationStore reads), the install flow's states and pages, per-event
+    // authorization and token rotation's decisions.
+    .target(
+        name: "SockeyeInstallations",
+        dependencies: ["CSockeyeOpenSSL", external("GRDB", "GRDB.swift"), external("GRDBSQLite", "GRDB.swift"), logging],
+        swiftSettings: strictSwift
+    ),
     // The jetstream sink: events published to a NATS JetStream stream (docs/cluster.md).
     .target(
         name: "SockeyeJetStream",
@@ -375,6 +383,12 @@ package.targets += [
     .testTarget(
         name: "SockeyeJetStreamTests",
         dependencies: ["SockeyeJetStream", "SockeyeSinkKit", logging],
+        swiftSettings: strictSwift
+    ),
+    // The installation store and the install flow's decisions, on real SQLite files.
+    .testTarget(
+        name: "SockeyeInstallationsTests",
+        dependencies: ["SockeyeInstallations", external("GRDB", "GRDB.swift")],
         swiftSettings: strictSwift
     ),
     .testTarget(

@@ -180,7 +180,7 @@ package.targets += [
     .target(
         name: "SockeyeDaemon",
         dependencies: [
-            "SockeyeSinkKit", "Sockeye",
+            "SockeyeSinkKit", "Sockeye", "SockeyeInstallations",
             yams, logging, serviceLifecycle, metrics,
             external("UnixSignals", "swift-service-lifecycle"),
             external("Subprocess", "swift-subprocess"),
@@ -207,7 +207,8 @@ package.targets += [
     // authorization and token rotation's decisions.
     .target(
         name: "SockeyeInstallations",
-        dependencies: ["CSockeyeOpenSSL", external("GRDB", "GRDB.swift"), external("GRDBSQLite", "GRDB.swift"), logging],
+        dependencies: ["SockeyeSinkKit", "CSockeyeOpenSSL", external("GRDB", "GRDB.swift"), external("GRDBSQLite", "GRDB.swift"),
+                       logging],
         swiftSettings: strictSwift
     ),
     // The jetstream sink: events published to a NATS JetStream stream (docs/cluster.md).
@@ -373,7 +374,7 @@ package.targets += [
     .testTarget(
         name: "SockeyeDaemonTests",
         dependencies: ["SockeyeDaemon", "SockeyeSinkKit", "SockeyeOperations", "SockeyeBridge", "SockeyeSim",
-                       "SockeyeDemo", "SockeyeSlackSignature", "SockeyeCore", "Sockeye",
+                       "SockeyeDemo", "SockeyeSlackSignature", "SockeyeCore", "Sockeye", "SockeyeInstallations",
                        yams, logging, nioCore, nioSSL, serviceLifecycle,
                        external("Hummingbird", "hummingbird"), external("HummingbirdTLS", "hummingbird"),
                        external("HTTPTypes", "swift-http-types")],
@@ -388,7 +389,7 @@ package.targets += [
     // The installation store and the install flow's decisions, on real SQLite files.
     .testTarget(
         name: "SockeyeInstallationsTests",
-        dependencies: ["SockeyeInstallations", external("GRDB", "GRDB.swift")],
+        dependencies: ["SockeyeInstallations", "SockeyeSinkKit", external("GRDB", "GRDB.swift")],
         swiftSettings: strictSwift
     ),
     .testTarget(

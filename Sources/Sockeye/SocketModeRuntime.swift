@@ -42,4 +42,14 @@ public final class SocketModeRuntime: Sendable {
         try await transport.callWebAPI(method: method, token: token, apiBaseURL: apiBaseURL, arguments: arguments,
                                        environment: environment, timeout: timeout)
     }
+
+    /// `oauth.v2.access` and the other calls the app makes as itself: like
+    /// `callWebAPI(method:token:…)`, with the app's client id and secret as Basic
+    /// credentials instead of a token (sent only in the `Authorization` header).
+    public func callWebAPI(method: String, clientID: String, clientSecret: String, apiBaseURL: String,
+                           arguments: [(String, String)] = [], environment: [String: String] = [:],
+                           timeout: Duration = SocketModeRuntime.defaultWebAPITimeout) async throws(TransportError) -> HTTPResponse {
+        try await transport.callWebAPI(method: method, credentials: .client(id: clientID, secret: clientSecret), apiBaseURL: apiBaseURL,
+                                       arguments: arguments, environment: environment, timeout: timeout)
+    }
 }

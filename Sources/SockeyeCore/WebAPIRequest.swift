@@ -1,7 +1,25 @@
 /// A Slack Web API call over HTTP/1.1: `POST <apiBase>/<method>` with the token as a Bearer
-/// header and form-encoded arguments (`auth.test`, `apps.connections.open` …). The answer is
-/// read with `HTTPResponseParser`; its JSON body is the caller's to interpret.
+/// header (or, for `oauth.v2.access`, the app's client id and secret as Basic credentials)
+/// and form-encoded arguments (`auth.test`, `apps.connections.open` …). The answer is read
+/// with `HTTPResponseParser`; its JSON body is the caller's to interpret.
 public enum WebAPIRequest {
+    /// How a call authenticates.
+    public enum Credentials: Sendable, Equatable {
+        /// `Authorization: Bearer <token>` (every method but the OAuth ones).
+        case bearer(String)
+        /// `Authorization: Basic base64(client_id:client_secret)`: the app itself
+        /// (`oauth.v2.access`, which Slack prefers to have them in this header).
+        case client(id: String, secret: String)
+
+        /// The `Authorization` header's value, control characters stripped.
+        var headerValue: String {
+            switch self {
+            case .bearer(let token): "Bearer \(ProxyConnect.headerSafe(token))"
+            case .client(let id, let secret): "Basic \(Base64.encode(Array("\(id):\(secret)".utf8)))"
+            }
+        }
+    }
+
     /// The request bytes. `proxy` as in `ConnectionsOpenCall.request(apiBase:appToken:userAgent:proxy:)`:
     /// through a proxy a plain `http://` target is in absolute form with the proxy's
     /// credentials; `https://` goes unchanged inside the `CONNECT` tunnel. Control characters
@@ -11,12 +29,20 @@ public enum WebAPIRequest {
         method: String, apiBase: EndpointURL, token: String, arguments: [(String, String)] = [], userAgent: String,
         proxy: EndpointURL? = nil
     ) -> [UInt8] {
+        request(method: method, apiBase: apiBase, credentials: .bearer(token), arguments: arguments, userAgent: userAgent, proxy: proxy)
+    }
+
+    /// The request bytes, authenticated with `credentials`.
+    public static func request(
+        method: String, apiBase: EndpointURL, credentials: Credentials, arguments: [(String, String)] = [], userAgent: String,
+        proxy: EndpointURL? = nil
+    ) -> [UInt8] {
         let url = apiBase.appendingPath(method)
         let forwarded = proxy != nil && !url.isSecure
         let body = arguments.map { "\(formEncoded($0.0))=\(formEncoded($0.1))" }.joined(separator: "&")
         var text = "POST \(forwarded ? url.absoluteForm : url.requestTarget) HTTP/1.1\r\n"
         text += "Host: \(url.hostHeader)\r\n"
-        text += "Authorization: Bearer \(ProxyConnect.headerSafe(token))\r\n"
+        text += "Authorization: \(credentials.headerValue)\r\n"
         if forwarded, let proxy, let basic = ProxyConnect.basicCredentials(proxy) {
             text += "Proxy-Authorization: Basic \(basic)\r\n"
         }

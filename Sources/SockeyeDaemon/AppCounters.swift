@@ -14,6 +14,9 @@ public final class AppCounters: Sendable {
         public var nacked = 0
         /// Matched no route: acked and dropped.
         public var unrouted = 0
+        /// No installation covers the event's workspace (apps installed by OAuth): acked
+        /// and dropped.
+        public var unauthorized = 0
         /// Authored by the app's own bot: acked and dropped (`ignore_own_messages`).
         public var ownMessages = 0
         /// Taken already over another channel or by an earlier HTTP attempt (apps with HTTP

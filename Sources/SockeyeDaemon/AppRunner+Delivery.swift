@@ -11,7 +11,8 @@ extension AppRunner {
         let receivedAt = Timestamp.iso8601(milliseconds: now)
         let records = batch.map { inbound -> EventRecord in
             switch inbound {
-            case .socket(let event): EventRecord(event, app: settings.name, receivedAtMilliseconds: now, receivedAt: receivedAt)
+            case .socket(let event): EventRecord(event, app: settings.name, receivedAtMilliseconds: now, receivedAt: receivedAt,
+                                                 authorizer: authorizer)
             case .http(let record, _): record
             }
         }
@@ -66,6 +67,7 @@ extension AppRunner {
         metrics.acked.increment(by: counts.acked)
         metrics.nacked.increment(by: counts.nacked)
         metrics.unrouted.increment(by: counts.unrouted)
+        if counts.unauthorized > 0 { metrics.unauthorized.increment(by: counts.unauthorized) }
         if counts.duplicates > 0 { metrics.deduplicated.increment(by: counts.duplicates) }
         counters.update {
             $0.received += counts.received
@@ -73,6 +75,7 @@ extension AppRunner {
             $0.nacked += counts.nacked
             $0.unrouted += counts.unrouted
             $0.ownMessages += counts.ownMessages
+            $0.unauthorized += counts.unauthorized
             $0.duplicates += counts.duplicates
             $0.sinkFailures += counts.failures.count
             if let last = counts.failures.last { $0.lastError = last }

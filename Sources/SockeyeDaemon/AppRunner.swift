@@ -37,6 +37,8 @@ public final class AppRunner: Sendable {
     let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
     /// The bot's identity once `auth.test` answered (own-message filter).
     let identity = Mutex<BotIdentity?>(nil)
+    /// Finds each event's installation (apps installed by OAuth); nil for the others.
+    public let authorizer: (any EventAuthorizer)?
     /// The decisions for each batch (see `handle`).
     let planner: BatchPlanner
     let sinks: [String: any EventSink]
@@ -52,8 +54,9 @@ public final class AppRunner: Sendable {
     /// `claims`: the event ids the app's earlier instances took (kept across restarts by the
     /// daemon), for apps that take HTTP requests.
     init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
-         claims: EventClaims?, share: (any ConnectionShare)?) throws(SocketModeError) {
+         claims: EventClaims?, share: (any ConnectionShare)?, authorizer: (any EventAuthorizer)? = nil) throws(SocketModeError) {
         self.settings = settings
+        self.authorizer = authorizer
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
         ingressCounters = settings.delivery.usesHTTP ? IngressCounters(app: settings.name) : nil
         self.runtime = runtime
@@ -92,7 +95,8 @@ public final class AppRunner: Sendable {
         }
         self.share = client == nil ? nil : share
         self.claims = settings.delivery.usesHTTP ? claims : nil
-        planner = BatchPlanner(router: Router(routes: settings.routes), claims: self.claims, acksOnReceipt: settings.ack == .onReceipt)
+        planner = BatchPlanner(router: Router(routes: settings.routes), claims: self.claims, acksOnReceipt: settings.ack == .onReceipt,
+                               filtersInstallationBots: settings.oauth != nil && settings.ignoreOwnMessages)
     }
 
     /// How many batches may be in the sinks at once (see `run`).

@@ -17,9 +17,11 @@ import SockeyeSinkKit
 ///   the order their sinks first appear in the batch; a sink no route names gets nothing;
 /// - an event reaches no sink when (in this order) its id was claimed before (apps taking
 ///   HTTP requests: the same team and event id, over either channel, including an earlier
-///   copy in the same batch), the app's own bot wrote it (`own`), or no route matches it;
-///   a claimed one is acked if the earlier copy was taken and nacked while it is still in the
-///   sinks (Slack retries it later); an own or unrouted one is acked;
+///   copy in the same batch), the app is installed by OAuth and no installation covers the
+///   event's workspace, the app's own bot wrote it (`own`, or the installation's bot with
+///   `filtersInstallationBots`), or no route matches it; a claimed one is acked if the
+///   earlier copy was taken and nacked while it is still in the sinks (Slack retries it
+///   later); an unauthorized, own or unrouted one is acked;
 /// - an event that went to sinks is acked only when every one of them accepted it; if any
 ///   refused it, it is nacked and its claim released (so Slack's redelivery is taken); if
 ///   all accepted, its claim is kept as taken;
@@ -37,6 +39,9 @@ struct BatchPlanner: Sendable {
     let claims: EventClaims?
     /// The client acks Socket Mode envelopes on receipt (`ack: on_receipt`).
     let acksOnReceipt: Bool
+    /// Drop events written by the bot of the installation each event is for (an app
+    /// installed by OAuth with `ignore_own_messages`).
+    var filtersInstallationBots = false
 
     /// The bot's identity, for dropping the app's own messages (`ignore_own_messages`).
     struct Author: Sendable, Equatable {
@@ -75,6 +80,8 @@ struct BatchPlanner: Sendable {
         var nacked = 0
         var unrouted = 0
         var ownMessages = 0
+        /// Acked without the sinks: no installation covers the event's workspace.
+        var unauthorized = 0
         /// Answered without the sinks because their id was claimed before.
         var duplicates = 0
         /// The sinks' error messages, one per sink that refused events with one.
@@ -131,7 +138,11 @@ struct BatchPlanner: Sendable {
                     continue
                 }
             }
-            if let own, Self.isWritten(record, by: own) {
+            if record.needsAuthorization && record.authorization == nil {
+                plan.counts.unauthorized += 1
+                continue
+            }
+            if let author = filtersInstallationBots ? record.authorization.map(Author.init) : own, Self.isWritten(record, by: author) {
                 plan.counts.ownMessages += 1
                 continue
             }
@@ -199,5 +210,12 @@ struct BatchPlanner: Sendable {
         if let botID = bot.botID, record.botID == botID { return true }
         if let userID = bot.userID, record.user == userID { return true }
         return false
+    }
+}
+
+extension BatchPlanner.Author {
+    /// The bot of the installation an event is for.
+    init(_ authorization: EventAuthorization) {
+        self.init(botID: authorization.botID, userID: authorization.botUserID)
     }
 }

@@ -295,6 +295,7 @@ struct NodeReader {
             try checkSinks(of: app.routes, in: appNodes[index], "apps[\(index)]", defined: sinks)
         }
         var ingressOwners: [String: String] = [:]
+        try checkOAuthPaths(apps, appNodes: appNodes, listeners: listeners)
         for (index, app) in apps.enumerated() where app.delivery.usesHTTP && app.enabled {
             // The ingress is only on the public listener: the operations listener stays for
             // local clients, with its Host check and tighter limits.
@@ -343,7 +344,7 @@ struct NodeReader {
         var tokenNode: Node?
         var ownMessages: (Bool, Node)?
         let allowed = ["name", "app_token", "bot_token", "ignore_own_messages", "api_url", "pool_size", "max_pool_size", "ack",
-                       "routes", "enabled", "delivery", "signing_secret", "ingress"]
+                       "routes", "enabled", "delivery", "signing_secret", "ingress", "oauth"]
         var deliveryNode: Node?
         for (name, value) in try members(node, key, allowed: allowed) {
             let path = "\(key).\(name)"
@@ -391,6 +392,8 @@ struct NodeReader {
                 settings.signingSecret = secret
             case "ingress":
                 settings.ingress = try ingress(value, path)
+            case "oauth":
+                settings.oauth = try oauth(value, path)
             default:
                 guard case .sequence(let list) = value, !list.isEmpty else {
                     throw fail(value, path, "expected a list of routes (each with `sinks:` and an optional `match:`)")
@@ -416,13 +419,14 @@ struct NodeReader {
         if let maximum = settings.maxPoolSize, maximum < settings.poolSize {
             throw fail(node, "\(key).max_pool_size", "must be at least pool_size (\(settings.poolSize))")
         }
+        // An app installed by OAuth knows each installation's bot from the install itself.
         if let (wanted, value) = ownMessages {
-            if wanted && settings.botToken == nil {
+            if wanted && settings.botToken == nil && settings.oauth == nil {
                 throw fail(value, "\(key).ignore_own_messages", "needs bot_token: the bot's identity comes from auth.test")
             }
             settings.ignoreOwnMessages = wanted
         } else {
-            settings.ignoreOwnMessages = settings.botToken != nil
+            settings.ignoreOwnMessages = settings.botToken != nil || settings.oauth != nil
         }
         return settings
     }

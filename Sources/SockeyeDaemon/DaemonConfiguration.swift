@@ -64,6 +64,8 @@ public struct AppSettings: Sendable, Equatable {
     public var signingSecret: String?
     /// Where the ingress takes this app's HTTP requests (`http` and `both`).
     public var ingress = IngressSettings()
+    /// Installed by OAuth in many workspaces (`oauth:`); nil for an app of one workspace.
+    public var oauth: OAuthSettings?
 
     /// Socket Mode, HTTP (a Request URL pointing at the daemon's listener), or both at once
     /// (while the app moves from one to the other: each event is taken once whichever way

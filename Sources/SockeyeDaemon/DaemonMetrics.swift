@@ -4,7 +4,9 @@ import SockeyeSinkKit
 /// The daemon's metrics, through swift-metrics (the operations listener exports them in
 /// Prometheus' format). Names and dimensions:
 /// - `sockeyed_events_received_total{app,envelope_type}`, `sockeyed_events_acked_total{app}`,
-///   `sockeyed_events_nacked_total{app}`, `sockeyed_events_unrouted_total{app}`;
+///   `sockeyed_events_nacked_total{app}`, `sockeyed_events_unrouted_total{app}`,
+///   `sockeyed_events_unauthorized_total{app}` (apps installed by OAuth: no installation
+///   covers the event's workspace);
 /// - `sockeyed_events_deduplicated_total{app}`, `sockeyed_events_redelivered_total{app}`
 ///   (redeliveries Slack sent), from the client's counters;
 /// - `sockeyed_ack_latency_seconds{app}`: from reading the frame to queuing its ack;
@@ -18,6 +20,7 @@ struct AppMetrics: Sendable {
     let acked: Counter
     let nacked: Counter
     let unrouted: Counter
+    let unauthorized: Counter
     let deduplicated: Counter
     let redelivered: Counter
     let ackLatency: Metrics.Timer
@@ -29,6 +32,7 @@ struct AppMetrics: Sendable {
         acked = Counter(label: "sockeyed_events_acked_total", dimensions: [("app", app)])
         nacked = Counter(label: "sockeyed_events_nacked_total", dimensions: [("app", app)])
         unrouted = Counter(label: "sockeyed_events_unrouted_total", dimensions: [("app", app)])
+        unauthorized = Counter(label: "sockeyed_events_unauthorized_total", dimensions: [("app", app)])
         deduplicated = Counter(label: "sockeyed_events_deduplicated_total", dimensions: [("app", app)])
         redelivered = Counter(label: "sockeyed_events_redelivered_total", dimensions: [("app", app)])
         ackLatency = Metrics.Timer(label: "sockeyed_ack_latency_seconds", dimensions: [("app", app)], preferredDisplayUnit: .seconds)

@@ -73,7 +73,8 @@ struct Ingress: Sendable {
         let kind = request.body.withUnsafeReadableBytes { Self.kind(of: $0, among: kinds) }
         let reading = request.body.withUnsafeReadableBytes { bytes in
             IngressRequest.read(bytes, kind: kind, app: app, retryNumber: request.header("X-Slack-Retry-Num"),
-                                retryReason: request.header("X-Slack-Retry-Reason"), receivedAtMilliseconds: now)
+                                retryReason: request.header("X-Slack-Retry-Reason"), receivedAtMilliseconds: now,
+                                authorizer: target.authorizer)
         }
         switch reading {
         case .invalid(let why):

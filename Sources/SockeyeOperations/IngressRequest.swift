@@ -20,7 +20,7 @@ extension IngressRequest {
     /// Reads `body`, received at `receivedAtMilliseconds`, for app `app`. `retryNumber` and
     /// `retryReason` are the `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` headers.
     public static func read(_ body: UnsafeRawBufferPointer, kind: Kind, app: String, retryNumber: String?, retryReason: String?,
-                            receivedAtMilliseconds: Int64) -> Reading {
+                            receivedAtMilliseconds: Int64, authorizer: (any EventAuthorizer)? = nil) -> Reading {
         let payload: [UInt8]
         let envelopeType: String
         switch kind {
@@ -84,7 +84,7 @@ extension IngressRequest {
                 acceptsResponsePayload: kind != .events)
             let record = EventRecord(app: app, delivery: .http, parts: parts, payload: envelope.payload.bytes(in: bytes),
                                      receivedAtMilliseconds: receivedAtMilliseconds,
-                                     receivedAt: Timestamp.iso8601(milliseconds: receivedAtMilliseconds))
+                                     receivedAt: Timestamp.iso8601(milliseconds: receivedAtMilliseconds), authorizer: authorizer)
             return .event(record)
         }
     }

@@ -51,10 +51,18 @@ extension EventRecord {
         self.acceptsResponsePayload = acceptsResponsePayload
         payloadRange = payload.value.offset..<payload.value.endOffset
         let payloadBytes = Array(line[payloadRange])
-        (botID, apiAppIDView) = payloadBytes.withUnsafeBytes { bytes in
+        (botID, apiAppIDView, tenant) = payloadBytes.withUnsafeBytes { bytes in
             let read = (try? PayloadFields.read(bytes)) ?? PayloadFields()
-            return (read.botID.isPresent ? JSONStringDecoder.string(read.botID, in: bytes) : nil, read.apiAppID)
+            func text(_ view: ByteView) -> String? { view.isPresent ? JSONStringDecoder.string(view, in: bytes) : nil }
+            let tenant = EventTenant(enterpriseID: text(read.tenant.enterpriseID), teamID: text(read.tenant.teamID),
+                                     isEnterpriseInstall: read.tenant.isEnterpriseInstall)
+            return (text(read.botID), read.apiAppID, tenant)
         }
+        // A line written for an app installed by OAuth names its installation; the worker
+        // that reads it does not authorize again (its bot identity is not in the line).
+        let installation = try text("installation")
+        needsAuthorization = member("installation") != nil
+        authorization = installation.map { EventAuthorization(installationID: $0, botUserID: nil, botID: nil) }
         self.line = line
     }
 }

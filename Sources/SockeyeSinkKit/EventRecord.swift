@@ -7,7 +7,9 @@ import SockeyeCore
 /// `{"app":…,"delivery":"socket_mode"|"http","envelope_type":…,"envelope_id":…,"event_type":…,`
 /// `"team":…,"channel":…,"user":…,"event_id":…,"retry_attempt":…,"retry_reason":…,`
 /// `"received_at":"2026-11-30T04:24:15.123Z","payload":{…}}` — `payload` is Slack's JSON
-/// exactly as received; absent fields are `null`.
+/// exactly as received; absent fields are `null`. An app installed by OAuth (an `oauth:`
+/// block) adds `"installation":…` after `team`: the id of the installation the event is for
+/// (`null` when none covers its workspace).
 public struct EventRecord: Sendable {
     /// The app's name in the configuration.
     public let app: String
@@ -20,6 +22,13 @@ public struct EventRecord: Sendable {
     public let user: String?
     /// `payload.event.bot_id`.
     public let botID: String?
+    /// The workspace and org the payload names (which installation it is for).
+    public let tenant: EventTenant
+    /// The installation the event is for, when the app is installed by OAuth and one covers
+    /// the event's workspace.
+    public let authorization: EventAuthorization?
+    /// The app is installed by OAuth: events need an installation (`authorization`).
+    public let needsAuthorization: Bool
     public let eventID: String?
     /// Where the payload's `api_app_id` is in the payload (decoded only when asked for).
     package let apiAppIDView: ByteView
@@ -79,9 +88,10 @@ public struct EventRecord: Sendable {
     }
 
     /// The record of an event whose envelope fields are `parts` and whose payload (Slack's
-    /// JSON object) is `payload`, delivered by `delivery`.
+    /// JSON object) is `payload`, delivered by `delivery`. `authorizer` finds its
+    /// installation for an app installed by OAuth (nil for the others).
     package init(app: String, delivery: Delivery, parts: Parts, payload: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64,
-         receivedAt: String) {
+         receivedAt: String, authorizer: (any EventAuthorizer)? = nil) {
         self.app = app
         self.delivery = delivery
         envelopeType = parts.envelopeType
@@ -103,6 +113,10 @@ public struct EventRecord: Sendable {
         user = text(read.user)
         botID = text(read.botID)
         apiAppIDView = read.apiAppID
+        tenant = EventTenant(enterpriseID: text(read.tenant.enterpriseID), teamID: text(read.tenant.teamID),
+                             isEnterpriseInstall: read.tenant.isEnterpriseInstall)
+        needsAuthorization = authorizer != nil
+        authorization = authorizer?.authorize(tenant)
         eventType = parts.eventType ?? (parts.envelopeType == "slash_commands" ? text(read.command) : parts.payloadType)
         var writer = JSONLineWriter()
         // The payload plus the envelope fields (ids and names are short).
@@ -113,6 +127,7 @@ public struct EventRecord: Sendable {
         writer.field("envelope_id", envelopeID)
         writer.field("event_type", eventType)
         writer.field("team", team)
+        if needsAuthorization { writer.field("installation", authorization?.installationID) }
         writer.field("channel", channel)
         writer.field("user", user)
         writer.field("event_id", eventID)

@@ -81,6 +81,8 @@ public protocol IngressApp: AnyObject, Sendable {
     /// Counts one request of `kind` (nil: not known yet) that came to `outcome`
     /// (`sockeyed_ingress_requests_total`).
     func countIngress(_ kind: IngressRequest.Kind?, _ outcome: String)
+    /// Finds each request's installation (apps installed by OAuth); nil for the others.
+    var authorizer: (any EventAuthorizer)? { get }
     /// Takes verified requests' events without waiting; each `onAnswer` is called once the
     /// sinks are done (or at once with a nack when the app is stopping).
     func submit(_ requests: [(record: EventRecord, onAnswer: @Sendable (HTTPReply.Answer) -> Void)])

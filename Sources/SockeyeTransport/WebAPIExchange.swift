@@ -122,6 +122,17 @@ extension TransportRuntime {
         proxy: ProxySettings? = nil, caFile: String? = nil, environment: [String: String] = [:],
         userAgent: String = "sockeye/\(SockeyeVersion.string)", timeout: Duration = TransportRuntime.defaultWebAPITimeout
     ) async throws(TransportError) -> HTTPResponse {
+        try await callWebAPI(method: method, credentials: .bearer(token), apiBaseURL: apiBaseURL, arguments: arguments, proxy: proxy,
+                             caFile: caFile, environment: environment, userAgent: userAgent, timeout: timeout)
+    }
+
+    /// `callWebAPI(method:token:…)` authenticated with `credentials` (the app's client id
+    /// and secret for `oauth.v2.access`).
+    public func callWebAPI(
+        method: String, credentials: WebAPIRequest.Credentials, apiBaseURL: String, arguments: [(String, String)] = [],
+        proxy: ProxySettings? = nil, caFile: String? = nil, environment: [String: String] = [:],
+        userAgent: String = "sockeye/\(SockeyeVersion.string)", timeout: Duration = TransportRuntime.defaultWebAPITimeout
+    ) async throws(TransportError) -> HTTPResponse {
         guard TransportRuntime.webAPITimeoutRange.contains(timeout) else {
             throw .invalidSetting("Web API timeout \(timeout) is outside 0.1…300 s")
         }
@@ -151,7 +162,7 @@ extension TransportRuntime {
         // The conduit tunnels through every proxy with CONNECT, http:// targets included: the
         // request is the direct one (no absolute form, and never the proxy's credentials,
         // which the server at the end of the tunnel would read).
-        let request = WebAPIRequest.request(method: method, apiBase: base, token: token, arguments: arguments,
+        let request = WebAPIRequest.request(method: method, apiBase: base, credentials: credentials, arguments: arguments,
                                             userAgent: userAgent, proxy: nil)
         let sendableArguments = UncheckedSendable((url, request, hop, tls))
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in

@@ -24,6 +24,7 @@ struct OperationsHostTests {
     final class FakeApp: IngressApp {
         let name: String
         let signingSecretBytes = Array("secret".utf8)
+        let authorizer: (any EventAuthorizer)? = nil
         let counted = Mutex<[String]>([])
         init(name: String) { self.name = name }
         func countIngress(_ kind: IngressRequest.Kind?, _ outcome: String) {

@@ -1,6 +1,8 @@
 import Foundation
 
-/// Routes every HTTP request: the Web API under `/api/`, the admin API under `/admin/`.
+/// Routes every HTTP request: the Web API under `/api/`, Slack's OAuth consent page at
+/// `/oauth/v2/authorize`, the admin API under `/admin/` (the OAuth side's under
+/// `/admin/oauth/`: `SimServer+OAuth`).
 ///
 /// Admin endpoints (JSON bodies, all optional fields):
 /// - `GET /admin/stats` — the report as JSON; `GET /admin/stats/table` — as a table.
@@ -32,10 +34,19 @@ extension SimServer {
         case "/api/apps.connections.open":
             return WebAPI.connectionsOpen(r, core: core, listener: listener, now: now)
         case "/api/auth.test":
-            return WebAPI.authTest(r, core: core)
+            return WebAPI.authTest(r, core: core, now: now)
+        case "/api/auth.revoke":
+            return TokenWebAPI.authRevoke(r, core: core, now: now)
+        case "/api/chat.postMessage":
+            return TokenWebAPI.postMessage(r, core: core, now: now)
+        case "/api/oauth.v2.access":
+            return OAuthAccess.handle(r, oauth: core.oauth, now: now)
+        case OAuthAuthorize.path:
+            return OAuthAuthorize.handle(r, oauth: core.oauth, now: now)
         case "/health":
             return .json(200, ["ok": true])
         default:
+            if r.path.hasPrefix("/admin/oauth/") { return oauthAdmin(r, now: now) }
             if r.path.hasPrefix("/admin/") { return admin(r, now: now) }
             if r.path.hasPrefix("/api/") { return .error("unknown_method") }
             return WebAPIResponse(status: 404, headers: [], body: Array("not found".utf8), contentType: "text/plain")

@@ -7,6 +7,7 @@ final class Session {
     var method = "GET"
     var path = ""
     var query = ""
+    var queryFragments: [String] = []
     var authorization: String?
     var contentType: String?
     var body: [UInt8] = []
@@ -52,6 +53,22 @@ extension SimServer {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The query's arguments one by one (`name=value`, percent-decoded by lws, which
+    /// splits only at unencoded `&`), at most 256.
+    func queryFragments(_ wsi: OpaquePointer) -> [String] {
+        var out: [String] = []
+        var index: Int32 = 0
+        while index < 256 {
+            let n = Int(lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, index))
+            guard n > 0 else { break }
+            var buf = [CChar](repeating: 0, count: n + 1)
+            guard lws_hdr_copy_fragment(wsi, &buf, Int32(n + 1), WSI_TOKEN_HTTP_URI_ARGS, index) >= 0 else { break }
+            out.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            index += 1
+        }
+        return out
+    }
+
     func urlArg(_ wsi: OpaquePointer, _ name: String) -> String? {
         var buf = [CChar](repeating: 0, count: 512)
         guard let p = lws_get_urlarg_by_name(wsi, name + "=", &buf, Int32(buf.count)) else { return nil }
@@ -74,6 +91,7 @@ extension SimServer {
             s.authorization = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION)
             s.contentType = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE)
             s.query = header(wsi, WSI_TOKEN_HTTP_URI_ARGS) ?? ""
+            s.queryFragments = queryFragments(wsi)
             s.body = []
             let length = Int(header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "0") ?? 0
             if s.method == "GET" || length == 0 { return respond(wsi, s) }
@@ -217,8 +235,8 @@ extension SimServer {
     /// Routes an HTTP request and writes the whole response, or leaves it to a deferred
     /// handler (`SimServer+Deferred`) that writes it later.
     func respond(_ wsi: OpaquePointer, _ s: Session) -> Int32 {
-        let req = HTTPRequest(method: s.method, path: s.path, query: s.query, authorization: s.authorization,
-                              contentType: s.contentType, body: s.body)
+        let req = HTTPRequest(method: s.method, path: s.path, query: s.query, queryFragments: s.queryFragments,
+                              authorization: s.authorization, contentType: s.contentType, body: s.body)
         s.body = []
         if let immediate = deferIfNeeded(req, wsi, s) { return write(wsi, immediate) }
         if s.deferred != 0 { return 0 }

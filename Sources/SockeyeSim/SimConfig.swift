@@ -14,12 +14,16 @@ public struct SimConfig: Codable, Sendable {
         /// The workspace (`T…`) this app's payloads carry in `team_id` / `team.id`; nil:
         /// `SimConfig.defaultTeamID`.
         public var teamID: String?
+        /// The app's OAuth client (`oauth/v2/authorize`, `oauth.v2.access`); nil: the app
+        /// cannot be installed with OAuth. The default first app has `OAuthClient.default`.
+        public var oauth: OAuthClient?
         public init(appID: String, appTokens: [String], scopes: [String] = ["connections:write", "authorizations:read"],
-                    teamID: String? = nil) {
+                    teamID: String? = nil, oauth: OAuthClient? = nil) {
             self.appID = appID
             self.appTokens = appTokens
             self.scopes = scopes
             self.teamID = teamID
+            self.oauth = oauth
         }
     }
     /// The workspace of apps without a `teamID` (and of the default bot token).
@@ -45,7 +49,7 @@ public struct SimConfig: Codable, Sendable {
     /// How a refreshed connection ends after `refresh_requested`.
     public enum RefreshClose: String, Codable, Sendable { case closeFrame = "close", tcpDrop = "drop" }
 
-    public var apps: [App] = [App(appID: "A0SIMAPP01", appTokens: ["xapp-1-A0SIMAPP01-1-simsecret"])]
+    public var apps: [App] = [App(appID: "A0SIMAPP01", appTokens: ["xapp-1-A0SIMAPP01-1-simsecret"], oauth: .default)]
     public var botTokens: [BotToken] = [BotToken(token: "xoxb-sim-bot-token")]
     /// Host name used in URLs handed out (the listener is always 127.0.0.1).
     public var host = "127.0.0.1"
@@ -107,6 +111,12 @@ public struct SimConfig: Codable, Sendable {
     public var httpConnections = 8
     /// `Retry-After` seconds sent with HTTP 429.
     public var retryAfterSeconds = 30
+    /// Workspaces apps can be installed into with OAuth (`SimConfig+Workspaces`).
+    public var workspaces: [Workspace] = SimConfig.defaultWorkspaces
+    /// Enterprise Grid organisations; an org-wide install covers their workspaces.
+    public var enterprises: [Enterprise] = SimConfig.defaultEnterprises
+    /// Real seconds an OAuth authorization code stays valid (Slack: 10 minutes).
+    public var oauthCodeLifetime: Double = 600
     public init() {}
 
     /// Scales a protocol-time duration to real seconds.

@@ -423,6 +423,7 @@ extension SimCore {
         r.eventsDisabled = eventsDisabled
         r.droppedWhileDisabled = droppedWhileDisabled
         r.apps = appReports(now: now)
+        r.oauth = oauth.report(now: now)
         if let l = load {
             r.loadApps = l.apps.enumerated().map { k, i in
                 LoadAppReport(index: i, app: apps[i].config.appID, issued: l.issued(toAppAt: k),

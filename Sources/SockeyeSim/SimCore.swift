@@ -142,11 +142,16 @@ public final class SimCore {
     var responses = ResponseLog()
     var load: LoadRun?
     var startedAt: Double
+    /// Slack's OAuth side: codes, installations, tokens (`OAuthState`).
+    let oauth: OAuthState
+    /// Per-installation copies of payload kinds, by `InstallationPayloads.cacheKey`.
+    var installationTemplates: [String: Int] = [:]
 
     public init(config: SimConfig, now: Double, seed: UInt64? = nil) {
         self.config = config
         rng = seed.map(FastRandom.init(seed:)) ?? FastRandom()
         startedAt = now
+        oauth = OAuthState(config: config)
         for app in config.apps {
             var key = ""
             for _ in 0..<4 { key += String(rng.next(), radix: 16).leftPad(16) }

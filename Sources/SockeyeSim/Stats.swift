@@ -154,6 +154,8 @@ public struct SimReport: Codable, Sendable {
     public var loadApps: [LoadAppReport]?
     /// HTTP delivery mode counters (also added into `total` and `latencyMs`).
     public var http: HTTPDelivery.Counters?
+    /// The OAuth side: per client, its calls and installations (`OAuthReport`).
+    public var oauth: OAuthReport?
     /// Envelopes that never got acked for good: `total.failedAfterRetries` +
     /// `total.droppedWhileDisabled` + `total.userVisibleFailures`.
     public var lost = 0
@@ -196,6 +198,13 @@ public struct SimReport: Codable, Sendable {
             lines.append(String(format: "%@ busy %.0f%% -> saturated: %@", http == nil ? "sim service thread" : "sim HTTP workers", busy * 100, sat))
         }
         if let lag = maxSendLagMs { lines.append(String(format: "max send lag %.3f ms", lag)) }
+        for c in oauth?.clients ?? [] where c.approvals + c.accessCalls.values.reduce(0, +) > 0 {
+            let active = c.installations.filter { !$0.revoked }.count
+            let bad = c.revokedTokenCalls.values.reduce(0, +) + c.expiredTokenCalls.values.reduce(0, +)
+            lines.append("oauth \(c.appID) (client \(c.clientID)): installations \(active) active / \(c.installations.count), "
+                         + "access calls \(c.accessCalls.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
+                         + "invalid_refresh_token \(c.invalidRefreshToken), auth.revoke \(c.authRevokeCalls), calls with revoked/expired tokens \(bad)")
+        }
         lines.append("verdict: " + verdict)
         return lines.joined(separator: "\n")
     }

@@ -5,12 +5,18 @@ public struct HTTPRequest: Sendable {
     public var method: String
     /// Path without the query string.
     public var path: String
+    /// The query string (from the transport: its decoded arguments joined with `&`).
     public var query: String
+    /// The query's `name=value` arguments, each already percent-decoded, as the transport
+    /// split them (so an encoded `&` or `=` inside a value stays inside it); nil: parse
+    /// `query` as an encoded query string.
+    public var queryFragments: [String]?
     public var authorization: String?
     public var contentType: String?
     public var body: [UInt8]
-    public init(method: String, path: String, query: String = "", authorization: String? = nil, contentType: String? = nil, body: [UInt8] = []) {
-        self.method = method; self.path = path; self.query = query
+    public init(method: String, path: String, query: String = "", queryFragments: [String]? = nil, authorization: String? = nil,
+                contentType: String? = nil, body: [UInt8] = []) {
+        self.method = method; self.path = path; self.query = query; self.queryFragments = queryFragments
         self.authorization = authorization; self.contentType = contentType; self.body = body
     }
 }
@@ -21,6 +27,18 @@ public struct WebAPIResponse: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
     public var contentType = "application/json; charset=utf-8"
+
+    /// A whole HTML page (`text/html; charset=utf-8`).
+    static func html(_ status: Int, _ page: String) -> WebAPIResponse {
+        WebAPIResponse(status: status, headers: [("Cache-Control", "no-store")], body: Array(page.utf8), contentType: "text/html; charset=utf-8")
+    }
+
+    /// `302 Found` to `location`, with a short HTML body naming it.
+    static func redirect(_ location: String) -> WebAPIResponse {
+        let page = "<!doctype html><title>Redirecting</title><p>Redirecting to <a href=\"\(HTMLText.escape(location))\">\(HTMLText.escape(location))</a>"
+        return WebAPIResponse(status: 302, headers: [("Location", location), ("Cache-Control", "no-store")], body: Array(page.utf8),
+                              contentType: "text/html; charset=utf-8")
+    }
 
     static func json(_ status: Int = 200, _ object: Any, headers: [(String, String)] = []) -> WebAPIResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
@@ -42,7 +60,9 @@ public struct OpenErrorMode: Codable, Sendable, Equatable {
     public init(error: String, remaining: Int? = nil) { self.error = error; self.remaining = remaining }
 }
 
-/// Slack's Web API methods the simulator serves: `apps.connections.open` and `auth.test`.
+/// Slack's Web API methods the simulator serves: `apps.connections.open` and `auth.test`
+/// here; `oauth.v2.access` (`OAuthAccess`), `auth.revoke` and `chat.postMessage`
+/// (`TokenWebAPI`) beside.
 public enum WebAPI {
     /// Where the listener is, to build connection URLs.
     public struct Listener: Sendable {
@@ -118,14 +138,10 @@ public enum WebAPI {
         return .error(code)
     }
 
-    /// `POST /api/auth.test` for bot and user tokens.
-    public static func authTest(_ r: HTTPRequest, core: SimCore) -> WebAPIResponse {
-        let token = bearer(r) ?? bodyToken(r)
-        guard let token else { return .error("not_authed") }
-        guard let bot = core.config.botTokens.first(where: { $0.token == token }) else { return .error("invalid_auth") }
-        return .json(200, ["ok": true, "url": "https://sockeye-sim.slack.com/", "team": bot.team, "user": bot.user,
-                           "team_id": bot.teamID, "user_id": bot.userID, "bot_id": bot.botID, "is_enterprise_install": false],
-                     headers: [("X-OAuth-Scopes", "chat:write,app_mentions:read,commands")])
+    /// `POST /api/auth.test` for bot and user tokens: the configuration's and OAuth-issued
+    /// ones (`TokenWebAPI.authTest`).
+    public static func authTest(_ r: HTTPRequest, core: SimCore, now: Double) -> WebAPIResponse {
+        TokenWebAPI.authTest(r, core: core, now: now)
     }
 }
 

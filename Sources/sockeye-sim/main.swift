@@ -40,6 +40,10 @@ struct SockeyeSimCommand: ParsableCommand {
     @Option(help: "HTTP mode: keep-alive connections to the Request URL (= requests in progress at once; default 8).") var httpConnections: Int?
     @Option(help: "Signing secret for HTTP delivery (v0 signatures).") var signingSecret = "sockeye-sim-signing-secret"
     @Flag(help: "HTTP mode: send url_verification first and exit non-zero if the app does not echo the challenge.") var verifyURL = false
+    @Option(help: "OAuth: the first app's client_id (default 1111.2222).") var clientID: String?
+    @Option(help: "OAuth: the first app's client_secret (default simclientsecret, a test fixture).") var clientSecret: String?
+    @Option(help: "OAuth: token rotation, access tokens expire after this many seconds (1 … 31536000); 0: off (the default).") var tokenLifetime: Int?
+    @Option(help: "OAuth: a redirect URL the first app allows (repeatable; none: any redirect_uri).") var redirectURL: [String] = []
     @Option(help: "Report format at exit: json, table or both.") var report = "both"
     @Option(help: "Exit after this many seconds (0: run until the load finishes or forever).") var duration: Double = 0
 
@@ -57,6 +61,18 @@ struct SockeyeSimCommand: ParsableCommand {
         if let routing { cfg.routing = SimConfig.Routing(rawValue: routing) ?? .roundRobin }
         if ghostOnUncleanClose { cfg.ghostOnUncleanClose = true }
         if let httpConnections { cfg.httpConnections = httpConnections }
+        if clientID != nil || clientSecret != nil || tokenLifetime != nil || !redirectURL.isEmpty {
+            guard !cfg.apps.isEmpty else { throw ValidationError("the OAuth options need an app in the config") }
+            var client = cfg.apps[0].oauth ?? .default
+            if let clientID { client.clientID = clientID }
+            if let clientSecret { client.clientSecret = clientSecret }
+            if let tokenLifetime {
+                guard (0...31_536_000).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be 0 (off) … 31536000") }
+                client.tokenLifetimeSeconds = tokenLifetime == 0 ? nil : tokenLifetime
+            }
+            if !redirectURL.isEmpty { client.redirectURLs = redirectURL }
+            cfg.apps[0].oauth = client
+        }
         let loadTarget: (app: Int?, apps: [Int]?)
         do throws(LoadRefusal) {
             loadTarget = try LoadSpec.commandLineApps(loadApp: loadApp, loadApps: loadApps, appCount: cfg.apps.count)
@@ -80,6 +96,12 @@ struct SockeyeSimCommand: ParsableCommand {
         if let slowHello { _ = server.inject(Fault(kind: "slow_hello", seconds: slowHello)) }
         if let ghosts { _ = server.inject(Fault(kind: "ghosts", seconds: cfg.real(cfg.ghostTTL), count: ghosts)) }
         print("LISTENING port=\(server.port) api=\(server.apiBaseURL)\(server.certificatePath.map { " cert=\($0)" } ?? "")")
+        // The client id and where to send installers; never the secret, never a token.
+        for (i, app) in cfg.apps.enumerated() {
+            guard let client = app.oauth else { continue }
+            let rotation = client.effectiveTokenLifetime.map { "\($0)s" } ?? "off"
+            print("OAUTH app=\(i) app_id=\(app.appID) client_id=\(client.clientID) authorize=\(server.oauthAuthorizeURL) token_rotation=\(rotation)")
+        }
         fflush(nil)
 
         if verifyURL, let http = server.http {

@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// A scripted run: configuration overrides plus timed steps (inject, fault, disconnect,
-/// open-error, load). `inject`, `fault`, `disconnect` and `load` take an `app` index
+/// open-error, load, and for OAuth installations teamInject, uninstall, teamAccessRevoked). `inject`, `fault`, `disconnect` and `load` take an `app` index
 /// (default 0), `load` also `apps: [0, 1, 2]` (round-robin over several apps, not with
 /// `app`); an index the config does not have is a parse error. Written as YAML or JSON:
 ///
@@ -27,6 +27,15 @@ public struct Scenario: Sendable {
         public struct Inject: Codable, Sendable { public var kind: String; public var count: Int?; public var app: Int? }
         /// Send a disconnect to `connection`, or to every connection of `app` (default 0).
         public struct Disconnect: Codable, Sendable { public var reason: String; public var connection: Int?; public var app: Int? }
+        /// Deliver `count` payloads of `kind` (default `message`; or `bot_message`) from
+        /// workspace `team` to the installation of `app` that covers it (`SimCore.injectForTeam`).
+        public struct TeamInject: Codable, Sendable {
+            public var team: String; public var enterprise: String?; public var kind: String?; public var count: Int?; public var app: Int?
+        }
+        /// Uninstall `installation` (a team or enterprise id) of `app`.
+        public struct Uninstall: Codable, Sendable { public var installation: String; public var app: Int? }
+        /// Take workspace `team` out of the org-wide install of `enterprise`.
+        public struct TeamAccessRevoked: Codable, Sendable { public var enterprise: String; public var team: String; public var app: Int? }
         /// Seconds after the scenario starts.
         public var at: Double
         public var inject: Inject?
@@ -34,6 +43,9 @@ public struct Scenario: Sendable {
         public var disconnect: Disconnect?
         public var openError: OpenErrorMode?
         public var load: LoadSpec?
+        public var teamInject: TeamInject?
+        public var uninstall: Uninstall?
+        public var teamAccessRevoked: TeamAccessRevoked?
     }
 
     public var config: SimConfig
@@ -47,7 +59,8 @@ public struct Scenario: Sendable {
         let data = try JSONSerialization.data(withJSONObject: stepsAny)
         let steps = try JSONDecoder().decode([Step].self, from: data).sorted { $0.at < $1.at }
         for step in steps {
-            for app in [step.inject?.app, step.fault?.app, step.disconnect?.app, step.load?.app].compactMap({ $0 })
+            for app in [step.inject?.app, step.fault?.app, step.disconnect?.app, step.load?.app, step.teamInject?.app, step.uninstall?.app,
+                        step.teamAccessRevoked?.app].compactMap({ $0 })
             where !config.apps.indices.contains(app) {
                 throw SimError.badScenario("step at \(step.at): app \(app), but the config has \(config.apps.count) app(s)")
             }
@@ -92,7 +105,7 @@ extension SimServer {
             let wait = step.at - Date().timeIntervalSince(start)
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             log(String(format: "t=%.2f step", step.at))
-            sync { core, now in
+            let failure: String? = sync { core, now in
                 let s = UncheckedBox(value: self).value
                 if let i = step.inject { _ = s.inject(kind: i.kind, count: i.count ?? 1, app: i.app ?? 0, now: now) }
                 if let f = step.fault { _ = s.apply(f, now: now) }
@@ -101,8 +114,20 @@ extension SimServer {
                 }
                 if let e = step.openError { core.openErrorMode = e }
                 if let l = step.load { _ = s.startLoad(l, now: now) }
-                s.pump()
+                defer { s.pump() }
+                do throws(OAuthAdminError) {
+                    if let t = step.teamInject {
+                        try core.injectForTeam(t.team, enterpriseID: t.enterprise, kind: t.kind ?? "message", count: t.count ?? 1,
+                                               app: t.app ?? 0, now: now)
+                    }
+                    if let u = step.uninstall { try core.uninstall(u.installation, app: u.app ?? 0, now: now) }
+                    if let r = step.teamAccessRevoked { try core.revokeTeamAccess(enterpriseID: r.enterprise, teamID: r.team, app: r.app ?? 0, now: now) }
+                } catch {
+                    return error.description
+                }
+                return nil
             }
+            if let failure { log(String(format: "t=%.2f step failed: ", step.at) + failure) }
         }
     }
 

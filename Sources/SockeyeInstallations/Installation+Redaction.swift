@@ -17,6 +17,7 @@ extension Installation: CustomStringConvertible, CustomDebugStringConvertible {
         return "Installation(\(parts.joined(separator: ", ")))"
     }
 
+    /// The same as `description`: no token.
     public var debugDescription: String { description }
 }
 
@@ -29,6 +30,7 @@ extension BotCredentials: CustomStringConvertible, CustomDebugStringConvertible 
         return text + ", scopes: \(scopes.joined(separator: ",")))"
     }
 
+    /// The same as `description`: no token.
     public var debugDescription: String { description }
 }
 
@@ -41,6 +43,7 @@ extension UserCredentials: CustomStringConvertible, CustomDebugStringConvertible
         return text + ", scopes: \(scopes.joined(separator: ",")))"
     }
 
+    /// The same as `description`: no token.
     public var debugDescription: String { description }
 }
 

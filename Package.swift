@@ -242,7 +242,7 @@ package.targets += [
     .executableTarget(
         name: "sockeyed",
         dependencies: ["SockeyeDaemon", "SockeyeDemo", "SockeyeOperations", "SockeyeSpool", "SockeyeBridge",
-                       "SockeyeJetStream", "Sockeye", "SockeyeSinkKit", argumentParser, logging],
+                       "SockeyeJetStream", "SockeyeInstallations", "Sockeye", "SockeyeSinkKit", argumentParser, logging],
         swiftSettings: strictSwift
     ),
     // `swift run sockeye-example`: receives and acks events (from an embedded simulator when

@@ -16,6 +16,7 @@ extension AppRunner {
             case .http(let record, _): record
             }
         }
+        installations?.observe(records)
         let clock = EventClaims.now()
         let bot = settings.ignoreOwnMessages ? identity.withLock { $0 } : nil
         let plan = planner.plan(records, own: bot.map { BatchPlanner.Author(botID: $0.botID, userID: $0.userID) }, now: clock)

@@ -37,8 +37,10 @@ public final class AppRunner: Sendable {
     let helloes = Mutex<[ConnectionID: (host: String?, lifetime: Int64?)]>([:])
     /// The bot's identity once `auth.test` answered (own-message filter).
     let identity = Mutex<BotIdentity?>(nil)
+    /// The installations of an app installed by OAuth; nil for the others.
+    public let installations: AppInstallations?
     /// Finds each event's installation (apps installed by OAuth); nil for the others.
-    public let authorizer: (any EventAuthorizer)?
+    public var authorizer: (any EventAuthorizer)? { installations?.directory }
     /// The decisions for each batch (see `handle`).
     let planner: BatchPlanner
     let sinks: [String: any EventSink]
@@ -54,9 +56,9 @@ public final class AppRunner: Sendable {
     /// `claims`: the event ids the app's earlier instances took (kept across restarts by the
     /// daemon), for apps that take HTTP requests.
     init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
-         claims: EventClaims?, share: (any ConnectionShare)?, authorizer: (any EventAuthorizer)? = nil) throws(SocketModeError) {
+         claims: EventClaims?, share: (any ConnectionShare)?, installations: AppInstallations? = nil) throws(SocketModeError) {
         self.settings = settings
-        self.authorizer = authorizer
+        self.installations = installations
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
         ingressCounters = settings.delivery.usesHTTP ? IngressCounters(app: settings.name) : nil
         self.runtime = runtime

@@ -16,15 +16,19 @@ public final class CommandSink: EventSink {
     private let slots: AsyncSemaphore
     /// The daemon's environment, read once: only `ChildEnvironment.passedThrough` reaches a program.
     private let inherited: [String: String]
+    /// Where an event's installation's bot token is found (`pass_bot_token`).
+    private let tokens: InstallationTokens?
 
     /// The most a program may print on standard output (more fails the event).
     static let outputLimit = 64 * 1024
 
     /// A sink running `settings`' program; `inherited` is the environment its PATH, HOME,
     /// LANG and TZ come from (the daemon's by default).
-    public init(name: String, settings: CommandSettings, inherited: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(name: String, settings: CommandSettings, inherited: [String: String] = ProcessInfo.processInfo.environment,
+                tokens: InstallationTokens? = nil) {
         self.name = name
         self.settings = settings
+        self.tokens = tokens
         self.inherited = inherited.filter { ChildEnvironment.passedThrough.contains($0.key) }
         slots = AsyncSemaphore(settings.concurrency)
     }
@@ -70,7 +74,11 @@ public final class CommandSink: EventSink {
         let timeout = settings.timeoutSeconds
         let rest = Array(settings.arguments.dropFirst())
         var variables: [Environment.Key: String] = [:]
-        for (key, value) in ChildEnvironment.make(inherited: inherited, explicit: settings.environment, record: record) {
+        var botToken: String?
+        if settings.passesBotToken, let id = record.authorization?.installationID {
+            botToken = tokens?.botToken(app: record.app, installation: id)
+        }
+        for (key, value) in ChildEnvironment.make(inherited: inherited, explicit: settings.environment, record: record, botToken: botToken) {
             if let key = Environment.Key(rawValue: key) { variables[key] = value }
         }
         let environment = Environment.custom(variables)

@@ -481,7 +481,8 @@ struct NodeReader {
     func sink(_ node: Node, _ key: String) throws(ConfigError) -> SinkSettings {
         let fields = try members(node, key, allowed: ["type", "path", "max_age", "max_size", "command", "concurrency", "timeout", "env",
                                                       "url", "commands_url", "actions_url", "signing_secret", "ca_file",
-                                                      "stream", "subject_prefix", "duplicate_window", "replicas", "answer_wait"])
+                                                      "stream", "subject_prefix", "duplicate_window", "replicas", "answer_wait",
+                                                      "pass_bot_token"])
         guard let typeNode = fields.first(where: { $0.0 == "type" })?.1 else {
             throw fail(node, "\(key).type", "missing: stdout, file, command, spool, http or jetstream")
         }
@@ -492,6 +493,7 @@ struct NodeReader {
         }
         if type != "http" { try refuse(["url", "commands_url", "actions_url", "signing_secret", "ca_file"]) }
         if type != "jetstream" { try refuse(["stream", "subject_prefix", "duplicate_window", "replicas", "answer_wait"]) }
+        if type != "command" { try refuse(["pass_bot_token"]) }
         switch type {
         case "jetstream":
             try refuse(["path", "command", "concurrency", "env"])
@@ -539,6 +541,7 @@ struct NodeReader {
             var settings = CommandSettings(arguments: try strings(command, "\(key).command"))
             if let concurrency = field("concurrency") { settings.concurrency = try int(concurrency, "\(key).concurrency", range: 1...256) }
             if let timeout = field("timeout") { settings.timeoutSeconds = try duration(timeout, "\(key).timeout", range: 0.001...86_400) }
+            if let pass = field("pass_bot_token") { settings.passesBotToken = try bool(pass, "\(key).pass_bot_token") }
             if let env = field("env") {
                 for (variable, value) in try anyMembers(env, "\(key).env") {
                     guard ChildEnvironment.isValidName(variable) else {

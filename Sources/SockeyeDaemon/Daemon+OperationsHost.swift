@@ -57,3 +57,17 @@ extension IngressRoute {
         return table
     }
 }
+
+extension InstallRoute {
+    /// The install pages and OAuth redirects of the apps installed by OAuth among `runners`,
+    /// by path.
+    static func table(_ runners: [AppRunner]) -> [String: InstallRoute] {
+        var table: [String: InstallRoute] = [:]
+        for runner in runners {
+            guard let installations = runner.installations, let oauth = runner.settings.oauth else { continue }
+            if table[oauth.installPath] == nil { table[oauth.installPath] = InstallRoute(endpoint: installations, kind: .installPage) }
+            if table[oauth.redirectPath] == nil { table[oauth.redirectPath] = InstallRoute(endpoint: installations, kind: .redirect) }
+        }
+        return table
+    }
+}

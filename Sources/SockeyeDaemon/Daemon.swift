@@ -25,8 +25,13 @@ public final class Daemon: Sendable {
     struct State {
         var configuration: DaemonConfiguration
         var runners: [AppRunner] {
-            didSet { ingressRoutes = IngressRoute.table(runners) }
+            didSet {
+                ingressRoutes = IngressRoute.table(runners)
+                installRoutes = InstallRoute.table(runners)
+            }
         }
+        /// Apps installed by OAuth by install page and redirect path.
+        var installRoutes: [String: InstallRoute]
         var sinks: [String: any EventSink]
         var shuttingDown = false
         /// HTTP-mode apps by ingress path, kept in step with `runners`.
@@ -37,6 +42,7 @@ public final class Daemon: Sendable {
             self.runners = runners
             self.sinks = sinks
             ingressRoutes = IngressRoute.table(runners)
+            installRoutes = InstallRoute.table(runners)
         }
     }
 
@@ -57,6 +63,9 @@ public final class Daemon: Sendable {
     private let startContinuation: AsyncStream<AppRunner>.Continuation
     /// The workers, made at start: a reload does not change them (nor the sinks they use).
     let workers: [WorkerRunner]
+    /// The installations of the apps installed by OAuth, for command sinks that pass an
+    /// installation's bot token.
+    let tokens: InstallationTokens
 
     /// Opens the sinks and builds every enabled app's client (nothing connects until `run`).
     /// `makeSink` opens the kinds of sink other modules implement, `makeSource` the workers'
@@ -79,7 +88,9 @@ public final class Daemon: Sendable {
         self.makeSink = makeSink
         self.makeShare = makeShare
         let runtime = self.runtime
-        let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink)
+        let tokens = InstallationTokens()
+        self.tokens = tokens
+        let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink, tokens: tokens)
         var runners: [AppRunner] = []
         for app in configuration.apps where app.enabled {
             runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
@@ -96,6 +107,7 @@ public final class Daemon: Sendable {
         }
         self.workers = workers
         state = Mutex(State(configuration: configuration, runners: runners, sinks: sinks))
+        tokens.update(runners)
         (starts, startContinuation) = AsyncStream.makeStream()
         for runner in runners { startContinuation.yield(runner) }
     }
@@ -110,6 +122,20 @@ public final class Daemon: Sendable {
     /// (one dictionary lookup: the ingress asks for every request).
     public func ingressRoute(_ path: String) -> IngressRoute? {
         state.withLock { $0.ingressRoutes[path] }
+    }
+
+    /// The install page or OAuth redirect at `path` (one dictionary lookup).
+    public func installRoute(_ path: String) -> InstallRoute? {
+        state.withLock { $0.installRoutes[path] }
+    }
+
+    /// The installations of each app installed by OAuth (reads the stores).
+    public func installationSnapshots() -> [String: [InstallationSnapshot]] {
+        var out: [String: [InstallationSnapshot]] = [:]
+        for runner in runners {
+            if let installations = runner.installations { out[runner.settings.name] = installations.snapshots() }
+        }
+        return out
     }
 
     /// The open sinks by name.
@@ -195,7 +221,7 @@ public final class Daemon: Sendable {
             logger.warning("workers changed; they take effect at the next start, the running workers keep theirs")
             new.workers = old.configuration.workers
         }
-        let sinks = try Self.openSinks(for: new, reusing: old.sinks, previous: old.configuration, makeSink: makeSink)
+        let sinks = try Self.openSinks(for: new, reusing: old.sinks, previous: old.configuration, makeSink: makeSink, tokens: tokens)
         var summary = ReloadSummary()
         var keep: [AppRunner] = []
         var start: [AppRunner] = []
@@ -226,6 +252,7 @@ public final class Daemon: Sendable {
             $0.runners = keep + start
             $0.sinks = sinks
         }
+        tokens.update(keep + start)
         // Old instances drain before the new ones take over (an app restarted with a new
         // token or URL must not hold both sets of connections for long).
         for runner in stop { await runner.stop() }
@@ -255,8 +282,19 @@ public final class Daemon: Sendable {
                            claims table: ClaimsTable, makeShare: ShareMaker?) throws(DaemonError) -> AppRunner {
         let claims = app.delivery.usesHTTP ? table.claims(for: app.name) : nil
         let share = app.delivery.usesSocket ? makeShare?(app) : nil
+        var installations: AppInstallations?
+        if app.oauth != nil {
+            var appLogger = logger
+            appLogger[metadataKey: "app"] = .string(app.name)
+            do {
+                installations = try AppInstallations(app: app, runtime: runtime, logger: appLogger)
+            } catch {
+                throw .app(app.name, error.description)
+            }
+        }
         do {
-            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger, claims: claims, share: share)
+            return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger, claims: claims, share: share,
+                                 installations: installations)
         } catch {
             throw .app(app.name, "\(error)")
         }
@@ -266,7 +304,8 @@ public final class Daemon: Sendable {
     /// settings as in `previous`, and for a jetstream sink the same `cluster:`) is reused as it
     /// is, the others are opened.
     static func openSinks(for configuration: DaemonConfiguration, reusing existing: [String: any EventSink],
-                          previous: DaemonConfiguration?, makeSink: SinkMaker?) throws(DaemonError) -> [String: any EventSink] {
+                          previous: DaemonConfiguration?, makeSink: SinkMaker?,
+                          tokens: InstallationTokens? = nil) throws(DaemonError) -> [String: any EventSink] {
         var sinks: [String: any EventSink] = [:]
         let used = Set(configuration.apps.filter(\.enabled).flatMap { $0.routes.flatMap(\.sinks) }
                        + configuration.workers.flatMap { $0.routes.flatMap(\.sinks) })
@@ -286,7 +325,7 @@ public final class Daemon: Sendable {
                 switch settings {
                 case .stdout: sinks[name] = JSONLinesSink(standardOutputNamed: name)
                 case .file(let path): sinks[name] = try JSONLinesSink(name: name, appendingTo: path)
-                case .command(let command): sinks[name] = CommandSink(name: name, settings: command)
+                case .command(let command): sinks[name] = CommandSink(name: name, settings: command, tokens: tokens)
                 default:
                     guard let made = try makeSink?(name, settings) else {
                         throw SinkError("sink \(name): this build of sockeyed cannot make a \(settings.kind) sink")

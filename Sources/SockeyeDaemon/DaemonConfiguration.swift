@@ -150,6 +150,10 @@ public struct CommandSettings: Sendable, Equatable {
     /// Variables the program gets besides PATH, HOME, LANG, TZ and the event's metadata
     /// (`env:`); the daemon's other variables never reach it (`ChildEnvironment`).
     public var environment: [String: String]
+    /// Give the program the bot token of the installation the event is for, as
+    /// `SLACK_BOT_TOKEN` (`pass_bot_token: true`; apps installed by OAuth), so a handler can
+    /// answer in the conversation. Off by default: no token reaches a program otherwise.
+    public var passesBotToken = false
 
     public init(arguments: [String], concurrency: Int = 4, timeoutSeconds: Double = 2.5, environment: [String: String] = [:]) {
         self.arguments = arguments

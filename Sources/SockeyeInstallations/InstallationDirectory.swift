@@ -7,6 +7,7 @@ import Synchronization
 public struct AuthorizationIndex: Sendable {
     private var byTeam: [String: EventAuthorization] = [:]
     private var byEnterprise: [String: EventAuthorization] = [:]
+    private var ids: Set<String> = []
 
     /// No installation: every event is unauthorized.
     public init() {}
@@ -16,7 +17,8 @@ public struct AuthorizationIndex: Sendable {
         byTeam.reserveCapacity(installations.count)
         for installation in installations {
             let entry = EventAuthorization(installationID: installation.id, botUserID: installation.bot?.botUserID,
-                                           botID: installation.bot?.botID)
+                                           botID: installation.bot.flatMap { $0.botID.isEmpty ? nil : $0.botID })
+            ids.insert(installation.id)
             if installation.isEnterpriseInstall, let enterprise = installation.enterpriseID, !enterprise.isEmpty {
                 byEnterprise[enterprise] = entry
             } else if let team = installation.teamID, !team.isEmpty {
@@ -27,6 +29,9 @@ public struct AuthorizationIndex: Sendable {
 
     /// How many installations it holds.
     public var count: Int { byTeam.count + byEnterprise.count }
+
+    /// Whether installation `id` is in it (active).
+    public func contains(_ id: String) -> Bool { ids.contains(id) }
 
     /// The installation covering `tenant`, found as Slack keys installations: an org-wide
     /// event by its enterprise, any other by its team; a workspace of an org where the app
@@ -60,6 +65,9 @@ public final class InstallationDirectory: EventAuthorizer {
 
     /// How many installations are active.
     public var count: Int { index.withLock { $0.count } }
+
+    /// Whether installation `id` is active.
+    public func isActive(_ id: String) -> Bool { index.withLock { $0.contains(id) } }
 
     public func authorize(_ tenant: EventTenant) -> EventAuthorization? {
         index.withLock { $0.authorize(tenant) }

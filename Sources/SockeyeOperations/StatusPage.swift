@@ -79,8 +79,10 @@ struct StatusPage: Sendable {
             if let since = sink.health.since { entry["failing_since"] = stamp.string(from: since) }
             return entry
         }
-        let object: [String: Any] = ["uptime_seconds": Int(Date().timeIntervalSince(started)), "ready": appsNotReady().isEmpty,
+        var object: [String: Any] = ["uptime_seconds": Int(Date().timeIntervalSince(started)), "ready": appsNotReady().isEmpty,
                                      "apps": apps, "sinks": sinks]
+        let installations = host.installationSnapshots()
+        if !installations.isEmpty { object["installations"] = installationsJSON(installations) }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
@@ -204,6 +206,7 @@ struct StatusPage: Sendable {
             <tbody>
             \(rows)</tbody></table>
             \(clusterTable)
+            \(installationsTable(host.installationSnapshots()))
             <h2>sinks</h2>
             <table><thead><tr><th>sink</th><th>kind</th><th>state</th><th>figures</th></tr></thead>
             <tbody>

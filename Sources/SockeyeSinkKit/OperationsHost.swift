@@ -13,11 +13,41 @@ public protocol OperationsHost: Sendable {
     func ingressRoute(_ path: String) -> IngressRoute?
     /// The workers' health by worker name (shown beside the sinks).
     var workerHealth: [String: SinkHealth] { get }
+    /// The install page or OAuth redirect of an app installed by OAuth at `path`, or nil.
+    func installRoute(_ path: String) -> InstallRoute?
+    /// The installations of the apps installed by OAuth, by app name (the status page).
+    func installationSnapshots() -> [String: [InstallationSnapshot]]
 }
 
 extension OperationsHost {
     /// No workers.
     public var workerHealth: [String: SinkHealth] { [:] }
+    /// No app installed by OAuth.
+    public func installRoute(_ path: String) -> InstallRoute? { nil }
+    public func installationSnapshots() -> [String: [InstallationSnapshot]] { [:] }
+}
+
+/// One installation as the status page shows it: ids, names, state — never a token.
+public struct InstallationSnapshot: Sendable, Equatable {
+    public var id: String
+    /// The workspace's (or org's) name, when Slack gave one.
+    public var name: String?
+    public var isEnterpriseInstall: Bool
+    /// `active` or `revoked`.
+    public var state: String
+    /// Why it was revoked, or the last token problem.
+    public var note: String?
+    /// When its token expires (seconds since 1970), if it does.
+    public var expiresAt: Int64?
+
+    public init(id: String, name: String?, isEnterpriseInstall: Bool, state: String, note: String?, expiresAt: Int64?) {
+        self.id = id
+        self.name = name
+        self.isEnterpriseInstall = isEnterpriseInstall
+        self.state = state
+        self.note = note
+        self.expiresAt = expiresAt
+    }
 }
 
 /// One app as the status page shows it: a consistent copy, taken when asked.

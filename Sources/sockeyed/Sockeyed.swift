@@ -23,7 +23,8 @@ struct Sockeyed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sockeyed",
         abstract: "Runs Slack apps over Socket Mode and hands their events to sinks.",
-        subcommands: [Run.self, DemoCommand.self, CheckCommand.self, SpoolCommand.self, DeadLetterCommand.self, ManifestCommand.self],
+        subcommands: [Run.self, DemoCommand.self, CheckCommand.self, SpoolCommand.self, DeadLetterCommand.self, ManifestCommand.self,
+                      InstallationsCommand.self],
         defaultSubcommand: Run.self
     )
 }

@@ -93,11 +93,20 @@ public enum Manifest {
                           "      should_escape: false"]
             }
         }
-        lines += ["oauth_config:", "  scopes:", "    bot:"]
-        if scopes.isEmpty {
+        lines += ["oauth_config:"]
+        if let oauth = app.oauth {
+            // Distributed by OAuth (docs/oauth.md): Slack sends the browser back to sockeyed.
+            lines += ["  redirect_urls:", "    - \(quoted(oauth.redirectURL))"]
+        }
+        lines += ["  scopes:", "    bot:"]
+        let botScopes = scopes.union(app.oauth?.scopes ?? [])
+        if botScopes.isEmpty {
             lines.append("      []")
         } else {
-            lines += scopes.sorted().map { "      - \($0)" }
+            lines += botScopes.sorted().map { "      - \($0)" }
+        }
+        if let userScopes = app.oauth?.userScopes, !userScopes.isEmpty {
+            lines += ["    user:"] + userScopes.sorted().map { "      - \($0)" }
         }
         lines += ["settings:"]
         if !events.isEmpty || !unknownEvents.isEmpty || everyEvent {
@@ -110,10 +119,15 @@ public enum Manifest {
                 lines.append("      # a route takes every Events API event: list the events the app needs here")
             }
         }
-        lines += [
-            "  interactivity:", "    is_enabled: \(interactive)",
-            "  org_deploy_enabled: false", "  socket_mode_enabled: true", "  token_rotation_enabled: false",
-        ]
+        lines += ["  interactivity:", "    is_enabled: \(interactive)"]
+        if app.oauth != nil {
+            // Org-wide installs on Enterprise Grid; token rotation is supported by sockeyed but
+            // cannot be turned off again once on, so it stays the app owner's choice.
+            lines += ["  org_deploy_enabled: true", "  socket_mode_enabled: true",
+                      "  token_rotation_enabled: false  # sockeyed refreshes rotating tokens; Slack cannot turn this off again"]
+        } else {
+            lines += ["  org_deploy_enabled: false", "  socket_mode_enabled: true", "  token_rotation_enabled: false"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

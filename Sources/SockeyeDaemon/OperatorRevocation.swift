@@ -34,9 +34,14 @@ public enum OperatorRevocation {
                 return outcome
             }
         }
-        do {
-            outcome.revoked = try store.revoke(id: installation.id, reason: "revoked by operator")
-            outcome.lines.append(outcome.revoked ? "\(installation.id): revoked and its tokens deleted" : "\(installation.id): was revoked already")
+        do throws(InstallationStoreError) {
+            // The daemon may have revoked it meanwhile: Slack sends `tokens_revoked` as soon
+            // as auth.revoke answers.
+            let changed = try store.revoke(id: installation.id, reason: "revoked by operator")
+            let state = try store.summary(id: installation.id)?.state
+            outcome.revoked = changed || state == .revoked
+            outcome.lines.append(changed ? "\(installation.id): revoked and its tokens deleted"
+                                         : "\(installation.id): revoked (the daemon saw Slack's tokens_revoked first)")
         } catch {
             outcome.lines.append("the installation store: \(error.description)")
         }

@@ -36,4 +36,23 @@ struct ManifestTests {
         #expect(settings["event_subscriptions"] == nil)
         #expect(((manifest["oauth_config"] as? [String: Any])?["scopes"] as? [String: Any])?["bot"] as? [String] == [])
     }
+
+    @Test("an app installed by OAuth gets its redirect URL, its scopes and org-wide deployment")
+    func distributed() throws {
+        var app = AppSettings(name: "multi", appToken: "xapp-1-A1-1-s")
+        app.routes = [Route(match: RouteMatch(envelopeTypes: ["events_api"], eventTypes: ["app_mention"]), sinks: ["stdout"])]
+        var oauth = OAuthSettings(clientID: "1.2", clientSecret: "s", scopes: ["chat:write"], redirectURL: "https://x.example/slack/oauth_redirect",
+                                  storePath: "/tmp/i.db")
+        oauth.userScopes = ["search:read"]
+        app.oauth = oauth
+        let manifest = try #require(try Yams.load(yaml: Manifest.yaml(for: app)) as? [String: Any])
+        let config = try #require(manifest["oauth_config"] as? [String: Any])
+        #expect(config["redirect_urls"] as? [String] == ["https://x.example/slack/oauth_redirect"])
+        let scopes = try #require(config["scopes"] as? [String: Any])
+        #expect(Set(scopes["bot"] as? [String] ?? []) == ["app_mentions:read", "chat:write"])
+        #expect(scopes["user"] as? [String] == ["search:read"])
+        let settings = try #require(manifest["settings"] as? [String: Any])
+        #expect(settings["org_deploy_enabled"] as? Bool == true)
+        #expect(settings["token_rotation_enabled"] as? Bool == false)
+    }
 }

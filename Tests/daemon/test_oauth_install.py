@@ -207,3 +207,69 @@ def test_unmodified_bolt_app_behind_the_forwarder_authorizes_from_the_same_store
     with sqlite3.connect(store) as db:
         token, bot_user = db.execute("select bot_token, bot_user_id from slack_bots where team_id = 'T0SIM0002'").fetchone()
     assert {(c["team"], c["bot_token"], c["bot_user_id"]) for c in calls} == {("T0SIM0002", token, bot_user)}, calls
+
+
+HANDLER = r'''
+import json, os, sys, urllib.request
+line = json.loads(sys.stdin.readline())
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps({"installation": os.environ.get("SOCKEYE_INSTALLATION_ID"), "keys": sorted(os.environ),
+                        "has_token": "SLACK_BOT_TOKEN" in os.environ, "line_installation": line["installation"]}) + "\n")
+request = urllib.request.Request(sys.argv[2] + "chat.postMessage", data=json.dumps({"channel": line["channel"], "text": "seen"}).encode(),
+                                 headers={"Authorization": "Bearer " + os.environ["SLACK_BOT_TOKEN"], "Content-Type": "application/json"})
+with urllib.request.urlopen(request, timeout=5) as response:
+    sys.exit(0 if json.loads(response.read())["ok"] else 1)
+'''
+
+
+def test_a_command_sink_that_opts_in_answers_with_the_installations_bot_token(tmp_path, processes, sim):
+    script = os.path.join(str(tmp_path), "handler.py")
+    seen = os.path.join(str(tmp_path), "handler.jsonl")
+    with open(script, "w") as f:
+        f.write(HANDLER)
+    sinks = (f"  handler:\n    type: command\n    command: [{sys.executable}, {script}, {seen}, {sim.api}]\n"
+             f"    pass_bot_token: true\n")
+    daemon = OAuthDaemon(tmp_path, sim, processes, extra_sinks=sinks)
+    with open(daemon.config) as f:
+        config = f.read()
+    with open(daemon.config, "w") as f:
+        f.write(config.replace("sinks: [events]", "sinks: [events, handler]"))
+    daemon.proc.signal(1)
+    wait(lambda: any("configuration reloaded" in line for line in daemon.proc.err), 20, "the reload")
+    assert install(daemon, "T0SIM0002")[0] == 200
+    assert install(daemon, "E0SIMORG1")[0] == 200
+    sim.admin("oauth/inject", {"team": "T0SIM0002", "kind": "message", "count": 2})
+    sim.admin("oauth/inject", {"team": "T0ORG0003", "enterprise": "E0SIMORG1", "kind": "message", "count": 2})
+    sim.wait_for(lambda: sim.total()["acked"] >= 4, 30, "4 acks")
+    runs = [json.loads(line) for line in open(seen).read().splitlines()]
+    assert sorted(run["installation"] for run in runs) == ["E0SIMORG1", "E0SIMORG1", "T0SIM0002", "T0SIM0002"]
+    assert all(run["has_token"] and run["line_installation"] == run["installation"] for run in runs)
+    for run in runs:
+        assert not {"SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET"} & set(run["keys"]), run["keys"]
+    # Each handler posted with its own installation's token (the sim counts calls per installation).
+    assert sim_installation(sim, "T0SIM0002")["calls"].get("chat.postMessage") == 2
+    assert sim_installation(sim, "E0SIMORG1")["calls"].get("chat.postMessage") == 2
+
+
+def test_no_token_code_or_secret_reaches_logs_pages_or_metrics(tmp_path, processes, sim):
+    daemon = OAuthDaemon(tmp_path, sim, processes, env_extra={"SOCKEYE_LOG_LEVEL": "debug"})
+    link, cookie = start_install(daemon)
+    back = approve(link, "T0SIM0002")
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)["code"][0]
+    assert get(back, {"Cookie": cookie})[0] == 200
+    get(back, {"Cookie": cookie})  # a replay, refused and logged
+    sim.admin("oauth/inject", {"team": "T0SIM0002", "kind": "message", "count": 2})
+    wait(lambda: len(daemon.lines()) >= 2, 10, "2 lines")
+    daemon.cli("list")
+    with sqlite3.connect(daemon.store) as db:
+        token = db.execute("select bot_token from slack_bots").fetchone()[0]
+    with urllib.request.urlopen(f"http://127.0.0.1:{daemon.ops_port}/", timeout=5) as response:
+        page = response.read().decode()
+    assert "T0SIM0002" in page
+    surfaces = {"stderr": "\n".join(daemon.proc.err), "stdout": "\n".join(daemon.proc.out), "page": page,
+                "status.json": json.dumps(daemon.status()), "metrics": daemon.metrics(), "lines": open(daemon.events).read(),
+                "list": daemon.cli("list", "--json").stdout + daemon.cli("show", "T0SIM0002").stdout}
+    for name, text in surfaces.items():
+        for secret in (token, code, CLIENT_SECRET, cookie.split("=", 1)[1]):
+            assert secret not in text, f"{name} holds a secret"
+        assert "xoxb-" not in text and "xoxe" not in text, name

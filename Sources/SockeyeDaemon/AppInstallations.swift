@@ -24,15 +24,19 @@ public final class AppInstallations: InstallEndpoint {
     let flow: InstallFlow
     private let used = Mutex(UsedStates())
     /// Why installations were last refused or failed (id → note), for the status page.
-    private let notes = Mutex<[String: String]>([:])
+    let notes = Mutex<[String: String]>([:])
+    /// Token rotation's schedule, lock and clock (`AppInstallations+Rotation`).
+    let rotator: TokenRotator
     let runtime: SocketModeRuntime
     let logger: Logger
     let environment: [String: String]
 
     /// Opens the store of `app` (which must have an `oauth:` block) and loads its active
-    /// installations.
+    /// installations. `installationLock`: the cluster's lock on refreshing an installation
+    /// (nil: a single node).
     public init(app: AppSettings, runtime: SocketModeRuntime, logger: Logger,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws(InstallationStoreError) {
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                installationLock: (any InstallationLock)? = nil) throws(InstallationStoreError) {
         guard let oauth = app.oauth else { preconditionFailure("AppInstallations for an app without oauth:") }
         name = app.name
         settings = oauth
@@ -40,6 +44,7 @@ public final class AppInstallations: InstallEndpoint {
         self.runtime = runtime
         self.logger = logger
         self.environment = environment
+        rotator = TokenRotator(policy: .init(refreshAheadSeconds: oauth.refreshAheadSeconds), lock: installationLock)
         store = try InstallationStore(path: oauth.storePath, clientID: oauth.clientID, options: .init(logger: logger))
         for warning in store.warnings { logger.warning("\(warning)") }
         directory = InstallationDirectory(try store.activeInstallations())
@@ -193,7 +198,10 @@ public final class AppInstallations: InstallEndpoint {
         let failure = TokenFailure(code: code)
         switch failure {
         case .revoked: revoke(id, reason: code)
-        case .expired, .other: notes.withLock { $0[id] = code }
+        case .expired:
+            notes.withLock { $0[id] = code }
+            rotationExpired(id)
+        case .other: notes.withLock { $0[id] = code }
         }
         return failure
     }

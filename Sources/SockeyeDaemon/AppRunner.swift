@@ -178,6 +178,8 @@ public final class AppRunner: Sendable {
                     self.status.setState(.runningHTTP(eventsPath: self.settings.ingress.eventsPath))
                 }
                 group.addTask { await self.sampleClientCounters() }
+                // Token rotation of an app installed by OAuth: ends with the watchers.
+                if let installations = self.installations { group.addTask { await installations.runRotation() } }
             }
         }
         // The watchers end before `run` returns: a late state must not overwrite what the

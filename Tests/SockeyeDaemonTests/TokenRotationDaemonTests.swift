@@ -346,6 +346,29 @@ struct TokenRotationDaemonTests {
         await loop.value
     }
 
+    @Test("the loop's wake-up: a signal sent before the wait is kept, a wait ends at its deadline or on cancellation")
+    func wakeup() async {
+        let wakeup = Wakeup()
+        wakeup.signal()
+        var started = ContinuousClock.now
+        await wakeup.wait(upTo: 30)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        started = ContinuousClock.now
+        await wakeup.wait(upTo: 0.1)  // the signal was used up
+        #expect(ContinuousClock.now - started >= .milliseconds(100))
+        started = ContinuousClock.now
+        let waiting = Task { await wakeup.wait(upTo: 30) }
+        try? await Task.sleep(for: .milliseconds(50))
+        wakeup.signal()
+        await waiting.value
+        #expect(ContinuousClock.now - started < .seconds(5))
+        started = ContinuousClock.now
+        let cancelled = Task { await wakeup.wait(upTo: 30) }
+        cancelled.cancel()
+        await cancelled.value
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test("the rotation runs with the app and stops with it")
     func runsWithTheApp() async throws {
         let sim = try sim()

@@ -57,6 +57,11 @@ extension AppInstallations {
                 var started = 0
                 for id in due {
                     if started >= TokenRotator.concurrency { _ = await group.next() }
+                    guard !Task.isCancelled else {
+                        // Stopping: not begun, so handed back (a later run takes it again).
+                        rotator.schedule.withLock { $0.finish(id: id, outcome: .busy, now: rotator.now(), jitter: 0) }
+                        continue
+                    }
                     started += 1
                     group.addTask {
                         // Unstructured: the loop's cancellation does not abandon an exchange

@@ -53,6 +53,7 @@ public final class AppInstallations: InstallEndpoint {
                                            authorizeURL: oauth.authorizeURL, acceptsInstallsWithoutState: oauth.acceptsInstallsWithoutState),
                            clientSecret: oauth.clientSecret)
         logger.info("installations loaded", metadata: ["active": .stringConvertible(directory.count), "store": .string(oauth.storePath)])
+        purge()
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }

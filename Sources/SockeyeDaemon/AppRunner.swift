@@ -179,7 +179,10 @@ public final class AppRunner: Sendable {
                 }
                 group.addTask { await self.sampleClientCounters() }
                 // Token rotation of an app installed by OAuth: ends with the watchers.
-                if let installations = self.installations { group.addTask { await installations.runRotation() } }
+                if let installations = self.installations {
+                    group.addTask { await installations.runRotation() }
+                    group.addTask { await installations.runHealthChecks() }
+                }
             }
         }
         // The watchers end before `run` returns: a late state must not overwrite what the

@@ -4,11 +4,11 @@ import Yams
 extension NodeReader {
     /// An app's `oauth:` block: `client_id`, `client_secret`, `scopes`, `user_scopes`,
     /// `redirect_url`, `store`, and optionally `authorize_url`, `install_path`,
-    /// `accept_installs_without_state`, `retention` and `refresh_ahead`.
+    /// `accept_installs_without_state`, `retention`, `refresh_ahead` and `check_interval`.
     func oauth(_ node: Node, _ key: String) throws(ConfigError) -> OAuthSettings {
         let fields = try members(node, key, allowed: ["client_id", "client_secret", "scopes", "user_scopes", "redirect_url", "store",
                                                       "authorize_url", "install_path", "accept_installs_without_state", "retention",
-                                                      "refresh_ahead"])
+                                                      "refresh_ahead", "check_interval"])
         func field(_ name: String) -> Node? { fields.first { $0.0 == name }?.1 }
         func required(_ name: String, _ hint: String) throws(ConfigError) -> (String, Node) {
             guard let found = field(name) else { throw fail(node, "\(key).\(name)", "missing: \(hint)") }
@@ -59,6 +59,10 @@ extension NodeReader {
             // Slack's rotating tokens last 12 hours: refreshing more than 11 hours ahead
             // would refresh again at once.
             settings.refreshAheadSeconds = try duration(ahead, "\(key).refresh_ahead", range: 60...(11 * 3_600))
+        }
+        if let check = field("check_interval") {
+            let text = try string(check, "\(key).check_interval")
+            settings.checkIntervalSeconds = text == "0" ? 0 : try duration(check, "\(key).check_interval", range: 10...(30 * 86_400))
         }
         return settings
     }

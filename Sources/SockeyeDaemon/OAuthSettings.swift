@@ -26,6 +26,9 @@ public struct OAuthSettings: Sendable, Equatable {
     public var retentionSeconds: Double = 30 * 86_400
     /// How long before its expiry an expiring token is refreshed.
     public var refreshAheadSeconds: Double = 2 * 3_600
+    /// How often each installation's token is tried with `auth.test` (a dead workspace or
+    /// token is then revoked); 0 turns the check off.
+    public var checkIntervalSeconds: Double = 6 * 3_600
 
     public init(clientID: String, clientSecret: String, scopes: [String], userScopes: [String] = [], redirectURL: String,
                 storePath: String) {

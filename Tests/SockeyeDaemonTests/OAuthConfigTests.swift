@@ -43,6 +43,7 @@ struct OAuthConfigTests {
         #expect(oauth.authorizeURL == "https://slack.com/oauth/v2/authorize")
         #expect(!oauth.acceptsInstallsWithoutState)
         #expect(oauth.refreshAheadSeconds == 7_200)
+        #expect(oauth.checkIntervalSeconds == 6 * 3_600)
         #expect(app.ignoreOwnMessages, "each installation's bot is known from the install")
     }
 
@@ -55,6 +56,7 @@ struct OAuthConfigTests {
             accept_installs_without_state: true
             retention: 7d
             refresh_ahead: 3h
+            check_interval: 0
             """
         let oauth = try #require(try parseConfig(document(oauth: text), environment: environment).apps[0].oauth)
         #expect(oauth.userScopes == ["search:read"])
@@ -62,6 +64,7 @@ struct OAuthConfigTests {
         #expect(oauth.acceptsInstallsWithoutState)
         #expect(oauth.retentionSeconds == 7 * 86_400)
         #expect(oauth.refreshAheadSeconds == 3 * 3_600)
+        #expect(oauth.checkIntervalSeconds == 0)
     }
 
     @Test func mistakesAreRefusedWithTheKeyAndNoSecret() {

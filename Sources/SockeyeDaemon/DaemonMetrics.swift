@@ -14,7 +14,11 @@ import SockeyeSinkKit
 /// - `sockeyed_connections{app,kind=live|wanted}`;
 /// - `sockeyed_reconnects_total{app,reason}`, `sockeyed_open_errors_total{app,code}`;
 /// - in a cluster: `sockeyed_cluster_connections_granted{app}`, `sockeyed_cluster_leader{app}`,
-///   `sockeyed_cluster_slots{app,node}`.
+///   `sockeyed_cluster_slots{app,node}`;
+/// - apps installed by OAuth (`AppInstallations`): `sockeyed_installs_total{app}`,
+///   `sockeyed_installations_revoked_total{app}`, `sockeyed_token_refreshes_total{app,outcome}`,
+///   `sockeyed_installations{app,state}`; the public listener counts
+///   `sockeyed_oauth_requests_total{app,page,status}`.
 struct AppMetrics: Sendable {
     let app: String
     let acked: Counter

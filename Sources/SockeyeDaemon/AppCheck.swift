@@ -35,6 +35,7 @@ public struct AppCheck: Sendable {
             check.add(app.signingSecret != nil, "delivery \(app.delivery.rawValue): Slack's requests are taken at \(paths) on the operations listener"
                       + (app.signingSecret == nil ? ", but no signing_secret is set" : ", checked with the signing secret"))
         }
+        if app.oauth != nil { await check.checkOAuth(runtime: runtime, environment: environment) }
         guard app.delivery.usesSocket else {
             check.add(true, "delivery http: no Socket Mode checks (the app token is not used)")
             return check
@@ -79,7 +80,7 @@ public struct AppCheck: Sendable {
     }
 
     /// Records a finding; a URL in it (an error may name one) loses credentials and query.
-    private mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: URLRedaction.urls(in: text))) }
+    mutating func add(_ ok: Bool, _ text: String) { findings.append(Finding(ok: ok, text: URLRedaction.urls(in: text))) }
 
     /// Opens one connection, reads Slack's count of the app's connections from `hello`.
     private mutating func probe(runtime: SocketModeRuntime, within limit: Duration, environment: [String: String]) async {

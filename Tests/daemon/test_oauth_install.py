@@ -273,3 +273,17 @@ def test_no_token_code_or_secret_reaches_logs_pages_or_metrics(tmp_path, process
         for secret in (token, code, CLIENT_SECRET, cookie.split("=", 1)[1]):
             assert secret not in text, f"{name} holds a secret"
         assert "xoxb-" not in text and "xoxe" not in text, name
+
+
+def test_check_tries_the_client_credentials_and_reads_the_store(tmp_path, processes, sim):
+    daemon = OAuthDaemon(tmp_path, sim, processes)
+    assert install(daemon, "T0SIM0002")[0] == 200
+    import subprocess
+    from daemon_support import binary
+    good = subprocess.run([binary("sockeyed"), "check", "--config", daemon.config], env=daemon.env, capture_output=True, text=True,
+                          timeout=60)
+    assert "client secret are accepted" in good.stdout and "1 active installation(s)" in good.stdout, good.stdout
+    bad = subprocess.run([binary("sockeyed"), "check", "--config", daemon.config], env={**daemon.env, "SLACK_CLIENT_SECRET": "wrong"},
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "bad_client_secret" in bad.stdout, bad.stdout
+    assert "wrong" not in bad.stdout and CLIENT_SECRET not in good.stdout

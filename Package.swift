@@ -207,14 +207,14 @@ package.targets += [
     // authorization and token rotation's decisions.
     .target(
         name: "SockeyeInstallations",
-        dependencies: ["SockeyeSinkKit", "CSockeyeOpenSSL", external("GRDB", "GRDB.swift"), external("GRDBSQLite", "GRDB.swift"),
+        dependencies: ["SockeyeSinkKit", "SockeyeSlackSignature", external("GRDB", "GRDB.swift"), external("GRDBSQLite", "GRDB.swift"),
                        logging],
         swiftSettings: strictSwift
     ),
     // The jetstream sink: events published to a NATS JetStream stream (docs/cluster.md).
     .target(
         name: "SockeyeJetStream",
-        dependencies: ["SockeyeSinkKit", "SockeyeCore", "CNats", metrics, logging],
+        dependencies: ["SockeyeSinkKit", "SockeyeCore", "CNats", "SockeyeInstallations", "CSockeyeOpenSSL", metrics, logging],
         swiftSettings: strictSwift
     ),
     // The listeners: /metrics, /healthz, /readyz, the status page and the Events API ingress.
@@ -314,7 +314,7 @@ package.targets += [
     // `swift run -c release core-path-bench`: the service thread's sans-IO work per envelope.
     .executableTarget(
         name: "CorePathBenchmark",
-        dependencies: ["SockeyeCore", "CMallocCounter"],
+        dependencies: ["SockeyeCore", "CMallocCounter", "SockeyeSinkKit", "SockeyeInstallations"],
         path: "benchmarks/CorePathBenchmark",
         swiftSettings: strictSwift
     ),
@@ -383,7 +383,7 @@ package.targets += [
     // The jetstream sink against real nats-server processes.
     .testTarget(
         name: "SockeyeJetStreamTests",
-        dependencies: ["SockeyeJetStream", "SockeyeSinkKit", logging],
+        dependencies: ["SockeyeJetStream", "SockeyeSinkKit", "SockeyeInstallations", "CSockeyeOpenSSL", logging],
         swiftSettings: strictSwift
     ),
     // The installation store and the install flow's decisions, on real SQLite files.

@@ -1,4 +1,4 @@
-import CSockeyeOpenSSL
+import SockeyeSlackSignature
 
 /// The OAuth `state` of an install: random, bound to the browser that started it, valid for
 /// ten minutes, used once. It keeps a stranger from completing an install in someone
@@ -65,8 +65,7 @@ public struct InstallStateSigner: Sendable {
         for byte in raw[16..<24] { expiry = expiry << 8 | Int64(byte) }
         let given = Array(raw[24...])
         let expected = Array(mac(nonce: nonce, expiry: expiry, cookie: cookieBytes).prefix(Self.macLength))
-        let equal = given.withUnsafeBytes { a in expected.withUnsafeBytes { b in sockeye_memeq_constant_time(a.baseAddress, b.baseAddress, a.count) } }
-        guard equal == 1 else {
+        guard HMACSHA256.equal(given, expected) else {
             // Either a forged state or the right state with another browser's cookie: the
             // state alone cannot tell them apart.
             return .foreignCookie
@@ -82,14 +81,7 @@ public struct InstallStateSigner: Sendable {
     }
 
     static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        let status = key.withUnsafeBufferPointer { k in
-            message.withUnsafeBufferPointer { m in
-                out.withUnsafeMutableBufferPointer { sockeye_hmac_sha256(k.baseAddress, k.count, m.baseAddress, m.count, $0.baseAddress) }
-            }
-        }
-        precondition(status == 0, "HMAC-SHA256 failed")  // only on memory exhaustion
-        return out
+        HMACSHA256.digest(key: key, message: message)
     }
 
     private static func bigEndian(_ value: Int64) -> [UInt8] {

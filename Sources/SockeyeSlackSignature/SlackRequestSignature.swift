@@ -1,4 +1,3 @@
-import CSockeyeOpenSSL
 
 /// Slack's v0 request signature (Events API over HTTP, slash commands, interactivity):
 /// `X-Slack-Signature: v0=` + hex(HMAC-SHA256(signing secret, `v0:` + timestamp + `:` +
@@ -50,14 +49,7 @@ public enum SlackRequestSignature {
         message.append(contentsOf: timestamp.utf8)
         message.append(0x3A)
         message.append(contentsOf: body)
-        var out = [UInt8](repeating: 0, count: 32)
-        let status = secret.withUnsafeBytes { key in
-            message.withUnsafeBytes { bytes in
-                out.withUnsafeMutableBufferPointer { sockeye_hmac_sha256(key.baseAddress, key.count, bytes.baseAddress, bytes.count, $0.baseAddress) }
-            }
-        }
-        precondition(status == 0, "HMAC-SHA256 failed")  // only on memory exhaustion
-        return out
+        return HMACSHA256.digest(key: secret, message: message)
     }
 
     /// `v0=` + the lowercase hex HMAC: the value of `X-Slack-Signature`.
@@ -116,7 +108,6 @@ public enum SlackRequestSignature {
         guard skew.magnitude <= UInt64(window) else { return .stale(seconds: skew) }
         let expected = Array(sign(secret: secret, timestamp: timestamp, body: body).utf8)
         let given = Array(signature.utf8)
-        let equal = given.withUnsafeBytes { a in expected.withUnsafeBytes { b in sockeye_memeq_constant_time(a.baseAddress, b.baseAddress, a.count) } }
-        return equal == 1 ? .valid : .mismatch
+        return HMACSHA256.equal(given, expected) ? .valid : .mismatch
     }
 }

@@ -5,19 +5,15 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import urllib.request
 
 from daemon_support import Proc, binary, free_port
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from headless_chromium import chromium_binary  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise AssertionError("Chromium is missing: apt-get install -y chromium (scripts/setup --tests installs it)")
 
 
 def ready(port):
@@ -33,7 +29,7 @@ def test_status_page_in_headless_chromium(tmp_path, processes):
     daemon = Proc([binary("sockeyed"), "demo", "--seconds", "60", "--rate", "300", "--operations", f"127.0.0.1:{port}"])
     processes.append(daemon)
     assert daemon.wait_for(lambda: ready(port), 60), daemon.err[-20:]
-    browser = chromium()
+    browser = chromium_binary()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
              f"--user-data-dir={tmp_path}/profile"]
     dom = subprocess.run([browser, *flags, "--dump-dom", f"http://127.0.0.1:{port}/"], capture_output=True, text=True,

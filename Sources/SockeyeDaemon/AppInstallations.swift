@@ -23,6 +23,7 @@ public final class AppInstallations: InstallEndpoint {
     public let directory: InstallationDirectory
     let flow: InstallFlow
     private let used = Mutex(UsedStates())
+    private let exchanges = Atomic<Int>(0)
     /// Why installations were last refused or failed (id → note), for the status page.
     let notes = Mutex<[String: String]>([:])
     /// Token rotation's schedule, lock and clock (`AppInstallations+Rotation`).
@@ -96,9 +97,20 @@ public final class AppInstallations: InstallEndpoint {
             } else {
                 logger.notice("install without a state accepted (accept_installs_without_state)")
             }
+            // Every exchange is a call to Slack on a stranger's request: a few at a time, so
+            // a flood of redirects cannot get the app rate-limited.
+            guard exchanges.add(1, ordering: .sequentiallyConsistent).newValue <= Self.maxExchanges else {
+                exchanges.subtract(1, ordering: .sequentiallyConsistent)
+                logger.warning("install refused", metadata: ["reason": "too many code exchanges in progress"])
+                return InstallPage(flow.busy())
+            }
+            defer { exchanges.subtract(1, ordering: .sequentiallyConsistent) }
             return await exchange(code: code)
         }
     }
+
+    /// Code exchanges in progress, and the most allowed at once.
+    static let maxExchanges = 8
 
     /// Exchanges `code` for tokens, learns the bot's id, stores the installation.
     private func exchange(code: String) async -> InstallPage {

@@ -3,6 +3,9 @@ sockeye-sim playing Slack's OAuth side. A real headless Chromium walks the "Add 
 the other tests walk it over HTTP with the simulator's shortcut. Events are authorized per
 installation, bad states are refused without a row, revocations take effect at once, the CLI
 lists and revokes, and an unmodified Bolt app authorizes from the same store file."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -34,6 +37,16 @@ def sim_installation(sim, installation_id):
 
 def code_grants(sim):
     return oauth_stats(sim)["accessCalls"].get("authorization_code", 0)
+
+
+def forged_state(expires_at):
+    """A state and its cookie as sockeyed's install page issues them, expiring at `expires_at`."""
+    key = hmac.new(CLIENT_SECRET.encode(), b"sockeye install state v1", hashlib.sha256).digest()
+    nonce, cookie = os.urandom(16), os.urandom(16)
+    expiry = int(expires_at).to_bytes(8, "big")
+    mac = hmac.new(key, nonce + expiry + cookie, hashlib.sha256).digest()[:16]
+    encode = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
+    return encode(nonce + expiry + mac), f"sockeye_install={encode(cookie)}"
 
 
 def wait(predicate, timeout, what):
@@ -107,6 +120,16 @@ def test_bad_replayed_and_foreign_states_get_400_and_write_no_row(tmp_path, proc
         status, _, body = get(url, headers)
         assert status == 400, (url, status, body)
         assert 'id="install-failed"' in body
+    # An expired state, made the way sockeyed makes them (the test knows the client secret):
+    # refused before any exchange. The same forgery, unexpired, does reach oauth.v2.access.
+    expired_state, expired_cookie = forged_state(time.time() - 1)
+    status, _, body = get(f"{public}/slack/oauth_redirect?code=abc&state={expired_state}", {"Cookie": expired_cookie})
+    assert status == 400 and "expired" in body, body
+    assert code_grants(sim) == grants
+    fresh_state, fresh_cookie = forged_state(time.time() + 300)
+    status, _, body = get(f"{public}/slack/oauth_redirect?code=abc&state={fresh_state}", {"Cookie": fresh_cookie})
+    assert status == 400 and "invalid_code" in body, body
+    grants += 1
     assert daemon.listed("--all") == []
     assert code_grants(sim) == grants, "a refused state must not reach oauth.v2.access"
     # The genuine one works once; replayed, it is refused and nothing changes.

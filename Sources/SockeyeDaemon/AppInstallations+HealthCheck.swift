@@ -8,12 +8,21 @@ import SockeyeInstallations
 /// `token_revoked` revoke the installation, `token_expired` asks for a refresh
 /// (`tokenFailed`). A call that does not get through (Slack unreachable) changes nothing.
 extension AppInstallations {
-    /// Runs until cancelled (it ends with the app, like the rotation).
+    /// Runs until cancelled (it ends with the app, like the rotation). Also purges revoked
+    /// rows past their retention once a day.
     func runHealthChecks() async {
-        let period = settings.checkIntervalSeconds
-        guard period > 0 else { return }
+        let period = settings.checkIntervalSeconds > 0 ? settings.checkIntervalSeconds : 3_600
         var position = 0
+        var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
+            if ContinuousClock.now - lastPurge > .seconds(86_400) {
+                purge()
+                lastPurge = ContinuousClock.now
+            }
+            guard settings.checkIntervalSeconds > 0 else {
+                try? await Task.sleep(for: .seconds(period))
+                continue
+            }
             let ids = (try? store.activeInstallations().map(\.id)) ?? []
             // At most one call a second, at least one per period per installation.
             let pause = max(1, period / Double(max(ids.count, 1)))

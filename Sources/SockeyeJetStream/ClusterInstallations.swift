@@ -1,0 +1,78 @@
+import CNats
+import Foundation
+import Logging
+import SockeyeSinkKit
+import Synchronization
+
+/// The installations this node's OAuth apps share with the cluster: one NATS connection and
+/// the key-value bucket `sockeye_installations` (R3 from three servers up, file storage, one
+/// value kept per key; created on first use), and a `JetStreamInstallationReplica` per app.
+/// See `InstallationRecordCodec` for the keys and values.
+///
+/// Each request waits at most two seconds (or the cluster's request timeout if shorter), so
+/// a publish, bounded by its own deadline, can retry within it.
+///
+/// Threading: any thread. Ownership: owns the connection; `close()` after the replicas stopped.
+public final class ClusterInstallations: Sendable {
+    /// The key-value bucket the installations live in.
+    public static let bucketName = "sockeye_installations"
+
+    let cluster: ClusterSettings
+    let logger: Logger
+    let connection: CNatsConnection
+    private let ownsConnection: Bool
+    private let bucketMade = Mutex<LeaseBucket?>(nil)
+
+    /// Connects to `cluster`'s servers in the background (returns at once). Throws only for
+    /// settings libnats refuses.
+    public init(cluster: ClusterSettings, logger: Logger) throws(JetStreamError) {
+        self.cluster = cluster
+        self.logger = logger
+        var settings = cluster
+        settings.requestTimeoutSeconds = min(cluster.requestTimeoutSeconds, 2)
+        connection = try CNatsConnection(cluster: settings, answer: { _, _ in })
+        ownsConnection = true
+    }
+
+    /// Over a connection the caller owns (tests).
+    package init(connection: CNatsConnection, cluster: ClusterSettings, logger: Logger) {
+        self.cluster = cluster
+        self.logger = logger
+        self.connection = connection
+        ownsConnection = false
+    }
+
+    /// The bucket, created (or found) on the first call that reaches the servers.
+    func bucket() throws(JetStreamError) -> LeaseBucket {
+        if let made = bucketMade.withLock({ $0 }) { return made }
+        let made = try LeaseBucket(connection: connection, bucket: Self.bucketName, replicas: cluster.servers.count >= 3 ? 3 : 1)
+        bucketMade.withLock { $0 = $0 ?? made }
+        return made
+    }
+
+    /// The replica of the app whose OAuth client id is `clientID` (the same on every node)
+    /// and secret `clientSecret` (the sealing key is derived from it).
+    public func replica(clientID: String, clientSecret: String, timing: JetStreamInstallationReplica.Timing = .init())
+        -> JetStreamInstallationReplica {
+        JetStreamInstallationReplica(owner: self, clientID: clientID, sealKey: InstallationSealKey(clientSecret: clientSecret), timing: timing)
+    }
+
+    /// Closes the connection (when this made it).
+    public func close() {
+        if ownsConnection { connection.close() }
+    }
+}
+
+extension CNatsConnection {
+    /// How many times the connection reconnected (libnats's statistics).
+    var reconnectCount: UInt64 {
+        var statsPointer: OpaquePointer?
+        guard natsStatistics_Create(&statsPointer) == NATS_OK, let stats = statsPointer else { return 0 }
+        defer { natsStatistics_Destroy(stats) }
+        var reconnects: UInt64 = 0
+        guard natsConnection_GetStats(natsConnection, stats) == NATS_OK,
+              natsStatistics_GetCounts(stats, nil, nil, nil, nil, &reconnects) == NATS_OK
+        else { return 0 }
+        return reconnects
+    }
+}

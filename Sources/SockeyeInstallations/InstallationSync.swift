@@ -163,14 +163,11 @@ public final class InstallationSync: Sendable {
                 changed(id)
             }
         case .caughtUp:
-            let first = state.withLock { state -> Bool in
-                state.caughtUpCount += 1
-                return state.caughtUpCount == 1
-            }
-            if first {
-                refreshDirectory()
-                logger.info("installations caught up with the cluster", metadata: ["active": .stringConvertible(directory.count)])
-            }
+            // The directory first: whoever sees `isCaughtUp` sees the cluster's installations.
+            let first = !isCaughtUp
+            if first { refreshDirectory() }
+            state.withLock { $0.caughtUpCount += 1 }
+            if first { logger.info("installations caught up with the cluster", metadata: ["active": .stringConvertible(directory.count)]) }
             reconcile()
         }
     }

@@ -28,16 +28,19 @@ public final class AppInstallations: InstallEndpoint {
     let notes = Mutex<[String: String]>([:])
     /// Token rotation's schedule, lock and clock (`AppInstallations+Rotation`).
     let rotator: TokenRotator
+    /// Sharing with the other nodes of a cluster (`AppInstallations+Sharing`); nil on a single node.
+    let sync: InstallationSync?
     let runtime: SocketModeRuntime
     let logger: Logger
     let environment: [String: String]
 
     /// Opens the store of `app` (which must have an `oauth:` block) and loads its active
     /// installations. `installationLock`: the cluster's lock on refreshing an installation
+    /// (nil: a single node). `replica`: how the installations are shared with the other nodes
     /// (nil: a single node).
     public init(app: AppSettings, runtime: SocketModeRuntime, logger: Logger,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                installationLock: (any InstallationLock)? = nil) throws(InstallationStoreError) {
+                installationLock: (any InstallationLock)? = nil, replica: (any InstallationReplica)? = nil) throws(InstallationStoreError) {
         guard let oauth = app.oauth else { preconditionFailure("AppInstallations for an app without oauth:") }
         name = app.name
         settings = oauth
@@ -45,10 +48,12 @@ public final class AppInstallations: InstallEndpoint {
         self.runtime = runtime
         self.logger = logger
         self.environment = environment
-        rotator = TokenRotator(policy: .init(refreshAheadSeconds: oauth.refreshAheadSeconds), lock: installationLock)
         store = try InstallationStore(path: oauth.storePath, clientID: oauth.clientID, options: .init(logger: logger))
         for warning in store.warnings { logger.warning("\(warning)") }
         directory = InstallationDirectory(try store.activeInstallations())
+        sync = replica.map { [store, directory] in InstallationSync(app: app.name, store: store, directory: directory, replica: $0, logger: logger) }
+        rotator = TokenRotator(policy: .init(refreshAheadSeconds: oauth.refreshAheadSeconds),
+                               lock: sync?.rotationLock(over: installationLock) ?? installationLock)
         flow = InstallFlow(settings: .init(appName: app.name, clientID: oauth.clientID, scopes: oauth.scopes, userScopes: oauth.userScopes,
                                            redirectURL: oauth.redirectURL, redirectPath: oauth.redirectPath,
                                            authorizeURL: oauth.authorizeURL, acceptsInstallsWithoutState: oauth.acceptsInstallsWithoutState),
@@ -142,6 +147,7 @@ public final class AppInstallations: InstallEndpoint {
         do {
             let stored = try store.save(installation, now: Self.now())
             refresh()
+            await sharedNow(stored.id)
             notes.withLock { $0[stored.id] = nil }
             logger.notice("installed", metadata: ["installation": .string(stored.id), "team": .string(stored.teamID ?? "-"),
                                                   "enterprise": .string(stored.enterpriseID ?? "-"),
@@ -164,6 +170,7 @@ public final class AppInstallations: InstallEndpoint {
             let changed = try store.revoke(id: id, reason: reason, now: Self.now())
             refresh()
             if changed {
+                shared(id)
                 logger.notice("installation revoked", metadata: ["installation": .string(id), "reason": .string(reason)])
                 Counter(label: "sockeyed_installations_revoked_total", dimensions: [("app", name)]).increment()
             }
@@ -190,6 +197,7 @@ public final class AppInstallations: InstallEndpoint {
                         if try store.revokeUserTokens(id: id, userIDs: users, now: Self.now()) {
                             logger.notice("user tokens revoked", metadata: ["installation": .string(id), "users": .stringConvertible(users.count)])
                             refresh()
+                            shared(id)
                         }
                     } catch {
                         logger.error("could not drop revoked user tokens", metadata: ["installation": .string(id), "error": .string(error.description)])

@@ -181,6 +181,7 @@ public final class AppRunner: Sendable {
                 // Token rotation of an app installed by OAuth: ends with the watchers.
                 if let installations = self.installations {
                     group.addTask { await installations.runRotation() }
+                    group.addTask { await installations.runSharing() }
                     group.addTask { await installations.runHealthChecks() }
                 }
             }

@@ -20,6 +20,9 @@ public final class Daemon: Sendable {
     /// Makes an app's share of its connections in a cluster: `nil` when the app does not
     /// share them (no cluster, or an app without Socket Mode).
     public typealias ShareMaker = @Sendable (_ app: AppSettings) -> (any ConnectionShare)?
+    /// Makes what an app installed by OAuth shares with the other nodes of a cluster (its
+    /// installations' replica and the token-rotation lock): `nil` on a single node.
+    public typealias InstallationSharingMaker = @Sendable (_ app: AppSettings) -> InstallationSharing?
 
     /// What is running now.
     struct State {
@@ -53,6 +56,7 @@ public final class Daemon: Sendable {
     private let ownsRuntime: Bool
     let makeSink: SinkMaker?
     let makeShare: ShareMaker?
+    let makeInstallationSharing: InstallationSharingMaker?
     private let state: Mutex<State>
     private let claimsTable = ClaimsTable()
     /// The listeners as they were bound at start: a reload cannot change them.
@@ -69,9 +73,11 @@ public final class Daemon: Sendable {
 
     /// Opens the sinks and builds every enabled app's client (nothing connects until `run`).
     /// `makeSink` opens the kinds of sink other modules implement, `makeSource` the workers'
-    /// streams, `makeShare` each app's share of its connections in a cluster.
+    /// streams, `makeShare` each app's share of its connections in a cluster,
+    /// `makeInstallationSharing` what each app installed by OAuth shares with the other nodes.
     public init(configuration: DaemonConfiguration, runtime: SocketModeRuntime? = nil, logger: Logger,
-                makeSink: SinkMaker? = nil, makeSource: SourceMaker? = nil, makeShare: ShareMaker? = nil) throws(DaemonError) {
+                makeSink: SinkMaker? = nil, makeSource: SourceMaker? = nil, makeShare: ShareMaker? = nil,
+                makeInstallationSharing: InstallationSharingMaker? = nil) throws(DaemonError) {
         self.logger = logger
         listenersAtStart = ListenersAtStart(configuration)
         if let runtime {
@@ -87,6 +93,7 @@ public final class Daemon: Sendable {
         }
         self.makeSink = makeSink
         self.makeShare = makeShare
+        self.makeInstallationSharing = makeInstallationSharing
         let runtime = self.runtime
         let tokens = InstallationTokens()
         self.tokens = tokens
@@ -94,7 +101,7 @@ public final class Daemon: Sendable {
         var runners: [AppRunner] = []
         for app in configuration.apps where app.enabled {
             runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
-                                               makeShare: makeShare))
+                                               makeShare: makeShare, makeSharing: makeInstallationSharing))
         }
         var workers: [WorkerRunner] = []
         for worker in configuration.workers {
@@ -240,7 +247,7 @@ public final class Daemon: Sendable {
                 summary.started.append(app.name)
             }
             start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
-                                             makeShare: makeShare))
+                                             makeShare: makeShare, makeSharing: makeInstallationSharing))
         }
         for runner in old.runners where !new.apps.contains(where: { $0.enabled && $0.name == runner.settings.name }) {
             stop.append(runner)
@@ -279,7 +286,8 @@ public final class Daemon: Sendable {
     }
 
     static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
-                           claims table: ClaimsTable, makeShare: ShareMaker?) throws(DaemonError) -> AppRunner {
+                           claims table: ClaimsTable, makeShare: ShareMaker?,
+                           makeSharing: InstallationSharingMaker? = nil) throws(DaemonError) -> AppRunner {
         let claims = app.delivery.usesHTTP ? table.claims(for: app.name) : nil
         let share = app.delivery.usesSocket ? makeShare?(app) : nil
         var installations: AppInstallations?
@@ -287,7 +295,9 @@ public final class Daemon: Sendable {
             var appLogger = logger
             appLogger[metadataKey: "app"] = .string(app.name)
             do {
-                installations = try AppInstallations(app: app, runtime: runtime, logger: appLogger)
+                let sharing = makeSharing?(app)
+                installations = try AppInstallations(app: app, runtime: runtime, logger: appLogger,
+                                                     installationLock: sharing?.lock, replica: sharing?.replica)
             } catch {
                 throw .app(app.name, error.description)
             }
@@ -418,7 +428,7 @@ public final class Daemon: Sendable {
         let next: AppRunner
         do {
             next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
-                                       makeShare: makeShare)
+                                       makeShare: makeShare, makeSharing: makeInstallationSharing)
         } catch {
             old.status.setState(.disabled(reason: "\(error)"))
             logger.error("app disabled: it cannot be restarted", metadata: ["app": .string(old.settings.name), "reason": .string("\(error)")])

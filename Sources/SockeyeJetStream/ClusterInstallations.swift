@@ -76,3 +76,49 @@ extension CNatsConnection {
         return reconnects
     }
 }
+
+/// What sockeyed's apps installed by OAuth share in a cluster: each app's replica (on one
+/// `ClusterInstallations`, connected when the first app asks, so a node without such apps
+/// opens no connection for it) and each app's token-rotation lock (on the cluster's leases).
+///
+/// Threading: any thread.
+public final class ClusterInstallationSharing: Sendable {
+    let cluster: ClusterSettings
+    let leases: ClusterLeases
+    let logger: Logger
+    private let made = Mutex<ClusterInstallations?>(nil)
+
+    public init(cluster: ClusterSettings, leases: ClusterLeases, logger: Logger) {
+        self.cluster = cluster
+        self.leases = leases
+        self.logger = logger
+    }
+
+    /// The replica of the app with OAuth client id `clientID` and secret `clientSecret`.
+    /// Throws only when libnats refuses the cluster's settings.
+    public func replica(clientID: String, clientSecret: String) throws(JetStreamError) -> JetStreamInstallationReplica {
+        try installations().replica(clientID: clientID, clientSecret: clientSecret)
+    }
+
+    /// The lock token rotation of app `app` takes.
+    public func lock(app: String) -> LeaseInstallationLock {
+        leases.installationLock(app: app)
+    }
+
+    private func installations() throws(JetStreamError) -> ClusterInstallations {
+        if let existing = made.withLock({ $0 }) { return existing }
+        let fresh = try ClusterInstallations(cluster: cluster, logger: logger)
+        let (kept, spare) = made.withLock { made -> (ClusterInstallations, ClusterInstallations?) in
+            if let made { return (made, fresh) }
+            made = fresh
+            return (fresh, nil)
+        }
+        spare?.close()
+        return kept
+    }
+
+    /// Closes the installations' connection, if one was made.
+    public func close() {
+        made.withLock { $0 }?.close()
+    }
+}

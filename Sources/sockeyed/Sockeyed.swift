@@ -129,12 +129,16 @@ struct Run: AsyncParsableCommand {
             // In a cluster, every Socket Mode app shares its connections with the other nodes
             // through leases (on the servers as the configuration named them at start).
             var leases: ClusterLeases?
+            // And every app installed by OAuth shares its installations, and refreshes each
+            // installation's tokens on one node at a time (docs/oauth.md).
+            var sharing: ClusterInstallationSharing?
             if let cluster = configuration.cluster {
                 do {
                     leases = try ClusterLeases(cluster: cluster, logger: logger)
                 } catch {
                     throw DaemonError.sink("cluster: \(error.message)")
                 }
+                sharing = leases.map { ClusterInstallationSharing(cluster: cluster, leases: $0, logger: logger) }
             }
             return try Daemon(configuration: configuration, logger: logger, makeSink: { name, settings in
                 switch settings {
@@ -152,6 +156,16 @@ struct Run: AsyncParsableCommand {
                 return try JetStreamWorkerSource(settings: worker, cluster: cluster, logger: logger)
             }, makeShare: { [leases] app in
                 leases?.share(app: app.name)
+            }, makeInstallationSharing: { [sharing] app in
+                guard let sharing, let oauth = app.oauth else { return nil }
+                do throws(JetStreamError) {
+                    return InstallationSharing(replica: try sharing.replica(clientID: oauth.clientID, clientSecret: oauth.clientSecret),
+                                               lock: sharing.lock(app: app.name))
+                } catch {
+                    logger.error("the app's installations cannot be shared with the cluster",
+                                 metadata: ["app": .string(app.name), "error": .string(error.message)])
+                    return nil
+                }
             })
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))

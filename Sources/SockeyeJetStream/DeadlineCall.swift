@@ -4,16 +4,20 @@ import Synchronization
 
 /// Blocking libnats work awaited from async code with a deadline: the work runs on a
 /// dispatch queue (never Swift's cooperative pool) and the caller waits at most `seconds`.
-/// Work that outlives its deadline finishes on its queue and its result is dropped; `late`
-/// then gets it (to undo it: a lock taken after the caller gave up).
+/// The work is given the deadline: work that has not begun by then (queued behind slow work)
+/// should return at once, and work with several round trips should stop between them. Work
+/// that outlives its deadline finishes on its queue and its result is dropped; `late` then
+/// gets it (to undo it: a lock taken after the caller gave up).
 package enum DeadlineCall {
-    package static func run<T: Sendable>(seconds: Double, on queue: DispatchQueue, _ work: @escaping @Sendable () -> T,
+    package static func run<T: Sendable>(seconds: Double, on queue: DispatchQueue,
+                                         _ work: @escaping @Sendable (_ deadline: ContinuousClock.Instant) -> T,
                                          late: (@Sendable (T) -> Void)? = nil) async -> T? {
         let waiter = Waiter<T>()
+        let deadline = ContinuousClock.now + BoundedTime.duration(seconds)
         return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             waiter.arm(continuation)
             queue.async {
-                let result = work()
+                let result = work(deadline)
                 if !waiter.finish(result) { late?(result) }
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(BoundedTime.milliseconds(seconds)))) {

@@ -94,7 +94,7 @@ public final class JetStreamInstallationReplica: InstallationReplica {
 
     @discardableResult
     public func publish(_ record: ReplicatedInstallation) async throws(InstallationReplicaError) -> ReplicaPublishOutcome {
-        let result = await DeadlineCall.run(seconds: timing.publishDeadlineSeconds, on: queue) { [self] in publishNow(record) }
+        let result = await DeadlineCall.run(seconds: timing.publishDeadlineSeconds, on: queue) { [self] deadline in publishNow(record, until: deadline) }
         guard let result else {
             throw InstallationReplicaError(.unavailable, "the NATS servers did not answer within \(timing.publishDeadlineSeconds) s")
         }
@@ -102,7 +102,7 @@ public final class JetStreamInstallationReplica: InstallationReplica {
     }
 
     public func fetch(_ id: String) async throws(InstallationReplicaError) -> ReplicatedInstallation? {
-        let result = await DeadlineCall.run(seconds: timing.publishDeadlineSeconds, on: queue) { [self] in fetchNow(id) }
+        let result = await DeadlineCall.run(seconds: timing.publishDeadlineSeconds, on: queue) { [self] deadline in fetchNow(id, until: deadline) }
         guard let result else {
             throw InstallationReplicaError(.unavailable, "the NATS servers did not answer within \(timing.publishDeadlineSeconds) s")
         }
@@ -126,9 +126,13 @@ public final class JetStreamInstallationReplica: InstallationReplica {
 
     // MARK: Blocking (the queue)
 
-    /// One publish: read, decide, compare-and-swap; conflicts decided again.
-    package func publishNow(_ record: ReplicatedInstallation) -> Result<ReplicaPublishOutcome, InstallationReplicaError> {
+    /// One publish: read, decide, compare-and-swap; conflicts decided again, while `deadline`
+    /// has not passed.
+    package func publishNow(_ record: ReplicatedInstallation, until deadline: ContinuousClock.Instant = .now + .seconds(30))
+        -> Result<ReplicaPublishOutcome, InstallationReplicaError> {
         let key = key(record.id)
+        let late = InstallationReplicaError(.unavailable, "the NATS servers did not answer in time")
+        guard ContinuousClock.now < deadline else { return .failure(late) }
         guard owner.connection.isConnected else { return .failure(InstallationReplicaError(.unavailable, "not connected to a NATS server")) }
         let bucket: LeaseBucket
         do {
@@ -137,6 +141,7 @@ public final class JetStreamInstallationReplica: InstallationReplica {
             return .failure(Self.failure(error))
         }
         for _ in 0..<5 {
+            guard ContinuousClock.now < deadline else { return .failure(late) }
             let current: LeaseBucket.Read?
             do {
                 current = try bucket.read(key)
@@ -168,8 +173,10 @@ public final class JetStreamInstallationReplica: InstallationReplica {
     }
 
     /// One read of installation `id`'s shared record.
-    package func fetchNow(_ id: String) -> Result<ReplicatedInstallation?, InstallationReplicaError> {
+    package func fetchNow(_ id: String, until deadline: ContinuousClock.Instant = .now + .seconds(30))
+        -> Result<ReplicatedInstallation?, InstallationReplicaError> {
         let key = key(id)
+        guard ContinuousClock.now < deadline else { return .failure(InstallationReplicaError(.unavailable, "the NATS servers did not answer in time")) }
         guard owner.connection.isConnected else { return .failure(InstallationReplicaError(.unavailable, "not connected to a NATS server")) }
         do {
             guard let value = try owner.bucket().read(key)?.value else { return .success(nil) }

@@ -53,9 +53,11 @@ public final class LeaseInstallationLock: InstallationLock {
 
     public func acquire(_ key: String, leaseSeconds: Double) async -> Bool {
         let bucketKey = bucketKey(key)
-        let revision = await DeadlineCall.run(seconds: deadlineSeconds, on: queue, { [self] in
-            acquireNow(bucketKey, leaseSeconds: leaseSeconds)
-        }, late: { [self] revision in
+        let revision = await DeadlineCall.run(seconds: deadlineSeconds, on: queue, { [self] deadline -> UInt64? in
+            // Queued behind slow calls until the caller gave up: not tried at all.
+            guard ContinuousClock.now < deadline else { return nil }
+            return acquireNow(bucketKey, leaseSeconds: leaseSeconds)
+        }, late: { [self] (revision: UInt64?) in
             // Taken after the caller gave up: give it back.
             if let revision { _ = try? bucket().delete(bucketKey, expecting: revision) }
         })
@@ -67,7 +69,7 @@ public final class LeaseInstallationLock: InstallationLock {
     public func release(_ key: String) async {
         let bucketKey = bucketKey(key)
         guard let revision = held.withLock({ $0.removeValue(forKey: bucketKey) }) else { return }
-        _ = await DeadlineCall.run(seconds: deadlineSeconds, on: queue) { [self] in
+        _ = await DeadlineCall.run(seconds: deadlineSeconds, on: queue) { [self] _ in
             // A conflict: the lease ran out and another node took it; it is theirs now.
             _ = try? bucket().delete(bucketKey, expecting: revision)
         }

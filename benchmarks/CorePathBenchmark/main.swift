@@ -14,6 +14,11 @@
 // Prints the best round's nanoseconds per envelope for each half and allocations per
 // envelope (malloc calls counted process-wide). Shared machines are noisy: compare figures
 // from one run, and prefer the best round.
+//
+// Then the authorization section (AuthorizationBenchmark.swift): per-event latency of
+// finding an event's installation among 1 000 (EventRecord with and without the authorizer,
+// the lookup alone, and both while another thread replaces the index every millisecond).
+//   --only core|authorization   one section;  --auth-events N  --auth-rounds R  --auth-replaced-seconds S
 import CMallocCounter
 import Foundation
 import SockeyeCore
@@ -22,18 +27,33 @@ struct Options {
     var events = 20_000
     var rounds = 15
     var fixture: String?
+    var only: String?
+    var authorization = AuthorizationBenchmark.Options()
 
     init(_ arguments: [String]) {
+        func usage() -> Never {
+            FileHandle.standardError.write(Data(("usage: core-path-bench [--smoke] [--fixture FILE] [--events N] [--rounds R] "
+                + "[--only core|authorization] [--auth-events N] [--auth-rounds R] [--auth-replaced-seconds S]\n").utf8))
+            exit(2)
+        }
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
             switch argument {
-            case "--smoke": events = 2_000; rounds = 3
+            case "--smoke":
+                events = 2_000; rounds = 3
+                authorization.events = 2_000; authorization.rounds = 2; authorization.replacedSeconds = 0.3
+                authorization.smoke = true
             case "--events": events = Int(iterator.next() ?? "") ?? events
             case "--rounds": rounds = Int(iterator.next() ?? "") ?? rounds
             case "--fixture": fixture = iterator.next()
-            default:
-                FileHandle.standardError.write(Data("usage: core-path-bench [--smoke] [--fixture FILE] [--events N] [--rounds R]\n".utf8))
-                exit(2)
+            case "--only":
+                only = iterator.next()
+                if only != "core", only != "authorization" { usage() }
+            case "--auth-events": authorization.events = max(100, Int(iterator.next() ?? "") ?? authorization.events)
+            case "--auth-rounds": authorization.rounds = max(1, Int(iterator.next() ?? "") ?? authorization.rounds)
+            case "--auth-replaced-seconds":
+                authorization.replacedSeconds = Double(iterator.next() ?? "") ?? authorization.replacedSeconds
+            default: usage()
             }
         }
     }
@@ -66,6 +86,7 @@ func stamp(_ bytes: inout [UInt8], after marker: String, width: Int, value: Int)
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
+if options.only == "authorization" { exit(AuthorizationBenchmark.run(options.authorization) ? 0 : 1) }
 var template = Array(defaultEnvelope.utf8)
 if let path = options.fixture {
     guard let data = FileManager.default.contents(atPath: path) else {
@@ -215,3 +236,5 @@ print(String(format: "  reference: decode only                          %7.0f ns
 print(String(format: "  reference: decode + EnvelopeScanner.scan         %7.0f ns/event", bestScan))
 print(String(format: "  allocations                                     %7.2f per event (last round)", allocations))
 print("  delivered \(delivered), ack bytes in the last round \(bytesOut)")
+
+if options.only != "core", !AuthorizationBenchmark.run(options.authorization) { exit(1) }

@@ -120,7 +120,8 @@ public struct EventRecord: Sendable {
         eventType = parts.eventType ?? (parts.envelopeType == "slash_commands" ? text(read.command) : parts.payloadType)
         var writer = JSONLineWriter()
         // The payload plus the envelope fields (ids and names are short).
-        writer.begin(capacity: payload.count + 320 + app.utf8.count)
+        writer.begin(capacity: payload.count + 320 + app.utf8.count
+                     + (needsAuthorization ? 20 + (authorization?.installationID.utf8.count ?? 4) : 0))
         writer.field("app", app)
         writer.field("delivery", delivery.rawValue)
         writer.field("envelope_type", envelopeType)

@@ -244,7 +244,7 @@ enum AuthorizationBenchmark {
         print(String(format: "  lookup in a tight loop (no per-event clock): %.1f ns/event", batched))
         print(String(format: "  replacing the index (this thread, nothing else running): AuthorizationIndex(1 001 installations) %.0f µs, "
                 + "InstallationDirectory.replace %.0f µs (medians)", LatencySummary(builds).p50 / 1e3, LatencySummary(replaces).p50 / 1e3))
-        print(String(format: "  releasing an old index of 1 000 (replace() does it while holding the lock lookups take): %.1f µs median, %.1f µs max",
+        print(String(format: "  releasing an old index of 1 000 (replace() does it after releasing the lock lookups take): %.1f µs median, %.1f µs max",
                      LatencySummary(releases).p50 / 1e3, LatencySummary(releases).max / 1e3))
         func replacedHeader(_ title: String, _ phase: ReplacedPhase) {
             let report = phase.report

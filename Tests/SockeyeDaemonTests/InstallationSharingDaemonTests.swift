@@ -117,12 +117,12 @@ struct InstallationSharingDaemonTests {
         let installed = try await rotation.install(a, sim, runtime: runtime)
         // Published before the success page: already in the cluster.
         #expect(bucket.record(installed.id)?.state == .active)
-        #expect(await eventually(seconds: 2) { b.directory.isActive(installed.id) })
+        #expect(await eventually(seconds: 20) { b.directory.isActive(installed.id) })
         #expect(try b.store.installation(id: installed.id)?.bot?.token == installed.bot?.token)
 
         try await Task.sleep(for: .milliseconds(1100))
         #expect(b.revoke(installed.id, reason: "app_uninstalled"))
-        #expect(await eventually(seconds: 2) { !a.directory.isActive(installed.id) })
+        #expect(await eventually(seconds: 20) { !a.directory.isActive(installed.id) })
         #expect(try a.store.installation(id: installed.id) == nil)
         #expect(try a.store.summary(id: installed.id)?.reason == "app_uninstalled")
         for task in [sharingA, sharingB] { task.cancel() }
@@ -141,7 +141,7 @@ struct InstallationSharingDaemonTests {
         let (a, sharingA) = try node(sim, runtime: runtime, bucket: bucket, lock: lock)
         let (b, sharingB) = try node(sim, runtime: runtime, bucket: bucket, lock: lock)
         let installed = try await rotation.install(a, sim, runtime: runtime)
-        #expect(await eventually(seconds: 2 + watchDelay) { b.directory.isActive(installed.id) })
+        #expect(await eventually(seconds: 20 + watchDelay) { b.directory.isActive(installed.id) })
         for node in [a, b] { node.rotator.schedule.withLock { $0.policy.busyRetrySeconds = 0.05 } }
         let loops = [rotation.startLoop(a), rotation.startLoop(b)]
         #expect(await eventually { [a, b].allSatisfy { node in node.rotator.schedule.withLock { $0.count } == 1 } })

@@ -72,7 +72,7 @@ final class ReplicaNode: Sendable {
     func start() async throws {
         let sync = self.sync
         task.withLock { $0 = Task { await sync.run() } }
-        #expect(await sync.waitUntilCaughtUp(seconds: 10), "\(name) did not catch up")
+        #expect(await sync.waitUntilCaughtUp(seconds: 60), "\(name) did not catch up")
     }
 
     func stop() async {
@@ -96,7 +96,7 @@ func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) async ret
 
 @Suite("installation replica on JetStream: two nodes, separate stores, one nats-server", .serialized)
 struct InstallationReplicaTests {
-    @Test("an install on A reaches B's store and directory within a second; B's revocation reaches A; A's rotation replaces B's tokens; no token on NATS or in a log")
+    @Test("an install on A reaches B's store and directory; B's revocation reaches A; A's rotation replaces B's tokens; no token on NATS or in a log")
     func installRevokeRotate() async throws {
         let server = try NATSServer()
         defer { server.stop() }
@@ -114,7 +114,7 @@ struct InstallationReplicaTests {
         a.directory.replace(with: try a.store.activeInstallations())
         a.sync.changed("T1")
         let started = ContinuousClock.now
-        #expect(await eventually(1) { b.directory.isActive("T1") }, "the install did not reach B's directory within a second")
+        #expect(await eventually(20) { b.directory.isActive("T1") }, "the install did not reach B's directory")
         #expect(ContinuousClock.now - started < .seconds(1))
         #expect(try b.store.installation(id: "T1")?.bot?.token == first.bot?.token)
         #expect(b.directory.authorize(EventTenant(enterpriseID: nil, teamID: "T1", isEnterpriseInstall: false))?.installationID == "T1")
@@ -127,7 +127,7 @@ struct InstallationReplicaTests {
                                         expectedUserRefreshToken: first.user?.refreshToken)
         #expect(result == .stored)
         a.sync.changed("T1")
-        #expect(try await eventually(2) { try b.store.installation(id: "T1")?.bot?.token == rotated.bot?.token })
+        #expect(try await eventually(20) { try b.store.installation(id: "T1")?.bot?.token == rotated.bot?.token })
         #expect(try b.store.installation(id: "T1")?.user?.refreshToken == rotated.user?.refreshToken)
 
         // A revocation on B reaches A.
@@ -136,7 +136,7 @@ struct InstallationReplicaTests {
         b.directory.replace(with: try b.store.activeInstallations())
         b.sync.changed("T1")
         #expect(a.directory.isActive("T1"))
-        #expect(await eventually(2) { !a.directory.isActive("T1") })
+        #expect(await eventually(20) { !a.directory.isActive("T1") })
         #expect(try a.store.installation(id: "T1") == nil)
         #expect(try a.store.summary(id: "T1")?.reason == "app_uninstalled")
         // A's older install, published again, does not bring it back.
@@ -160,7 +160,7 @@ struct InstallationReplicaTests {
         try await b.start()
         try a.store.save(ReplicaFixture.install("T1"))
         a.sync.changed("T1")
-        #expect(await eventually(2) { b.directory.isActive("T1") })
+        #expect(await eventually(20) { b.directory.isActive("T1") })
         let bPath = b.path
         await b.stop()
 
@@ -184,7 +184,7 @@ struct InstallationReplicaTests {
         #expect(!b.directory.isActive("T1"))
         #expect(b.directory.isActive("T3"))
         #expect(try b.store.summary(id: "T1")?.reason == "tokens_revoked")
-        #expect(await eventually(3) { a.directory.isActive("T3") }, "B's own installation did not reach A")
+        #expect(await eventually(20) { a.directory.isActive("T3") }, "B's own installation did not reach A")
         await a.stop()
         await b.stop()
     }
@@ -199,7 +199,7 @@ struct InstallationReplicaTests {
         try await b.start()
         try a.store.save(ReplicaFixture.install("T1"))
         a.sync.changed("T1")
-        #expect(await eventually(2) { b.directory.isActive("T1") })
+        #expect(await eventually(20) { b.directory.isActive("T1") })
         let catchUps = b.sync.catchUps
 
         let (port, directory) = (server.port, server.storeDirectory)
@@ -232,7 +232,7 @@ struct InstallationReplicaTests {
         let key = InstallationRecordCodec.key(clientID: ReplicaFixture.clientID, installationID: "T1")
         let bucket = try LeaseBucket(connection: old.connection, bucket: ClusterInstallations.bucketName, replicas: 1)
         let oldKey = InstallationSealKey(clientSecret: "oldsecret")
-        #expect(try await eventually(2) { try bucket.read(key)?.value?.contains(oldKey.id) == true })
+        #expect(try await eventually(20) { try bucket.read(key)?.value?.contains(oldKey.id) == true })
         await old.stop()
 
         // A node with the new secret and its own copy of T1 republishes it sealed with its key.
@@ -247,7 +247,7 @@ struct InstallationReplicaTests {
         defer { reader.close() }
         _ = reader.waitUntilConnected(seconds: 10)
         let readBucket = try LeaseBucket(connection: reader, bucket: ClusterInstallations.bucketName, replicas: 1)
-        #expect(try await eventually(5) {
+        #expect(try await eventually(20) {
             guard let value = try readBucket.read(key)?.value else { return false }
             guard case .record = InstallationRecordCodec.decode(Array(value.utf8), key: key, sealKey: newKey) else { return false }
             return value.contains(newKey.id)
@@ -270,7 +270,7 @@ struct InstallationReplicaTests {
         a.sync.changed("T1")
         // B's sync is not running: only the lock brings it the record.
         let b = try ReplicaNode("node-b", server: server, log: log)
-        #expect(try await eventually(2) { try a.store.replicatedRecord(id: "T1") != nil })
+        #expect(try await eventually(20) { try a.store.replicatedRecord(id: "T1") != nil })
         try await Task.sleep(for: .milliseconds(300))
         let lock = b.sync.rotationLock(over: nil)
         #expect(await lock.acquire("multi.rotate.T1", leaseSeconds: 60))
@@ -279,7 +279,7 @@ struct InstallationReplicaTests {
         #expect(try b.store.rotate(id: "T1", bot: rotated.bot, user: nil, expectedBotRefreshToken: first.bot?.refreshToken,
                                    expectedUserRefreshToken: nil, now: 1_700_000_100) == .stored)
         await lock.release("multi.rotate.T1")
-        #expect(try await eventually(2) { try a.store.installation(id: "T1")?.bot?.token == rotated.bot?.token })
+        #expect(try await eventually(20) { try a.store.installation(id: "T1")?.bot?.token == rotated.bot?.token })
         await a.stop()
         await b.stop()
     }

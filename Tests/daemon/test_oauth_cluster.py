@@ -67,7 +67,7 @@ def test_an_install_on_one_node_authorizes_its_events_on_every_node(tmp_path, pr
     status, body = install(a, "T0SIM0002")
     assert status == 200, body
     # B's own store file gains it (its CLI reads that file), without B seeing the install.
-    wait(lambda: any(i["id"] == "T0SIM0002" and i["state"] == "active" for i in b.listed()), 5, "the installation in B's store")
+    wait(lambda: any(i["id"] == "T0SIM0002" and i["state"] == "active" for i in b.listed()), 30, "the installation in B's store")
 
     sim.admin("oauth/inject", {"team": "T0SIM0002", "kind": "message", "count": 40})
     wait(lambda: len(authorized(a, "T0SIM0002")) + len(authorized(b, "T0SIM0002")) >= 40, 30, "40 authorized events")

@@ -52,7 +52,7 @@ def test_two_nodes_refresh_an_expiring_token_once(tmp_path, processes, start_sim
     b = node(tmp_path, "node-b", sim, processes, nats_server.url)
     wait(lambda: len(sim.live_connections()) >= 2, 30, "a connection from each node")
     assert install(a, "T0SIM0002")[0] == 200
-    first = wait(lambda: bot_pair(b), 5, "the installation in B's store")
+    first = wait(lambda: bot_pair(b), 30, "the installation in B's store")
     assert bot_pair(a) == first
     for _ in range(10):
         sim.admin("oauth/inject", {"team": "T0SIM0002", "kind": "message", "count": 100})
@@ -64,7 +64,7 @@ def test_two_nodes_refresh_an_expiring_token_once(tmp_path, processes, start_sim
 
     wait(lambda: stats()["accessCalls"].get("refresh_token", 0) >= 1, 40, "the refresh")
     # Both stores converge on the new pair; a second refresh, if any, would come meanwhile.
-    wait(lambda: bot_pair(a) != first and bot_pair(a) == bot_pair(b), 10, "the new pair on both nodes")
+    wait(lambda: bot_pair(a) != first and bot_pair(a) == bot_pair(b), 30, "the new pair on both nodes")
     time.sleep(3)
     assert stats()["accessCalls"].get("refresh_token", 0) == 1, stats()
     assert stats()["invalidRefreshToken"] == 0, stats()

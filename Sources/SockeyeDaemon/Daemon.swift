@@ -481,6 +481,20 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Daemon {
+    /// Opens every file sink's path again (after a log rotation); a sink that cannot is
+    /// logged and keeps its old file.
+    public func reopenSinks() async {
+        var reopened = 0
+        for (name, sink) in sinks.sorted(by: { $0.key < $1.key }) {
+            if let problem = await sink.reopen() {
+                logger.error("a sink could not reopen its file", metadata: ["sink": .string(name), "error": .string(problem)])
+            } else {
+                reopened += 1
+            }
+        }
+        logger.info("sinks reopened their files", metadata: ["sinks": .stringConvertible(reopened)])
+    }
+
     /// A service that reloads the configuration from `load` on every SIGHUP; a configuration
     /// that does not load or apply is logged and the running one stays.
     public func reloadOnHangup(_ load: @escaping @Sendable () throws(ConfigError) -> DaemonConfiguration) -> any Service {
@@ -503,6 +517,9 @@ extension Daemon {
             let hangups = await UnixSignalsSequence(trapping: .sighup)
             await cancelWhenGracefulShutdown {
                 for await _ in hangups {
+                    // Files first, whatever the configuration says: a rotation's
+                    // `postrotate kill -HUP` must not depend on the file loading.
+                    await daemon.reopenSinks()
                     guard let load else {
                         daemon.logger.notice("SIGHUP ignored: no configuration file to reload (the settings came from the environment)")
                         continue

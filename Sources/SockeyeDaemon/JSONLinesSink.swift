@@ -6,13 +6,15 @@ import Synchronization
 /// to a file, one `write` for a whole batch. Apps sharing the sink write whole batches in
 /// turn, never interleaved lines. A failed write (a full disk, a closed pipe) refuses the
 /// batch, so its events are nacked and Slack redelivers them; in a file, what part of the
-/// batch did reach it is cut off again, so the file only ever holds whole lines.
+/// batch did reach it is cut off again, so the file only ever holds whole lines. `reopen()`
+/// (SIGHUP) opens the path again between two batches, so a rotated file gets every line of
+/// the batches before it and the new file every line after.
 public final class JSONLinesSink: EventSink {
     public let name: String
-    private let descriptor: Int32
     private let ownsDescriptor: Bool
-    /// The failing write's error and when failures began; nil while writes succeed.
-    private let lock = Mutex<(problem: String, since: Date)?>(nil)
+    /// The descriptor written, and the failing write's error and when failures began (nil
+    /// while writes succeed): one lock, so a reopen falls between two batches.
+    private let lock: Mutex<(descriptor: Int32, failing: (problem: String, since: Date)?)>
     private let kind: String
     /// The file written (nil for standard output).
     private let path: String?
@@ -22,7 +24,7 @@ public final class JSONLinesSink: EventSink {
     /// A sink writing to standard output.
     public init(standardOutputNamed name: String) {
         self.name = name
-        descriptor = STDOUT_FILENO
+        lock = Mutex((STDOUT_FILENO, nil))
         ownsDescriptor = false
         kind = "stdout"
         path = nil
@@ -34,7 +36,7 @@ public final class JSONLinesSink: EventSink {
         self.name = name
         let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard opened >= 0 else { throw SinkError("sink \(name): cannot open \(path): \(String(cString: strerror(errno)))") }
-        descriptor = opened
+        lock = Mutex((opened, nil))
         ownsDescriptor = true
         kind = "file"
         self.path = path
@@ -47,7 +49,8 @@ public final class JSONLinesSink: EventSink {
             buffer.append(contentsOf: record.line)
             buffer.append(0x0A)
         }
-        let failure: String? = lock.withLock { failing in
+        let failure: String? = lock.withLock { state in
+            let descriptor = state.descriptor
             // Where the batch starts in a file (-1 for a pipe or terminal, which cannot be cut).
             let start = path == nil ? -1 : lseek(descriptor, 0, SEEK_END)
             var failure: String? = buffer.withUnsafeBytes { bytes in
@@ -72,9 +75,9 @@ public final class JSONLinesSink: EventSink {
             }
             if failure == nil { written.add(records.count, ordering: .relaxed) }
             if let failure {
-                if failing == nil { failing = (failure, Date()) } else { failing?.problem = failure }
+                if state.failing == nil { state.failing = (failure, Date()) } else { state.failing?.problem = failure }
             } else {
-                failing = nil
+                state.failing = nil
             }
             return failure
         }
@@ -85,14 +88,30 @@ public final class JSONLinesSink: EventSink {
     }
 
     public var health: SinkHealth {
-        let failing = lock.withLock { $0 }
+        let failing = lock.withLock { $0.failing }
         var figures = [("lines", String(written.load(ordering: .relaxed)))]
         if let path { figures.append(("file", path)) }
         return SinkHealth(kind: kind, problem: failing.map { "write failed: \($0.problem)" }, since: failing?.since, figures: figures)
     }
 
     public func close() async {
-        if ownsDescriptor { _ = Glibc.close(descriptor) }
+        if ownsDescriptor { _ = Glibc.close(lock.withLock { $0.descriptor }) }
+    }
+
+    /// Opens `path` again (created 0600 if the rotation moved it away) and writes there from
+    /// the next batch on; the old descriptor is closed once no batch uses it. When the path
+    /// cannot be opened, the old file is kept and the reason returned.
+    public func reopen() async -> String? {
+        guard let path, ownsDescriptor else { return nil }
+        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard opened >= 0 else { return "sink \(name): cannot reopen \(path): \(String(cString: strerror(errno))); still writing to the old file" }
+        let old = lock.withLock { state in
+            let old = state.descriptor
+            state.descriptor = opened
+            return old
+        }
+        _ = Glibc.close(old)
+        return nil
     }
 }
 

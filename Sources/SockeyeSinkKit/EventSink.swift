@@ -16,10 +16,15 @@ public protocol EventSink: AnyObject, Sendable {
     /// How the sink is doing now, for the status page (default: a healthy sink of no
     /// particular kind).
     var health: SinkHealth { get }
+    /// Opens its file again under the same path (SIGHUP, after a log rotation moved the old
+    /// one away); nil when done or nothing to reopen, else why the old file is still used.
+    func reopen() async -> String?
 }
 
 extension EventSink {
     public var health: SinkHealth { SinkHealth(kind: "sink") }
+    /// Nothing to reopen.
+    public func reopen() async -> String? { nil }
 }
 
 /// A sink's state as the status page shows it: what it is, whether it is refusing events

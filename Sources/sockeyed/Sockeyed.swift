@@ -24,7 +24,7 @@ struct Sockeyed: AsyncParsableCommand {
         commandName: "sockeyed",
         abstract: "Runs Slack apps over Socket Mode and hands their events to sinks.",
         subcommands: [Run.self, DemoCommand.self, CheckCommand.self, SpoolCommand.self, DeadLetterCommand.self, ManifestCommand.self,
-                      InstallationsCommand.self],
+                      InstallationsCommand.self, SendTestEventCommand.self],
         defaultSubcommand: Run.self
     )
 }
@@ -140,17 +140,8 @@ struct Run: AsyncParsableCommand {
                 }
                 sharing = leases.map { ClusterInstallationSharing(cluster: cluster, leases: $0, logger: logger) }
             }
-            return try Daemon(configuration: configuration, logger: logger, makeSink: { name, settings in
-                switch settings {
-                case .spool(let spool): return try SpoolSink(name: name, settings: spool, logger: logger)
-                case .http(let forward): return HTTPForwarderSink(name: name, settings: forward, logger: logger)
-                case .jetstream(let jetStream):
-                    // The loader refuses a jetstream sink without a `cluster:` block.
-                    guard let cluster = configuration.cluster else { return nil }
-                    return try JetStreamSink(name: name, settings: jetStream, cluster: cluster, logger: logger)
-                default: return nil
-                }
-            }, makeSource: { worker in
+            return try Daemon(configuration: configuration, logger: logger, makeSink: sinkMaker(for: configuration, logger: logger),
+                              makeSource: { worker in
                 // The loader refuses workers without a `cluster:` block.
                 guard let cluster = configuration.cluster else { throw JetStreamError(.refused, "no `cluster:` block") }
                 return try JetStreamWorkerSource(settings: worker, cluster: cluster, logger: logger)

@@ -16,7 +16,7 @@ peer.require_environment()
 stop = peer.stop_event()
 received = peer.Counter()
 client = sockeye.Client(peer.APP_TOKEN, api_url=peer.API_URL, pool_size=peer.pool_size(),
-                        ca_file=os.environ.get("SSL_CERT_FILE") or None)
+                        ack_mode="manual", ca_file=os.environ.get("SSL_CERT_FILE") or None)
 while not stop.is_set():
     event = client.next_event(timeout=0.2)
     if event is None:

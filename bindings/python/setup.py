@@ -1,6 +1,7 @@
 """Makes the wheel platform-specific (``py3-none-linux_x86_64``) when it carries
 ``src/sockeye/_lib/libsockeye.so``: the package has no compiled extension of its own
-(ctypes only), but the shared library it ships is built for one platform."""
+(ctypes only), but the shared library it ships is built for one platform. PyPI takes no
+``linux_x86_64`` wheel: build-wheel.sh turns it into a manylinux one (``auditwheel repair``)."""
 import os
 
 from setuptools import setup

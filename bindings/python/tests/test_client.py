@@ -2,6 +2,7 @@
 Slack's redelivery, typed errors, stats and lifecycle."""
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import select
@@ -154,7 +155,7 @@ def test_after_handler_mode_acks_on_release_and_the_guard_acks_in_manual_mode(st
         with client.next_event(timeout=10) as event:
             assert event.event_type == "message"
         assert sim.wait_for(lambda: sim.total()["acked"] == 1, 5)
-    with sockeye.Client(APP_TOKEN, api_url=sim.api, ack_guard_ms=300) as client:
+    with sockeye.Client(APP_TOKEN, api_url=sim.api, ack_mode="manual", ack_guard_ms=300) as client:
         sim.inject("message", 1)
         event = client.next_event(timeout=10)
         assert event is not None  # held, never answered: the guard acks it
@@ -162,6 +163,26 @@ def test_after_handler_mode_acks_on_release_and_the_guard_acks_in_manual_mode(st
         assert client.stats.ack_guarded == 1
         event.release()
     assert sim.total()["redelivered"] == 0
+
+
+def test_the_default_ack_mode_is_after_handler_as_in_the_swift_and_c_apis(sim):
+    # Swift: SocketModeOptions.ackMode = .afterHandler; C: ack_mode 0 is SOCKEYE_ACK_AFTER_HANDLER.
+    assert inspect.signature(sockeye.Client).parameters["ack_mode"].default == "after_handler"
+    # The ack guard off: only the release can ack an event left unanswered.
+    with sockeye.Client(APP_TOKEN, api_url=sim.api, ack_guard_ms=-1) as client:
+        assert client.ack_mode == "after_handler"
+        sim.inject("message", 1)
+        with client.next_event(timeout=10) as event:
+            assert event.event_type == "message"
+        assert sim.wait_for(lambda: sim.total()["acked"] == 1, 10)
+        assert client.stats.ack_guarded == 0
+    # The same in manual mode is not acked (Slack would redeliver it).
+    with sockeye.Client(APP_TOKEN, api_url=sim.api, ack_mode="manual", ack_guard_ms=-1) as client:
+        sim.inject("message", 1)
+        with client.next_event(timeout=10) as event:
+            assert event.event_type == "message"
+        time.sleep(1.0)
+        assert sim.total()["acked"] == 1, sim.total()
 
 
 def test_stats_and_version(sim):

@@ -44,6 +44,7 @@ def test_request_listeners_answer_with_send_socket_mode_response(sim):
     client.connect()
     try:
         assert client.is_connected()
+        assert client.sockeye.ack_mode == "manual"  # listeners answer, also after they returned
         sim.inject("message", 10)
         sim.inject("app_mention", 10)
         sim.inject("slash_command", 3)

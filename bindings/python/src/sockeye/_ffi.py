@@ -7,9 +7,10 @@ then the dynamic loader's search path (``libsockeye.so.0``, then ``libsockeye.so
 from __future__ import annotations
 
 import ctypes
+import glob
 import os
 import threading
-from typing import Optional
+from typing import List, Optional
 
 # --- constants from sockeye.h ---------------------------------------------------------
 
@@ -146,7 +147,23 @@ _NO_WAIT = ("sockeye_version", "sockeye_strerror", "sockeye_state_name", "sockey
 
 _lib: Optional[ctypes.CDLL] = None
 _fast: Optional[ctypes.PyDLL] = None
+_loaded_from: Optional[str] = None
 _lock = threading.Lock()
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_BUNDLED = os.path.join(_PACKAGE, "_lib", "libsockeye.so")
+#: Where a wheel keeps the libraries auditwheel copied in (named after the distribution).
+WHEEL_LIBS = os.path.join(os.path.dirname(_PACKAGE), "sockeye_slack.libs")
+# The OpenSSL a wheel carries is Debian's: its default CA store is this folder (cert.pem,
+# certs/), which Debian's `openssl` package links to the system's store.
+_DEBIAN_OPENSSL_DIR = "/usr/lib/ssl"
+# The CA bundle's usual place per distribution, after Python's own default CA file.
+_CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch, Gentoo
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL and its rebuilds
+    "/etc/ssl/ca-bundle.pem",  # openSUSE, SLES
+    "/etc/ssl/cert.pem",
+)
 
 
 def library_candidates() -> list:
@@ -155,7 +172,7 @@ def library_candidates() -> list:
     explicit = os.environ.get("SOCKEYE_LIBRARY")
     if explicit:
         candidates.append(explicit)
-    bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_lib", "libsockeye.so")
+    bundled = _BUNDLED
     if os.path.exists(bundled):
         candidates.append(bundled)
     candidates += ["libsockeye.so.0", "libsockeye.so"]
@@ -167,7 +184,7 @@ def lib() -> ctypes.CDLL:
 
     Raises ``OSError`` naming every place tried when no candidate loads.
     """
-    global _lib
+    global _lib, _loaded_from
     if _lib is not None:
         return _lib
     with _lock:
@@ -178,6 +195,7 @@ def lib() -> ctypes.CDLL:
         for candidate in library_candidates():
             try:
                 loaded = ctypes.CDLL(candidate)
+                _loaded_from = candidate
                 break
             except OSError as error:
                 errors.append(f"{candidate}: {error}")
@@ -200,6 +218,42 @@ def lib() -> ctypes.CDLL:
         _fast = fast
         _lib = loaded
         return loaded
+
+
+def bundled_openssl() -> bool:
+    """True when the loaded library is a wheel's copy, linked with the OpenSSL the wheel
+    carries (``sockeye_slack.libs/libcrypto-*``) rather than the system's."""
+    lib()
+    return _loaded_from == _BUNDLED and bool(glob.glob(os.path.join(WHEEL_LIBS, "libcrypto-*.so*")))
+
+
+def _ca_bundle_candidates() -> List[Optional[str]]:
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    return [paths.cafile, paths.openssl_cafile, *_CA_BUNDLES]
+
+
+def host_ca_file() -> Optional[str]:
+    """The CA file a client that names none is given, or None to leave it to the library.
+
+    A wheel carries Debian's OpenSSL, which trusts what ``/usr/lib/ssl`` holds: the system's
+    store on Debian and Ubuntu. On a system without that folder (Fedora, RHEL, SUSE, Arch …)
+    it would trust nothing and every ``https://``/``wss://`` connection would fail its
+    certificate check, so the host's own bundle is named instead: Python's default CA file,
+    else the first bundle found at a distribution's usual place. ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` still decide when set, and a library not from a wheel (``SOCKEYE_LIBRARY``,
+    ``make install``) uses its own OpenSSL's store.
+    """
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or not bundled_openssl():
+        return None
+    if os.path.exists(os.path.join(_DEBIAN_OPENSSL_DIR, "cert.pem")) or \
+            os.path.isdir(os.path.join(_DEBIAN_OPENSSL_DIR, "certs")):
+        return None
+    for candidate in _ca_bundle_candidates():
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def fast() -> ctypes.PyDLL:

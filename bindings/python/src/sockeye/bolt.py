@@ -21,7 +21,7 @@ slash commands and interactions are not retried by Slack. An exception raised af
 ``ack()`` (always the case for events: Bolt acks them before running the listener) is
 logged by Bolt's error handler and the envelope stays acked.
 
-Requires ``slack_bolt`` (``pip install sockeye[bolt]``).
+Requires ``slack_bolt`` (``pip install 'sockeye-slack[bolt]'``).
 """
 from __future__ import annotations
 

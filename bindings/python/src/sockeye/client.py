@@ -237,8 +237,8 @@ class Event:
     def release(self) -> None:
         """Gives the library reference back without answering (idempotent).
 
-        ``manual`` mode: the ack guard acks the event empty shortly before Slack's 3 s
-        deadline. ``after_handler`` mode: the release itself acks it.
+        ``after_handler`` mode (the default): the release itself acks the event empty.
+        ``manual`` mode: the ack guard acks it empty shortly before Slack's 3 s deadline.
         """
         with self._lock:
             handle, self._handle = self._handle, None
@@ -273,15 +273,23 @@ class Client:
             ``https://slack.com/api/``.
         pool_size: connections kept open (1..10); default 2.
         max_pool_size: grow the pool under load up to this many; 0: fixed.
-        ack_mode: ``"manual"`` (default: you :meth:`Event.ack` or :meth:`Event.nack`; an
-            event left unanswered is acked empty by the ack guard shortly before Slack's
-            3 s deadline), ``"after_handler"`` (acked when released unless answered) or
-            ``"on_receipt"`` (acked before you see it; fastest, no nack, no payloads).
+        ack_mode: ``"after_handler"`` (default, as in the Swift and C APIs: an event you
+            did not :meth:`Event.ack` or :meth:`Event.nack` is acked empty when it is
+            released: the end of its ``with`` block, :meth:`Event.release`, or when its
+            last reference goes), ``"manual"`` (you ack or nack; an event left unanswered,
+            released or not, is acked empty by the ack guard shortly before Slack's 3 s
+            deadline; what the Bolt and slack_sdk handlers use, whose listeners answer) or
+            ``"on_receipt"`` (acked before you see it; fastest, no nack, no payloads). In a
+            ``for`` loop the loop variable holds the last event until the next one comes:
+            answer it, or use ``with event:``, for an ack at the end of the body (else the
+            next event's arrival or the ack guard acks it).
         ack_guard_ms: the guard's delay after receipt; 0: 2 500 ms; negative: off.
         dedup_window_s: how long delivered event ids are remembered to drop Slack's
             redeliveries; 0: 900 s.
         proxy_url: ``http://[user:pass@]host:port``; None: ``HTTPS_PROXY`` & co.
-        ca_file: PEM file to trust instead of the system store.
+        ca_file: PEM file to trust instead of the system store (default ``$SSL_CERT_FILE``;
+            a wheel's library on a system without Debian's ``/usr/lib/ssl`` is given the
+            host's CA bundle, see :func:`sockeye._ffi.host_ca_file`).
         max_message_size: largest message accepted; 0: 1 MiB.
         logger: where the library's log lines go; default ``logging.getLogger("sockeye")``.
             Its effective level decides how verbose the library is.
@@ -301,7 +309,7 @@ class Client:
         api_url: Optional[str] = None,
         pool_size: int = 2,
         max_pool_size: int = 0,
-        ack_mode: str = "manual",
+        ack_mode: str = "after_handler",
         ack_guard_ms: int = 0,
         dedup_window_s: int = 0,
         proxy_url: Optional[str] = None,
@@ -329,6 +337,7 @@ class Client:
         options.ack_guard_ms = ack_guard_ms
         options.dedup_window_s = dedup_window_s
         options.proxy_url = proxy_url.encode("utf-8") if proxy_url else None
+        ca_file = ca_file or _ffi.host_ca_file()
         options.ca_file = ca_file.encode("utf-8") if ca_file else None
         options.max_message_size = max_message_size
         options.log = self._log.callback
@@ -465,6 +474,7 @@ class Client:
                 return
             if event is not None:
                 yield event
+                event = None  # the caller's reference decides when it is released
 
     def fileno(self) -> int:
         """The pull queue's eventfd: readable while an event is queued, and once the client

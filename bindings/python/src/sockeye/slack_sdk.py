@@ -12,7 +12,7 @@ SocketModeResponse(envelope_id=…, payload=…))`` (or a dict), from any thread
 after it returned. An envelope no listener answered is acked empty by the library's ack
 guard shortly before Slack's 3 s deadline; one whose listener *raised* without answering
 is declined (nacked) so that Slack redelivers it, as it would to slack_sdk's own client
-that never acked. Requires the ``slack_sdk`` package (``pip install sockeye[slack]``).
+that never acked. Requires the ``slack_sdk`` package (``pip install 'sockeye-slack[slack]'``).
 """
 from __future__ import annotations
 
@@ -240,8 +240,11 @@ class SocketModeClient(_Responder):
             if self.sockeye is not None:
                 return
             self.closed = False
+            # manual: listeners answer with send_socket_mode_response, also from another thread
+            # after they returned; what nobody answered is the ack guard's (see the module doc).
             self.sockeye = Client(self.app_token, api_url=self.api_url, pool_size=self.pool_size,
-                                  proxy_url=self.proxy, ca_file=self.ca_file, logger=self.logger)
+                                  ack_mode="manual", proxy_url=self.proxy, ca_file=self.ca_file,
+                                  logger=self.logger)
             client = self.sockeye
             self._workers = Workers(client, self._deliver, self.concurrency, self.logger, self._on_error,
                                     lambda: self._pending.expire(_KEEP_UNANSWERED_S))
@@ -399,7 +402,8 @@ class AsyncSocketModeClient(_Responder):
             return
         self.closed = False
         self.sockeye = AsyncClient(self.app_token, api_url=self.api_url, pool_size=self.pool_size,
-                                   proxy_url=self.proxy, ca_file=self.ca_file, logger=self.logger)
+                                   ack_mode="manual", proxy_url=self.proxy, ca_file=self.ca_file,
+                                   logger=self.logger)
         self._pump = asyncio.get_running_loop().create_task(self._run(self.sockeye))
         if not await self.sockeye.wait_until_running(self.connect_timeout):
             self.logger.warning(f"No Socket Mode connection after {self.connect_timeout:g} s; still trying")

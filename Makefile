@@ -5,6 +5,7 @@
 #                                lib/libsockeye.so.0 (+ libsockeye.so symlink),
 #                                include/sockeye.h, lib/pkgconfig/sockeye.pc
 #   make uninstall PREFIX=…      removes exactly those files
+#   make pc PCFILE=…             only writes sockeye.pc (what install installs) to PCFILE
 #
 # The library is self-contained (the Swift runtime is linked in, RUNPATH $ORIGIN): a C host
 # needs only the Debian packages libwebsockets17 and libssl3 at run time, and
@@ -22,25 +23,31 @@ SWIFTFLAGS ?=
 STRIP ?= strip
 INSTALL ?= install
 
-VERSION := $(shell sed -n 's/^\#define SOCKEYE_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/sockeye.h | paste -sd. -)
+# The release number (scripts/check-version holds the header and the library to it).
+VERSION := $(shell cat VERSION)
 SONAME := libsockeye.so.0
 BUILT := $(SCRATCH)/release/libsockeye.so
+PCFILE ?= $(SCRATCH)/sockeye.pc
 
-.PHONY: all build install uninstall
+.PHONY: all build pc install uninstall
 
 all: build
 
 build:
 	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sockeye $(SWIFTFLAGS)
 
-install: build
+pc:
+	@mkdir -p $(dir $(PCFILE))
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' include/sockeye.pc.in > $(PCFILE)
+
+install: build pc
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(BUILT) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsockeye.so
 	$(INSTALL) -m 0644 include/sockeye.h $(DESTDIR)$(INCLUDEDIR)/sockeye.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' include/sockeye.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/sockeye.pc
+	$(INSTALL) -m 0644 $(PCFILE) $(DESTDIR)$(PKGCONFIGDIR)/sockeye.pc
 	@echo "installed libsockeye $(VERSION) under $(DESTDIR)$(PREFIX)"
 
 uninstall:

@@ -46,9 +46,16 @@ extern "C" {
  * Version
  * ------------------------------------------------------------------------------- */
 
-/** The version this header describes. `sockeye_version_number()` gives the library's. */
+/**
+ * The version this header describes. `sockeye_version_number()` gives the library's.
+ * It is Sockeye's release number, the same for the library, this header, `sockeye.pc`, the
+ * Swift packages, the Python package and `sockeyed` (decided in the repository's VERSION
+ * file). MAJOR changes only with an incompatible change of this ABI; MINOR with compatible
+ * additions (a release may raise it with no change here: 0.4 is ABI 0.3's functions and
+ * structs unchanged); PATCH with fixes only.
+ */
 #define SOCKEYE_VERSION_MAJOR 0
-#define SOCKEYE_VERSION_MINOR 3
+#define SOCKEYE_VERSION_MINOR 4
 #define SOCKEYE_VERSION_PATCH 0
 /** (major << 16) | (minor << 8) | patch, comparable with `sockeye_version_number()`. */
 #define SOCKEYE_VERSION_NUMBER \

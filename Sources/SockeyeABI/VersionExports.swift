@@ -5,19 +5,20 @@ import SockeyeTransport
 
 // Version and feature exports of include/sockeye.h.
 
-/// The version of the C ABI this library implements (SOCKEYE_VERSION_* in the header).
+/// The version this library reports: Sockeye's (`SockeyeVersion`), which
+/// scripts/check-version holds equal to the header's SOCKEYE_VERSION_* and the VERSION file.
 enum ABIVersion {
-    static let major: UInt32 = 0
-    static let minor: UInt32 = 3
-    static let patch: UInt32 = 0
-    /// Static C strings live for the whole process; `StaticString` storage is never freed.
-    static let string: StaticString = "0.3.0"
-    static var number: UInt32 { major << 16 | minor << 8 | patch }
+    static var number: UInt32 {
+        UInt32(SockeyeVersion.major) << 16 | UInt32(SockeyeVersion.minor) << 8 | UInt32(SockeyeVersion.patch)
+    }
 }
+
+/// `SockeyeVersion.string` as a C string, made once and kept for the life of the process.
+nonisolated(unsafe) private let versionString: UnsafeMutablePointer<CChar> = strdup(SockeyeVersion.string)!
 
 @_cdecl("sockeye_version")
 public func sockeyeVersion() -> UnsafePointer<CChar> {
-    UnsafeRawPointer(ABIVersion.string.utf8Start).assumingMemoryBound(to: CChar.self)
+    UnsafePointer(versionString)
 }
 
 @_cdecl("sockeye_version_number")

@@ -4,6 +4,7 @@
 //   SLACK_APP_TOKEN=xapp-… sockeyed run   # one app, every event as a JSON line on stdout
 //   sockeyed run --config FILE --check-config
 //   sockeyed demo                         # a short demo against an embedded simulator
+//   sockeyed --version                    # `sockeyed MAJOR.MINOR.PATCH` (SockeyeVersion: the VERSION file)
 //
 // Exit status: 0 after a clean stop (SIGTERM, SIGINT, or the demo's end), 2 for a
 // configuration error (including `run` with neither a config nor a token), 64 for a usage
@@ -11,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Sockeye
 import SockeyeBridge
 import SockeyeDaemon
 import SockeyeSinkKit
@@ -23,6 +25,7 @@ struct Sockeyed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sockeyed",
         abstract: "Runs Slack apps over Socket Mode and hands their events to sinks.",
+        version: "sockeyed \(SockeyeVersion.string)",
         subcommands: [Run.self, DemoCommand.self, CheckCommand.self, SpoolCommand.self, DeadLetterCommand.self, ManifestCommand.self,
                       InstallationsCommand.self, SendTestEventCommand.self],
         defaultSubcommand: Run.self

@@ -21,7 +21,7 @@ __all__ = [
     "InvalidTokenError", "InvalidURLError", "StoppedError", "library_version", "__version__",
 ]
 
-__version__ = "0.2.0"
+__version__ = "0.4.0"
 
 
 def library_version() -> str:

@@ -496,42 +496,50 @@ extension Daemon {
     }
 
     /// A service that reloads the configuration from `load` on every SIGHUP; a configuration
-    /// that does not load or apply is logged and the running one stays.
-    public func reloadOnHangup(_ load: @escaping @Sendable () throws(ConfigError) -> DaemonConfiguration) -> any Service {
-        HangupReload(daemon: self, load: load)
+    /// that does not load or apply is logged and the running one stays. `phases` hears each
+    /// reload begin and end (the service manager's RELOADING and READY).
+    public func reloadOnHangup(_ load: @escaping @Sendable () throws(ConfigError) -> DaemonConfiguration,
+                               phases: (@Sendable (ReloadPhase) -> Void)? = nil) -> any Service {
+        HangupReload(daemon: self, load: load, phases: phases)
     }
 
     /// A service that takes SIGHUP for a daemon with no configuration file (its settings
     /// came from the environment): each one is logged as ignored. Without it the signal's
     /// default action would end the process, apps and all, on a service manager's reload.
-    public func ignoringHangup() -> any Service {
-        HangupReload(daemon: self, load: nil)
+    public func ignoringHangup(phases: (@Sendable (ReloadPhase) -> Void)? = nil) -> any Service {
+        HangupReload(daemon: self, load: nil, phases: phases)
     }
 
     struct HangupReload: Service {
         let daemon: Daemon
         /// nil: nothing to reload from.
         let load: (@Sendable () throws(ConfigError) -> DaemonConfiguration)?
+        let phases: (@Sendable (ReloadPhase) -> Void)?
 
         func run() async throws {
             let hangups = await UnixSignalsSequence(trapping: .sighup)
             await cancelWhenGracefulShutdown {
                 for await _ in hangups {
+                    phases?(.began)
                     // Files first, whatever the configuration says: a rotation's
                     // `postrotate kill -HUP` must not depend on the file loading.
                     await daemon.reopenSinks()
                     guard let load else {
                         daemon.logger.notice("SIGHUP ignored: no configuration file to reload (the settings came from the environment)")
+                        phases?(.ended(.nothingToReload))
                         continue
                     }
                     daemon.logger.notice("SIGHUP: reloading the configuration")
                     do {
                         try await daemon.reload(try load())
+                        phases?(.ended(.applied))
                     } catch let error as ConfigError {
                         daemon.logger.error("reload refused: the configuration has an error; the running one stays",
                                             metadata: ["error": .string(error.description)])
+                        phases?(.ended(.refused))
                     } catch {
                         daemon.logger.error("reload failed; the running configuration stays", metadata: ["error": .string("\(error)")])
+                        phases?(.ended(.refused))
                     }
                 }
             }

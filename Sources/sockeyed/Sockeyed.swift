@@ -85,19 +85,24 @@ struct Run: AsyncParsableCommand {
         }
         let daemon = try makeDaemon(configuration, logger: logger)
         var services = [daemon.statusLine()]
+        let operations = try configuration.operationsAddress.map { try makeOperations($0, daemon, metrics, logger, configuration.listeners) }
+        let ingress = try configuration.listeners.publicAddress.map { try makePublic($0, daemon, logger, configuration.listeners.publicLimits) }
+        // Under systemd (Type=notify): READY once the listeners are bound and the apps started,
+        // RELOADING and READY around a reload, STOPPING, the watchdog (docs/operations.md).
+        let notifier = ServiceManagerNotifier.fromEnvironment(environment, daemon: daemon, logger: logger) {
+            (operations.map { $0.port != nil } ?? true) && (ingress.map { $0.port != nil } ?? true)
+        }
         if let path = config ?? environment["SOCKEYE_CONFIG"] {
-            services.append(daemon.reloadOnHangup { () throws(ConfigError) in
+            services.append(daemon.reloadOnHangup({ () throws(ConfigError) in
                 try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
-            })
+            }, phases: notifier?.reload))
         } else {
-            services.append(daemon.ignoringHangup())
+            services.append(daemon.ignoringHangup(phases: notifier?.reload))
         }
-        if let address = configuration.operationsAddress {
-            services.append(try makeOperations(address, daemon, metrics, logger, configuration.listeners).service)
-        }
-        if let address = configuration.listeners.publicAddress {
-            services.append(try makePublic(address, daemon, logger, configuration.listeners.publicLimits).service)
-        }
+        if let operations { services.append(operations.service) }
+        if let ingress { services.append(ingress.service) }
+        // Last, so that a stop reaches it first: STOPPING goes out as the drain begins.
+        if let notifier { services.append(notifier) }
         do {
             try await daemon.run(extraServices: services)
         } catch {

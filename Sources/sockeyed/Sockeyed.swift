@@ -27,7 +27,7 @@ struct Sockeyed: AsyncParsableCommand {
         abstract: "Runs Slack apps over Socket Mode and hands their events to sinks.",
         version: "sockeyed \(SockeyeVersion.string)",
         subcommands: [Run.self, DemoCommand.self, CheckCommand.self, SpoolCommand.self, DeadLetterCommand.self, ManifestCommand.self,
-                      InstallationsCommand.self, SendTestEventCommand.self],
+                      InstallationsCommand.self, SendTestEventCommand.self, HealthcheckCommand.self],
         defaultSubcommand: Run.self
     )
 }

@@ -26,8 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the demo's operations listener binds (host:port; port 0 picks a free one).")
     var operations = "127.0.0.1:0"
 
-    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: $SOCKEYE_LOG_LEVEL or info).")
-    var logLevel: String?
+    @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard Demo.secondsRange.contains(seconds) else { throw ValidationError("--seconds: from 1 to 3600") }
@@ -35,7 +34,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = try bootstrapLogging(logLevel, environment: ProcessInfo.processInfo.environment)
+        let setup = try logging.bootstrap(environment: ProcessInfo.processInfo.environment)
+        let logger = setup.logger
         let metrics = MetricsExport.bootstrap()
         let demo: Demo
         let daemon: Daemon
@@ -57,25 +57,10 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         defer { announce.cancel() }
-        try await daemon.run(extraServices: [demo.loadService, daemon.statusLine(label: "demo"), server.service],
-                             shutdownAfter: demo.duration)
+        // The live view: on a terminal (or with --status-line).
+        let statusLine = setup.statusLine ? [daemon.statusLine(label: "demo")] : []
+        try await daemon.run(extraServices: [demo.loadService, server.service] + statusLine, shutdownAfter: demo.duration)
         FileHandle.standardError.write(Data(demo.summary().utf8))
         demo.simulator.stop()
     }
-}
-
-/// Logs to standard error at `level` (else `$SOCKEYE_LOG_LEVEL`, else info); the daemon's logger.
-/// A level that is not one of swift-log's is a usage error (exit 64), never a silent `info`.
-func bootstrapLogging(_ level: String?, environment: [String: String]) throws -> Logger {
-    let written = level ?? environment["SOCKEYE_LOG_LEVEL"] ?? "info"
-    guard let chosen = Logger.Level(rawValue: written) else {
-        let source = level == nil ? "SOCKEYE_LOG_LEVEL" : "--log-level"
-        throw ValidationError("\(source): one of trace, debug, info, notice, warning, error or critical")
-    }
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = chosen
-        return handler
-    }
-    return Logger(label: "sockeyed")
 }

@@ -49,12 +49,12 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Check the configuration and exit without connecting.")
     var checkConfig = false
 
-    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: $SOCKEYE_LOG_LEVEL or info).")
-    var logLevel: String?
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let logger = try bootstrapLogging(logLevel, environment: environment)
+        let setup = try logging.bootstrap(environment: environment)
+        let logger = setup.logger
         let metrics = MetricsExport.bootstrap()
         OpenFileLimit.raiseToHardLimit()
 
@@ -84,7 +84,7 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let daemon = try makeDaemon(configuration, logger: logger)
-        var services = [daemon.statusLine()]
+        var services = setup.statusLine ? [daemon.statusLine()] : []  // on a terminal, or with --status-line
         let operations = try configuration.operationsAddress.map { try makeOperations($0, daemon, metrics, logger, configuration.listeners) }
         let ingress = try configuration.listeners.publicAddress.map { try makePublic($0, daemon, logger, configuration.listeners.publicLimits) }
         // Under systemd (Type=notify): READY once the listeners are bound and the apps started,

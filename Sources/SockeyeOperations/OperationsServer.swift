@@ -150,7 +150,10 @@ public final class MetricsExport: Sendable {
 
     private static let shared: MetricsExport = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = MetricsBuckets.durations
+        MetricsSystem.bootstrap(factory)
+        BuildInfo.record(in: registry)
         return MetricsExport(registry: registry)
     }()
 

@@ -84,6 +84,10 @@ public final class SpoolSink: EventSink {
         bytesGauge = Gauge(label: "sockeyed_spool_bytes", dimensions: [("sink", name)])
         failingGauge = Gauge(label: "sockeyed_sink_failing", dimensions: [("sink", name)])
         failingGauge.record(0)
+        // `sockeyed_spool_max_bytes{sink}`: its `max_size`, for an alert on the spool filling.
+        if let maxBytes = settings.maxBytes {
+            Gauge(label: "sockeyed_spool_max_bytes", dimensions: [("sink", name)]).record(maxBytes)
+        }
         recount()
     }
 

@@ -35,8 +35,8 @@ run() { # name, binary, [env…]
     fi
 }
 
-echo "== make install (a temporary prefix)"
-make -C "$root" install PREFIX="$work/prefix" SCRATCH="$scratch" >"$work/install.log" 2>&1 || { tail -30 "$work/install.log"; exit 1; }
+echo "== make install-lib (a temporary prefix)"
+make -C "$root" install-lib PREFIX="$work/prefix" SCRATCH="$scratch" >"$work/install.log" 2>&1 || { tail -30 "$work/install.log"; exit 1; }
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 flags="$(pkg-config --cflags --libs sockeye) -Wl,-rpath,$(pkg-config --variable=libdir sockeye) -lpthread"
 
@@ -60,7 +60,7 @@ run "C++ AddressSanitizer+LeakSanitizer" "$work/client_asan" ASAN_OPTIONS=detect
 
 if [ "${SOCKEYE_ABI_SKIP_TSAN:-0}" != 1 ]; then
     echo "== make install of a ThreadSanitizer build of the library"
-    make -C "$root" install PREFIX="$work/tsan" SCRATCH="$tsan_scratch" SWIFTFLAGS="-Xswiftc -sanitize=thread" \
+    make -C "$root" install-lib PREFIX="$work/tsan" SCRATCH="$tsan_scratch" SWIFTFLAGS="-Xswiftc -sanitize=thread" \
         >"$work/install-tsan.log" 2>&1 || { tail -30 "$work/install-tsan.log"; exit 1; }
     toolchain=$(dirname "$(readlink -f "$(command -v swift)")")
     runtime_dir="$toolchain/../lib/swift/linux"

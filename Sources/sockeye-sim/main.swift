@@ -100,7 +100,10 @@ struct SockeyeSimCommand: ParsableCommand {
         for (i, app) in cfg.apps.enumerated() {
             guard let client = app.oauth else { continue }
             let rotation = client.effectiveTokenLifetime.map { "\($0)s" } ?? "off"
-            print("OAUTH app=\(i) app_id=\(app.appID) client_id=\(client.clientID) authorize=\(server.oauthAuthorizeURL) token_rotation=\(rotation)")
+            // On standard error: standard output carries only the announcement, URL_VERIFIED and
+            // the report, which tools read by line number.
+            FileHandle.standardError.write(Data(
+                "OAUTH app=\(i) app_id=\(app.appID) client_id=\(client.clientID) authorize=\(server.oauthAuthorizeURL) token_rotation=\(rotation)\n".utf8))
         }
         fflush(nil)
 

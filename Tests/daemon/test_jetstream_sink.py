@@ -124,10 +124,16 @@ operations:
 
 
 def spool_event_ids(path):
+    """The event ids in a spool file; none while the worker has created the file but not yet
+    its table."""
     import sqlite3
     database = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return [row[0] for row in database.execute("SELECT event_id FROM events")]
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return []
+        raise
     finally:
         database.close()
 

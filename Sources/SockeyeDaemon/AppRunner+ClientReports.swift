@@ -6,29 +6,39 @@ import Synchronization
 /// What the Socket Mode client reports (its notices and counters), kept for the status page
 /// and turned into metrics. The client logs its notices itself.
 extension AppRunner {
-    /// Copies the client's counters into metrics once a second (deltas for counters).
+    /// Copies the client's counters into metrics about once a second (deltas for counters),
+    /// and at each history interval's end (and once a second) takes the reading the app's
+    /// history is sampled from.
     func sampleClientCounters() async {
         var lastDuplicates = 0
         var lastRedelivered = 0
         var lastReceived = counters.snapshot.received
-        var lastTime = ContinuousClock.now
+        var lastTime: ContinuousClock.Instant?
         var clusterNodes: Set<String> = []
+        var sampler = HistorySampler(intervalMilliseconds: history.intervalMilliseconds)
         while !Task.isCancelled {
-            if let share { clusterNodes = metrics.cluster(share.snapshot, known: clusterNodes) }
             let stats = clientStats
             let received = counters.snapshot.received
+            let wall = Timestamp.nowMilliseconds()
+            let reading = HistorySampler.Reading(nowMilliseconds: wall, received: received, liveConnections: stats.liveConnections,
+                                                 wantedConnections: stats.targetConnections, latencies: history.latencies.read())
+            if let finished = sampler.observe(reading) { history.record(finished.sample, slot: finished.slot) }
             let now = ContinuousClock.now
-            let elapsed = Double(Self.nanoseconds(now - lastTime)) / 1e9
-            if elapsed > 0 { status.setRate(Double(received - lastReceived) / elapsed) }
-            lastReceived = received
-            lastTime = now
-            metrics.deduplicated.increment(by: max(0, stats.pool.duplicatesDropped - lastDuplicates))
-            metrics.redelivered.increment(by: max(0, stats.pool.redeliveriesReceived - lastRedelivered))
-            lastDuplicates = stats.pool.duplicatesDropped
-            lastRedelivered = stats.pool.redeliveriesReceived
-            metrics.liveConnections.record(stats.liveConnections)
-            metrics.wantedConnections.record(stats.targetConnections)
-            try? await Task.sleep(for: .seconds(1))
+            if lastTime.map({ now - $0 >= .milliseconds(950) }) ?? true {
+                if let share { clusterNodes = metrics.cluster(share.snapshot, known: clusterNodes) }
+                if let lastTime { status.setRate(Double(received - lastReceived) / (Double(Self.nanoseconds(now - lastTime)) / 1e9)) }
+                lastReceived = received
+                lastTime = now
+                metrics.deduplicated.increment(by: max(0, stats.pool.duplicatesDropped - lastDuplicates))
+                metrics.redelivered.increment(by: max(0, stats.pool.redeliveriesReceived - lastRedelivered))
+                lastDuplicates = stats.pool.duplicatesDropped
+                lastRedelivered = stats.pool.redeliveriesReceived
+                metrics.liveConnections.record(stats.liveConnections)
+                metrics.wantedConnections.record(stats.targetConnections)
+            }
+            // Woken just past each interval's end, so every interval gets its sample.
+            let untilInterval = Duration.milliseconds(sampler.millisecondsToNextInterval(from: Timestamp.nowMilliseconds()) + 5)
+            try? await Task.sleep(for: min(.seconds(1), untilInterval))
         }
     }
 

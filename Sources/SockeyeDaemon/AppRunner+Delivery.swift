@@ -34,7 +34,9 @@ extension AppRunner {
             case (.socket(let event), .ack(let response)):
                 do {
                     try ack(event, response: response)
-                    metrics.ackLatency.recordNanoseconds(Self.nanoseconds(event.age))
+                    let latency = Self.nanoseconds(event.age)
+                    metrics.ackLatency.recordNanoseconds(latency)
+                    history.latencies.record(nanoseconds: latency)
                 } catch {
                     counts.acked -= 1
                     logger.warning("could not answer an event", metadata: ["envelope_id": .string(records[index].envelopeID), "error": .string("\(error)")])

@@ -21,6 +21,8 @@ public final class AppRunner: Sendable {
     public let counters = AppCounters()
     /// State, last refresh, recent errors (for the status page).
     public let status = AppStatus()
+    /// The app's history for the status page's charts (kept by the daemon across restarts).
+    let history: AppHistoryRecorder
     let metrics: AppMetrics
     /// The Socket Mode client (apps with delivery `socket` or `both`).
     private let client: SocketModeClient?
@@ -54,10 +56,13 @@ public final class AppRunner: Sendable {
     }
 
     /// `claims`: the event ids the app's earlier instances took (kept across restarts by the
-    /// daemon), for apps that take HTTP requests.
+    /// daemon), for apps that take HTTP requests; `history`: the app's earlier instances'
+    /// history (a new one when nil).
     init(settings: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
-         claims: EventClaims?, share: (any ConnectionShare)?, installations: AppInstallations? = nil) throws(SocketModeError) {
+         claims: EventClaims?, share: (any ConnectionShare)?, installations: AppInstallations? = nil,
+         history: AppHistoryRecorder? = nil) throws(SocketModeError) {
         self.settings = settings
+        self.history = history ?? AppHistoryRecorder(intervalMilliseconds: DaemonConfiguration.defaultHistoryIntervalMilliseconds)
         self.installations = installations
         signingSecretBytes = Array((settings.signingSecret ?? "").utf8)
         ingressCounters = settings.delivery.usesHTTP ? IngressCounters(app: settings.name) : nil

@@ -34,6 +34,7 @@ extension AppRunner: IngressApp {
             deduplicated: stats.pool.duplicatesDropped + counts.duplicates, reconnects: stats.pool.connectionsLost,
             eventsPerSecond: status.eventsPerSecond, lastRefresh: status.lastRefresh, recentErrors: status.recentErrors)
         snapshot.cluster = share?.snapshot
+        snapshot.history = history.history(atMilliseconds: Timestamp.nowMilliseconds())
         return snapshot
     }
 }

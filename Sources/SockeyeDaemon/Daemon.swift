@@ -59,6 +59,8 @@ public final class Daemon: Sendable {
     let makeInstallationSharing: InstallationSharingMaker?
     private let state: Mutex<State>
     private let claimsTable = ClaimsTable()
+    /// The apps' histories (the status page's charts), kept across restarts and reloads.
+    private let histories: AppHistories
     /// The listeners as they were bound at start: a reload cannot change them.
     private let listenersAtStart: ListenersAtStart
     private let running = Mutex<ServiceGroup?>(nil)
@@ -98,10 +100,11 @@ public final class Daemon: Sendable {
         let tokens = InstallationTokens()
         self.tokens = tokens
         let sinks = try Self.openSinks(for: configuration, reusing: [:], previous: nil, makeSink: makeSink, tokens: tokens)
+        histories = AppHistories(interval: configuration.historyInterval)
         var runners: [AppRunner] = []
         for app in configuration.apps where app.enabled {
             runners.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
-                                               makeShare: makeShare, makeSharing: makeInstallationSharing))
+                                               makeShare: makeShare, makeSharing: makeInstallationSharing, histories: histories))
         }
         var workers: [WorkerRunner] = []
         for worker in configuration.workers {
@@ -247,7 +250,7 @@ public final class Daemon: Sendable {
                 summary.started.append(app.name)
             }
             start.append(try Self.makeRunner(app, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
-                                             makeShare: makeShare, makeSharing: makeInstallationSharing))
+                                             makeShare: makeShare, makeSharing: makeInstallationSharing, histories: histories))
         }
         for runner in old.runners where !new.apps.contains(where: { $0.enabled && $0.name == runner.settings.name }) {
             stop.append(runner)
@@ -259,6 +262,7 @@ public final class Daemon: Sendable {
             $0.runners = keep + start
             $0.sinks = sinks
         }
+        histories.keep(only: Set(new.apps.filter(\.enabled).map(\.name)))
         tokens.update(keep + start)
         // Old instances drain before the new ones take over (an app restarted with a new
         // token or URL must not hold both sets of connections for long).
@@ -287,7 +291,7 @@ public final class Daemon: Sendable {
 
     static func makeRunner(_ app: AppSettings, sinks: [String: any EventSink], runtime: SocketModeRuntime, logger: Logger,
                            claims table: ClaimsTable, makeShare: ShareMaker?,
-                           makeSharing: InstallationSharingMaker? = nil) throws(DaemonError) -> AppRunner {
+                           makeSharing: InstallationSharingMaker? = nil, histories: AppHistories? = nil) throws(DaemonError) -> AppRunner {
         let claims = app.delivery.usesHTTP ? table.claims(for: app.name) : nil
         let share = app.delivery.usesSocket ? makeShare?(app) : nil
         var installations: AppInstallations?
@@ -304,7 +308,7 @@ public final class Daemon: Sendable {
         }
         do {
             return try AppRunner(settings: app, sinks: sinks, runtime: runtime, logger: logger, claims: claims, share: share,
-                                 installations: installations)
+                                 installations: installations, history: histories?.recorder(for: app.name))
         } catch {
             throw .app(app.name, "\(error)")
         }
@@ -428,7 +432,7 @@ public final class Daemon: Sendable {
         let next: AppRunner
         do {
             next = try Self.makeRunner(old.settings, sinks: sinks, runtime: runtime, logger: logger, claims: claimsTable,
-                                       makeShare: makeShare, makeSharing: makeInstallationSharing)
+                                       makeShare: makeShare, makeSharing: makeInstallationSharing, histories: histories)
         } catch {
             old.status.setState(.disabled(reason: "\(error)"))
             logger.error("app disabled: it cannot be restarted", metadata: ["app": .string(old.settings.name), "reason": .string("\(error)")])

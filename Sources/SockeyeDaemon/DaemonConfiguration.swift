@@ -19,6 +19,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var cluster: ClusterSettings?
     /// Workers consuming JetStream streams into sinks (the top-level `workers:` list).
     public var workers: [WorkerSettings] = []
+    /// How long each sample of the status page's charts covers (360 are kept): 10 s, the
+    /// last hour. Not in the file: `sockeyed demo --history-interval` shortens it, so a short
+    /// run fills its charts. Fixed at start (a reload keeps the running one).
+    public var historyInterval: Duration = .milliseconds(DaemonConfiguration.defaultHistoryIntervalMilliseconds)
+    /// 10 s.
+    public static let defaultHistoryIntervalMilliseconds: Int64 = 10_000
 
     public init(apps: [AppSettings], sinks: [String: SinkSettings], operationsAddress: String? = "127.0.0.1:9464") {
         self.apps = apps

@@ -78,6 +78,9 @@ public struct AppSnapshot: Sendable {
     public var recentErrors: [(at: Date, message: String)]
     /// In a cluster: the app's connection slots among the nodes, as this node sees them.
     public var cluster: ConnectionShareSnapshot?
+    /// The app's recent past, one sample per interval (a copy of fixed size); nil when the
+    /// host keeps none.
+    public var history: AppHistory?
 
     /// A snapshot with every figure given.
     public init(name: String, state: AppState, ready: Bool, liveConnections: Int = 0, targetConnections: Int = 0,

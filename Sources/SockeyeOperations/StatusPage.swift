@@ -22,6 +22,7 @@ struct StatusPage: Sendable {
         let lastRefresh: String
         let errors: [String]
         let cluster: ConnectionShareSnapshot?
+        let history: AppHistory?
     }
 
     func views() -> [AppView] {
@@ -33,7 +34,7 @@ struct StatusPage: Sendable {
                 received: app.received, acked: app.acked, nacked: app.nacked, unrouted: app.unrouted,
                 deduplicated: app.deduplicated, reconnects: app.reconnects, rate: app.eventsPerSecond,
                 lastRefresh: refresh, errors: app.recentErrors.map { "\(stamp.string(from: $0.at)) \(URLRedaction.urls(in: $0.message))" },
-                cluster: app.cluster)
+                cluster: app.cluster, history: app.history)
         }
     }
 
@@ -70,6 +71,7 @@ struct StatusPage: Sendable {
                         "deduplicated": $0.deduplicated, "per_second": $0.rate],
              "reconnects": $0.reconnects, "last_refresh": $0.lastRefresh, "recent_errors": $0.errors]
                 .merging($0.cluster.map { ["cluster": Self.clusterJSON($0)] } ?? [:]) { _, new in new }
+                .merging($0.history.map { ["history": Self.historyJSON($0)] } ?? [:]) { _, new in new }
         }
         let stamp = ISO8601DateFormatter()
         let sinks: [[String: Any]] = sinkViews().map { sink in
@@ -194,6 +196,8 @@ struct StatusPage: Sendable {
             .alarm { color: #fff; background: #d23c3c; padding: 0 .3em; font-weight: 600; }
             .banner { background: #fde8e8; border: 1px solid #d23c3c; padding: .6em .8em; font-weight: 600; }
             h2 { font-size: 1.1em; margin: 1.4em 0 0; }
+            table.history td { padding: .3em .6em .1em; } table.history svg { display: block; }
+            .caption { font-size: .85em; color: #555; } .caption b { color: #1d1d1f; font-size: 1.15em; }
             .badge { display: inline-block; padding: .1em .5em; border-radius: .6em; color: #fff; background: \(ready ? "#2e9d4c" : "#d23c3c"); }
             </style></head><body>
             <h1>sockeyed <span class=badge>\(ready ? "ready" : "not ready")</span></h1>
@@ -205,6 +209,7 @@ struct StatusPage: Sendable {
             <th>nacked</th><th>unrouted</th><th>de-duplicated</th><th>reconnects</th><th>last refresh</th><th>recent errors</th></tr></thead>
             <tbody>
             \(rows)</tbody></table>
+            \(historySection(apps))
             \(clusterTable)
             \(installationsTable(host.installationSnapshots()))
             <h2>sinks</h2>
@@ -217,6 +222,11 @@ struct StatusPage: Sendable {
     }
 
     func escape(_ text: String) -> String {
+        Self.escaped(text)
+    }
+
+    /// `text` for HTML or XML text and double-quoted attributes (`<`, `>`, `&`, `"` escaped).
+    static func escaped(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {

@@ -26,11 +26,15 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the demo's operations listener binds (host:port; port 0 picks a free one).")
     var operations = "127.0.0.1:0"
 
+    @Option(name: .long, help: "Seconds each sample of the status page's charts covers (0.1–60; the charts show 360: 10 is the last hour).")
+    var historyInterval = Double(DaemonConfiguration.defaultHistoryIntervalMilliseconds) / 1000
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard Demo.secondsRange.contains(seconds) else { throw ValidationError("--seconds: from 1 to 3600") }
         guard Demo.rateRange.contains(rate) else { throw ValidationError("--rate: from 1 to 100000") }
+        guard (0.1...60).contains(historyInterval) else { throw ValidationError("--history-interval: from 0.1 to 60") }
     }
 
     func run() async throws {
@@ -42,7 +46,9 @@ struct DemoCommand: AsyncParsableCommand {
         let server: OperationsServer
         do {
             demo = try Demo(rate: rate, seconds: seconds)
-            daemon = try Daemon(configuration: demo.configuration, logger: logger)
+            var configuration = demo.configuration
+            configuration.historyInterval = .milliseconds(Int64((historyInterval * 1000).rounded()))
+            daemon = try Daemon(configuration: configuration, logger: logger)
             server = try OperationsServer(address: operations, daemon: daemon, metrics: metrics, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("sockeyed: \(error)\n".utf8))

@@ -44,8 +44,8 @@ extension StatusPage {
             let charts = Self.charts(app, history)
             rows += """
                 <tr class="\(healthy ? "ok" : "bad")"><td class=name>\(escape(app.name))</td>\
-                <td><div class=caption>events/s <b>\(Self.rate(app.rate))</b></div>\(charts.events)</td>\
-                <td><div class=caption>ack p99 <b>\(charts.latestP99)</b></div>\(charts.latency)</td>\
+                <td><div class=caption>events/s <b>\(escape(Self.rate(app.rate)))</b></div>\(charts.events)</td>\
+                <td><div class=caption>ack p99 <b>\(escape(charts.latestP99))</b></div>\(charts.latency)</td>\
                 <td><div class=caption>connections <b>\(app.live) / \(app.wanted)</b></div>\(charts.connections)</td></tr>
 
                 """

@@ -44,6 +44,7 @@ struct LoggingOptions: ParsableArguments {
             handler.logLevel = level
             return handler
         }
+        StartupReport.json.store(format == .json, ordering: .relaxed)
         let terminal = isatty(STDERR_FILENO) == 1
         return Setup(logger: Logger(label: "sockeyed"), statusLine: statusLine || (terminal && format == .text && !journal))
     }

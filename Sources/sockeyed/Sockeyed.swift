@@ -66,12 +66,12 @@ struct Run: AsyncParsableCommand {
                 configuration = try ConfigLoader.environment(environment)
             }
         } catch {
-            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            StartupReport.say("\(error.description)")
             throw ExitCode(2)
         }
         if checkConfig {
             guard let configuration else {
-                FileHandle.standardError.write(Data("sockeyed: nothing to check: give --config FILE or set SLACK_APP_TOKEN\n".utf8))
+                StartupReport.say("nothing to check: give --config FILE or set SLACK_APP_TOKEN")
                 throw ExitCode(2)
             }
             print("configuration OK: \(configuration.apps.count) app(s), sinks \(configuration.sinks.keys.sorted().joined(separator: ", "))")
@@ -79,8 +79,8 @@ struct Run: AsyncParsableCommand {
         }
 
         guard let configuration else {
-            FileHandle.standardError.write(Data(("sockeyed: nothing to run: give --config FILE (or SOCKEYE_CONFIG) or set SLACK_APP_TOKEN; "
-                + "`sockeyed demo` runs a demo against an embedded Slack simulator\n").utf8))
+            StartupReport.say("nothing to run: give --config FILE (or SOCKEYE_CONFIG) or set SLACK_APP_TOKEN; "
+                + "`sockeyed demo` runs a demo against an embedded Slack simulator")
             throw ExitCode(2)
         }
         let daemon = try makeDaemon(configuration, logger: logger)
@@ -107,7 +107,7 @@ struct Run: AsyncParsableCommand {
             try await daemon.run(extraServices: services)
         } catch {
             // A listener that could not bind: the apps were drained, the reason goes out.
-            FileHandle.standardError.write(Data("sockeyed: \(error)\n".utf8))
+            StartupReport.say("\(error)")
             throw ExitCode(1)
         }
     }
@@ -118,7 +118,7 @@ struct Run: AsyncParsableCommand {
             return try OperationsServer(address: address, limits: listeners.operations, allowedHosts: listeners.allowedHosts,
                                         daemon: daemon, metrics: metrics, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            StartupReport.say("\(error.description)")
             throw ExitCode(2)
         }
     }
@@ -127,7 +127,7 @@ struct Run: AsyncParsableCommand {
         do {
             return try PublicServer(address: address, limits: limits, daemon: daemon, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            StartupReport.say("\(error.description)")
             throw ExitCode(2)
         }
     }
@@ -167,7 +167,7 @@ struct Run: AsyncParsableCommand {
                 }
             })
         } catch {
-            FileHandle.standardError.write(Data("sockeyed: \(error.description)\n".utf8))
+            StartupReport.say("\(error.description)")
             throw ExitCode(2)
         }
     }

@@ -255,3 +255,19 @@ def test_status_line_on_a_terminal_with_text_logs_only(tmp_path, processes, star
     assert refused.returncode == 64 and "--status-line" in refused.stderr, refused
     bad = subprocess.run(argv, env=environment(SOCKEYE_LOG_FORMAT="yaml"), capture_output=True, text=True, timeout=30)
     assert bad.returncode == 64 and "SOCKEYE_LOG_FORMAT" in bad.stderr, bad
+
+
+def test_what_sockeyed_says_itself_is_json_too(tmp_path):
+    """A configuration error before any app starts is one JSON line in json mode, plain text
+    otherwise; the exit status is 2 either way."""
+    missing = str(tmp_path / "missing.yaml")
+    json_mode = subprocess.run([binary("sockeyed"), "run", "--log-format", "json", "--config", missing], capture_output=True, text=True,
+                               timeout=30)
+    assert json_mode.returncode == 2
+    lines = [line for line in json_mode.stderr.splitlines() if line.strip()]
+    assert lines, json_mode.stderr
+    for line in lines:
+        record = json.loads(line)
+        assert record["level"] == "critical" and "cannot read the file" in record["message"], record
+    text_mode = subprocess.run([binary("sockeyed"), "run", "--config", missing], capture_output=True, text=True, timeout=30)
+    assert text_mode.returncode == 2 and text_mode.stderr.startswith("sockeyed: "), text_mode.stderr

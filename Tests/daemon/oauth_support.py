@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -132,3 +133,15 @@ def install(daemon, workspace):
     back = approve(link, workspace)
     status, _, body = get(back, {"Cookie": cookie})
     return status, body
+
+
+def wait(predicate, timeout, what):
+    """Polls `predicate` until it returns something true and returns that; fails after
+    `timeout` seconds naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

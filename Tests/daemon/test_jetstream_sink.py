@@ -6,30 +6,9 @@ import os
 import signal
 import time
 
-import pytest
-
 from daemon_support import APP_TOKEN, Proc, binary
 
-from nats_process import NatsError, NatsServer
-
 TOTAL = 6_000
-
-
-@pytest.fixture
-def nats(tmp_path):
-    servers = []
-
-    def start(**options):
-        try:
-            server = NatsServer(str(tmp_path / "nats-store"), **options)
-        except NatsError as error:
-            pytest.fail(str(error), pytrace=False)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop(signal.SIGKILL)
 
 
 def config(folder, api, nats_url):

@@ -5,41 +5,9 @@ over every connection of the app, so some reach node B: B must know the installa
 through the `sockeye_installations` bucket) and deliver them authorized, not ack them as
 unauthorized. An uninstall seen by whichever node revokes it on both."""
 import os
-import signal
-import time
-
-import pytest
 
 from daemon_support import json_lines
-from nats_process import NatsError, NatsServer
-from oauth_support import OAuthDaemon, install
-
-
-@pytest.fixture
-def nats(tmp_path):
-    servers = []
-
-    def start(**options):
-        try:
-            server = NatsServer(str(tmp_path / "nats-store"), **options)
-        except NatsError as error:
-            pytest.fail(str(error), pytrace=False)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop(signal.SIGKILL)
-
-
-def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+from oauth_support import OAuthDaemon, install, wait
 
 
 def node(tmp_path, name, sim, processes, nats_url):

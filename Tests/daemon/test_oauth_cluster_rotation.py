@@ -3,25 +3,11 @@ nats-server) share an OAuth app whose tokens live 65 s and are refreshed a minut
 events of the installation arrive over both nodes' connections while its token is refreshed:
 exactly one refresh call reaches Slack, no refresh token is spent twice, both stores end with
 the same new pair, and every event is delivered with its installation."""
-import signal
 import sqlite3
 import time
 
-import pytest
-
 from daemon_support import json_lines
-from nats_process import NatsError, NatsServer
-from oauth_support import OAuthDaemon, install
-
-
-@pytest.fixture
-def nats_server(tmp_path):
-    try:
-        server = NatsServer(str(tmp_path / "nats-store"))
-    except NatsError as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop(signal.SIGKILL)
+from oauth_support import OAuthDaemon, install, wait
 
 
 def node(tmp_path, name, sim, processes, url):
@@ -36,17 +22,8 @@ def bot_pair(daemon):
         return db.execute("select bot_token, bot_refresh_token from slack_bots where team_id = 'T0SIM0002'").fetchone()
 
 
-def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def test_two_nodes_refresh_an_expiring_token_once(tmp_path, processes, start_sim, nats_server):
+def test_two_nodes_refresh_an_expiring_token_once(tmp_path, processes, start_sim, nats):
+    nats_server = nats()
     sim = start_sim("--token-lifetime", "65")
     a = node(tmp_path, "node-a", sim, processes, nats_server.url)
     b = node(tmp_path, "node-b", sim, processes, nats_server.url)

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 
 from daemon_support import Proc, free_port
-from oauth_support import CLIENT_ID, CLIENT_SECRET, OAuthDaemon, approve, get, install, start_install
+from oauth_support import CLIENT_ID, CLIENT_SECRET, OAuthDaemon, approve, get, install, start_install, wait
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from headless_chromium import HeadlessChromium  # noqa: E402
@@ -47,16 +47,6 @@ def forged_state(expires_at):
     mac = hmac.new(key, nonce + expiry + cookie, hashlib.sha256).digest()[:16]
     encode = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
     return encode(nonce + expiry + mac), f"sockeye_install={encode(cookie)}"
-
-
-def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_install_in_headless_chromium_then_events_flow_with_its_bot_filtered(tmp_path, processes, sim):

@@ -344,11 +344,14 @@ struct LeaseInstallationLockTests {
             #expect(try bucket.read(a.bucketKey(key))?.value == nil)
         }
 
-        #expect(await a.acquire(key, leaseSeconds: 1))
+        #expect(await a.acquire(key, leaseSeconds: 60))
         #expect(await b.acquire(key, leaseSeconds: 60) == false)
         await b.release(key)  // not its lease: nothing happens
         #expect(try bucket.read(a.bucketKey(key))?.value?.contains("node-a") == true)
-        // The lease runs out: b takes it over; a's late release leaves it to b.
+        await a.release(key)
+        // A short lease (long enough leases above: a loaded machine must not expire them
+        // between two steps) runs out: b takes it over; a's late release leaves it to b.
+        #expect(await a.acquire(key, leaseSeconds: 1))
         try await Task.sleep(for: .milliseconds(1200))
         #expect(await b.acquire(key, leaseSeconds: 60))
         await a.release(key)

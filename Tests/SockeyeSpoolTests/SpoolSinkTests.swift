@@ -130,6 +130,11 @@ struct SpoolSinkTests {
         _ = sim.inject(kind: "message", count: 5)
         #expect(await eventually { counters.snapshot.acked == 5 })
 
+        // Empty the WAL first: SQLite reuses a WAL's pages once they are checkpointed, so 40
+        // events can fit in the space the first 5 left there, and then nothing needs a new
+        // block. With the WAL at zero bytes, the next commit must grow a file.
+        #expect(await eventually(seconds: 10) { truncateWAL(path) }, "the WAL could not be truncated")
+
         // Fill the file system to the last byte.
         let filler = mountPoint + "/filler"
         let descriptor = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -175,6 +180,18 @@ struct SpoolSinkTests {
         let stored = try spooledEventIDs(path)
         #expect(stored.rows == 45 && stored.ids.count == 45, "\(stored.rows) rows")
     }
+}
+
+/// Checkpoints the spool at `path` into its database file and truncates its WAL to zero
+/// bytes, from a connection of its own; false while a reader or writer keeps it busy.
+func truncateWAL(_ path: String) -> Bool {
+    guard let connection = try? DatabaseQueue(path: path) else { return false }
+    defer { try? connection.close() }
+    let busy = try? connection.writeWithoutTransaction { db in
+        try Int.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+    let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+    return busy == 0 && walBytes == 0
 }
 
 func statvfsFree(_ path: String) -> UInt64 {

@@ -261,6 +261,8 @@ CONTENDERS = [
 #   payload      saturation with payloads of N bytes
 #   rate         open loop at N events/s (latency from the scheduled send time)
 #   apps         N apps in one process, the load spread over them (contenders with "apps")
+#   apps-rate    N apps in one process, 2 connections each, APP_RATE events/s per app: where
+#                most users live (contenders with "apps" and "pool")
 #   faults       a refresh storm, random drops: lost, delivered twice, longest gap
 #   transport    saturation over ws and wss (contenders whose "transports" include it)
 #   idle         N idle connections, no load: RSS per idle connection
@@ -269,6 +271,7 @@ SCENARIOS = {
     "payload": {"full": [300, 1024, 10240, 30720], "smoke": [30720]},
     "rate": {"full": [1_000, 10_000, 50_000, 100_000], "smoke": [1_000]},
     "apps": {"full": [1, 10, 100], "smoke": [10]},
+    "apps-rate": {"full": [100], "smoke": [10]},
     "faults": {"full": ["refresh-storm", "drops"], "smoke": ["refresh-storm", "drops"]},
     "transport": {"full": ["ws", "wss"], "smoke": ["wss"]},
     "idle": {"full": [1, 10], "smoke": []},
@@ -276,6 +279,12 @@ SCENARIOS = {
 # Seconds of offered load in a rate row (the total is rate x seconds, at most MAX_RATE_TOTAL)
 # and in a fault row, and the fault rows' offered rate.
 RATE_SECONDS = {"full": 4, "smoke": 1}
+# The apps-rate rows: events/s per app (Slack caps an app at 30 000 events an hour per
+# workspace, about 8/s), seconds of load (long enough that the CPU of a thousand events or
+# so is read to within a percent from /proc's 10 ms ticks), connections per app.
+APP_RATE = 10
+APP_RATE_SECONDS = {"full": 20, "smoke": 2}
+APP_RATE_POOL = 2
 MAX_RATE_TOTAL = 300_000
 FAULT_SECONDS = {"full": 12, "smoke": 6}
 FAULT_RATE = {"full": 1_000, "smoke": 1_000}

@@ -129,7 +129,7 @@ package.targets += [
     // libwebsockets as a raw-socket event loop driving the core; TLS over OpenSSL memory BIOs.
     .target(
         name: "SockeyeTransport",
-        dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL"],
+        dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL", "CSockeyeWakeTimer"],
         swiftSettings: strictSwift
     ),
 ]
@@ -261,11 +261,11 @@ package.targets += [
 
 package.targets += [
     // The service thread's timerfd in C (<sys/timerfd.h> does not import into Swift).
-    .target(name: "CSockeyeSimTimer", cSettings: strictC),
+    .target(name: "CSockeyeWakeTimer", cSettings: strictC),
     .target(
         name: "SockeyeSim",
         dependencies: [
-            "SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL", "CSockeyeSimTimer", "SockeyeSlackSignature",
+            "SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL", "CSockeyeWakeTimer", "SockeyeSlackSignature",
             external("Histogram", "hdrhistogram-swift"), deque, yams,
         ],
         exclude: ["README.md"],

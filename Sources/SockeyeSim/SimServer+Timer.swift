@@ -1,5 +1,5 @@
 import CLibWebSockets
-import CSockeyeSimTimer
+import CSockeyeWakeTimer
 import Foundation
 
 /// The service thread's one wake-up: a timerfd that lws polls as a raw file descriptor,
@@ -19,7 +19,7 @@ extension SimServer {
     /// Creates the timerfd and hands it to lws (service thread, after the context exists).
     /// Returns false when either step fails; lws closes the descriptor if adoption fails.
     func startTimer(_ ctx: OpaquePointer) -> Bool {
-        let fd = sockeye_sim_timer_create()
+        let fd = sockeye_wake_timer_create()
         guard fd >= 0, let vhost = lws_get_vhost_by_name(ctx, "default") else { return false }
         var desc = lws_sock_file_fd_type()
         desc.filefd = fd
@@ -33,7 +33,7 @@ extension SimServer {
 
     /// The timerfd polled readable (service thread): run what is due and re-arm.
     func timerFired() {
-        _ = sockeye_sim_timer_drain(timerFD)
+        _ = sockeye_wake_timer_drain(timerFD)
         armedAt = .infinity
         let now = Self.monotonic()
         if now >= nextHousekeeping {
@@ -56,7 +56,7 @@ extension SimServer {
         if let due = core.nextLoadDue { next = min(next, max(due, now + Self.minSendGap)) }
         guard next != armedAt else { return }
         armedAt = next
-        _ = sockeye_sim_timer_arm(timerFD, next)
+        _ = sockeye_wake_timer_arm(timerFD, next)
     }
 
     /// The housekeeping pass (service thread).

@@ -382,6 +382,7 @@ public final class AppClient: @unchecked Sendable {
         if deliveredInBatch {
             deliveredInBatch = false
             callbacks.batchEnd()
+            runtime.envelopesHandedToHost()
         }
         if !dirtyLinks.isEmpty {
             for link in dirtyLinks { link.flush() }

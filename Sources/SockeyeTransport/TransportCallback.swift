@@ -14,6 +14,11 @@ func transportCallback(
         guard let context = lws_get_context(wsi), let runtime = lws_context_user(context) else { return 0 }
         Unmanaged<TransportRuntime>.fromOpaque(runtime).takeUnretainedValue().runCommands()
         return 0
+    case LWS_CALLBACK_RAW_RX_FILE:
+        // The only raw file is the runtime's wake-up timer (`WakeTimer`).
+        guard let context = lws_get_context(wsi), let runtime = lws_context_user(context) else { return 0 }
+        Unmanaged<TransportRuntime>.fromOpaque(runtime).takeUnretainedValue().windowEnded()
+        return 0
     case LWS_CALLBACK_RAW_CONNECTED:
         return Conduit.of(wsi)?.tcpConnected() ?? 0
     case LWS_CALLBACK_RAW_RX:

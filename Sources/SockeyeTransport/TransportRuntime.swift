@@ -11,7 +11,16 @@ import SockeyeCore
 /// host acking thousands of events) costs one wake-up, not one per command. Reads are bulk
 /// (`pt_serv_buf_size` 256 KiB per `RAW_RX`), and each writeable callback writes every byte
 /// a connection has queued in one `lws_write`.
+///
+/// Answers coalesce: for `ackCoalescingWindow` after envelopes were handed to a host, its
+/// acks, nacks and takes do not wake the thread. They are carried out when it next wakes for
+/// anything else (the next frame, on any connection of any app) or when the window ends,
+/// whichever comes first. At a few hundred events a second and more, that saves one of the
+/// two wake-ups an event costs; no answer waits longer than the window.
 public final class TransportRuntime: @unchecked Sendable {
+    /// The longest an ack, nack or take waits for the service thread (see the type's doc).
+    static let ackCoalescingWindow: Duration = .milliseconds(2)
+
     /// Work handed to the service thread.
     enum Command {
         case run(() -> Void)
@@ -27,6 +36,9 @@ public final class TransportRuntime: @unchecked Sendable {
     private var commands: [Command] = []
     private var spareCommands: [Command] = []
     private var wakePending = false
+    /// The service thread will run the queued commands by the end of the coalescing window
+    /// without being woken: answers enqueued meanwhile do not wake it (under `lock`).
+    private var answersDeferred = false
     private var stopRequested = false
     /// The service loop ended: commands are not run any more (under `lock`).
     private var ended = false
@@ -35,6 +47,9 @@ public final class TransportRuntime: @unchecked Sendable {
     private var thread = pthread_t()
     private let ready = Semaphore()
     private var startError: String?
+    /// Ends the coalescing window (service thread; made there once the context exists).
+    /// Without it (no timerfd), answers always wake the thread.
+    private var windowTimer: WakeTimer?
 
     // Service-thread state.
     var context: OpaquePointer?
@@ -86,9 +101,17 @@ public final class TransportRuntime: @unchecked Sendable {
 
     /// Hands a command to the service thread. Any thread.
     func enqueue(_ command: Command) {
+        let deferrable: Bool
+        switch command {
+        case .ack, .nack, .taken: deferrable = true
+        case .run, .call: deferrable = false
+        }
+        // The service thread runs what it queued itself before it next waits (`serviceLoop`).
+        let onServiceThread = isServiceThread
         let refused = lock.withLock { () -> Bool in
             if ended { return true }
             commands.append(command)
+            if onServiceThread || (deferrable && answersDeferred) { return false }
             guard !wakePending, let context = contextForWake else { return false }
             wakePending = true
             // Under the lock: the service thread clears `contextForWake` under the same lock
@@ -132,10 +155,20 @@ public final class TransportRuntime: @unchecked Sendable {
             return
         }
         context = created
+        windowTimer = WakeTimer(context: created, protocolName: protocolName)
         lock.withLock { contextForWake = created }
         ready.signal()
         var failures = 0
         while !lock.withLock({ stopRequested }) {
+            // Commands queued while the thread was awake (by itself, or answers held back by
+            // the coalescing window) run before it waits again; a few rounds at most, and if
+            // more arrived still, the wait returns at once.
+            var rounds = 0
+            while rounds < 4, lock.withLock({ !commands.isEmpty }) {
+                runCommands()
+                rounds += 1
+            }
+            if lock.withLock({ !commands.isEmpty }) { lws_cancel_service(created) }
             // lws_service fails only transiently (e.g. a wsi closed while its events were being
             // serviced); the loop must outlive it, or every client of the runtime goes deaf.
             if lws_service(created, 0) < 0 {
@@ -147,6 +180,8 @@ public final class TransportRuntime: @unchecked Sendable {
                 usleep(1000)
             }
         }
+        windowTimer = nil
+        lock.withLock { answersDeferred = false }
         for client in clients.values { client.shutdownNow() }
         let inFlight = calls.values
         calls.removeAll()
@@ -166,7 +201,23 @@ public final class TransportRuntime: @unchecked Sendable {
         for case .call(_, let dropped) in late { dropped() }
     }
 
-    /// Runs queued commands (on `LWS_CALLBACK_EVENT_WAIT_CANCELLED`). The two arrays swap
+    /// Envelopes were handed to a host: its answers may wait for the next wake-up, at most
+    /// `ackCoalescingWindow` (service thread).
+    func envelopesHandedToHost() {
+        guard let windowTimer, !windowTimer.isArmed, windowTimer.arm(after: Self.ackCoalescingWindow) else { return }
+        lock.withLock { answersDeferred = true }
+    }
+
+    /// The coalescing window's timer polled readable (`LWS_CALLBACK_RAW_RX_FILE`): answers
+    /// wake the thread again, and those held back run now.
+    func windowEnded() {
+        guard windowTimer?.fired() == true else { return }
+        lock.withLock { answersDeferred = false }
+        runCommands()
+    }
+
+    /// Runs queued commands (on `LWS_CALLBACK_EVENT_WAIT_CANCELLED`, when the coalescing
+    /// window ends, and before the service thread waits). The two arrays swap
     /// roles each time, so a steady stream of commands allocates nothing.
     func runCommands() {
         var batch = lock.withLock { () -> [Command] in
@@ -199,6 +250,9 @@ public final class TransportRuntime: @unchecked Sendable {
         }
         batch.removeAll(keepingCapacity: true)
         lock.withLock { spareCommands = batch }
+        // The queue is empty again: the window runs from now, so at a steady rate of
+        // envelopes the next one's wake-up carries these answers and the timer never fires.
+        if let windowTimer, windowTimer.isArmed { windowTimer.arm(after: Self.ackCoalescingWindow) }
     }
 }
 

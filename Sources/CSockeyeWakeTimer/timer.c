@@ -1,17 +1,17 @@
-/* The simulator's timerfd; see include/sockeye_sim_timer.h. */
+/* A service thread's wake-up timerfd; see include/sockeye_wake_timer.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "sockeye_sim_timer.h"
+#include "sockeye_wake_timer.h"
 
 #include <stdint.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
-int sockeye_sim_timer_create(void) {
+int sockeye_wake_timer_create(void) {
     return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 }
 
-int sockeye_sim_timer_arm(int fd, double monotonic_seconds) {
+int sockeye_wake_timer_arm(int fd, double monotonic_seconds) {
     struct itimerspec spec = {0};
     if (monotonic_seconds < 0) monotonic_seconds = 0;
     time_t whole = (time_t)monotonic_seconds;
@@ -24,7 +24,7 @@ int sockeye_sim_timer_arm(int fd, double monotonic_seconds) {
     return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
 }
 
-unsigned long long sockeye_sim_timer_drain(int fd) {
+unsigned long long sockeye_wake_timer_drain(int fd) {
     uint64_t expirations = 0;
     return read(fd, &expirations, sizeof expirations) == (ssize_t)sizeof expirations ? expirations : 0;
 }

@@ -19,7 +19,7 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libwebsockets-dev libssl-dev pkg-config libsqlite3-dev libnats-dev \
+        libwebsockets-dev libssl-dev pkg-config libsqlite3-dev libnats-dev libev-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -35,7 +35,7 @@ RUN --mount=type=cache,target=/src/.build \
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libwebsockets17 libssl3 libnats3.4 libsqlite3-0 libstdc++6 ca-certificates \
+        libwebsockets17 libwebsockets-evlib-ev libev4 libssl3 libnats3.4 libsqlite3-0 libstdc++6 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 sockeyed \
  && useradd --system --uid 10001 --gid sockeyed --home-dir /var/lib/sockeyed --shell /usr/sbin/nologin sockeyed \

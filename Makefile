@@ -14,7 +14,8 @@
 # already built instead of running swift build.
 #
 # The library is self-contained (the Swift runtime is linked in, RUNPATH $ORIGIN): a C host
-# needs only the Debian packages libwebsockets17 and libssl3 at run time, and
+# needs only the Debian packages libwebsockets17, libev4 and libssl3 at run time (and
+# libwebsockets-evlib-ev, to wait on epoll rather than lws' poll loop), and
 # `pkg-config sockeye` to build.
 
 PREFIX ?= /usr/local

@@ -114,6 +114,12 @@ package.targets += [
         cSettings: strictC,
         linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
     ),
+    // A service thread's timerfd, for the transport and the simulator (<sys/timerfd.h> does
+    // not import into Swift).
+    .target(name: "CSockeyeWakeTimer", cSettings: strictC),
+    // The transport's libev loop on epoll, which lws runs on through its libev plugin
+    // (Debian: libev-dev, libwebsockets-evlib-ev; libev ships no pkg-config file).
+    .target(name: "CSockeyeEventLoop", cSettings: strictC, linkerSettings: [.linkedLibrary("ev")]),
 ]
 
 // MARK: - 2. The sans-IO core
@@ -129,7 +135,7 @@ package.targets += [
     // libwebsockets as a raw-socket event loop driving the core; TLS over OpenSSL memory BIOs.
     .target(
         name: "SockeyeTransport",
-        dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL", "CSockeyeWakeTimer"],
+        dependencies: ["SockeyeCore", "CLibWebSockets", "CSockeyeOpenSSL", "CSockeyeWakeTimer", "CSockeyeEventLoop"],
         swiftSettings: strictSwift
     ),
 ]
@@ -260,8 +266,6 @@ package.targets += [
 // MARK: - 8. The simulator: Slack's side of Socket Mode
 
 package.targets += [
-    // The service thread's timerfd in C (<sys/timerfd.h> does not import into Swift).
-    .target(name: "CSockeyeWakeTimer", cSettings: strictC),
     .target(
         name: "SockeyeSim",
         dependencies: [

@@ -24,6 +24,11 @@ int sockeye_wake_timer_arm(int fd, double monotonic_seconds) {
     return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
 }
 
+int sockeye_wake_timer_disarm(int fd) {
+    struct itimerspec spec = {0};
+    return timerfd_settime(fd, 0, &spec, NULL);
+}
+
 unsigned long long sockeye_wake_timer_drain(int fd) {
     uint64_t expirations = 0;
     return read(fd, &expirations, sizeof expirations) == (ssize_t)sizeof expirations ? expirations : 0;

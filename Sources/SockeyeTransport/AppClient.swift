@@ -25,7 +25,7 @@ public final class AppClient: @unchecked Sendable {
     private var exchange: ConnectionsOpenExchange?
     private var dirtyLinks: [SocketLink] = []
     private var counters = SocketModeStats()
-    private let timer: UnsafeMutablePointer<sockeye_timer>
+    private let timer: ServiceTimer
     private var armedAt: Instant?
     private var registered = false
     private var finished = false
@@ -81,11 +81,8 @@ public final class AppClient: @unchecked Sendable {
             let range = ClientConfiguration.maxQueuedEventsRange
             return IntakeGate(limit: min(max($0, range.lowerBound), range.upperBound))
         }
-        timer = .allocate(capacity: 1)
-        timer.initialize(to: sockeye_timer())
+        timer = ServiceTimer(runtime: runtime)
     }
-
-    deinit { timer.deallocate() }
 
     // MARK: Any thread
 
@@ -95,7 +92,6 @@ public final class AppClient: @unchecked Sendable {
             guard !registered, !finished else { return }
             registered = true
             runtime.clients[ObjectIdentifier(self)] = self
-            timer.pointee.user = Unmanaged.passUnretained(self).toOpaque()
             if let limit = limitBeforeStart { pool.handle(.limitConnections(limit), now: now()) }
             pool.handle(.start, now: now())
             afterBatch()
@@ -409,17 +405,15 @@ public final class AppClient: @unchecked Sendable {
     }
 
     private func armTimer() {
-        guard let context = runtime.context else { return }
-        let current = now()
-        let next = pool.nextDeadline(now: current)
+        guard runtime.context != nil else { return }
+        let next = pool.nextDeadline(now: now())
         guard next != armedAt else { return }
         armedAt = next
         guard let next else {
-            lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, LWS_SET_TIMER_USEC_CANCEL)
+            timer.cancel()
             return
         }
-        let micros = next > current ? Int64((next.nanoseconds - current.nanoseconds) / 1000) + 1 : 0
-        lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, micros)
+        timer.schedule(at: next.nanoseconds) { [unowned self] in timerFired() }
     }
 
     func timerFired() {
@@ -432,20 +426,15 @@ public final class AppClient: @unchecked Sendable {
     private func finish() {
         guard !finished else { return }
         finished = true
-        if let context = runtime.context {
-            lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, LWS_SET_TIMER_USEC_CANCEL)
-        }
+        timer.cancel()
         publish()
         runtime.clients[ObjectIdentifier(self)] = nil
     }
 
-    /// The runtime is shutting down: drop every connection without a handshake. The pool
-    /// timer is taken out of lws' timer list first: the client may be freed before the
-    /// context is, and a timer left scheduled would point lws at freed memory.
+    /// The runtime is shutting down: drop every connection without a handshake (the pool
+    /// timer cancelled first).
     func shutdownNow() {
-        if let context = runtime.context {
-            lws_sul_schedule(context, 0, &timer.pointee.sul, appClientTimerFired, LWS_SET_TIMER_USEC_CANCEL)
-        }
+        timer.cancel()
         exchange?.cancel()
         exchange = nil
         for link in links.values { link.abort() }
@@ -459,8 +448,3 @@ public final class AppClient: @unchecked Sendable {
     }
 }
 
-/// The pool timer's C callback: finds the client through the timer's user pointer.
-private func appClientTimerFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
-    guard let sul, let user = sockeye_timer_from_sul(sul)?.pointee.user else { return }
-    Unmanaged<AppClient>.fromOpaque(user).takeUnretainedValue().timerFired()
-}

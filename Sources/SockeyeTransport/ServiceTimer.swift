@@ -1,71 +1,61 @@
-import CLibWebSockets
-
-/// A one-shot timer on the runtime's service thread (an lws sorted-usec-list entry), for the
-/// deadlines of exchanges the pool does not time itself (a Web API call's whole exchange).
-/// Service thread only.
+/// A one-shot timer on the runtime's service thread: the pool's deadlines, a Web API call's
+/// whole exchange, the ack coalescing window. Service thread only.
 ///
-/// lws keeps a pointer to the timer's memory while it is scheduled, so the timer is taken
-/// out of lws' list when it fires, on `cancel()` and in `deinit`: lws never reaches freed
-/// memory, even when the owner goes away first.
-final class ServiceTimer {
+/// The runtime keeps every timer in one `TimerQueue` and wakes for the earliest on a
+/// timerfd (`WakeTimer`), not on lws' own timers: lws 4.1 rounds the time to its next
+/// timer down to whole milliseconds, so it spins through the last millisecond polling with
+/// timeout 0, and on its libev loop a timer set while an earlier one is pending is not seen
+/// until that one fires. A timer released while scheduled never fires.
+final class ServiceTimer: QueuedTimer {
     private unowned let runtime: TransportRuntime
-    private let timer: UnsafeMutablePointer<sockeye_timer>
     private var action: (() -> Void)?
+    /// The queue's bookkeeping: when this timer is due while scheduled, and a counter that
+    /// tells its current heap entry from stale ones.
+    var queuedDue: UInt64?
+    var generation: UInt64 = 0
 
     init(runtime: TransportRuntime) {
         self.runtime = runtime
-        timer = .allocate(capacity: 1)
-        timer.initialize(to: sockeye_timer())
-        timer.pointee.user = Unmanaged.passUnretained(self).toOpaque()
     }
 
     deinit {
-        cancel()
-        timer.deallocate()
+        if queuedDue != nil { runtime.timers.forget(self) }
     }
 
     /// Whether the timer is set and has not fired.
-    var isScheduled: Bool { action != nil }
+    var isScheduled: Bool { queuedDue != nil }
 
-    /// Calls `action` once `delay` has passed (replacing an earlier schedule). Without a
-    /// context (the runtime is shutting down) nothing is scheduled: nothing would be waited for.
+    /// Calls `action` once `delay` has passed (replacing an earlier schedule).
     func schedule(after delay: Duration, _ action: @escaping () -> Void) {
-        guard let context = runtime.context else { return }
+        schedule(at: MonotonicClock.now() &+ ServiceTimer.nanoseconds(delay), action)
+    }
+
+    /// Calls `action` at `due` (`MonotonicClock` nanoseconds; a time past fires at the next
+    /// wake-up), replacing an earlier schedule.
+    func schedule(at due: UInt64, _ action: @escaping () -> Void) {
         self.action = action
-        lws_sul_schedule(context, 0, &timer.pointee.sul, serviceTimerFired, ServiceTimer.microseconds(delay))
+        runtime.timers.schedule(self, at: due)
     }
 
-    /// Takes the timer out of lws' list; its action will not run.
+    /// Takes the timer out; its action will not run.
     func cancel() {
-        guard action != nil else { return }
         action = nil
-        if let context = runtime.context {
-            lws_sul_schedule(context, 0, &timer.pointee.sul, serviceTimerFired, LWS_SET_TIMER_USEC_CANCEL)
-        }
+        runtime.timers.cancel(self)
     }
 
-    fileprivate func fired() {
-        // lws has already unlinked the entry; the action may release this timer's owner.
+    /// Runs the action of a timer the queue found due.
+    func fire() {
         let due = action
         action = nil
         due?()
     }
 
-    /// `delay` in whole microseconds, at least 1 (0 would mean "now" to some lws calls) and
-    /// at most a day: the callers' settings are range-checked, this only keeps the
-    /// conversion from trapping whatever it is given.
-    static func microseconds(_ delay: Duration) -> Int64 {
+    /// `delay` in nanoseconds, at least 1 and at most a day: the callers' settings are
+    /// range-checked, this only keeps the conversion from trapping whatever it is given.
+    static func nanoseconds(_ delay: Duration) -> UInt64 {
         let (seconds, attoseconds) = delay.components
         guard seconds >= 0 else { return 1 }
-        guard seconds < 86_400 else { return 86_400 * 1_000_000 }
-        return max(1, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+        guard seconds < 86_400 else { return 86_400 * 1_000_000_000 }
+        return max(1, UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
     }
-}
-
-/// The timers' C callback: finds the `ServiceTimer` through the entry's user pointer.
-private func serviceTimerFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
-    guard let sul, let user = sockeye_timer_from_sul(sul)?.pointee.user else { return }
-    let timer = Unmanaged<ServiceTimer>.fromOpaque(user).takeUnretainedValue()
-    // The action may drop the last reference to the timer's owner, and with it the timer.
-    withExtendedLifetime(timer) { timer.fired() }
 }

@@ -17,13 +17,18 @@ func transportCallback(
     case LWS_CALLBACK_RAW_RX_FILE:
         // The only raw file is the runtime's wake-up timer (`WakeTimer`).
         guard let context = lws_get_context(wsi), let runtime = lws_context_user(context) else { return 0 }
-        Unmanaged<TransportRuntime>.fromOpaque(runtime).takeUnretainedValue().windowEnded()
+        Unmanaged<TransportRuntime>.fromOpaque(runtime).takeUnretainedValue().wakeTimerExpired()
         return 0
     case LWS_CALLBACK_RAW_CONNECTED:
         return Conduit.of(wsi)?.tcpConnected() ?? 0
     case LWS_CALLBACK_RAW_RX:
-        guard let input, length > 0 else { return 0 }
-        return Conduit.of(wsi)?.received(UnsafeRawBufferPointer(start: input, count: length)) ?? 0
+        guard let input, length > 0, let conduit = Conduit.of(wsi) else { return 0 }
+        let runtime = lws_get_context(wsi).flatMap { lws_context_user($0) }
+            .map { Unmanaged<TransportRuntime>.fromOpaque($0).takeUnretainedValue() }
+        runtime?.receivingBytes()
+        let result = conduit.received(UnsafeRawBufferPointer(start: input, count: length))
+        runtime?.receivedBytesHandled()
+        return result
     case LWS_CALLBACK_RAW_WRITEABLE:
         return Conduit.of(wsi)?.writeable() ?? 0
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:

@@ -1,4 +1,5 @@
 import CLibWebSockets
+import CSockeyeEventLoop
 import Glibc
 import SockeyeCore
 
@@ -47,9 +48,12 @@ public final class TransportRuntime: @unchecked Sendable {
     private var thread = pthread_t()
     private let ready = Semaphore()
     private var startError: String?
-    /// Ends the coalescing window (service thread; made there once the context exists).
-    /// Without it (no timerfd), answers always wake the thread.
-    private var windowTimer: WakeTimer?
+    /// Every timer of the service thread (the pools', the Web API calls', the window's).
+    var timers = TimerQueue<ServiceTimer>()
+    /// Wakes the service thread for the earliest of `timers` (made once the context exists).
+    private var wakeTimer: WakeTimer?
+    /// Ends the coalescing window (service thread).
+    private var windowTimer: ServiceTimer?
 
     // Service-thread state.
     var context: OpaquePointer?
@@ -62,11 +66,29 @@ public final class TransportRuntime: @unchecked Sendable {
     /// Web API calls in flight (`callWebAPI`), failed at shutdown so no caller waits for ever.
     var calls: [ObjectIdentifier: WebAPIExchange] = [:]
 
+    /// How the service thread waits for its sockets.
+    public enum EventLoop: Sendable {
+        /// epoll, through lws' libev plugin: a wake-up costs what is ready.
+        case epoll
+        /// lws' own `poll` loop (the libev plugin is not installed): every wake-up walks
+        /// every socket.
+        case poll
+    }
+
+    /// How the service thread waits (set before `init` returns).
+    public private(set) var eventLoop: EventLoop = .poll
+
     /// Bytes one `RAW_RX` callback may carry.
     static let readChunk = 256 * 1024
 
-    /// Starts the service thread; returns once its context exists.
-    public init() throws(TransportError) {
+    /// The event loop asked for (`.poll` is used when epoll cannot be).
+    private let preferredLoop: EventLoop
+
+    /// Starts the service thread; returns once its context exists. It waits on epoll unless
+    /// `preferring` is `.poll`, lws' libev plugin is not installed, or the process runs a
+    /// bundled copy of lws the plugin would not link with (`eventLoop` says which).
+    public init(preferring: EventLoop = .epoll) throws(TransportError) {
+        preferredLoop = preferring
         protocolName = strdup("sockeye-raw")!
         rawMethod = strdup("RAW")!
         protocols = .allocate(capacity: 2)
@@ -106,12 +128,13 @@ public final class TransportRuntime: @unchecked Sendable {
         case .ack, .nack, .taken: deferrable = true
         case .run, .call: deferrable = false
         }
-        // The service thread runs what it queued itself before it next waits (`serviceLoop`).
-        let onServiceThread = isServiceThread
+        // What the service thread queues while it handles received bytes (a C callback's
+        // ack) runs when that handling ends (`receivedBytesHandled`), without a wake-up.
+        let runsAfterReceive = isServiceThread && handlingReceivedBytes
         let refused = lock.withLock { () -> Bool in
             if ended { return true }
             commands.append(command)
-            if onServiceThread || (deferrable && answersDeferred) { return false }
+            if runsAfterReceive || (deferrable && answersDeferred) { return false }
             guard !wakePending, let context = contextForWake else { return false }
             wakePending = true
             // Under the lock: the service thread clears `contextForWake` under the same lock
@@ -149,29 +172,53 @@ public final class TransportRuntime: @unchecked Sendable {
         info.user = Unmanaged.passUnretained(self).toOpaque()
         info.pt_serv_buf_size = UInt32(TransportRuntime.readChunk)
         info.options = UInt64(LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS)
-        guard let created = lws_create_context(&info) else {
+        // On epoll through lws' libev plugin when it is installed; lws' own poll loop if not.
+        var loop = preferredLoop == .epoll && sockeye_event_loop_plugin_matches() != 0 ? sockeye_event_loop_new() : nil
+        var created: OpaquePointer?
+        if let epollLoop = loop {
+            var foreignLoops: [UnsafeMutableRawPointer?] = [epollLoop]
+            info.options |= UInt64(LWS_SERVER_OPTION_LIBEV)
+            created = foreignLoops.withUnsafeMutableBufferPointer { loops in
+                info.foreign_loops = loops.baseAddress
+                defer { info.foreign_loops = nil }
+                return lws_create_context(&info)
+            }
+            if created == nil {
+                sockeye_event_loop_destroy(epollLoop)
+                loop = nil
+                info.options &= ~UInt64(LWS_SERVER_OPTION_LIBEV)
+            }
+        }
+        if created == nil { created = lws_create_context(&info) }
+        guard let created else {
             startError = "lws_create_context failed"
             ready.signal()
             return
         }
+        eventLoop = loop == nil ? .poll : .epoll
         context = created
-        windowTimer = WakeTimer(context: created, protocolName: protocolName)
+        guard let wake = WakeTimer(context: created, protocolName: protocolName) else {
+            startError = "cannot create the service thread's timerfd"
+            lws_context_destroy(created)
+            if let loop { sockeye_event_loop_destroy(loop) }
+            context = nil
+            ready.signal()
+            return
+        }
+        wakeTimer = wake
+        windowTimer = ServiceTimer(runtime: self)
         lock.withLock { contextForWake = created }
         ready.signal()
         var failures = 0
         while !lock.withLock({ stopRequested }) {
-            // Commands queued while the thread was awake (by itself, or answers held back by
-            // the coalescing window) run before it waits again; a few rounds at most, and if
-            // more arrived still, the wait returns at once.
-            var rounds = 0
-            while rounds < 4, lock.withLock({ !commands.isEmpty }) {
-                runCommands()
-                rounds += 1
-            }
-            if lock.withLock({ !commands.isEmpty }) { lws_cancel_service(created) }
+            // The kernel timer is set for the earliest deadline just before every wait: what
+            // the last wake-up scheduled is then waited for, whatever lws knows of it.
+            wake.arm(at: timers.earliest())
             // lws_service fails only transiently (e.g. a wsi closed while its events were being
             // serviced); the loop must outlive it, or every client of the runtime goes deaf.
-            if lws_service(created, 0) < 0 {
+            if let loop {
+                sockeye_event_loop_run_once(loop)
+            } else if lws_service(created, 0) < 0 {
                 failures += 1
                 if failures % 1000 == 1 {
                     let line = "sockeye: lws_service failed (\(failures) times so far)\n"
@@ -181,6 +228,7 @@ public final class TransportRuntime: @unchecked Sendable {
             }
         }
         windowTimer = nil
+        wakeTimer = nil
         lock.withLock { answersDeferred = false }
         for client in clients.values { client.shutdownNow() }
         let inFlight = calls.values
@@ -188,6 +236,7 @@ public final class TransportRuntime: @unchecked Sendable {
         for call in inFlight { call.abandon(.runtime("the runtime shut down")) }
         lock.withLock { contextForWake = nil }
         lws_context_destroy(created)
+        if let loop { sockeye_event_loop_destroy(loop) }
         context = nil
         // Only now may the clients go: lws' destruction still reaches their connections.
         clients.removeAll()
@@ -201,23 +250,56 @@ public final class TransportRuntime: @unchecked Sendable {
         for case .call(_, let dropped) in late { dropped() }
     }
 
+    /// Set while the service thread handles bytes received on a connection.
+    private var handlingReceivedBytes = false
+
+    /// A connection's received bytes are about to be handled (service thread).
+    func receivingBytes() { handlingReceivedBytes = true }
+
+    /// A connection's received bytes were handled (service thread, still inside lws'
+    /// callback, so timers set now are seen before lws waits again): the commands queued
+    /// meanwhile run now — answers held back by the coalescing window, and what the thread
+    /// queued itself — in a few rounds at most; if more arrived still, the thread wakes at
+    /// once for them.
+    func receivedBytesHandled() {
+        handlingReceivedBytes = false
+        var rounds = 0
+        while rounds < 4, lock.withLock({ !commands.isEmpty }) {
+            runCommands()
+            rounds += 1
+        }
+        guard lock.withLock({ !commands.isEmpty }) else { return }
+        lock.withLock {
+            guard !wakePending, let context = contextForWake else { return }
+            wakePending = true
+            lws_cancel_service(context)
+        }
+    }
+
     /// Envelopes were handed to a host: its answers may wait for the next wake-up, at most
     /// `ackCoalescingWindow` (service thread).
     func envelopesHandedToHost() {
-        guard let windowTimer, !windowTimer.isArmed, windowTimer.arm(after: Self.ackCoalescingWindow) else { return }
+        guard let windowTimer, !windowTimer.isScheduled else { return }
         lock.withLock { answersDeferred = true }
+        windowTimer.schedule(after: Self.ackCoalescingWindow) { [unowned self] in windowEnded() }
     }
 
-    /// The coalescing window's timer polled readable (`LWS_CALLBACK_RAW_RX_FILE`): answers
-    /// wake the thread again, and those held back run now.
-    func windowEnded() {
-        guard windowTimer?.fired() == true else { return }
+    /// The coalescing window ended: answers wake the thread again, and those held back
+    /// run now.
+    private func windowEnded() {
         lock.withLock { answersDeferred = false }
         runCommands()
     }
 
+    /// The timerfd polled readable (`LWS_CALLBACK_RAW_RX_FILE`): every timer due runs,
+    /// earliest first.
+    func wakeTimerExpired() {
+        wakeTimer?.expired()
+        for timer in timers.takeDue(now: MonotonicClock.now()) { timer.fire() }
+    }
+
     /// Runs queued commands (on `LWS_CALLBACK_EVENT_WAIT_CANCELLED`, when the coalescing
-    /// window ends, and before the service thread waits). The two arrays swap
+    /// window ends, and after received bytes were handled). The two arrays swap
     /// roles each time, so a steady stream of commands allocates nothing.
     func runCommands() {
         var batch = lock.withLock { () -> [Command] in
@@ -252,7 +334,9 @@ public final class TransportRuntime: @unchecked Sendable {
         lock.withLock { spareCommands = batch }
         // The queue is empty again: the window runs from now, so at a steady rate of
         // envelopes the next one's wake-up carries these answers and the timer never fires.
-        if let windowTimer, windowTimer.isArmed { windowTimer.arm(after: Self.ackCoalescingWindow) }
+        if let windowTimer, windowTimer.isScheduled {
+            windowTimer.schedule(after: Self.ackCoalescingWindow) { [unowned self] in windowEnded() }
+        }
     }
 }
 

@@ -41,7 +41,7 @@ private let stallingPeer = """
     """
 
 /// Starts the stalling peer in `mode` on a free loopback port.
-private func startStallingPeer(_ mode: String) throws -> (ExternalProcess, Int) {
+func startStallingPeer(_ mode: String) throws -> (ExternalProcess, Int) {
     let port = try freePort()
     let peer = try ExternalProcess(try venvPython(), ["-c", stallingPeer, mode, String(port)])
     guard waitForListener(port: port) else {
@@ -52,12 +52,12 @@ private func startStallingPeer(_ mode: String) throws -> (ExternalProcess, Int) 
 }
 
 /// How many requests with `method` the peer has read.
-private func requests(_ peer: ExternalProcess, _ method: String) -> Int {
+func requests(_ peer: ExternalProcess, _ method: String) -> Int {
     peer.text.components(separatedBy: "request \(method)\n").count - 1
 }
 
 /// `auth.test` through `runtime` against the peer on `port`: "answered", or the error.
-private func authTest(_ runtime: TransportRuntime, port: Int, timeout: Duration = TransportRuntime.defaultWebAPITimeout) async -> String {
+func authTest(_ runtime: TransportRuntime, port: Int, timeout: Duration = TransportRuntime.defaultWebAPITimeout) async -> String {
     do {
         _ = try await runtime.callWebAPI(method: "auth.test", token: "xoxb-test", apiBaseURL: "http://127.0.0.1:\(port)/api/",
                                          timeout: timeout)

@@ -11,7 +11,7 @@
 #  2. setuptools builds a py3-none-linux_x86_64 wheel there (ctypes only, so any Python 3; the
 #     library is for one platform);
 #  3. `auditwheel repair` copies the libraries libsockeye.so links that a manylinux system does
-#     not promise (libwebsockets, libssl, libcrypto, libcap) into sockeye_slack.libs/ under
+#     not promise (libwebsockets, libev, libssl, libcrypto, libcap) into sockeye_slack.libs/ under
 #     hash-suffixed names, points the RPATHs there, and tags the wheel with the oldest
 #     manylinux policy its symbol versions allow (manylinux_2_35 when built on Debian 12);
 #  4. the Debian copyright file of each copied library goes in beside it;

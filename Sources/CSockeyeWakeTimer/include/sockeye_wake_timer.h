@@ -21,6 +21,9 @@ int sockeye_wake_timer_create(void);
  *  time already past, or negative, expires at once). Returns 0, or -1 (errno set). */
 int sockeye_wake_timer_arm(int fd, double monotonic_seconds);
 
+/** Disarms `fd` (a pending expiration stays until drained). Returns 0, or -1 (errno set). */
+int sockeye_wake_timer_disarm(int fd);
+
 /** Consumes pending expirations so the descriptor stops polling readable.
  *  Returns how many expirations there were (0 when none, or on any read error). */
 unsigned long long sockeye_wake_timer_drain(int fd);

@@ -84,6 +84,10 @@ public final class AppClient: @unchecked Sendable {
         timer = ServiceTimer(runtime: runtime)
     }
 
+    /// The pool timer is cancelled whenever the client ends (`finish`, `shutdownNow`), and
+    /// the runtime holds the client until then; this only makes sure of it.
+    deinit { timer.cancel() }
+
     // MARK: Any thread
 
     /// Starts connecting.

@@ -5,7 +5,9 @@
 /// timerfd (`WakeTimer`), not on lws' own timers: lws 4.1 rounds the time to its next
 /// timer down to whole milliseconds, so it spins through the last millisecond polling with
 /// timeout 0, and on its libev loop a timer set while an earlier one is pending is not seen
-/// until that one fires. A timer released while scheduled never fires.
+/// until that one fires. The queue holds a scheduled timer (strongly: a weak reference's
+/// side table hides from LeakSanitizer behind a tagged pointer), so an owner cancels its
+/// timer before it goes, as every owner does when it ends and in its `deinit`.
 final class ServiceTimer: QueuedTimer {
     private unowned let runtime: TransportRuntime
     private var action: (() -> Void)?
@@ -16,10 +18,6 @@ final class ServiceTimer: QueuedTimer {
 
     init(runtime: TransportRuntime) {
         self.runtime = runtime
-    }
-
-    deinit {
-        if queuedDue != nil { runtime.timers.forget(self) }
     }
 
     /// Whether the timer is set and has not fired.
@@ -37,9 +35,11 @@ final class ServiceTimer: QueuedTimer {
         runtime.timers.schedule(self, at: due)
     }
 
-    /// Takes the timer out; its action will not run.
+    /// Takes the timer out; its action will not run. A timer not scheduled is left alone
+    /// (an owner's `deinit` on another thread touches nothing the service thread uses).
     func cancel() {
         action = nil
+        guard queuedDue != nil else { return }
         runtime.timers.cancel(self)
     }
 

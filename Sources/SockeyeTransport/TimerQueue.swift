@@ -9,8 +9,9 @@ protocol QueuedTimer: AnyObject {
 /// with lazy removal. Rescheduling or cancelling a timer leaves its old entry in the heap,
 /// recognised as stale by its generation and dropped when it reaches the top; the heap is
 /// rebuilt from the live entries when stale ones outnumber them, so its size stays within a
-/// small multiple of the timers scheduled. Entries hold their timers weakly: a timer whose
-/// owner let it go simply never fires.
+/// small multiple of the timers scheduled. Entries hold their timers strongly (a weak
+/// reference's side table would hide from LeakSanitizer behind a tagged pointer): a timer
+/// stays alive while it is scheduled, so its owner cancels it before it goes.
 ///
 /// Sans-IO: it reads no clock and arms nothing; `TransportRuntime` arms one timerfd for
 /// `earliest()` before it waits and fires what `takeDue(now:)` returns when that expires.
@@ -19,7 +20,7 @@ struct TimerQueue<Timer: QueuedTimer> {
     private struct Entry {
         let due: UInt64
         let generation: UInt64
-        weak var timer: Timer?
+        let timer: Timer
     }
 
     private var heap: [Entry] = []
@@ -46,9 +47,6 @@ struct TimerQueue<Timer: QueuedTimer> {
         liveCount -= 1
     }
 
-    /// A timer whose owner released it while scheduled (its `deinit`).
-    mutating func forget(_ timer: Timer) { cancel(timer) }
-
     /// The earliest due time of a live timer, or nil when none is scheduled.
     mutating func earliest() -> UInt64? {
         dropStaleTop()
@@ -61,7 +59,8 @@ struct TimerQueue<Timer: QueuedTimer> {
         var due: [Timer] = []
         while true {
             dropStaleTop()
-            guard let top = heap.first, top.due <= now, let timer = top.timer else { break }
+            guard let top = heap.first, top.due <= now else { break }
+            let timer = top.timer
             popTop()
             timer.queuedDue = nil
             timer.generation &+= 1
@@ -72,8 +71,7 @@ struct TimerQueue<Timer: QueuedTimer> {
     }
 
     private func isLive(_ entry: Entry) -> Bool {
-        guard let timer = entry.timer else { return false }
-        return timer.generation == entry.generation && timer.queuedDue != nil
+        entry.timer.generation == entry.generation && entry.timer.queuedDue != nil
     }
 
     private mutating func dropStaleTop() {

@@ -31,8 +31,11 @@ final class WebAPIExchange: ConduitOwner {
         conduit.owner = self
     }
 
-    /// Service thread: the conduit may outlive its owner.
-    deinit { conduit.owner = nil }
+    /// Service thread: the conduit may outlive its owner, the deadline must not fire for it.
+    deinit {
+        conduit.owner = nil
+        deadline.cancel()
+    }
 
     /// Arms the deadline and starts connecting.
     func start() {

@@ -61,7 +61,8 @@ struct LoadTests {
         }
         let elapsed = Date().timeIntervalSince(start)
         #expect(ids.count == 100)
-        #expect(elapsed > 0.4 && elapsed < 2.5)
+        // Paced (not all at once); the upper bound is the loop's, a loaded machine may be late.
+        #expect(elapsed > 0.4 && elapsed < 5)
         // Ack late, all at once: latencies must include the wait since the intended send time.
         Thread.sleep(forTimeInterval: 0.3)
         for id in ids { ws.sendText(#"{"envelope_id":"\#(id)"}"#) }

@@ -15,7 +15,9 @@ struct RefreshTests {
         #expect(warning["type"] as? String == "disconnect")
         #expect(warning["reason"] as? String == "warning")
         let elapsed = Date().timeIntervalSince(start)
-        #expect(elapsed > 0.8 && elapsed < 1.5)
+        // Not before its time; the upper bound only rules out a missed warning (a loaded
+        // machine may be late, never early).
+        #expect(elapsed > 0.8 && elapsed < 2.9)
         let refresh = Harness.json(try ws.next(timeout: 3).text)
         #expect(refresh["reason"] as? String == "refresh_requested")
         #expect((refresh["debug_info"] as? [String: Any])?["host"] is String)

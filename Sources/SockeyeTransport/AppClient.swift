@@ -186,6 +186,7 @@ public final class AppClient: @unchecked Sendable {
     /// `hello` is read: it carries no events yet, and its deadline would pass unread).
     private func setIntake(reading: Bool, at time: Instant) {
         pool.setIntakePaused(!reading, now: time)
+        if !finished { runtime.intakePaused(!reading) }
         applyIntake()
     }
 
@@ -431,6 +432,8 @@ public final class AppClient: @unchecked Sendable {
         guard !finished else { return }
         finished = true
         timer.cancel()
+        // An ended client holds nobody's window shut.
+        if intake?.paused == true { runtime.intakePaused(false) }
         publish()
         runtime.clients[ObjectIdentifier(self)] = nil
     }

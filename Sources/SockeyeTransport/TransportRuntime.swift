@@ -17,10 +17,15 @@ import SockeyeCore
 /// acks, nacks and takes do not wake the thread. They are carried out when it next wakes for
 /// anything else (the next frame, on any connection of any app) or when the window ends,
 /// whichever comes first. At a few hundred events a second and more, that saves one of the
-/// two wake-ups an event costs; no answer waits longer than the window.
+/// two wake-ups an event costs; no answer waits longer than the window. No window opens
+/// while a client's reading is stopped by its consumer's bound, nor for a while after one
+/// ran out with answers waiting and no frame coming (a peer waiting for acks).
 public final class TransportRuntime: @unchecked Sendable {
     /// The longest an ack, nack or take waits for the service thread (see the type's doc).
     static let ackCoalescingWindow: Duration = .milliseconds(2)
+    /// How long answers wake the thread again after a window ran out with answers waiting
+    /// and no frame arriving (see `windowEnded`).
+    static let coalescingHoldOff: Duration = .milliseconds(100)
 
     /// Work handed to the service thread.
     enum Command {
@@ -252,9 +257,18 @@ public final class TransportRuntime: @unchecked Sendable {
 
     /// Set while the service thread handles bytes received on a connection.
     private var handlingReceivedBytes = false
+    /// Whether bytes arrived since the window was last (re)armed.
+    private var receivedSinceWindowArmed = false
+    /// Clients whose reading is stopped by their consumer's bound (`intakePaused`).
+    private var pausedIntakes = 0
+    /// No window opens before this time (`MonotonicClock`; see `windowEnded`).
+    private var coalescingHeldOffUntil: UInt64 = 0
 
     /// A connection's received bytes are about to be handled (service thread).
-    func receivingBytes() { handlingReceivedBytes = true }
+    func receivingBytes() {
+        handlingReceivedBytes = true
+        receivedSinceWindowArmed = true
+    }
 
     /// A connection's received bytes were handled (service thread, still inside lws'
     /// callback, so timers set now are seen before lws waits again): the commands queued
@@ -279,15 +293,45 @@ public final class TransportRuntime: @unchecked Sendable {
     /// Envelopes were handed to a host: its answers may wait for the next wake-up, at most
     /// `ackCoalescingWindow` (service thread).
     func envelopesHandedToHost() {
-        guard let windowTimer, !windowTimer.isScheduled else { return }
+        guard let windowTimer, !windowTimer.isScheduled, pausedIntakes == 0,
+              MonotonicClock.now() >= coalescingHeldOffUntil else { return }
         lock.withLock { answersDeferred = true }
+        armWindow(windowTimer)
+    }
+
+    /// (Re)starts the window from now (service thread).
+    private func armWindow(_ windowTimer: ServiceTimer) {
+        receivedSinceWindowArmed = false
         windowTimer.schedule(after: Self.ackCoalescingWindow) { [unowned self] in windowEnded() }
+    }
+
+    /// Closes the window at once: answers wake the thread again (service thread).
+    private func closeWindow() {
+        windowTimer?.cancel()
+        lock.withLock { answersDeferred = false }
+    }
+
+    /// A client stopped (`paused`) or resumed reading because its consumer's queue reached
+    /// its bound (service thread). While any client is stopped no window opens: its
+    /// consumer's takes are what resume reading, and no frame would arrive to carry them.
+    func intakePaused(_ paused: Bool) {
+        pausedIntakes = max(0, pausedIntakes + (paused ? 1 : -1))
+        if paused { closeWindow() }
     }
 
     /// The coalescing window ended: answers wake the thread again, and those held back
     /// run now.
     private func windowEnded() {
-        lock.withLock { answersDeferred = false }
+        let waiting = lock.withLock { () -> Bool in
+            answersDeferred = false
+            return !commands.isEmpty
+        }
+        // Answers waited the whole window and no frame came meanwhile: the peer may be
+        // waiting for them (a bound on unacked envelopes). Answers wake the thread for a
+        // while, so such a peer loses one window per hold-off at most, not one per burst.
+        if waiting && !receivedSinceWindowArmed {
+            coalescingHeldOffUntil = MonotonicClock.now() &+ ServiceTimer.nanoseconds(Self.coalescingHoldOff)
+        }
         runCommands()
     }
 
@@ -334,9 +378,7 @@ public final class TransportRuntime: @unchecked Sendable {
         lock.withLock { spareCommands = batch }
         // The queue is empty again: the window runs from now, so at a steady rate of
         // envelopes the next one's wake-up carries these answers and the timer never fires.
-        if let windowTimer, windowTimer.isScheduled {
-            windowTimer.schedule(after: Self.ackCoalescingWindow) { [unowned self] in windowEnded() }
-        }
+        if let windowTimer, windowTimer.isScheduled { armWindow(windowTimer) }
     }
 }
 

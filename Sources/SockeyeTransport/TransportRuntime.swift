@@ -140,11 +140,7 @@ public final class TransportRuntime: @unchecked Sendable {
             if ended { return true }
             commands.append(command)
             if runsAfterReceive || (deferrable && answersDeferred) { return false }
-            guard !wakePending, let context = contextForWake else { return false }
-            wakePending = true
-            // Under the lock: the service thread clears `contextForWake` under the same lock
-            // before destroying the context, so this never races the destruction.
-            lws_cancel_service(context)
+            wakeLocked()
             return false
         }
         if refused, case .call(_, let dropped) = command { dropped() }
@@ -282,12 +278,16 @@ public final class TransportRuntime: @unchecked Sendable {
             runCommands()
             rounds += 1
         }
-        guard lock.withLock({ !commands.isEmpty }) else { return }
-        lock.withLock {
-            guard !wakePending, let context = contextForWake else { return }
-            wakePending = true
-            lws_cancel_service(context)
-        }
+        lock.withLock { if !commands.isEmpty { wakeLocked() } }
+    }
+
+    /// Wakes the service thread unless a wake-up is pending (under `lock`: the service
+    /// thread clears `contextForWake` under the same lock before destroying the context, so
+    /// this never races the destruction).
+    private func wakeLocked() {
+        guard !wakePending, let context = contextForWake else { return }
+        wakePending = true
+        lws_cancel_service(context)
     }
 
     /// Envelopes were handed to a host: its answers may wait for the next wake-up, at most
@@ -305,10 +305,14 @@ public final class TransportRuntime: @unchecked Sendable {
         windowTimer.schedule(after: Self.ackCoalescingWindow) { [unowned self] in windowEnded() }
     }
 
-    /// Closes the window at once: answers wake the thread again (service thread).
+    /// Closes the window at once: answers wake the thread again, and those it held wake
+    /// it now (service thread).
     private func closeWindow() {
         windowTimer?.cancel()
-        lock.withLock { answersDeferred = false }
+        lock.withLock {
+            answersDeferred = false
+            if !commands.isEmpty { wakeLocked() }
+        }
     }
 
     /// A client stopped (`paused`) or resumed reading because its consumer's queue reached

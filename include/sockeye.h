@@ -699,6 +699,70 @@ SOCKEYE_API sockeye_status sockeye_event_retry_attempt(const sockeye_event *even
  *  @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT. Threads: any. */
 SOCKEYE_API sockeye_status sockeye_event_accepts_response_payload(const sockeye_event *event, int *out);
 
+/**
+ * Every field of an event at once (since 0.5): what the accessors above give one call
+ * each, for hosts where a call costs more than the work (a language's foreign-function
+ * interface). Size-first, like the options: set `struct_size` (for an array, see
+ * `sockeye_client_next_events`); the library writes only that many bytes. The views are
+ * as the accessors' and stay valid until the event's last release.
+ */
+typedef struct sockeye_event_info {
+    size_t struct_size;           /**< in: sizeof(sockeye_event_info) */
+    sockeye_event *event;         /**< the event (from `sockeye_client_next_events`: one
+                                       reference the host owns and releases) */
+    int32_t kind;                 /**< as `sockeye_event_kind` */
+    int32_t accepts_response_payload; /**< as `sockeye_event_accepts_response_payload` */
+    int64_t retry_attempt;        /**< as `sockeye_event_retry_attempt` */
+    sockeye_view data;            /**< one block of memory that holds the bytes of every
+                                       view below (each lies within it; absent ones are
+                                       NULL): a binding that copies `data` once can slice
+                                       every field from its copy at `view.ptr - data.ptr` */
+    sockeye_view type;            /**< as `sockeye_event_type` */
+    sockeye_view envelope_id;     /**< as `sockeye_event_envelope_id` */
+    sockeye_view payload;         /**< as `sockeye_event_payload` */
+    sockeye_view team_id;         /**< as `sockeye_event_team_id` */
+    sockeye_view event_id;        /**< as `sockeye_event_event_id` */
+    sockeye_view event_type;      /**< as `sockeye_event_event_type` */
+    sockeye_view payload_type;    /**< as `sockeye_event_payload_type` */
+    sockeye_view retry_reason;    /**< as `sockeye_event_retry_reason` */
+} sockeye_event_info;
+
+/** The smallest `struct_size` `sockeye_event_info_get` and `sockeye_client_next_events`
+ *  accept: up to `retry_reason` (the whole 0.5 struct). */
+#define SOCKEYE_EVENT_INFO_MIN_SIZE \
+    (offsetof(sockeye_event_info, retry_reason) + sizeof(sockeye_view))
+
+/**
+ * Fills `out` (up to `out->struct_size` bytes) with every field of `event`; `out->event`
+ * is `event` (no reference is taken).
+ * @return SOCKEYE_OK; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT (`out` NULL or
+ *         `struct_size` below SOCKEYE_EVENT_INFO_MIN_SIZE). Threads: any.
+ */
+SOCKEYE_API sockeye_status sockeye_event_info_get(const sockeye_event *event, sockeye_event_info *out);
+
+/**
+ * Takes up to `capacity` events from the pull queue in one call (since 0.5): waits up to
+ * `timeout_ms` for the first, as `sockeye_client_next_event` does, then takes what else is
+ * queued, without waiting, and fills one `sockeye_event_info` for each. The host owns one
+ * reference to each `out[i].event` and releases each on its own. Every event returned
+ * counts as taken (the ack guard may answer it from now on), so take no more than the
+ * host will handle well within Slack's 3 s.
+ *
+ * @param out       an array of `capacity` infos. Set `out[0].struct_size` to
+ *                  `sizeof(sockeye_event_info)`: the library reads it as the size of each
+ *                  element and writes it into every element it fills.
+ * @param capacity  1 or more.
+ * @param out_count receives how many were filled: at least 1 on SOCKEYE_OK, else 0.
+ * @return SOCKEYE_OK; SOCKEYE_E_TIMEOUT; SOCKEYE_E_STOPPED; SOCKEYE_E_FAILED;
+ *         SOCKEYE_E_WRONG_MODE; SOCKEYE_E_INVALID_HANDLE; SOCKEYE_E_INVALID_ARGUMENT
+ *         (`out` or `out_count` NULL, `capacity` 0, `out[0].struct_size` below
+ *         SOCKEYE_EVENT_INFO_MIN_SIZE or not a multiple of 8): as `sockeye_client_next_event`.
+ * Threads: any, several at once (each event goes to one caller).
+ */
+SOCKEYE_API sockeye_status sockeye_client_next_events(sockeye_client *client, int32_t timeout_ms,
+                                                      sockeye_event_info *out, size_t capacity,
+                                                      size_t *out_count);
+
 /* ---------------------------------------------------------------------------------
  * Statistics
  * ------------------------------------------------------------------------------- */

@@ -21,6 +21,8 @@ final class ABIEvent: @unchecked Sendable {
     let receivedAt: UInt64
     /// One malloc'd block: the `sockeye_view`s of every field, then the bytes they point at.
     private let storage: UnsafeMutableRawPointer
+    /// Bytes after the views: every field's characters, one after another.
+    private let dataLength: Int
     /// 0 unanswered, 1 acked, 2 nacked; under `client.lock`.
     var answer: UInt8 = 0
 
@@ -38,7 +40,8 @@ final class ABIEvent: @unchecked Sendable {
             let view = Self.byteView(field, of: envelope)
             if view.isPresent { total += view.length }
         }
-        let header = Field.allCases.count * MemoryLayout<sockeye_view>.stride
+        dataLength = total
+        let header = Self.headerSize
         // malloc's alignment suits sockeye_view; +1 keeps present empty strings non-NULL.
         storage = malloc(header + total + 1)!
         let views = storage.bindMemory(to: sockeye_view.self, capacity: Field.allCases.count)
@@ -61,6 +64,29 @@ final class ABIEvent: @unchecked Sendable {
     }
 
     deinit { free(storage) }
+
+    private static let headerSize = Field.allCases.count * MemoryLayout<sockeye_view>.stride
+
+    /// Every field as `sockeye_event_info` (its `struct_size` is the caller's to set).
+    func info(handle: OpaquePointer) -> sockeye_event_info {
+        var info = sockeye_event_info()
+        info.event = handle
+        info.kind = kind
+        info.accepts_response_payload = acceptsResponsePayload ? 1 : 0
+        info.retry_attempt = retryAttempt
+        info.data = sockeye_view(
+            ptr: (storage + Self.headerSize).assumingMemoryBound(to: CChar.self), len: dataLength,
+            flags: SOCKEYE_VIEW_PRESENT)
+        info.type = view(.type)
+        info.envelope_id = view(.envelopeID)
+        info.payload = view(.payload)
+        info.team_id = view(.teamID)
+        info.event_id = view(.eventID)
+        info.event_type = view(.eventType)
+        info.payload_type = view(.payloadType)
+        info.retry_reason = view(.retryReason)
+        return info
+    }
 
     func view(_ field: Field) -> sockeye_view {
         storage.assumingMemoryBound(to: sockeye_view.self)[field.rawValue]

@@ -84,6 +84,52 @@ public func sockeyeClientNextEvent(
     }
 }
 
+@_cdecl("sockeye_client_next_events")
+public func sockeyeClientNextEvents(
+    _ handle: OpaquePointer?, _ timeoutMilliseconds: Int32, _ out: UnsafeMutablePointer<sockeye_event_info>?,
+    _ capacity: Int, _ outCount: UnsafeMutablePointer<Int>?
+) -> sockeye_status {
+    guard let outCount else { return SOCKEYE_E_INVALID_ARGUMENT }
+    outCount.pointee = 0
+    guard let out, capacity > 0 else { return SOCKEYE_E_INVALID_ARGUMENT }
+    let stride = UnsafeRawPointer(out).load(as: Int.self)
+    guard stride >= EventInfoLayout.minimumSize, stride % 8 == 0, capacity <= Int.max / stride else {
+        return SOCKEYE_E_INVALID_ARGUMENT
+    }
+    guard let client = HandleTable.shared.lookup(handle, kind: .client, as: ABIClient.self) else {
+        return SOCKEYE_E_INVALID_HANDLE
+    }
+    guard let queue = client.queue else { return SOCKEYE_E_WRONG_MODE }
+    let elements = UnsafeMutableRawPointer(out)
+    var count = 0
+    // Under the queue's lock only the handles are stored; the fields are filled after it.
+    let outcome = queue.take(upTo: capacity, timeoutMilliseconds: timeoutMilliseconds) { event in
+        (elements + count * stride).storeBytes(of: event, toByteOffset: EventInfoLayout.eventOffset, as: OpaquePointer.self)
+        count += 1
+    }
+    switch outcome {
+    case nil: break
+    case .timeout: return SOCKEYE_E_TIMEOUT
+    case .ended(.stopped): return SOCKEYE_E_STOPPED
+    case .ended(.failed): return SOCKEYE_E_FAILED
+    case .event: preconditionFailure("take(upTo:) hands events to its body")
+    }
+    for index in 0..<count {
+        let element = elements + index * stride
+        let event = element.load(fromByteOffset: EventInfoLayout.eventOffset, as: OpaquePointer.self)
+        var info = sockeye_event_info()
+        info.event = event
+        // The host owns a reference, so the handle is live; taken by the host from now on.
+        if let taken = HandleTable.shared.lookup(event, kind: .event, as: ABIEvent.self) {
+            client.app.taken(taken.token)
+            info = taken.info(handle: event)
+        }
+        EventInfoLayout.write(info, to: element, size: stride)
+    }
+    outCount.pointee = count
+    return SOCKEYE_OK
+}
+
 @_cdecl("sockeye_client_event_fd")
 public func sockeyeClientEventFD(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> sockeye_status {
     guard let out else { return SOCKEYE_E_INVALID_ARGUMENT }

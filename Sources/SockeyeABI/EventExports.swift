@@ -110,3 +110,35 @@ public func sockeyeEventPayloadType(_ handle: OpaquePointer?, _ out: UnsafeMutab
 public func sockeyeEventRetryReason(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<sockeye_view>?)
     -> sockeye_status
 { field(handle, .retryReason, out) }
+
+@_cdecl("sockeye_event_info_get")
+public func sockeyeEventInfoGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<sockeye_event_info>?)
+    -> sockeye_status
+{
+    guard let out else { return SOCKEYE_E_INVALID_ARGUMENT }
+    let size = UnsafeRawPointer(out).load(as: Int.self)
+    guard size >= EventInfoLayout.minimumSize else { return SOCKEYE_E_INVALID_ARGUMENT }
+    guard let handle, let event = event(handle) else { return SOCKEYE_E_INVALID_HANDLE }
+    EventInfoLayout.write(event.info(handle: handle), to: UnsafeMutableRawPointer(out), size: size)
+    return SOCKEYE_OK
+}
+
+/// How `sockeye_event_info` is written into the host's memory, whose size the host sets.
+enum EventInfoLayout {
+    /// SOCKEYE_EVENT_INFO_MIN_SIZE: up to `retry_reason`.
+    static let minimumSize =
+        MemoryLayout<sockeye_event_info>.offset(of: \.retry_reason)! + MemoryLayout<sockeye_view>.size
+    static let eventOffset = MemoryLayout<sockeye_event_info>.offset(of: \.event)!
+
+    /// Writes `size` bytes at `element`: the info with `struct_size = size`, and zeros past
+    /// the end of the struct this library knows (a newer host's fields read as absent).
+    static func write(_ info: sockeye_event_info, to element: UnsafeMutableRawPointer, size: Int) {
+        var info = info
+        info.struct_size = size
+        withUnsafeBytes(of: &info) { source in
+            let count = min(size, source.count)
+            element.copyMemory(from: source.baseAddress!, byteCount: count)
+            if size > count { (element + count).initializeMemory(as: UInt8.self, repeating: 0, count: size - count) }
+        }
+    }
+}

@@ -82,12 +82,25 @@ final class PullQueue: @unchecked Sendable {
 
     /// Takes the next event, waiting up to `timeoutMilliseconds` (negative: no limit).
     func take(timeoutMilliseconds: Int32) -> Taken {
-        locked {
+        var taken: OpaquePointer?
+        let outcome = take(upTo: 1, timeoutMilliseconds: timeoutMilliseconds) { taken = $0 }
+        if let outcome { return outcome }
+        return .event(taken!)
+    }
+
+    /// Waits up to `timeoutMilliseconds` (0: not at all; negative: without limit) for an
+    /// event, then hands `body` that one and whatever else is queued, `capacity` at most,
+    /// in order, under the queue's lock (`body` must only store them). Returns nil when
+    /// `body` got at least one, else why not (`.timeout` or `.ended`).
+    func take(upTo capacity: Int, timeoutMilliseconds: Int32, _ body: (OpaquePointer) -> Void) -> Taken? {
+        precondition(capacity > 0)
+        return locked {
             var deadline: UInt64?
             while true {
                 if head < events.count {
-                    let event = events[head]
-                    head += 1
+                    let end = head + min(capacity, events.count - head)
+                    for index in head..<end { body(events[index]) }
+                    head = end
                     if head == events.count {
                         events.removeAll(keepingCapacity: true)
                         head = 0
@@ -96,7 +109,7 @@ final class PullQueue: @unchecked Sendable {
                         head = 0
                     }
                     lowerIfIdle()
-                    return .event(event)
+                    return nil
                 }
                 if let ended { return .ended(ended) }
                 if timeoutMilliseconds == 0 { return .timeout }

@@ -534,6 +534,184 @@ static void test_pull_eventfd_manual(void) {
     sim_stop(&sim);
 }
 
+/* ---- all fields in one call, and events taken in batches ---- */
+
+/* True when `view` is absent, or lies wholly inside `data`. */
+static int view_within(const sockeye_view *view, const sockeye_view *data) {
+    if (!(view->flags & SOCKEYE_VIEW_PRESENT)) return view->ptr == NULL && view->len == 0;
+    return view->ptr >= data->ptr && view->ptr + view->len <= data->ptr + data->len;
+}
+
+static int views_same(const sockeye_view *a, const sockeye_view *b) {
+    return a->ptr == b->ptr && a->len == b->len && a->flags == b->flags;
+}
+
+/* The info agrees, field by field, with the one-call-each accessors. */
+static int info_matches_accessors(const sockeye_event_info *info) {
+    sockeye_view view;
+    int32_t kind = -1;
+    int64_t attempt = -1;
+    int accepts = -1;
+    int ok = 1;
+    const sockeye_view *fields[8];
+    sockeye_status (*accessors[8])(const sockeye_event *, sockeye_view *) = {
+        sockeye_event_type, sockeye_event_envelope_id, sockeye_event_payload, sockeye_event_team_id,
+        sockeye_event_event_id, sockeye_event_event_type, sockeye_event_payload_type, sockeye_event_retry_reason};
+    int i;
+    fields[0] = &info->type;
+    fields[1] = &info->envelope_id;
+    fields[2] = &info->payload;
+    fields[3] = &info->team_id;
+    fields[4] = &info->event_id;
+    fields[5] = &info->event_type;
+    fields[6] = &info->payload_type;
+    fields[7] = &info->retry_reason;
+    for (i = 0; i < 8; i++) {
+        ok = ok && accessors[i](info->event, &view) == SOCKEYE_OK && views_same(&view, fields[i]);
+        ok = ok && view_within(fields[i], &info->data);
+    }
+    ok = ok && sockeye_event_kind(info->event, &kind) == SOCKEYE_OK && kind == info->kind;
+    ok = ok && sockeye_event_retry_attempt(info->event, &attempt) == SOCKEYE_OK && attempt == info->retry_attempt;
+    ok = ok && sockeye_event_accepts_response_payload(info->event, &accepts) == SOCKEYE_OK &&
+         accepts == info->accepts_response_payload;
+    return ok;
+}
+
+/* A host built against a newer header: a bigger element, whose tail the library zeroes. */
+typedef struct bigger_info {
+    sockeye_event_info info;
+    uint64_t newer[3];
+} bigger_info;
+
+static void test_next_events_batch(void) {
+    sim_process sim;
+    sockeye_runtime *runtime = NULL;
+    sockeye_client *client = NULL;
+    sockeye_client *callback_client = NULL;
+    sockeye_client_options options;
+    sockeye_stats stats;
+    bigger_info infos[4];
+    sockeye_event_info one;
+    size_t count = 99;
+    int got = 0, calls = 0, slash = 0, matched = 0, tails_zero = 1, sizes_set = 1, most = 0;
+    long long deadline;
+    if (start_sim(&sim, NULL) != 0) return;
+    CHECK_STATUS(sockeye_runtime_new(&runtime), SOCKEYE_OK);
+    default_options(&options, &sim);
+    options.ack_mode = SOCKEYE_ACK_MANUAL;
+    options.ack_guard_ms = -1;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &client), SOCKEYE_OK);
+
+    /* Bad arguments: a status, and nothing taken. */
+    memset(infos, 0, sizeof infos);
+    infos[0].info.struct_size = sizeof(bigger_info);
+    CHECK_STATUS(sockeye_client_next_events(client, 0, &infos[0].info, 4, NULL),
+                 SOCKEYE_E_INVALID_ARGUMENT);
+    CHECK_STATUS(sockeye_client_next_events(client, 0, NULL, 4, &count), SOCKEYE_E_INVALID_ARGUMENT);
+    CHECK(count == 0, "count 0 on a refusal");
+    CHECK_STATUS(sockeye_client_next_events(client, 0, &infos[0].info, 0, &count), SOCKEYE_E_INVALID_ARGUMENT);
+    CHECK_STATUS(sockeye_client_next_events(client, 0, &infos[0].info, (size_t)-1, &count),
+                 SOCKEYE_E_INVALID_ARGUMENT);
+    infos[0].info.struct_size = SOCKEYE_EVENT_INFO_MIN_SIZE - 8;
+    CHECK_STATUS(sockeye_client_next_events(client, 0, &infos[0].info, 4, &count), SOCKEYE_E_INVALID_ARGUMENT);
+    infos[0].info.struct_size = sizeof(sockeye_event_info) + 4;
+    CHECK_STATUS(sockeye_client_next_events(client, 0, &infos[0].info, 4, &count), SOCKEYE_E_INVALID_ARGUMENT);
+    infos[0].info.struct_size = sizeof(bigger_info);
+    CHECK_STATUS(sockeye_client_next_events(client, 0, &infos[0].info, 4, &count), SOCKEYE_E_TIMEOUT);
+    CHECK(count == 0, "count 0 on a timeout");
+    CHECK_STATUS(sockeye_client_next_events(NULL, 0, &infos[0].info, 4, &count), SOCKEYE_E_INVALID_HANDLE);
+
+    deadline = sim_now_ms() + 10000;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    while (sim_now_ms() < deadline) {
+        sockeye_client_stats(client, &stats);
+        if (stats.connections_live == 1) break;
+        sim_sleep_ms(20);
+    }
+    CHECK(stats.connections_live == 1, "connected");
+    CHECK(sim_inject(&sim, "message", 9) == 0, "inject 9 messages");
+    CHECK(sim_inject(&sim, "slash_command", 1) == 0, "inject 1 slash command");
+    /* Until all 10 are queued, so that a batch can be full. */
+    deadline = sim_now_ms() + 10000;
+    while (sim_now_ms() < deadline) {
+        sockeye_client_stats(client, &stats);
+        if (stats.queued == 10) break;
+        sim_sleep_ms(20);
+    }
+    CHECK(stats.queued == 10, "10 events queued");
+    deadline = sim_now_ms() + 10000;
+    while (got < 10 && sim_now_ms() < deadline) {
+        size_t i;
+        memset(infos, 0xa5, sizeof infos);
+        infos[0].info.struct_size = sizeof(bigger_info);
+        if (sockeye_client_next_events(client, 100, &infos[0].info, 4, &count) != SOCKEYE_OK) continue;
+        calls++;
+        if ((int)count > most) most = (int)count;
+        CHECK(count >= 1 && count <= 4, "1..capacity events per call");
+        for (i = 0; i < count && i < 4; i++) {
+            sockeye_event_info *info = &infos[i].info;
+            sizes_set = sizes_set && info->struct_size == sizeof(bigger_info);
+            tails_zero = tails_zero && infos[i].newer[0] == 0 && infos[i].newer[1] == 0 && infos[i].newer[2] == 0;
+            if (info->event == NULL) continue;
+            matched += info_matches_accessors(info);
+            if (info->kind == SOCKEYE_MESSAGE_SLASH_COMMANDS) {
+                slash++;
+                CHECK(info->accepts_response_payload == 1, "a slash command accepts a response payload");
+                CHECK(view_equals(&info->type, "slash_commands"), "the slash command's type");
+            } else {
+                CHECK(view_equals(&info->type, "events_api") && info->event_id.len > 0, "an event's type and id");
+            }
+            memset(&one, 0, sizeof one);
+            one.struct_size = sizeof one;
+            CHECK_STATUS(sockeye_event_info_get(info->event, &one), SOCKEYE_OK);
+            CHECK(one.event == info->event && views_same(&one.payload, &info->payload) &&
+                      views_same(&one.data, &info->data) && one.struct_size == sizeof one,
+                  "sockeye_event_info_get gives the same fields");
+            one.struct_size = SOCKEYE_EVENT_INFO_MIN_SIZE - 1;
+            CHECK_STATUS(sockeye_event_info_get(info->event, &one), SOCKEYE_E_INVALID_ARGUMENT);
+            CHECK_STATUS(sockeye_event_info_get(info->event, NULL), SOCKEYE_E_INVALID_ARGUMENT);
+            CHECK_STATUS(sockeye_ack(info->event, NULL, 0), SOCKEYE_OK);
+            CHECK_STATUS(sockeye_event_release(info->event), SOCKEYE_OK);
+            one.struct_size = sizeof one;
+            CHECK_STATUS(sockeye_event_info_get(info->event, &one), SOCKEYE_E_INVALID_HANDLE);
+            got++;
+        }
+    }
+    CHECK(got == 10, "10 events taken in batches");
+    CHECK(matched == 10, "every info agrees with the accessors, every view inside `data`");
+    CHECK(slash == 1, "the slash command among them");
+    CHECK(most == 4, "a call filled its whole capacity");
+    CHECK(calls <= 4, "10 queued events in at most 4 calls of 4");
+    CHECK(sizes_set, "struct_size written into every element");
+    CHECK(tails_zero, "the newer tail of each element zeroed");
+    CHECK(sim_wait_total(&sim, "acked", 10, 10000) == 10, "sim saw 10 acks");
+    CHECK_STATUS(sockeye_client_stats(client, &stats), SOCKEYE_OK);
+    CHECK(stats.host_acks == 10 && stats.queued == 0, "10 host acks, queue empty");
+
+    CHECK_STATUS(sockeye_client_stop(client, 1), SOCKEYE_OK);
+    {
+        sockeye_status status = SOCKEYE_E_TIMEOUT;
+        deadline = sim_now_ms() + 10000;
+        while (status == SOCKEYE_E_TIMEOUT && sim_now_ms() < deadline) {
+            infos[0].info.struct_size = sizeof(bigger_info);
+            status = sockeye_client_next_events(client, 100, &infos[0].info, 4, &count);
+        }
+        CHECK(status == SOCKEYE_E_STOPPED && count == 0, "next_events reports STOPPED after the drain");
+    }
+
+    default_options(&options, &sim);
+    options.on_event = on_event_ignore;
+    CHECK_STATUS(sockeye_client_new(runtime, &options, &callback_client), SOCKEYE_OK);
+    infos[0].info.struct_size = sizeof(bigger_info);
+    CHECK_STATUS(sockeye_client_next_events(callback_client, 0, &infos[0].info, 4, &count), SOCKEYE_E_WRONG_MODE);
+    CHECK_STATUS(sockeye_client_free(callback_client), SOCKEYE_OK);
+    CHECK_STATUS(sockeye_client_free(client), SOCKEYE_OK);
+    CHECK_STATUS(sockeye_runtime_free(runtime), SOCKEYE_OK);
+    CHECK(sim_total(&sim, "unknownAcks") == 0 && sim_total(&sim, "duplicateAcks") == 0, "no stray acks");
+    sim_stop(&sim);
+}
+
 /* ---- on_receipt ---- */
 
 static void test_on_receipt(void) {
@@ -1299,6 +1477,7 @@ int main(int argc, char **argv) {
         {"bad_input", test_bad_input},
         {"callback_after_handler", test_callback_after_handler},
         {"pull_eventfd_manual", test_pull_eventfd_manual},
+        {"next_events_batch", test_next_events_batch},
         {"on_receipt", test_on_receipt},
         {"pull_after_handler_release_acks", test_pull_after_handler_release_acks},
         {"response_payloads", test_response_payloads},

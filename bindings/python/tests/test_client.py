@@ -203,3 +203,79 @@ def test_library_log_lines_reach_the_python_logger(sim, caplog):
             assert sim.wait_for(lambda: any(r.levelno == logging.WARNING and r.name == "sockeye"
                                             for r in caplog.records), 5), caplog.text
     assert "xapp-1-A0SIMAPP01-1-simsecret" not in caplog.text  # the token is never logged
+
+
+def test_next_events_takes_a_batch_with_every_field(start_sim):
+    sim = start_sim()
+    with sockeye.Client(APP_TOKEN, api_url=sim.api, pool_size=1, ack_mode="manual") as client:
+        assert client.wait_until_running(20)
+        with pytest.raises(ValueError):
+            client.next_events(0)
+        with pytest.raises(ValueError):
+            client.next_events(65)
+        assert client.next_events(8, timeout=0) == []
+        sim.inject("message", 19)
+        sim.inject("slash_command", 1, command="/deploy", text="api")
+        deadline = time.monotonic() + 20
+        while client.stats.queued < 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client.stats.queued == 20, client.stats
+        first = client.next_events(8, timeout=0)
+        assert len(first) == 8
+        rest = []
+        while len(rest) < 12 and time.monotonic() < deadline:
+            rest += client.next_events(64, timeout=1)
+        events = first + rest
+        assert len(events) == 20 and client.stats.queued == 0
+        for event in events:
+            payload = event.payload
+            if event.kind == "slash_commands":
+                assert event.type == "slash_commands" and event.accepts_response_payload
+                assert payload["command"] == "/deploy" and event.team_id == payload["team_id"]
+                assert event.event_id is None and event.event_type is None
+                event.ack({"text": "ok"})
+            else:
+                assert event.type == "events_api" and not event.accepts_response_payload
+                assert event.event_id == payload["event_id"] and event.team_id == payload["team_id"]
+                assert event.event_type == payload["event"]["type"] == "message"
+                assert event.payload_type == payload["type"] == "event_callback"
+                assert event.retry_attempt == 0 and event.retry_reason == ""  # as Slack sends it
+                event.ack()
+        assert len({event.envelope_id for event in events}) == 20
+        assert sim.wait_for(lambda: sim.total()["acked"] == 20), sim.total()
+    total = sim.total()
+    assert total["duplicateAcks"] == 0 and total["unknownAcks"] == 0 and total["responsePayloads"] == 1, total
+
+
+def test_leaving_the_loop_nacks_what_the_iterator_took_and_did_not_yield(start_sim):
+    # after_handler mode: a release acks, so events taken in a batch and never yielded
+    # must be nacked (Slack redelivers them), not acked unseen.
+    sim = start_sim("--ack-deadline", "1")
+    with sockeye.Client(APP_TOKEN, api_url=sim.api, pool_size=1, ack_guard_ms=-1) as client:
+        assert client.wait_until_running(20)
+        sim.inject("message", 30)
+        deadline = time.monotonic() + 20
+        while client.stats.queued < 30 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen = []
+        iterator = iter(client)
+        seen.append(next(iterator))  # a batch of 1 first: the loop's pace is unknown
+        seen.append(next(iterator))  # the next batch takes the rest
+        seen[0].release()
+        seen[1].release()
+        iterator.close()
+        # The counters are published by the library's thread after its next round of work.
+        while client.stats.nacked < 28 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stats = client.stats
+        assert stats.nacked == 28 and stats.queued == 0, stats
+        assert sim.wait_for(lambda: sim.total()["acked"] == 2), sim.total()
+        # Slack redelivers the 28 after its deadline; they come again, once each.
+        again = []
+        while len(again) < 28 and time.monotonic() < deadline + 20:
+            for event in client.next_events(64, timeout=1):
+                assert event.retry_attempt == 1
+                again.append(event.event_id)
+                event.ack()
+        assert len(again) == 28 and not set(again) & {event.event_id for event in seen}
+        assert sim.wait_for(lambda: sim.total()["acked"] == 30), sim.total()

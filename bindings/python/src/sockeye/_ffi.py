@@ -82,6 +82,37 @@ class View(ctypes.Structure):
     _fields_ = [("ptr", ctypes.c_void_p), ("len", ctypes.c_size_t), ("flags", ctypes.c_uint32)]
 
 
+VIEW_FIELDS = ("type", "envelope_id", "payload", "team_id", "event_id", "event_type", "payload_type",
+               "retry_reason")
+
+
+class EventInfo(ctypes.Structure):
+    """``sockeye_event_info``: every field of an event, filled by one call."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("event", ctypes.c_void_p),
+        ("kind", ctypes.c_int32),
+        ("accepts_response_payload", ctypes.c_int32),
+        ("retry_attempt", ctypes.c_int64),
+        ("data", View),
+    ] + [(name, View) for name in VIEW_FIELDS]
+
+
+# `sockeye_client_next_events` fills an array of EventInfo; the package hands it a buffer
+# of 64-bit words instead and reads a whole batch back with one slice (a list of ints),
+# which costs far less than reading nested ctypes fields one attribute at a time. Every
+# member is one word, or two 32-bit halves of one (kind and accepts_response_payload; a
+# view's flags and its padding), on the 64-bit platforms the library is built for.
+INFO_WORDS = ctypes.sizeof(EventInfo) // 8
+assert ctypes.sizeof(EventInfo) == INFO_WORDS * 8 and ctypes.sizeof(View) == 24
+W_EVENT = EventInfo.event.offset // 8
+W_KIND = EventInfo.kind.offset // 8  # low half kind, high half accepts_response_payload
+W_RETRY_ATTEMPT = EventInfo.retry_attempt.offset // 8
+W_DATA = EventInfo.data.offset // 8  # ptr, len, flags
+#: The first word (ptr; then len, flags) of each view, in VIEW_FIELDS order.
+W_VIEWS = tuple(getattr(EventInfo, name).offset // 8 for name in VIEW_FIELDS)
+
 STATS_COUNTERS = (
     "received delivered acked host_acks nacked deduplicated redelivered ack_guarded late_acks "
     "outstanding reconnects_lost reconnects_refresh reconnects_too_many open_errors "
@@ -114,36 +145,26 @@ _SIGNATURES = {
     "sockeye_client_new": (_status, [_handle, ctypes.POINTER(ClientOptions), ctypes.POINTER(_handle)]),
     "sockeye_client_stop": (_status, [_handle, ctypes.c_int]),
     "sockeye_client_free": (_status, [_handle]),
-    "sockeye_client_next_event": (_status, [_handle, ctypes.c_int32, ctypes.POINTER(_handle)]),
+    "sockeye_client_next_events": (_status, [_handle, ctypes.c_int32, ctypes.c_void_p, ctypes.c_size_t,
+                                             ctypes.POINTER(ctypes.c_size_t)]),
     "sockeye_client_event_fd": (_status, [_handle, ctypes.POINTER(ctypes.c_int)]),
     "sockeye_client_stats": (_status, [_handle, ctypes.POINTER(Stats)]),
     "sockeye_event_retain": (_status, [_handle]),
     "sockeye_event_release": (_status, [_handle]),
     "sockeye_ack": (_status, [_handle, ctypes.c_char_p, ctypes.c_size_t]),
     "sockeye_nack": (_status, [_handle]),
-    "sockeye_event_kind": (_status, [_handle, ctypes.POINTER(ctypes.c_int32)]),
-    "sockeye_event_retry_attempt": (_status, [_handle, ctypes.POINTER(ctypes.c_int64)]),
-    "sockeye_event_accepts_response_payload": (_status, [_handle, ctypes.POINTER(ctypes.c_int)]),
-    "sockeye_view_decode": (_status, [ctypes.POINTER(View), ctypes.c_char_p, ctypes.c_size_t,
-                                      ctypes.POINTER(ctypes.c_size_t)]),
 }
-VIEW_FIELDS = ("type", "envelope_id", "payload", "team_id", "event_id", "event_type", "payload_type",
-               "retry_reason")
-for _field in VIEW_FIELDS:
-    _SIGNATURES["sockeye_event_" + _field] = (_status, [_handle, ctypes.POINTER(View)])
 
 # Functions that never wait are also bound without releasing the GIL (ctypes.PyDLL): a
 # CDLL call drops and re-takes the GIL, and under load every drop hands the GIL to another
-# thread, so the ~14 calls per event became ~14 thread switches. Safe because the library
+# thread, so each call per event became a thread switch. Safe because the library
 # never calls back into the host (which needs the GIL) while holding a lock these functions
 # take: its callbacks may themselves call every one of them. Functions that wait (a
 # blocking next_event, client_free and runtime_free, which wait for the service thread,
 # whose log callback needs the GIL) are only bound through the CDLL.
 _NO_WAIT = ("sockeye_version", "sockeye_strerror", "sockeye_state_name", "sockeye_client_stop",
-            "sockeye_client_next_event", "sockeye_client_event_fd", "sockeye_client_stats",
-            "sockeye_event_retain", "sockeye_event_release", "sockeye_ack", "sockeye_nack", "sockeye_event_kind",
-            "sockeye_event_retry_attempt", "sockeye_event_accepts_response_payload", "sockeye_view_decode") + tuple(
-    "sockeye_event_" + field for field in VIEW_FIELDS)
+            "sockeye_client_next_events", "sockeye_client_event_fd", "sockeye_client_stats",
+            "sockeye_event_retain", "sockeye_event_release", "sockeye_ack", "sockeye_nack")
 
 _lib: Optional[ctypes.CDLL] = None
 _fast: Optional[ctypes.PyDLL] = None
@@ -205,7 +226,11 @@ def lib() -> ctypes.CDLL:
         if loaded is None:
             raise OSError("libsockeye could not be loaded (set SOCKEYE_LIBRARY to its path): " + "; ".join(errors))
         for name, (restype, argtypes) in _SIGNATURES.items():
-            function = getattr(loaded, name)
+            try:
+                function = getattr(loaded, name)
+            except AttributeError:
+                raise OSError(f"{_loaded_from} has no {name}: it is older than this package "
+                              f"(use the library of the same version)") from None
             function.restype = restype
             function.argtypes = argtypes
         global _fast
@@ -258,30 +283,9 @@ def host_ca_file() -> Optional[str]:
 
 def fast() -> ctypes.PyDLL:
     """The library's functions that never wait, called without releasing the GIL. Only
-    ``_NO_WAIT`` functions are declared on it; ``sockeye_client_next_event`` only with a
+    ``_NO_WAIT`` functions are declared on it; ``sockeye_client_next_events`` only with a
     timeout of 0."""
     if _fast is None:
         lib()
     assert _fast is not None
     return _fast
-
-
-def view_bytes(view: View) -> Optional[bytes]:
-    """The raw bytes of a view (still JSON-escaped for strings), or None when absent."""
-    if not view.flags & VIEW_PRESENT:
-        return None
-    return ctypes.string_at(view.ptr, view.len) if view.len else b""
-
-
-def view_text(view: View) -> Optional[str]:
-    """A string view decoded (escapes resolved) to ``str``, or None when absent."""
-    if not view.flags & VIEW_PRESENT:
-        return None
-    if not view.flags & VIEW_ESCAPED:
-        return ctypes.string_at(view.ptr, view.len).decode("utf-8") if view.len else ""
-    buffer = ctypes.create_string_buffer(view.len or 1)
-    length = ctypes.c_size_t()
-    status = fast().sockeye_view_decode(ctypes.byref(view), buffer, view.len, ctypes.byref(length))
-    if status != OK:
-        return None
-    return buffer.raw[: length.value].decode("utf-8")

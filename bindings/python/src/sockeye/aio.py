@@ -11,6 +11,7 @@ import asyncio
 import collections
 from typing import Any, AsyncIterator, Deque, Optional
 
+from . import _take
 from .client import Client, Event, Stats
 from .errors import ClientFailedError, SockeyeError, StoppedError
 
@@ -58,10 +59,10 @@ class AsyncClient:
     def _on_readable(self) -> None:
         try:
             while len(self._ready) < _HIGH_WATER:
-                event = self.client.next_event_nowait()
-                if event is None:
+                events = self.client.next_events(min(_take.MAX_BATCH, _HIGH_WATER - len(self._ready)), 0)
+                if not events:
                     break
-                self._ready.append(event)
+                self._ready.extend(events)
             else:
                 self._unwatch()
         except StoppedError as error:
@@ -145,6 +146,9 @@ class AsyncClient:
                 break
             await asyncio.sleep(0.02)
         self._unwatch()
+        # Taken from the library but never handed out: nacked, so Slack redelivers them.
+        while self._ready:
+            self._ready.popleft()._give_back()
         self._end = self._end or StoppedError("the client is closed")
         waiter = self._waiter
         if waiter is not None and not waiter.done():

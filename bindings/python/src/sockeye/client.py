@@ -9,6 +9,7 @@ any number of threads, or watch :meth:`Client.fileno` in an event loop (see
 from __future__ import annotations
 
 import atexit
+import collections
 import ctypes
 import json
 import logging
@@ -16,9 +17,9 @@ import os
 import threading
 import time
 from dataclasses import dataclass, fields
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any, Deque, Iterator, List, Mapping, Optional, Union
 
-from . import _ffi
+from . import _ffi, _take
 from ._log import LogSink, library_level
 from .errors import ClientFailedError, StoppedError, check, error_for
 
@@ -32,6 +33,23 @@ _KINDS = {1: "hello", 2: "disconnect", 3: "events_api", 4: "slash_commands", 5: 
 _SLICE_MS = 250
 
 Payload = Union[Mapping[str, Any], str, bytes, None]
+# Guards each Event's handle from being answered or released twice by racing threads. One
+# for every event: it is held for one library call at most, and an Event needs no lock
+# of its own.
+_ANSWER_LOCK = threading.Lock()
+
+
+# What the iterator may hold taken and not yet yielded: about this many seconds of the
+# loop body's work.
+_ITERATOR_HOLD_S = 0.010
+
+
+def _iterator_batch(handled: int, seconds: float) -> int:
+    """How many events the iterator takes next, after the loop handled ``handled`` in
+    ``seconds`` (the body's time, including the caller's own waits)."""
+    if seconds <= 0:
+        return _take.MAX_BATCH
+    return max(1, min(_take.MAX_BATCH, int(handled * _ITERATOR_HOLD_S / seconds)))
 
 
 class Runtime:
@@ -137,39 +155,15 @@ class Event:
 
     __slots__ = ("kind", "type", "envelope_id", "payload_bytes", "event_id", "team_id", "event_type",
                  "payload_type", "retry_attempt", "retry_reason", "accepts_response_payload", "_handle",
-                 "_lock", "_payload", "_answer", "__weakref__")
+                 "_payload", "_answer", "__weakref__")
 
-    def __init__(self, handle: ctypes.c_void_p) -> None:
-        lib = _ffi.fast()
-        view = _ffi.View()
-        ref = ctypes.byref(view)
-        lib.sockeye_event_type(handle, ref)
-        self.type = _ffi.view_text(view) or ""
-        lib.sockeye_event_envelope_id(handle, ref)
-        self.envelope_id = _ffi.view_text(view) or ""
-        lib.sockeye_event_payload(handle, ref)
-        self.payload_bytes = _ffi.view_bytes(view) or b"{}"
-        lib.sockeye_event_event_id(handle, ref)
-        self.event_id = _ffi.view_text(view)
-        lib.sockeye_event_team_id(handle, ref)
-        self.team_id = _ffi.view_text(view)
-        lib.sockeye_event_event_type(handle, ref)
-        self.event_type = _ffi.view_text(view)
-        lib.sockeye_event_payload_type(handle, ref)
-        self.payload_type = _ffi.view_text(view)
-        lib.sockeye_event_retry_reason(handle, ref)
-        self.retry_reason = _ffi.view_text(view)
-        number = ctypes.c_int64()
-        lib.sockeye_event_retry_attempt(handle, ctypes.byref(number))
-        self.retry_attempt = number.value
-        flag = ctypes.c_int()
-        lib.sockeye_event_accepts_response_payload(handle, ctypes.byref(flag))
-        self.accepts_response_payload = bool(flag.value)
-        kind = ctypes.c_int32()
-        lib.sockeye_event_kind(handle, ctypes.byref(kind))
-        self.kind = _KINDS.get(kind.value, "unknown")
-        self._handle: Optional[ctypes.c_void_p] = handle
-        self._lock = threading.Lock()
+    def __init__(self, fields: _take.Fields) -> None:
+        (self._handle, kind, self.accepts_response_payload, self.retry_attempt, payload_bytes, event_type,
+         envelope_id, self.team_id, self.event_id, self.event_type, self.payload_type, self.retry_reason) = fields
+        self.kind = _KINDS.get(kind, "unknown")
+        self.type = event_type or ""
+        self.envelope_id = envelope_id or ""
+        self.payload_bytes = payload_bytes or b"{}"
         self._payload: Any = None
         self._answer: Optional[str] = None
 
@@ -208,7 +202,7 @@ class Event:
             data = payload.encode("utf-8")
         else:
             data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        with self._lock:
+        with _ANSWER_LOCK:
             handle = self._handle
             if handle is None:
                 raise error_for(_ffi.E_ALREADY_ANSWERED if self._answer else _ffi.E_INVALID_HANDLE, "ack")
@@ -224,7 +218,7 @@ class Event:
         """Declines the event: nothing is acked, and Slack's redelivery (``retry_attempt``
         + 1) is delivered again later. Slack retries Events API events; slash commands and
         interactions are not retried (the user sees an error). Thread-safe."""
-        with self._lock:
+        with _ANSWER_LOCK:
             handle = self._handle
             if handle is None:
                 raise error_for(_ffi.E_ALREADY_ANSWERED if self._answer else _ffi.E_INVALID_HANDLE, "nack")
@@ -240,9 +234,18 @@ class Event:
         ``after_handler`` mode (the default): the release itself acks the event empty.
         ``manual`` mode: the ack guard acks it empty shortly before Slack's 3 s deadline.
         """
-        with self._lock:
+        with _ANSWER_LOCK:
             handle, self._handle = self._handle, None
         if handle is not None:
+            _ffi.fast().sockeye_event_release(handle)
+
+    def _give_back(self) -> None:
+        """Hands back an event the host never saw: nacked (Slack redelivers it), not left to
+        be acked by its release."""
+        with _ANSWER_LOCK:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            _ffi.fast().sockeye_nack(handle)
             _ffi.fast().sockeye_event_release(handle)
 
     def __enter__(self) -> "Event":
@@ -425,56 +428,79 @@ class Client:
         threads may call it at once (each event goes to one of them); the GIL is released
         while waiting.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        out = ctypes.c_void_p()
-        next_event = self._lib.sockeye_client_next_event
-        while True:
-            if deadline is None:
-                wait = _SLICE_MS
-            else:
-                wait = max(0, min(_SLICE_MS, int((deadline - time.monotonic()) * 1000)))
-            status = next_event(self._live(), wait, ctypes.byref(out))
-            if status == _ffi.OK:
-                return Event(out)
-            if status == _ffi.E_TIMEOUT:
-                if deadline is not None and time.monotonic() >= deadline:
-                    return None
-                continue
-            if status == _ffi.E_FAILED:
-                reason = self._log.last_error
-                raise ClientFailedError(f"the client gave up{': ' + reason if reason else ''}", status)
-            if status == _ffi.E_INVALID_HANDLE and self._handle is None:
-                raise StoppedError("the client is closed", _ffi.E_STOPPED)
-            raise error_for(status, "next_event")
+        events = self.next_events(1, timeout)
+        return events[0] if events else None
 
     def next_event_nowait(self) -> Optional[Event]:
         """The next queued event, or None when none is queued (never waits).
 
         Raises like :meth:`next_event`."""
-        out = ctypes.c_void_p()
-        status = _ffi.fast().sockeye_client_next_event(self._live(), 0, ctypes.byref(out))
+        events = self.next_events(1, 0)
+        return events[0] if events else None
+
+    def next_events(self, max_count: int = _take.MAX_BATCH, timeout: Optional[float] = None) -> List[Event]:
+        """Takes up to ``max_count`` events (1..64) in one call: waits up to ``timeout``
+        seconds (None: until one comes; 0: not at all) for the first, then takes what else
+        is queued without waiting. Returns them in order; an empty list when the timeout
+        passed.
+
+        Every event returned counts as taken: Slack's 3 s run from receipt, and the ack guard
+        (``manual`` mode) answers what is still unanswered shortly before them, so take no
+        more at once than you will answer in time. Raises like :meth:`next_event`.
+        """
+        if not 1 <= max_count <= _take.MAX_BATCH:
+            raise ValueError(f"max_count must be 1..{_take.MAX_BATCH}, not {max_count}")
+        if timeout == 0:
+            status, taken = _take.take(_ffi.fast().sockeye_client_next_events, self._live(), 0, max_count)
+        else:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            waiting = self._lib.sockeye_client_next_events
+            while True:
+                if deadline is None:
+                    wait = _SLICE_MS
+                else:
+                    wait = max(0, min(_SLICE_MS, int((deadline - time.monotonic()) * 1000)))
+                status, taken = _take.take(waiting, self._live(), wait, max_count)
+                if status != _ffi.E_TIMEOUT or (deadline is not None and time.monotonic() >= deadline):
+                    break
         if status == _ffi.OK:
-            return Event(out)
+            return [Event(fields) for fields in taken]
         if status == _ffi.E_TIMEOUT:
-            return None
+            return []
         if status == _ffi.E_FAILED:
             reason = self._log.last_error
             raise ClientFailedError(f"the client gave up{': ' + reason if reason else ''}", status)
-        raise error_for(status, "next_event")
+        if status == _ffi.E_INVALID_HANDLE and self._handle is None:
+            raise StoppedError("the client is closed", _ffi.E_STOPPED)
+        raise error_for(status, "next_events")
 
     def __iter__(self) -> Iterator[Event]:
         """Yields events until the client is stopped (or closed) and its queue is empty.
 
-        Raises :class:`~sockeye.errors.ClientFailedError` when it gave up for good.
+        Takes them in batches sized to the loop's own pace: as many as the body handled
+        in the last 10 ms (1 to 64), so an event waits at most about that long inside the
+        iterator after it was taken. Events taken and not yet yielded when the loop ends
+        (``break``, an exception) are nacked, never acked unseen. Raises
+        :class:`~sockeye.errors.ClientFailedError` when the client gave up for good.
         """
-        while True:
-            try:
-                event = self.next_event()
-            except StoppedError:
-                return
-            if event is not None:
-                yield event
-                event = None  # the caller's reference decides when it is released
+        pending: Deque[Event] = collections.deque()
+        batch = 1
+        try:
+            while True:
+                try:
+                    pending.extend(self.next_events(batch))
+                except StoppedError:
+                    return
+                size = len(pending)
+                started = time.monotonic()
+                while pending:
+                    event = pending.popleft()
+                    yield event
+                    event = None  # the caller's reference decides when it is released
+                batch = _iterator_batch(size, time.monotonic() - started)
+        finally:
+            while pending:
+                pending.popleft()._give_back()
 
     def fileno(self) -> int:
         """The pull queue's eventfd: readable while an event is queued, and once the client

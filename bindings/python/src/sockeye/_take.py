@@ -1,6 +1,7 @@
 """Taking events from a client's pull queue: one library call takes up to
 :data:`MAX_BATCH` events and fills every field of each (``sockeye_client_next_events``),
 one slice reads the batch back into Python, and one copy per event brings its bytes over.
+Fields are decoded from that copy only when read (most handlers read few of them).
 
 Before, an event cost 11 library calls (take, then one per field) and a decode call for
 every escaped string; calls through ctypes cost about a microsecond each, which made them
@@ -23,21 +24,23 @@ _WORDS = _ffi.INFO_WORDS
 _HALF = 0xFFFFFFFF
 _PRESENT = _ffi.VIEW_PRESENT
 _ESCAPED = _ffi.VIEW_ESCAPED
-_W_EVENT = _ffi.W_EVENT
-_W_KIND = _ffi.W_KIND
-_W_RETRY = _ffi.W_RETRY_ATTEMPT
 _W_DATA = _ffi.W_DATA
-# The views in the order Fields lists them after the numbers; payload is kept as bytes.
-_W_TEXTS = tuple(_ffi.W_VIEWS[_ffi.VIEW_FIELDS.index(name)]
-                 for name in ("type", "envelope_id", "team_id", "event_id", "event_type", "payload_type",
-                              "retry_reason"))
-_W_PAYLOAD = _ffi.W_VIEWS[_ffi.VIEW_FIELDS.index("payload")]
+
+#: Where each field's words start in an event's words (its `sockeye_event_info` as 64-bit
+#: words): the handle, the kind (low half) and accepts_response_payload (high half),
+#: retry_attempt, then a view (ptr, len, flags) per string or JSON field.
+W_EVENT = _ffi.W_EVENT
+W_KIND = _ffi.W_KIND
+W_RETRY_ATTEMPT = _ffi.W_RETRY_ATTEMPT
+(W_TYPE, W_ENVELOPE_ID, W_PAYLOAD, W_TEAM_ID, W_EVENT_ID, W_EVENT_TYPE, W_PAYLOAD_TYPE,
+ W_RETRY_REASON) = _ffi.W_VIEWS
 
 _local = threading.local()
 
-#: (handle, kind, accepts_response_payload, retry_attempt, payload_bytes, type, envelope_id,
-#: team_id, event_id, event_type, payload_type, retry_reason); absent strings are None.
-Fields = Tuple
+#: One taken event: its words, and a copy of the bytes its views point into. Every field
+#: is read from these (see :func:`text`, :func:`raw`), so the event may be released at
+#: any time after it was taken.
+Taken = Tuple[List[int], bytes]
 
 
 def _buffers() -> Tuple[ctypes.Array, ctypes.c_size_t]:
@@ -51,50 +54,59 @@ def _buffers() -> Tuple[ctypes.Array, ctypes.c_size_t]:
         return _local.buffer, _local.count
 
 
-def take(function: Callable, handle: ctypes.c_void_p, timeout_ms: int, capacity: int) -> Tuple[int, List[Fields]]:
+def take(function: Callable, handle: ctypes.c_void_p, timeout_ms: int, capacity: int) -> Tuple[int, List[Taken]]:
     """Calls ``sockeye_client_next_events`` (``function``: the GIL-holding binding for a
     timeout of 0, else the one that releases it) for up to ``capacity`` events (at most
-    :data:`MAX_BATCH`). Returns the status and, on success, the fields of each event taken;
-    the caller owns one library reference to each handle."""
+    :data:`MAX_BATCH`). Returns the status and, on success, each event taken; the caller
+    owns one library reference to each handle (``words[W_EVENT]``)."""
     buffer, count = _buffers()
     buffer[0] = _INFO_SIZE
     status = function(handle, timeout_ms, buffer, max(1, min(capacity, MAX_BATCH)), ctypes.byref(count))
     if status != _ffi.OK:
         return status, []
-    taken = count.value
-    words = buffer[: taken * _WORDS]
-    return status, [_fields(words, index * _WORDS) for index in range(taken)]
+    words = buffer[: count.value * _WORDS]
+    taken = []
+    for base in range(0, len(words), _WORDS):
+        event = words[base:base + _WORDS]
+        # One copy of every field's bytes, made while the event is surely held.
+        taken.append((event, ctypes.string_at(event[_W_DATA], event[_W_DATA + 1])))
+    return status, taken
 
 
-def _fields(words: List[int], base: int) -> Fields:
-    data_pointer = words[base + _W_DATA]
-    # One copy of every field's bytes; the fields are slices of it.
-    data = ctypes.string_at(data_pointer, words[base + _W_DATA + 1])
-    retry_attempt = words[base + _W_RETRY]
-    if retry_attempt >= 1 << 63:
-        retry_attempt -= 1 << 64
-    both = words[base + _W_KIND]
-    at = base + _W_PAYLOAD
-    payload: Optional[bytes] = None
-    if words[at + 2] & _PRESENT:
-        start = words[at] - data_pointer
-        payload = data[start:start + words[at + 1]]
-    fields = [words[base + _W_EVENT], both & _HALF, bool(both >> 32), retry_attempt, payload]
-    for offset in _W_TEXTS:
-        at = base + offset
-        flags = words[at + 2] & _HALF
-        if not flags & _PRESENT:
-            fields.append(None)
-            continue
-        start = words[at] - data_pointer
-        raw = data[start:start + words[at + 1]]
-        fields.append(raw.decode("utf-8") if not flags & _ESCAPED else _unescape(raw))
-    return tuple(fields)
+def raw(event: Taken, at: int) -> Optional[bytes]:
+    """The bytes of the view at word ``at`` (JSON escapes left as they are), None if absent."""
+    words, data = event
+    if not words[at + 2] & _PRESENT:
+        return None
+    start = words[at] - words[_W_DATA]
+    return data[start:start + words[at + 1]]
 
 
-def _unescape(raw: bytes) -> Optional[str]:
-    """The characters of a JSON string still escaped (the library validated it)."""
+def text(event: Taken, at: int) -> Optional[str]:
+    """The string of the view at word ``at``, escapes resolved; None if absent."""
+    words, data = event
+    flags = words[at + 2] & _HALF
+    if not flags & _PRESENT:
+        return None
+    start = words[at] - words[_W_DATA]
+    chars = data[start:start + words[at + 1]]
+    if not flags & _ESCAPED:
+        return chars.decode("utf-8")
     try:
-        return json.loads(b'"' + raw + b'"')
+        return json.loads(b'"' + chars + b'"')
     except ValueError:
         return None
+
+
+def kind(event: Taken) -> int:
+    """``sockeye_message_kind``."""
+    return event[0][W_KIND] & _HALF
+
+
+def accepts_response_payload(event: Taken) -> bool:
+    return bool(event[0][W_KIND] >> 32)
+
+
+def retry_attempt(event: Taken) -> int:
+    value = event[0][W_RETRY_ATTEMPT]
+    return value - (1 << 64) if value >= 1 << 63 else value

@@ -133,39 +133,76 @@ class Stats:
 class Event:
     """One envelope: an Events API event, a slash command or an interactive payload.
 
-    Every field is copied out of the library when the event is taken, so reading them is
-    plain attribute access. The event holds one library reference until it is answered
+    Every field's bytes are copied out of the library when the event is taken, and each
+    field is decoded from that copy when read, so fields stay readable after the event is
+    answered or released. The event holds one library reference until it is answered
     (:meth:`ack` / :meth:`nack`) or :meth:`release`\\ d; an event that is garbage-collected
     unanswered is released then. What happens to an unanswered event depends on the
     client's ``ack_mode`` (see :class:`Client`).
-
-    Attributes:
-        kind: ``"events_api"``, ``"slash_commands"``, ``"interactive"`` or ``"unknown"``.
-        type: the envelope's ``type`` as sent.
-        envelope_id: what the ack names.
-        payload_bytes: the raw JSON text of ``payload``.
-        event_id: ``payload.event_id`` (Events API), else None.
-        team_id: ``payload.team_id``, else ``payload.team.id``, else None.
-        event_type: ``payload.event.type`` (``message``, ``app_mention`` …), else None.
-        payload_type: ``payload.type`` (``event_callback``, ``block_actions`` …), else None.
-        retry_attempt: 0 for a first delivery, else Slack's retry number.
-        retry_reason: ``retry_reason`` of a redelivery, else None.
-        accepts_response_payload: True when :meth:`ack` may carry a response payload.
     """
 
-    __slots__ = ("kind", "type", "envelope_id", "payload_bytes", "event_id", "team_id", "event_type",
-                 "payload_type", "retry_attempt", "retry_reason", "accepts_response_payload", "_handle",
-                 "_payload", "_answer", "__weakref__")
+    __slots__ = ("_taken", "_handle", "_payload", "_answer", "__weakref__")
 
-    def __init__(self, fields: _take.Fields) -> None:
-        (self._handle, kind, self.accepts_response_payload, self.retry_attempt, payload_bytes, event_type,
-         envelope_id, self.team_id, self.event_id, self.event_type, self.payload_type, self.retry_reason) = fields
-        self.kind = _KINDS.get(kind, "unknown")
-        self.type = event_type or ""
-        self.envelope_id = envelope_id or ""
-        self.payload_bytes = payload_bytes or b"{}"
+    def __init__(self, taken: _take.Taken) -> None:
+        self._taken = taken
+        self._handle: Optional[int] = taken[0][_take.W_EVENT]
         self._payload: Any = None
         self._answer: Optional[str] = None
+
+    @property
+    def kind(self) -> str:
+        """``"events_api"``, ``"slash_commands"``, ``"interactive"`` or ``"unknown"``."""
+        return _KINDS.get(_take.kind(self._taken), "unknown")
+
+    @property
+    def type(self) -> str:
+        """The envelope's ``type`` as sent."""
+        return _take.text(self._taken, _take.W_TYPE) or ""
+
+    @property
+    def envelope_id(self) -> str:
+        """What the ack names."""
+        return _take.text(self._taken, _take.W_ENVELOPE_ID) or ""
+
+    @property
+    def payload_bytes(self) -> bytes:
+        """The raw JSON text of ``payload``."""
+        return _take.raw(self._taken, _take.W_PAYLOAD) or b"{}"
+
+    @property
+    def event_id(self) -> Optional[str]:
+        """``payload.event_id`` (Events API), else None."""
+        return _take.text(self._taken, _take.W_EVENT_ID)
+
+    @property
+    def team_id(self) -> Optional[str]:
+        """``payload.team_id``, else ``payload.team.id``, else None."""
+        return _take.text(self._taken, _take.W_TEAM_ID)
+
+    @property
+    def event_type(self) -> Optional[str]:
+        """``payload.event.type`` (``message``, ``app_mention`` …), else None."""
+        return _take.text(self._taken, _take.W_EVENT_TYPE)
+
+    @property
+    def payload_type(self) -> Optional[str]:
+        """``payload.type`` (``event_callback``, ``block_actions`` …), else None."""
+        return _take.text(self._taken, _take.W_PAYLOAD_TYPE)
+
+    @property
+    def retry_attempt(self) -> int:
+        """0 for a first delivery, else Slack's retry number."""
+        return _take.retry_attempt(self._taken)
+
+    @property
+    def retry_reason(self) -> Optional[str]:
+        """``retry_reason`` as sent (``""`` on a first delivery, ``"timeout"`` …), else None."""
+        return _take.text(self._taken, _take.W_RETRY_REASON)
+
+    @property
+    def accepts_response_payload(self) -> bool:
+        """True when :meth:`ack` may carry a response payload."""
+        return _take.accepts_response_payload(self._taken)
 
     @property
     def payload(self) -> Any:

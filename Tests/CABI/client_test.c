@@ -117,6 +117,19 @@ static int fd_readable(int fd, int timeout_ms) {
     return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
 }
 
+/* Waits (≤ timeout_ms) until the client has `want` live connections. */
+static int wait_live(sockeye_client *client, uint32_t want, int timeout_ms) {
+    long long deadline = sim_now_ms() + timeout_ms;
+    sockeye_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    while (sim_now_ms() < deadline) {
+        if (sockeye_client_stats(client, &stats) == SOCKEYE_OK && stats.connections_live >= want) return 1;
+        sim_sleep_ms(20);
+    }
+    return 0;
+}
+
 /* Takes up to `want` events from a pull client within `timeout_ms`, into `events`. */
 static int take_events(sockeye_client *client, sockeye_event **events, int want, int timeout_ms) {
     long long deadline = sim_now_ms() + timeout_ms;
@@ -477,15 +490,9 @@ static void test_pull_eventfd_manual(void) {
     while (sim_wait_total(&sim, "delivered", 0, 10) < 0) {
     }
     /* wait for the connection, then inject */
-    deadline = sim_now_ms() + 10000;
     memset(&stats, 0, sizeof stats);
     stats.struct_size = sizeof stats;
-    while (sim_now_ms() < deadline) {
-        sockeye_client_stats(client, &stats);
-        if (stats.connections_live == 1) break;
-        sim_sleep_ms(20);
-    }
-    CHECK(stats.connections_live == 1, "connected");
+    CHECK(wait_live(client, 1, 10000), "connected");
     CHECK(sim_inject(&sim, "message", 50) == 0, "inject 50");
     deadline = sim_now_ms() + 10000;
     while (got < 50 && sim_now_ms() < deadline) {
@@ -621,15 +628,9 @@ static void test_next_events_batch(void) {
     CHECK(count == 0, "count 0 on a timeout");
     CHECK_STATUS(sockeye_client_next_events(NULL, 0, &infos[0].info, 4, &count), SOCKEYE_E_INVALID_HANDLE);
 
-    deadline = sim_now_ms() + 10000;
     memset(&stats, 0, sizeof stats);
     stats.struct_size = sizeof stats;
-    while (sim_now_ms() < deadline) {
-        sockeye_client_stats(client, &stats);
-        if (stats.connections_live == 1) break;
-        sim_sleep_ms(20);
-    }
-    CHECK(stats.connections_live == 1, "connected");
+    CHECK(wait_live(client, 1, 10000), "connected");
     CHECK(sim_inject(&sim, "message", 9) == 0, "inject 9 messages");
     CHECK(sim_inject(&sim, "slash_command", 1) == 0, "inject 1 slash command");
     /* Until all 10 are queued, so that a batch can be full. */
@@ -1249,19 +1250,6 @@ static void test_old_struct_sizes(void) {
 /* ---- the pull queue's bound: a consumer that stops reading ---- */
 
 static int compare_ids(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
-
-/* Waits (≤ timeout_ms) until the client has `want` live connections. */
-static int wait_live(sockeye_client *client, uint32_t want, int timeout_ms) {
-    long long deadline = sim_now_ms() + timeout_ms;
-    sockeye_stats stats;
-    memset(&stats, 0, sizeof stats);
-    stats.struct_size = sizeof stats;
-    while (sim_now_ms() < deadline) {
-        if (sockeye_client_stats(client, &stats) == SOCKEYE_OK && stats.connections_live >= want) return 1;
-        sim_sleep_ms(20);
-    }
-    return 0;
-}
 
 #define QUEUE_BOUND 10
 #define QUEUE_TOTAL 1500

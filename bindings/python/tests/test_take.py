@@ -5,6 +5,8 @@ view's flags, and events side by side in one batch. (What the library fills is c
 against sockeye-sim in test_client.py.)"""
 from __future__ import annotations
 
+import ctypes
+
 from sockeye import _ffi, _take
 
 BASE = 0x7F0000001000  # where the library's copy of the bytes would be
@@ -44,3 +46,31 @@ def test_each_event_of_a_batch_reads_its_own_words():
     assert (_take.kind(one), _take.accepts_response_payload(one), _take.text(one, _take.W_ENVELOPE_ID)) == \
         (4, False, "aaa")
     assert (_take.kind(two), _take.retry_attempt(two), _take.text(two, _take.W_ENVELOPE_ID)) == (5, 3, "bbbb")
+
+
+def test_a_take_re_entered_on_the_same_thread_does_not_overwrite_the_outer_batch():
+    # What a signal handler that takes events would do between the library's return and
+    # the outer take reading its buffer: here the stand-in for the library fills the outer
+    # buffer, then takes again on the same thread before it returns (the same interleaving
+    # for the buffer, without a signal's timing).
+    data = {1: b"outer", 2: b"inner"}
+    keep = {}
+
+    def fill(buffer, number, count):
+        block = ctypes.create_string_buffer(data[number], len(data[number]))
+        keep[number] = block
+        buffer[_ffi.W_EVENT] = number
+        buffer[_ffi.W_DATA] = ctypes.addressof(block)
+        buffer[_ffi.W_DATA + 1] = len(data[number])
+        count._obj.value = 1
+        return _ffi.OK
+
+    def library(handle, timeout_ms, buffer, capacity, count):
+        status = fill(buffer, handle, count)
+        if handle == 1:
+            _, inner = _take.take(library, 2, 0, 1)
+            assert inner[0][1] == b"inner" and inner[0][0][_take.W_EVENT] == 2
+        return status
+
+    status, outer = _take.take(library, 1, 0, 1)
+    assert status == _ffi.OK and outer[0][1] == b"outer" and outer[0][0][_take.W_EVENT] == 1

@@ -44,8 +44,8 @@ Taken = Tuple[List[int], bytes]
 
 
 def _buffers() -> Tuple[ctypes.Array, ctypes.c_size_t]:
-    """This thread's buffer for one batch (taken events are read back before the next call
-    on the same thread, so one per thread is enough) and its count."""
+    """This thread's buffer for one batch and its count: taken events are read back before
+    the next call on the same thread, so one per thread is enough."""
     try:
         return _local.buffer, _local.count
     except AttributeError:
@@ -59,9 +59,24 @@ def take(function: Callable, handle: ctypes.c_void_p, timeout_ms: int, capacity:
     timeout of 0, else the one that releases it) for up to ``capacity`` events (at most
     :data:`MAX_BATCH`). Returns the status and, on success, each event taken; the caller
     owns one library reference to each handle (``words[W_EVENT]``)."""
-    buffer, count = _buffers()
+    capacity = max(1, min(capacity, MAX_BATCH))
+    if getattr(_local, "busy", False):
+        # Re-entered on this thread (a signal handler that takes events runs between the
+        # outer call's return and its reading of the buffer): a buffer of its own.
+        return _take_into((ctypes.c_uint64 * (_WORDS * capacity))(), ctypes.c_size_t(), function, handle,
+                          timeout_ms, capacity)
+    _local.busy = True
+    try:
+        buffer, count = _buffers()
+        return _take_into(buffer, count, function, handle, timeout_ms, capacity)
+    finally:
+        _local.busy = False
+
+
+def _take_into(buffer: ctypes.Array, count: ctypes.c_size_t, function: Callable, handle: ctypes.c_void_p,
+               timeout_ms: int, capacity: int) -> Tuple[int, List[Taken]]:
     buffer[0] = _INFO_SIZE
-    status = function(handle, timeout_ms, buffer, max(1, min(capacity, MAX_BATCH)), ctypes.byref(count))
+    status = function(handle, timeout_ms, buffer, capacity, ctypes.byref(count))
     if status != _ffi.OK:
         return status, []
     words = buffer[: count.value * _WORDS]

@@ -216,15 +216,6 @@ public final class AppRunner: Sendable {
         if settings.ignoreOwnMessages, let token = settings.botToken {
             await learnIdentity(token)
         }
-        if let client, !settings.delivery.usesHTTP {
-            // Socket Mode only: batches straight from the client's stream, which already
-            // merges what arrived while a batch was in the sinks, and bounds what waits
-            // (its intake pauses). A reader task feeding the inbox would cost a thread
-            // wake-up per batch: at a few events per second, one per event.
-            var batches = client.eventBatches.makeAsyncIterator()
-            try await route { try await batches.next().map { $0.map(Inbound.socket) } }
-            return
-        }
         // Reads that arrive while a batch is in the sinks (a spool commit's fsync) join the
         // next batch: the sinks get one write or transaction for all of them. (HTTP requests
         // join the same batches: see `submit`.)
@@ -247,17 +238,12 @@ public final class AppRunner: Sendable {
             }
         }
         defer { reader.cancel() }
-        try await route { try await inbox.takeAll() }
-    }
-
-    /// Hands each batch `next` gives to the sinks until it gives nil. Up to
-    /// `batchesInFlight` batches are in the sinks at once, so the next batch is read,
-    /// normalized and handed over while a spool commit's fsync runs (the spool then commits
-    /// the waiting batches together). Acks go out per batch, as each finishes.
-    private func route(_ next: () async throws -> [Inbound]?) async throws {
+        // Up to `batchesInFlight` batches are in the sinks at once, so the next batch is read,
+        // normalized and handed over while a spool commit's fsync runs (the spool then
+        // commits the waiting batches together). Acks go out per batch, as each finishes.
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
-            while let batch = try await next() {
+            while let batch = try await inbox.takeAll() {
                 // A few events (a quiet app): handled here, without a task of their own (a
                 // thread hop fewer); what arrives meanwhile makes the next batch.
                 if batch.count <= Self.inlineBatchLimit {

@@ -703,8 +703,9 @@ SOCKEYE_API sockeye_status sockeye_event_accepts_response_payload(const sockeye_
  * Every field of an event at once (since 0.5): what the accessors above give one call
  * each, for hosts where a call costs more than the work (a language's foreign-function
  * interface). Size-first, like the options: set `struct_size` (for an array, see
- * `sockeye_client_next_events`); the library writes only that many bytes. The views are
- * as the accessors' and stay valid until the event's last release.
+ * `sockeye_client_next_events`); the library writes exactly that many bytes, zeros where
+ * a newer header's struct goes past the fields this library knows. The views are as the
+ * accessors' and stay valid until the event's last release.
  */
 typedef struct sockeye_event_info {
     size_t struct_size;           /**< in: sizeof(sockeye_event_info) */

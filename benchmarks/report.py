@@ -9,7 +9,7 @@ The input (written by benchmarks/run) is one object:
   {"machine": {"name", "cores", "cpu", "kernel", "memory_gib"}, "versions": {package: version},
    "mode": "full" | "smoke", "when": "YYYYMMDD-HHMMSS", "repetitions": n,
    "rows": [{"contender": "Sockeye (Swift API)", "key": "sockeye", "family": "sockeye",
-             "scenario": "connections" | "payload" | "rate" | "apps" | "faults" | "transport",
+             "scenario": "connections" | "payload" | "rate" | "apps" | "apps-rate" | "faults" | "transport",
              "point": 4 (connections, bytes, events/s, apps, a fault's name, ws/wss),
              "runs": [{"eventsPerSecond", "p50Ms", "p99Ms", "p999Ms", "cpuUserS", "cpuSystemS",
                        "acked", "rssMiB", "allocationsPerEvent", "simCpuFraction", "simBound",
@@ -79,7 +79,7 @@ def scenario_table(rows, scenario, repetitions):
     if not picked:
         return []
     head = ["contender", scenario if scenario != "faults" else "fault", "acked events/s", "p50 ms", "p99 ms"]
-    if scenario == "rate":
+    if scenario in ("rate", "apps-rate"):
         head.append("p99.9 ms")
     head += ["CPU s / M events (user + sys)", "peak RSS MiB", "sim CPU", "lost"]
     counts_allocations = any(run.get("allocationsPerEvent") is not None for r in picked for run in r.get("runs", []))
@@ -100,7 +100,7 @@ def scenario_table(rows, scenario, repetitions):
         bound = any(r.get("simBound") for r in runs)
         cells = [row["contender"], str(row["point"]), cell(runs, "eventsPerSecond", ",.0f", repetitions)
                  + (" (sim-bound)" if bound else ""), cell(runs, "p50Ms", ".2f", repetitions), cell(runs, "p99Ms", ".2f", repetitions)]
-        if scenario == "rate":
+        if scenario in ("rate", "apps-rate"):
             cells.append(cell(runs, "p999Ms", ".2f", repetitions))
         cells += [cpu, cell(runs, "rssMiB", ".1f", repetitions), "-" if sim is None else f"{sim * 100:.0f} %",
                   str(max((r.get("lost") or 0) for r in runs) if runs else "-")]
@@ -244,9 +244,11 @@ def write(matrix, out_dir, daemon=None):
              "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(matrix.get("versions", {}).items())), ""]
     titles = {"connections": "Saturation by connections", "payload": "Saturation by payload size",
               "rate": "Open-loop offered rate: ack latency from the scheduled send time",
-              "apps": "Many apps in one process", "faults": "Faults: refresh storm and random drops",
+              "apps": "Many apps in one process",
+              "apps-rate": "Many apps at a low rate: 100 apps, 2 connections each, 10 events/s per app, in one process",
+              "faults": "Faults: refresh storm and random drops",
               "transport": "ws and wss"}
-    for scenario in ("connections", "payload", "rate", "apps", "faults", "transport"):
+    for scenario in ("connections", "payload", "rate", "apps", "apps-rate", "faults", "transport"):
         table = scenario_table(rows, scenario, repetitions)
         if table:
             lines += [f"## {titles[scenario]}", ""] + ([FAULTS_LEGEND, ""] if scenario == "faults" else []) + table + [""]

@@ -28,6 +28,8 @@ public final class SocketModeEvent: Sendable {
         if ackMode == .afterHandler, answer.load(ordering: .relaxed) == 0 {
             client.ack(received.token)
         }
+        // The frame is freed where it was allocated (see `AppClient.letGoOnServiceThread`).
+        client.letGoOnServiceThread(received)
     }
 
     /// What kind of envelope this is.

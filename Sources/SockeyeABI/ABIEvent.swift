@@ -63,7 +63,8 @@ final class ABIEvent: @unchecked Sendable {
         }
     }
 
-    deinit { free(storage) }
+    /// The block is freed where it was made (see `AppClient.freeOnServiceThread`).
+    deinit { client.app.freeOnServiceThread(storage, byteCount: Self.headerSize + dataLength + 1) }
 
     private static let headerSize = Field.allCases.count * MemoryLayout<sockeye_view>.stride
 

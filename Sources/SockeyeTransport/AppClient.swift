@@ -148,6 +148,26 @@ public final class AppClient: @unchecked Sendable {
         runtime.enqueue(.taken(self, token))
     }
 
+    /// Hands the caller's reference to `received`'s frame to the service thread, which lets
+    /// go of it there, so the memory is freed by the thread that allocated it (see
+    /// `ServiceThreadReleases`); for a host's event object as it ends. When the service
+    /// thread cannot take it (the runtime has ended, too much is waiting, or the caller is
+    /// the service thread) the reference simply goes with the caller's. Any thread.
+    public func letGoOnServiceThread(_ received: ReceivedEnvelope) {
+        guard !runtime.isServiceThread else { return }
+        let reference = Unmanaged<AnyObject>.passRetained(received.storage)
+        if !runtime.releases.give(.reference(reference), byteCount: received.storage.header.frameCount) {
+            reference.release()
+        }
+    }
+
+    /// Frees `memory`, a `malloc` block of about `byteCount` bytes made on the service thread,
+    /// on that thread (see `letGoOnServiceThread`), or here when it cannot take it. The
+    /// caller must not touch `memory` again. Any thread.
+    public func freeOnServiceThread(_ memory: UnsafeMutableRawPointer, byteCount: Int) {
+        if runtime.isServiceThread || !runtime.releases.give(.memory(memory), byteCount: byteCount) { free(memory) }
+    }
+
     /// The latest counters (published after each batch of work).
     public var stats: SocketModeStats { published.snapshot }
 

@@ -113,7 +113,7 @@ public struct ReceivedEnvelope: @unchecked Sendable {
     /// The one allocation: the fields, then the frame's bytes. Never mutated after `make`.
     final class Storage: ManagedBuffer<Fields, UInt8> {}
 
-    private let storage: Storage
+    let storage: Storage
 
     /// A copy of `frame` with the delivery's fields.
     init(frame: UnsafeRawBufferPointer, delivery: Delivery, receivedAt: UInt64) {

@@ -59,6 +59,8 @@ public final class TransportRuntime: @unchecked Sendable {
     private var wakeTimer: WakeTimer?
     /// Ends the coalescing window (service thread).
     private var windowTimer: ServiceTimer?
+    /// Event memory host threads hand back to be freed here (see `ServiceThreadReleases`).
+    let releases = ServiceThreadReleases()
 
     // Service-thread state.
     var context: OpaquePointer?
@@ -241,6 +243,8 @@ public final class TransportRuntime: @unchecked Sendable {
         context = nil
         // Only now may the clients go: lws' destruction still reaches their connections.
         clients.removeAll()
+        // From now on hosts free event memory themselves.
+        releases.close()
         // Commands that arrived too late are dropped with their closures; a caller waiting
         // for one is answered.
         let late = lock.withLock { () -> [Command] in
@@ -262,6 +266,8 @@ public final class TransportRuntime: @unchecked Sendable {
 
     /// A connection's received bytes are about to be handled (service thread).
     func receivingBytes() {
+        // What hosts let go of is freed first, so this read's frames can reuse it.
+        releases.drain()
         handlingReceivedBytes = true
         receivedSinceWindowArmed = true
     }
@@ -342,6 +348,7 @@ public final class TransportRuntime: @unchecked Sendable {
     /// The timerfd polled readable (`LWS_CALLBACK_RAW_RX_FILE`): every timer due runs,
     /// earliest first.
     func wakeTimerExpired() {
+        releases.drain()
         wakeTimer?.expired()
         for timer in timers.takeDue(now: MonotonicClock.now()) { timer.fire() }
     }
@@ -350,6 +357,7 @@ public final class TransportRuntime: @unchecked Sendable {
     /// window ends, and after received bytes were handled). The two arrays swap
     /// roles each time, so a steady stream of commands allocates nothing.
     func runCommands() {
+        releases.drain()
         var batch = lock.withLock { () -> [Command] in
             wakePending = false
             var taken = spareCommands

@@ -43,6 +43,11 @@ final class ServiceThreadReleases: @unchecked Sendable {
         spare.reserveCapacity(64)
     }
 
+    /// Whatever is still queued (a runtime that ended without `close`) is freed, not leaked.
+    deinit {
+        for item in items { Self.free(item) }
+    }
+
     /// Queues `item` (about `byteCount` bytes) for the service thread. Returns false when it
     /// was not taken: the caller keeps the duty to free it. Any thread.
     func give(_ item: Item, byteCount: Int) -> Bool {

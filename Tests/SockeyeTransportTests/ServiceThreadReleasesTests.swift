@@ -92,6 +92,17 @@ struct ServiceThreadReleasesTests {
         releases.drain()
     }
 
+    @Test("what is still queued when the list goes away is freed with it")
+    func queuedFreedAtDeinit() {
+        let before = Tracked.ended.load(ordering: .relaxed)
+        do {
+            let releases = ServiceThreadReleases()
+            let object = Tracked(9)
+            #expect(releases.give(.reference(Unmanaged<AnyObject>.passRetained(object)), byteCount: 8))
+        }
+        #expect(Tracked.ended.load(ordering: .relaxed) == before + 1)
+    }
+
     @Test("after close everything waiting is freed and every give is refused")
     func closeRefuses() {
         let releases = ServiceThreadReleases()
